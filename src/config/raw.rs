@@ -1,0 +1,102 @@
+//! The shape of `ohdev.yaml` exactly as written, before interpolation and path resolution.
+//!
+//! `deny_unknown_fields` everywhere: a typo must be an error with a line number, not a silent default.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    #[serde(default)]
+    pub cluster: RawCluster,
+    pub namespace: Option<String>,
+    pub images: Option<BTreeMap<String, RawImage>>,
+    pub manifests: Option<Vec<RawManifestSource>>,
+    #[serde(default)]
+    pub patches: Vec<RawPatch>,
+    #[serde(default)]
+    pub secrets: BTreeMap<String, RawSecret>,
+    #[serde(default)]
+    pub deploy: RawDeploy,
+    #[serde(default)]
+    pub urls: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCluster {
+    pub name: Option<String>,
+    pub config: Option<String>,
+    pub wait: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawImage {
+    pub context: Option<String>,
+    pub dockerfile: Option<String>,
+    pub target: Option<String>,
+    #[serde(default)]
+    pub build_args: BTreeMap<String, String>,
+    pub platform: Option<String>,
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+    #[serde(default)]
+    pub prebuild: Vec<String>,
+    #[serde(default)]
+    pub sync: Vec<RawSyncRule>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSyncRule {
+    pub src: String,
+    pub dest: String,
+    #[serde(default)]
+    pub run: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawManifestSource {
+    Path(String),
+    Remote(RawRemote),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRemote {
+    pub url: String,
+    pub sha256: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPatch {
+    pub target: RawPatchTarget,
+    pub ops: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPatchTarget {
+    pub kind: String,
+    pub name: String,
+    pub namespace: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSecret {
+    pub env_file: Option<String>,
+    pub keys: Vec<String>,
+    pub namespace: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDeploy {
+    pub timeout: Option<String>,
+}

@@ -1,0 +1,90 @@
+use super::*;
+
+fn write(dir: &Path, text: &str) -> PathBuf {
+    let file = dir.join(FILE_NAME);
+    std::fs::write(&file, text).unwrap();
+    file
+}
+
+fn env(name: &str) -> Option<String> {
+    (name == "OPENHANDS_ROOT").then(|| "/src/OpenHands".to_string())
+}
+
+#[test]
+fn empty_file_gets_openhands_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = load_with_env(&write(dir.path(), ""), &env).unwrap();
+    assert_eq!(config.cluster.name, "local-hands");
+    assert_eq!(config.cluster.context(), "kind-local-hands");
+    assert_eq!(config.cluster.config_path, dir.path().join("kind/cluster.yaml"));
+    assert_eq!(config.namespace, "openhands");
+    assert_eq!(config.images["app"].context, PathBuf::from("/src/OpenHands"));
+    assert_eq!(config.images["app"].dockerfile, PathBuf::from("containers/app/Dockerfile"));
+    assert_eq!(config.manifests, vec![ManifestSource::Path(dir.path().join("kind/manifests"))]);
+    assert_eq!(config.deploy_timeout, Duration::from_secs(300));
+}
+
+#[test]
+fn paths_resolve_against_the_file_and_variables_interpolate() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "cluster:\n  name: demo\n  config: ./k/../kind/c.yaml\n  wait: 2m\nimages:\n  web:\n    context: ${OPENHANDS_ROOT}/web\n    build_args: {BASE: \"${NOPE:-busybox}\"}\nmanifests:\n  - m\n  - url: https://example.org/a.yaml\n    sha256: abc\n";
+    let config = load_with_env(&write(dir.path(), text), &env).unwrap();
+    assert_eq!(config.cluster.config_path, dir.path().join("kind/c.yaml"));
+    assert_eq!(config.cluster.wait, Duration::from_secs(120));
+    assert_eq!(config.images["web"].context, PathBuf::from("/src/OpenHands/web"));
+    assert_eq!(config.images["web"].build_args["BASE"], "busybox");
+    assert_eq!(
+        config.manifests[1],
+        ManifestSource::Remote {
+            url: "https://example.org/a.yaml".into(),
+            sha256: Some("abc".into())
+        }
+    );
+}
+
+#[test]
+fn errors_name_file_line_and_fix() {
+    let cases: &[(&str, usize, &str)] = &[
+        ("cluster:\n  nmae: x\n", 2, "did you mean `name`"),
+        ("clustr:\n  name: x\n", 1, "did you mean `cluster`"),
+        ("images:\n  app:\n    contxt: .\n", 3, "did you mean `context`"),
+        ("images:\n  app:\n    context: ${UNSET_THING}\n", 3, "export UNSET_THING"),
+        ("cluster:\n  name: Local_Hands\n", 2, "lower-case"),
+        ("cluster:\n  wait: soon\n", 2, "90s"),
+        ("images:\n  app:\n    depends_on: [rutime]\n", 3, "not an image"),
+        ("cluster: [\n", 1, "invalid type"),
+        ("cluster:\n  name: x\n   wait: 1s\n", 3, "YAML"),
+    ];
+    for (text, line, fix) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(dir.path(), text);
+        let error = load_with_env(&file, &env).unwrap_err();
+        let shown = error.to_string();
+        assert!(shown.starts_with(&format!("{}:{line}:", file.display())), "for {text:?}: {shown}");
+        assert!(shown.contains(fix), "for {text:?}: {shown}");
+        assert_eq!(error.exit_code(), 2);
+    }
+}
+
+#[test]
+fn find_walks_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "");
+    let nested = dir.path().join("a/b/c");
+    std::fs::create_dir_all(&nested).unwrap();
+    assert_eq!(find(&nested).unwrap(), file);
+    let other = tempfile::tempdir().unwrap();
+    assert!(matches!(find(other.path()), Err(Error::ConfigNotFound { .. })));
+}
+
+#[test]
+fn durations() {
+    assert_eq!(parse_duration("90s"), Some(Duration::from_secs(90)));
+    assert_eq!(parse_duration("5m"), Some(Duration::from_secs(300)));
+    assert_eq!(parse_duration("1h30m"), Some(Duration::from_secs(5400)));
+    assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
+    assert_eq!(parse_duration("42"), Some(Duration::from_secs(42)));
+    assert_eq!(parse_duration("soon"), None);
+    assert_eq!(parse_duration("5"), Some(Duration::from_secs(5)));
+    assert_eq!(parse_duration("5x"), None);
+}

@@ -1,0 +1,132 @@
+//! Typed events: the engine's only way to tell the user anything.
+//!
+//! The engine never prints. It emits these; a renderer in `ui/` turns them into a terminal view,
+//! plain lines or JSON. Keeping them typed makes `--json` a stable interface (see README "JSON events").
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    Info,
+    Warn,
+    Error,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepState {
+    Started,
+    Done,
+    Skipped,
+    Failed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    Ok,
+    Warn,
+    Fail,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfigChange {
+    pub key: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NodeStatus {
+    pub name: String,
+    pub role: String,
+    pub ready: bool,
+    pub version: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// A unit of work with a spinner on a TTY (`id` is stable for its Started/Done pair).
+    Step {
+        id: String,
+        state: StepState,
+        label: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        detail: Option<String>,
+    },
+    /// Progress of a step that knows how far it is.
+    Progress {
+        id: String,
+        current: u64,
+        total: u64,
+        text: String,
+    },
+    /// A line of information, a warning, or an error, with what to do next.
+    Message {
+        level: Level,
+        message: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        hint: Option<String>,
+    },
+    /// The cluster exists but its config file changed since ohdev created it.
+    ClusterDrift {
+        cluster: String,
+        config: String,
+        changes: Vec<ConfigChange>,
+        hint: String,
+    },
+    ClusterStatus {
+        name: String,
+        exists: bool,
+        context: String,
+        nodes: Vec<NodeStatus>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        drift: Option<Vec<ConfigChange>>,
+    },
+    DoctorCheck {
+        check: String,
+        status: CheckStatus,
+        detail: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        hint: Option<String>,
+    },
+    /// The environment is up: where to open it and what to do next.
+    Ready {
+        urls: Vec<String>,
+        next: Vec<String>,
+    },
+    /// The command failed; the same text goes to stderr.
+    Error {
+        message: String,
+        exit_code: u8,
+    },
+}
+
+impl Event {
+    pub fn info(message: impl Into<String>) -> Event {
+        Event::Message {
+            level: Level::Info,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub fn warn(message: impl Into<String>, hint: Option<String>) -> Event {
+        Event::Message {
+            level: Level::Warn,
+            message: message.into(),
+            hint,
+        }
+    }
+
+    pub fn step(id: impl Into<String>, state: StepState, label: impl Into<String>, detail: Option<String>) -> Event {
+        Event::Step {
+            id: id.into(),
+            state,
+            label: label.into(),
+            detail,
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! ohdev: a local Kubernetes development loop for OpenHands on kind.
+//!
+//! Data flows one way: config → plan → engine → events → renderer. `main.rs` only calls
+//! [`main_entry`]; tests drive the same code through the binary.
+
+pub mod cli;
+pub mod cluster;
+mod commands;
+pub mod config;
+pub mod doctor;
+pub mod error;
+pub mod events;
+pub mod state;
+pub mod tools;
+pub mod ui;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+
+use crate::cli::Cli;
+use crate::error::{exit_code_of, Error};
+use crate::events::Event;
+use crate::ui::Reporter;
+
+pub fn main_entry() -> ExitCode {
+    let cli = Cli::parse();
+    let reporter = ui::reporter(cli.json, cli.color);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = runtime.block_on(run_interruptible(cli, reporter.clone()));
+    runtime.shutdown_timeout(Duration::from_secs(2));
+    reporter.finish();
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            let code = exit_code_of(&error);
+            report_error(&reporter, &error, code);
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn report_error(reporter: &Reporter, error: &anyhow::Error, code: u8) {
+    let text = match error.downcast_ref::<Error>() {
+        Some(typed) => typed.to_string(),
+        None => format!("{error:#}"),
+    };
+    if reporter.is_json() {
+        reporter.emit(Event::Error { message: text.clone(), exit_code: code });
+    }
+    eprintln!("{} {text}", console::style("error:").for_stderr().red().bold());
+}
+
+/// Run the command; the first Ctrl-C (or SIGTERM) cancels it, which stops every child process group;
+/// a second Ctrl-C kills them at once.
+async fn run_interruptible(cli: Cli, reporter: Reporter) -> anyhow::Result<u8> {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        result = commands::run(cli, reporter) => result,
+        _ = tokio::signal::ctrl_c() => interrupted(),
+        _ = terminate.recv() => interrupted(),
+    }
+}
+
+fn interrupted() -> anyhow::Result<u8> {
+    tools::exec::interrupt_all();
+    tokio::spawn(async {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            tools::exec::kill_all();
+            std::process::exit(130);
+        }
+    });
+    Err(Error::Interrupted.into())
+}

@@ -1,0 +1,96 @@
+//! The Docker Engine through bollard (never by parsing `docker` CLI output).
+
+use std::time::Duration;
+
+use bollard::Docker;
+
+use crate::error::Error;
+
+/// Where bollard will connect, for messages.
+pub fn endpoint() -> String {
+    std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".to_string())
+}
+
+#[derive(Debug, Clone)]
+pub struct EngineInfo {
+    pub version: String,
+    pub api_version: String,
+    pub os: String,
+    pub root_dir: Option<String>,
+}
+
+/// Connect (DOCKER_HOST or the default socket), negotiate the API version and ping.
+pub async fn connect() -> Result<Docker, Error> {
+    let unreachable = |cause: String| Error::DockerUnreachable {
+        endpoint: endpoint(),
+        cause,
+    };
+    let docker = Docker::connect_with_defaults().map_err(|error| unreachable(error.to_string()))?;
+    let docker = tokio::time::timeout(Duration::from_secs(10), docker.negotiate_version())
+        .await
+        .map_err(|_| unreachable("no answer within 10s".to_string()))?
+        .map_err(|error| unreachable(error.to_string()))?;
+    tokio::time::timeout(Duration::from_secs(10), docker.ping())
+        .await
+        .map_err(|_| unreachable("no answer within 10s".to_string()))?
+        .map_err(|error| unreachable(error.to_string()))?;
+    Ok(docker)
+}
+
+pub async fn engine_info(docker: &Docker) -> Result<EngineInfo, Error> {
+    let failed = |error: bollard::errors::Error| Error::work(format!("asking the Docker daemon for its version failed: {error}"), None);
+    let version = docker.version().await.map_err(failed)?;
+    let info = docker.info().await.map_err(failed)?;
+    Ok(EngineInfo {
+        version: version.version.unwrap_or_else(|| "unknown".into()),
+        api_version: version.api_version.unwrap_or_else(|| "unknown".into()),
+        os: version.os.unwrap_or_else(|| "linux".into()),
+        root_dir: info.docker_root_dir,
+    })
+}
+
+/// BuildKit through the API needs a Linux daemon speaking API ≥ 1.39 (Docker 18.09).
+pub fn supports_buildkit(info: &EngineInfo) -> bool {
+    info.os == "linux" && version_at_least(&info.api_version, (1, 39))
+}
+
+/// `1.41` ≥ (1, 39)
+pub fn version_at_least(version: &str, minimum: (u64, u64)) -> bool {
+    let mut parts = version.trim_start_matches('v').split(['.', '-', '+']);
+    let major = parts.next().and_then(|part| part.parse::<u64>().ok());
+    let minor = parts.next().and_then(|part| part.parse::<u64>().ok()).unwrap_or(0);
+    match major {
+        Some(major) => (major, minor) >= minimum,
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::version_at_least;
+
+    #[test]
+    fn versions() {
+        assert!(version_at_least("1.41", (1, 39)));
+        assert!(version_at_least("v0.27.0", (0, 20)));
+        assert!(!version_at_least("v0.19.0", (0, 20)));
+        assert!(version_at_least("v1.32.4-dispatcher", (1, 27)));
+        assert!(!version_at_least("garbage", (1, 0)));
+    }
+}
+
+/// Names of the Docker containers that are nodes of kind cluster `name` (kind labels them).
+pub async fn kind_node_containers(docker: &Docker, name: &str) -> Result<Vec<String>, Error> {
+    let mut filters = std::collections::HashMap::new();
+    filters.insert("label".to_string(), vec![format!("io.x-k8s.kind.cluster={name}")]);
+    let options = bollard::query_parameters::ListContainersOptionsBuilder::default().all(true).filters(&filters).build();
+    let containers = docker
+        .list_containers(Some(options))
+        .await
+        .map_err(|error| Error::work(format!("listing Docker containers failed: {error}"), None))?;
+    Ok(containers
+        .into_iter()
+        .flat_map(|container| container.names.unwrap_or_default())
+        .map(|name| name.trim_start_matches('/').to_string())
+        .collect())
+}

@@ -1,0 +1,82 @@
+//! Renderers: the one owner of the terminal.
+//!
+//! The engine hands events to a [`Reporter`]; which renderer sits behind it depends on `--json`
+//! and whether stdout is a terminal. Nothing else in ohdev writes to stdout.
+
+mod json;
+mod plain;
+mod text;
+mod tty;
+
+use std::sync::Arc;
+
+use crate::events::Event;
+
+pub use json::{timestamp, JsonRenderer};
+pub use plain::PlainRenderer;
+pub use tty::TtyRenderer;
+
+pub trait Renderer: Send + Sync {
+    fn emit(&self, event: &Event);
+    /// Called once before the process exits, so bars can be cleared.
+    fn finish(&self) {}
+    fn is_json(&self) -> bool {
+        false
+    }
+}
+
+/// Cheap to clone; shared by every task of the engine.
+#[derive(Clone)]
+pub struct Reporter {
+    renderer: Arc<dyn Renderer>,
+}
+
+impl Reporter {
+    pub fn new(renderer: Arc<dyn Renderer>) -> Reporter {
+        Reporter { renderer }
+    }
+
+    pub fn emit(&self, event: Event) {
+        self.renderer.emit(&event);
+    }
+
+    pub fn finish(&self) {
+        self.renderer.finish();
+    }
+
+    /// True when the renderer is the JSON one (stdout is reserved for JSON lines).
+    pub fn is_json(&self) -> bool {
+        self.renderer.is_json()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Pick the renderer for this run and set colours globally (`NO_COLOR` is honoured for `auto`).
+pub fn reporter(json: bool, color: ColorChoice) -> Reporter {
+    let colors = match color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::env::var_os("NO_COLOR").map_or(true, |value| value.is_empty()) && console::Term::stdout().features().colors_supported(),
+    };
+    console::set_colors_enabled(colors);
+    let stderr_colors = match color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::env::var_os("NO_COLOR").map_or(true, |value| value.is_empty()) && console::Term::stderr().features().colors_supported(),
+    };
+    console::set_colors_enabled_stderr(stderr_colors);
+    let renderer: Arc<dyn Renderer> = if json {
+        Arc::new(JsonRenderer::new())
+    } else if console::Term::stdout().is_term() {
+        Arc::new(TtyRenderer::new())
+    } else {
+        Arc::new(PlainRenderer::new())
+    };
+    Reporter::new(renderer)
+}
