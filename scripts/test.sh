@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The whole test suite: unit and integration tests (real Docker engine, kind/kubectl stand-ins),
+# the real-kubectl argument check, and the asset checks (kubernetes-validate, hadolint, shellcheck,
+# docker-compose config). Installs what it needs; never silently skips the Docker tests.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+export OHDEV_REQUIRE_DOCKER=1
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_updated=0
+apt_install() {
+    if [ "$apt_updated" -eq 0 ]; then
+        as_root apt-get update -qq
+        apt_updated=1
+    fi
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
+}
+
+# A static busybox makes the local base image (no registry here).
+if [ ! -x /bin/busybox ] && [ ! -x /usr/bin/busybox ]; then
+    echo "test.sh: installing busybox-static (base image for Docker tests)"
+    apt_install busybox-static
+fi
+
+# docker-compose validates the compose files.
+if ! command -v docker-compose >/dev/null 2>&1; then
+    echo "test.sh: installing docker-compose"
+    apt_install docker-compose
+fi
+
+# A Docker daemon must answer: start one if none does.
+docker_up() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
+if ! docker_up; then
+    if ! command -v dockerd >/dev/null 2>&1; then
+        echo "test.sh: installing docker.io"
+        apt_install docker.io
+    fi
+    if ! docker_up; then
+        echo "test.sh: starting dockerd"
+        as_root sh -c 'nohup dockerd >/tmp/ohdev-dockerd.log 2>&1 &'
+        for _ in $(seq 1 60); do docker_up && break; sleep 1; done
+        docker_up || { echo "test.sh: dockerd did not start; see /tmp/ohdev-dockerd.log" >&2; exit 1; }
+    fi
+fi
+
+if ! command -v kubectl >/dev/null 2>&1; then
+    echo "test.sh: the real kubectl is needed for the argument check; install it (https://kubernetes.io/docs/tasks/tools/)" >&2
+    exit 1
+fi
+
+rm -f target/debug/ohdev-kubectl-argvs.jsonl
+cargo build --quiet -p fake-kube
+cargo test --workspace --no-fail-fast
+cargo test --test integration -- --ignored kubectl_argv_accepted_by_real_kubectl
+
+if [ -x scripts/asset-checks.sh ]; then
+    scripts/asset-checks.sh
+fi
+echo "test.sh: all checks passed"

@@ -1,0 +1,76 @@
+//! `ohdev doctor`: one line per check, snapshot-tested with machine-specific values redacted.
+
+use crate::support::{json_lines, Test};
+
+fn redact(text: &str) -> String {
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(r"v\d+\.\d+\.\d+(-[\w.]+)?", "vX.Y.Z");
+    settings.add_filter(r"Docker \S+ \(API [\d.]+\); [\d.]+", "Docker X (API X); X");
+    settings.add_filter(r"\d+(\.\d+)? GiB free under \S+", "N GiB free under DIR");
+    settings.add_filter(r"\d+ directories to watch(, limit| uses over half of the limit) \d+", "N directories to watch, limit N");
+    settings.add_filter(r"/\S+/\.bin/docker|/\S*/docker \(kind", "PATH/docker (kind");
+    settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT");
+    settings.bind(|| text.to_string())
+}
+
+#[test]
+fn doctor_reports_each_check() {
+    if crate::support::docker::client().is_none() {
+        return;
+    }
+    let mut test = Test::new();
+    test.with_args(&["doctor"]);
+    let output = test.run();
+    // Disk or inotify may legitimately warn on a given machine; a failure must match the exit code.
+    let failed = output.stdout.lines().any(|line| line.starts_with("fail"));
+    assert_eq!(output.code, if failed { 1 } else { 0 }, "{}", output.stdout);
+    let checks: Vec<&str> = output.stdout.lines().filter(|line| !line.starts_with(' ')).map(|line| line[6..].split_whitespace().next().unwrap_or("")).collect();
+    assert_eq!(checks, ["kind", "kubectl", "docker", "docker", "buildkit", "host", "inotify", "disk"], "{}", output.stdout);
+    let first_lines: String = output
+        .stdout
+        .lines()
+        .filter(|line| line.starts_with("ok") && !line.contains("disk") && !line.contains("inotify"))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    insta::with_settings!({filters => vec![
+        (r"v\d+\.\d+\.\d+(-[\w.]+)?", "vX.Y.Z"),
+        (r"Docker \S+ \(API [\d.]+\); [\d.]+", "Docker X (API X); X"),
+        (r"ok  docker cli\s+\S+ \(kind uses it\)", "ok  docker cli         PATH (kind uses it)"),
+    ]}, {
+        insta::assert_snapshot!("doctor_ok_lines", first_lines);
+    });
+    let _ = redact;
+}
+
+#[test]
+fn doctor_fails_with_fix_hints_when_tools_are_missing() {
+    let mut test = Test::new().without_tool("kind").env("DOCKER_HOST", "unix:///nonexistent/docker.sock");
+    test.with_args(&["doctor"]);
+    let output = test.expect(1);
+    assert!(output.stdout.contains("fail  kind"), "{}", output.stdout);
+    assert!(output.stdout.contains("brew install kind"), "{}", output.stdout);
+    assert!(output.stdout.contains("fail  docker daemon"), "{}", output.stdout);
+    assert!(output.stdout.contains("not answering at unix:///nonexistent/docker.sock"), "{}", output.stdout);
+
+    test.with_args(&["--json", "doctor"]);
+    let output = test.expect(1);
+    let events = json_lines(&output.stdout);
+    let kind = events.iter().find(|event| event["check"] == "kind").expect("kind check");
+    assert_eq!(kind["type"], "doctor_check");
+    assert_eq!(kind["status"], "fail");
+    assert!(kind["hint"].as_str().unwrap().contains("brew install kind"));
+}
+
+#[test]
+fn doctor_reports_a_busy_port() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut test = Test::new();
+    test.write(
+        "kind/cluster.yaml",
+        &format!("kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n  extraPortMappings:\n  - containerPort: 80\n    hostPort: {port}\n    listenAddress: 127.0.0.1\n"),
+    );
+    test.with_args(&["doctor"]);
+    let output = test.run();
+    assert!(output.stdout.contains(&format!("warn  host ports         127.0.0.1:{port} is in use")), "{}", output.stdout);
+}

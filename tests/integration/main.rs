@@ -1,0 +1,9 @@
+//! One integration-test binary: the real `ohdev` binary, the kind/kubectl stand-ins on PATH, and
+//! the real Docker engine.
+
+mod cli;
+mod cluster;
+mod config_errors;
+mod doctor;
+mod kubectl_args;
+mod support;

@@ -1,0 +1,257 @@
+//! The integration harness: a builder that runs the real `ohdev` binary in a temp project with the
+//! kind/kubectl stand-ins first on PATH, and reads back what the stand-ins recorded.
+#![allow(dead_code)]
+
+pub mod busybox;
+pub mod docker;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+pub const CLUSTER_YAML: &str = "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n";
+
+/// The stand-in binary, built once per test run (scripts/test.sh builds it first; this keeps `cargo test` alone working).
+pub fn fake_kube_binary() -> &'static Path {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| {
+        let ohdev = PathBuf::from(env!("CARGO_BIN_EXE_ohdev"));
+        let target_dir = ohdev.parent().expect("binary has a directory").to_path_buf();
+        let fake = target_dir.join("fake-kube");
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "-p", "fake-kube"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building the fake-kube stand-in failed");
+        assert!(fake.exists(), "fake-kube not at {}", fake.display());
+        fake
+    })
+}
+
+pub struct Test {
+    pub dir: tempfile::TempDir,
+    args: Vec<String>,
+    env: BTreeMap<String, String>,
+    tools: Vec<&'static str>,
+    stdin: Option<Vec<u8>>,
+    current_dir: Option<PathBuf>,
+}
+
+#[derive(Debug)]
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub tool: String,
+    pub argv: Vec<String>,
+}
+
+impl Call {
+    pub fn line(&self) -> String {
+        format!("{} {}", self.tool, self.argv.join(" "))
+    }
+}
+
+impl Test {
+    /// A project with ohdev.yaml (cluster `t`, no images, no manifests) and a port-free cluster.yaml.
+    pub fn new() -> Test {
+        let test = Test {
+            dir: tempfile::tempdir().expect("temp dir"),
+            args: Vec::new(),
+            env: BTreeMap::new(),
+            tools: vec!["kind", "kubectl"],
+            stdin: None,
+            current_dir: None,
+        };
+        test.write("ohdev.yaml", "cluster:\n  name: t\nimages: {}\nmanifests: []\n");
+        test.write("kind/cluster.yaml", CLUSTER_YAML);
+        std::fs::create_dir_all(test.state_dir()).expect("state dir");
+        test
+    }
+
+    pub fn project(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn state_dir(&self) -> PathBuf {
+        self.dir.path().join(".fake-kube")
+    }
+
+    pub fn write(&self, relative: &str, content: &str) -> &Test {
+        let path = self.dir.path().join(relative);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, content).expect("write");
+        self
+    }
+
+    pub fn arg(mut self, arg: &str) -> Test {
+        self.args.push(arg.to_string());
+        self
+    }
+
+    pub fn args(mut self, args: &[&str]) -> Test {
+        self.args.extend(args.iter().map(|arg| arg.to_string()));
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Test {
+        self.env.insert(key.to_string(), value.to_string());
+        self
+    }
+
+    /// Run without this stand-in on PATH (e.g. "kind" to test the missing-tool error).
+    pub fn without_tool(mut self, tool: &str) -> Test {
+        self.tools.retain(|name| *name != tool);
+        self
+    }
+
+    pub fn stdin(mut self, bytes: &[u8]) -> Test {
+        self.stdin = Some(bytes.to_vec());
+        self
+    }
+
+    pub fn in_dir(mut self, relative: &str) -> Test {
+        self.current_dir = Some(self.dir.path().join(relative));
+        self
+    }
+
+    /// Set the arguments for the next run, keeping project and stand-in state.
+    pub fn with_args(&mut self, args: &[&str]) -> &mut Test {
+        self.args = args.iter().map(|arg| arg.to_string()).collect();
+        self
+    }
+
+    fn bin_dir(&self) -> PathBuf {
+        let bin = self.dir.path().join(".bin");
+        let _ = std::fs::remove_dir_all(&bin);
+        std::fs::create_dir_all(&bin).expect("bin dir");
+        for tool in &self.tools {
+            std::os::unix::fs::symlink(fake_kube_binary(), bin.join(tool)).expect("symlink stand-in");
+        }
+        bin
+    }
+
+    pub fn command(&self) -> Command {
+        let bin = self.bin_dir();
+        let system_path = std::env::var("PATH").unwrap_or_default();
+        // Drop directories that hold a real kind or kubectl, so only the stand-ins answer.
+        let kept: Vec<&str> = system_path
+            .split(':')
+            .filter(|dir| !Path::new(dir).join("kind").exists() && !Path::new(dir).join("kubectl").exists())
+            .collect();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_ohdev"));
+        command
+            .args(&self.args)
+            .current_dir(self.current_dir.as_deref().unwrap_or(self.dir.path()))
+            .env("PATH", format!("{}:{}", bin.display(), kept.join(":")))
+            .env("FAKE_KUBE_STATE", self.state_dir())
+            .env("NO_COLOR", "1")
+            .env_remove("OPENHANDS_ROOT")
+            .stdin(Stdio::null());
+        for (key, value) in &self.env {
+            command.env(key, value);
+        }
+        command
+    }
+
+    #[track_caller]
+    pub fn run(&self) -> Output {
+        let mut command = self.command();
+        if self.stdin.is_some() {
+            command.stdin(Stdio::piped());
+        }
+        command.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = command.spawn().expect("ohdev starts");
+        if let Some(bytes) = &self.stdin {
+            use std::io::Write;
+            let mut pipe = child.stdin.take().expect("stdin");
+            pipe.write_all(bytes).expect("write stdin");
+        }
+        let output = child.wait_with_output().expect("ohdev runs");
+        let result = Output {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        };
+        self.record_kubectl_argvs();
+        result
+    }
+
+    /// Run and assert the exit code, showing all output when it differs.
+    #[track_caller]
+    pub fn expect(&self, code: i32) -> Output {
+        let output = self.run();
+        assert_eq!(output.code, code, "args {:?}\nstdout:\n{}\nstderr:\n{}", self.args, output.stdout, output.stderr);
+        output
+    }
+
+    /// Every call the stand-ins recorded, in order.
+    pub fn calls(&self) -> Vec<Call> {
+        let Ok(text) = std::fs::read_to_string(self.state_dir().join("calls.jsonl")) else {
+            return Vec::new();
+        };
+        text.lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .map(|value| Call {
+                tool: value["tool"].as_str().unwrap_or_default().to_string(),
+                argv: value["argv"]
+                    .as_array()
+                    .map(|items| items.iter().filter_map(|item| item.as_str().map(str::to_string)).collect())
+                    .unwrap_or_default(),
+            })
+            .collect()
+    }
+
+    pub fn calls_matching(&self, needle: &str) -> Vec<Call> {
+        self.calls().into_iter().filter(|call| call.line().contains(needle)).collect()
+    }
+
+    /// Collect kubectl argvs for the real-kubectl flag check (tests/integration/kubectl_args.rs).
+    fn record_kubectl_argvs(&self) {
+        let calls: Vec<Call> = self.calls().into_iter().filter(|call| call.tool == "kubectl").collect();
+        if calls.is_empty() {
+            return;
+        }
+        let path = kubectl_argv_log();
+        let mut text = String::new();
+        for call in calls {
+            text.push_str(&serde_json::to_string(&call.argv).expect("json"));
+            text.push('\n');
+        }
+        use std::io::Write;
+        if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            let _ = file.write_all(text.as_bytes());
+        }
+    }
+}
+
+/// Where every test appends the kubectl argvs ohdev produced.
+pub fn kubectl_argv_log() -> PathBuf {
+    let ohdev = PathBuf::from(env!("CARGO_BIN_EXE_ohdev"));
+    ohdev.parent().expect("dir").join("ohdev-kubectl-argvs.jsonl")
+}
+
+/// True when the process is gone or a zombie (waiting to be reaped is not running).
+pub fn process_gone(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().next()) == Some("Z"),
+    }
+}
+
+/// Lines of stdout parsed as JSON; panics on any line that is not.
+#[track_caller]
+pub fn json_lines(stdout: &str) -> Vec<Value> {
+    stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|error| panic!("not a JSON line ({error}): {line}")))
+        .collect()
+}
