@@ -51,6 +51,10 @@ pub enum Command {
     #[command(after_help = "Examples:\n  ohdev up\n  ohdev up --recreate        delete and recreate the cluster after editing kind/cluster.yaml\n  ohdev -C examples/demo up  the bundled demo app")]
     Up(UpArgs),
 
+    /// Build images (only those whose content changed) and print their tags.
+    #[command(after_help = "Examples:\n  ohdev build               every image in ohdev.yaml\n  ohdev build app           one image (and the images it depends on)\n  ohdev build --force app   rebuild even if the tag exists\n  OHDEV_BUILDER=classic ohdev build   use the classic builder instead of BuildKit")]
+    Build(BuildArgs),
+
     /// Delete the kind cluster.
     #[command(after_help = "Examples:\n  ohdev down          asks before deleting when run in a terminal\n  ohdev down --yes    no question")]
     Down(DownArgs),
@@ -77,6 +81,21 @@ pub struct UpArgs {
     /// Delete and recreate the cluster (use after kind/cluster.yaml changed).
     #[arg(long)]
     pub recreate: bool,
+
+    /// Rebuild and reload images even when their tags already exist.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Images to build (default: all); their dependencies are built first.
+    #[arg(value_name = "IMAGE")]
+    pub images: Vec<String>,
+
+    /// Rebuild even when the content-addressed tag already exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -82,14 +82,16 @@ pub async fn run(config: Result<&Config, &Error>, kind_cluster: Option<&KindClus
         }
         Ok(client) => match docker::engine_info(&client).await {
             Ok(info) => {
-                checks.push(versioned(
-                    "docker daemon",
-                    &info.api_version,
-                    MIN_DOCKER_API,
-                    "upgrade Docker Engine to 20.10 or newer",
-                ));
-                let detail = format!("Docker {} (API {})", info.version, info.api_version);
-                checks.last_mut().map(|check| check.detail = format!("{detail}; {}", check.detail));
+                let wanted = format!("{}.{}", MIN_DOCKER_API.0, MIN_DOCKER_API.1);
+                checks.push(if docker::version_at_least(&info.api_version, MIN_DOCKER_API) {
+                    Check::ok("docker daemon", format!("Docker {} (API {} ≥ {wanted})", info.version, info.api_version))
+                } else {
+                    Check::fail(
+                        "docker daemon",
+                        format!("Docker {} speaks API {}, older than {wanted}", info.version, info.api_version),
+                        "upgrade Docker Engine to 20.10 or newer",
+                    )
+                });
                 checks.push(if docker::supports_buildkit(&info) {
                     Check::ok("buildkit", "supported: unused stages are skipped, stages build in parallel")
                 } else {

@@ -30,6 +30,19 @@ pub enum CheckStatus {
     Fail,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImageState {
+    Building,
+    Built,
+    UpToDate,
+    Failed,
+    Skipped,
+    Loading,
+    Loaded,
+    AlreadyLoaded,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ConfigChange {
     pub key: String,
@@ -96,6 +109,31 @@ pub enum Event {
     Ready {
         urls: Vec<String>,
         next: Vec<String>,
+    },
+    /// An image changed state: `built`, `up_to_date`, `failed`, `skipped` (a dependency failed),
+    /// `loaded`, `already_loaded`.
+    Image {
+        image: String,
+        tag: String,
+        state: ImageState,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        detail: Option<String>,
+    },
+    /// A Dockerfile step failed: the step and its last output lines.
+    BuildFailed {
+        image: String,
+        step: String,
+        message: String,
+        output: Vec<String>,
+    },
+    /// One line of `ohdev status` about an image.
+    ImageStatus {
+        image: String,
+        tag: Option<String>,
+        size_bytes: Option<i64>,
+        built: Option<String>,
+        loaded_on: Vec<String>,
+        current: bool,
     },
     /// The command failed; the same text goes to stderr.
     Error {

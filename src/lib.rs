@@ -3,6 +3,7 @@
 //! Data flows one way: config → plan → engine → events → renderer. `main.rs` only calls
 //! [`main_entry`]; tests drive the same code through the binary.
 
+pub mod build;
 pub mod cli;
 pub mod cluster;
 mod commands;

@@ -1,5 +1,6 @@
 //! One function per subcommand: resolve input (validating everything first), then drive the engine.
 
+mod build;
 mod doctor;
 mod down;
 mod status;
@@ -23,6 +24,7 @@ pub async fn run(cli: Cli, reporter: Reporter) -> anyhow::Result<u8> {
     };
     match cli.command {
         Command::Up(args) => up::run(&project.load()?, &args, &reporter).await.map(|_| 0),
+        Command::Build(args) => build::run(&project.load_config()?, &args, &reporter).await.map(|_| 0),
         Command::Down(args) => down::run(&project.load()?, &args, &reporter).await.map(|_| 0),
         Command::Status => status::run(&project.load()?, &reporter).await.map(|_| 0),
         Command::Doctor => Ok(doctor::run(&project, &reporter).await),

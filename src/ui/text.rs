@@ -2,7 +2,7 @@
 
 use console::style;
 
-use crate::events::{CheckStatus, Event, Level, StepState};
+use crate::events::{CheckStatus, Event, ImageState, Level, StepState};
 
 /// The line(s) a person should see for an event, or None when the renderer shows it another way.
 pub fn format_event(event: &Event) -> Option<String> {
@@ -88,6 +88,41 @@ pub fn format_event(event: &Event) -> Option<String> {
                 text.push_str(&format!("\n  next  {line}"));
             }
             Some(text)
+        }
+        Event::Image { image, tag, state, detail } => {
+            let detail = detail.as_ref().map(|d| format!(" ({d})")).unwrap_or_default();
+            Some(match state {
+                ImageState::Building => format!("{} building image {image} → {tag}{detail}", style("→").cyan()),
+                ImageState::Built => format!("{} built image {image} → {tag}{detail}", style("✓").green()),
+                ImageState::UpToDate => format!("{} image {image} is up to date: {tag}{detail}", style("·").dim()),
+                ImageState::Failed => format!("{} image {image} failed to build{detail}", style("✗").red()),
+                ImageState::Skipped => format!("{} image {image} not built{detail}", style("·").yellow()),
+                ImageState::Loading => format!("{} loading {tag} into the cluster{detail}", style("→").cyan()),
+                ImageState::Loaded => format!("{} loaded {tag} into the cluster{detail}", style("✓").green()),
+                ImageState::AlreadyLoaded => format!("{} {tag} is already on every node{detail}", style("·").dim()),
+            })
+        }
+        Event::BuildFailed { image, step, message, output } => {
+            let mut text = format!(
+                "{} image {image}: step `{step}` failed\n  {message}",
+                style("error:").red().bold()
+            );
+            if !output.is_empty() {
+                text.push_str(&format!("\n  last {} line(s) of its output:", output.len()));
+                for line in output {
+                    text.push_str(&format!("\n  {} {line}", style("│").dim()));
+                }
+            }
+            Some(text)
+        }
+        Event::ImageStatus { image, tag, size_bytes, built, loaded_on, current } => {
+            let Some(tag) = tag else {
+                return Some(format!("image    {image}: {}\n  next: ohdev build {image}", style("not built").yellow()));
+            };
+            let size = size_bytes.map(|bytes| format!("{:.1} MB", bytes as f64 / 1_000_000.0)).unwrap_or_else(|| "?".into());
+            let loaded = if loaded_on.is_empty() { style("not loaded".to_string()).yellow() } else { style(format!("loaded on {}", loaded_on.join(", "))).green() };
+            let stale = if *current { String::new() } else { format!(" {}", style("(sources changed since: `ohdev build`)").yellow()) };
+            Some(format!("image    {image:<12} {tag}  {size}  built {}  {loaded}{stale}", built.as_deref().unwrap_or("?")))
         }
         Event::Error { .. } => None,
     }

@@ -1,0 +1,152 @@
+//! Move built images into the kind nodes, only when some node lacks them.
+//!
+//! Nodes report the images they hold in `status.images` (kubelet). The tag is content-addressed,
+//! so a node that lists the tag holds exactly this content. When the list does not show it (kubelet
+//! reports at most 50 images, and with a delay) ohdev calls `kind load`, which itself compares image
+//! IDs per node and copies only where needed.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::images::BuildResult;
+use crate::error::Error;
+use crate::events::{Event, ImageState};
+use crate::state::StateLock;
+use crate::tools::kind::Kind;
+use crate::tools::kubectl::Kubectl;
+use crate::ui::Reporter;
+
+/// What ohdev knows about one image, kept in state under `images`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ImageRecord {
+    pub tag: String,
+    pub digest: String,
+    pub image_id: String,
+    pub built_at: Option<String>,
+    /// Cluster name → nodes the image was loaded on.
+    #[serde(default)]
+    pub loaded: BTreeMap<String, Vec<String>>,
+}
+
+pub type ImageRecords = BTreeMap<String, ImageRecord>;
+pub const STATE_KEY: &str = "images";
+
+/// Node name → image names it reports.
+pub fn node_images(nodes: &Value) -> BTreeMap<String, BTreeSet<String>> {
+    let mut out = BTreeMap::new();
+    for node in nodes["items"].as_array().into_iter().flatten() {
+        let name = node["metadata"]["name"].as_str().unwrap_or_default().to_string();
+        let mut names = BTreeSet::new();
+        for image in node["status"]["images"].as_array().into_iter().flatten() {
+            for reference in image["names"].as_array().into_iter().flatten() {
+                if let Some(reference) = reference.as_str() {
+                    names.insert(reference.to_string());
+                    // containerd lists `docker.io/<tag>` for images kind loaded.
+                    if let Some(short) = reference.strip_prefix("docker.io/") {
+                        names.insert(short.to_string());
+                    }
+                }
+            }
+        }
+        out.insert(name, names);
+    }
+    out
+}
+
+/// The nodes that do not report `tag`.
+pub fn nodes_missing(nodes: &BTreeMap<String, BTreeSet<String>>, tag: &str) -> Vec<String> {
+    nodes.iter().filter(|(_, images)| !images.contains(tag)).map(|(node, _)| node.clone()).collect()
+}
+
+/// Load every successfully built image that some node lacks; record what is where.
+pub async fn load_all(
+    kind: &Kind,
+    kubectl: &Kubectl,
+    cluster: &str,
+    results: &[BuildResult],
+    force: bool,
+    lock: &StateLock,
+    reporter: &Reporter,
+) -> Result<usize, Error> {
+    let nodes = node_images(&kubectl.get_json(["nodes"]).await?);
+    let node_names: Vec<String> = nodes.keys().cloned().collect();
+    let mut loads = 0;
+    for result in results {
+        let Some(image_id) = result.image_id() else { continue };
+        let missing = nodes_missing(&nodes, &result.tag);
+        if missing.is_empty() && !force {
+            reporter.emit(Event::Image {
+                image: result.name.clone(),
+                tag: result.tag.clone(),
+                state: ImageState::AlreadyLoaded,
+                detail: None,
+            });
+        } else {
+            reporter.emit(Event::Image {
+                image: result.name.clone(),
+                tag: result.tag.clone(),
+                state: ImageState::Loading,
+                detail: Some(format!("node(s) without it: {}", missing.join(", "))),
+            });
+            kind.load_image(cluster, &result.tag).await?;
+            loads += 1;
+            reporter.emit(Event::Image {
+                image: result.name.clone(),
+                tag: result.tag.clone(),
+                state: ImageState::Loaded,
+                detail: None,
+            });
+        }
+        let mut state = lock.load();
+        let mut records: ImageRecords = state.section(STATE_KEY);
+        let record = records.entry(result.name.clone()).or_default();
+        if record.tag != result.tag {
+            record.built_at = Some(crate::ui::timestamp());
+        }
+        record.tag = result.tag.clone();
+        record.digest = result.digest.clone();
+        record.image_id = image_id.to_string();
+        record.loaded.insert(cluster.to_string(), node_names.clone());
+        state.set_section(STATE_KEY, &records);
+        lock.save(&state)?;
+    }
+    Ok(loads)
+}
+
+/// Record built images (for `ohdev build`, which does not load).
+pub fn record_built(results: &[BuildResult], lock: &StateLock) -> Result<(), Error> {
+    let mut state = lock.load();
+    let mut records: ImageRecords = state.section(STATE_KEY);
+    for result in results {
+        let Some(image_id) = result.image_id() else { continue };
+        let record = records.entry(result.name.clone()).or_default();
+        if record.tag != result.tag {
+            record.built_at = Some(crate::ui::timestamp());
+            record.loaded.clear();
+        }
+        record.tag = result.tag.clone();
+        record.digest = result.digest.clone();
+        record.image_id = image_id.to_string();
+    }
+    state.set_section(STATE_KEY, &records);
+    lock.save(&state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_nodes_without_the_tag() {
+        let nodes = serde_json::json!({"items": [
+            {"metadata": {"name": "a"}, "status": {"images": [{"names": ["docker.io/ohdev.local/app:1234"]}]}},
+            {"metadata": {"name": "b"}, "status": {"images": [{"names": ["registry.k8s.io/pause:3.9"]}]}},
+            {"metadata": {"name": "c"}, "status": {}}
+        ]});
+        let images = node_images(&nodes);
+        assert_eq!(nodes_missing(&images, "ohdev.local/app:1234"), ["b", "c"]);
+        assert_eq!(nodes_missing(&images, "registry.k8s.io/pause:3.9"), ["a", "c"]);
+    }
+}

@@ -1,0 +1,57 @@
+//! The build context as a streamed HTTP body: a blocking thread writes the tar from the walk into
+//! a bounded channel, so a 200 MB context is never held in memory or copied to disk.
+
+use std::io::Write;
+
+use bytes::Bytes;
+use tokio::sync::mpsc;
+
+use super::context::ContextFiles;
+use super::context_tar;
+
+const CHUNK: usize = 256 * 1024;
+
+struct ChannelWriter {
+    sender: mpsc::Sender<Result<Bytes, std::io::Error>>,
+    buffer: Vec<u8>,
+}
+
+impl ChannelWriter {
+    fn send_buffer(&mut self) -> std::io::Result<()> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(std::mem::replace(&mut self.buffer, Vec::with_capacity(CHUNK)));
+        self.sender
+            .blocking_send(Ok(chunk))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the Docker daemon stopped reading the build context"))
+    }
+}
+
+impl Write for ChannelWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.buffer.extend_from_slice(bytes);
+        if self.buffer.len() >= CHUNK {
+            self.send_buffer()?;
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.send_buffer()
+    }
+}
+
+pub fn context_body(context: ContextFiles) -> futures_util::stream::BoxStream<'static, Result<Bytes, std::io::Error>> {
+    let (sender, receiver) = mpsc::channel(8);
+    let error_sender = sender.clone();
+    tokio::task::spawn_blocking(move || {
+        let writer = ChannelWriter { sender, buffer: Vec::with_capacity(CHUNK) };
+        let result = context_tar::write_tar(&context, writer).and_then(|mut writer| writer.flush());
+        if let Err(error) = result {
+            let _ = error_sender.blocking_send(Err(error));
+        }
+    });
+    let stream = futures_util::stream::unfold(receiver, |mut receiver| async move { receiver.recv().await.map(|item| (item, receiver)) });
+    Box::pin(stream)
+}

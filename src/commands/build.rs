@@ -1,0 +1,57 @@
+use std::time::Duration;
+
+use crate::build::{images, load};
+use crate::cli::BuildArgs;
+use crate::config::Config;
+use crate::error::Error;
+use crate::state::StateLock;
+use crate::tools::docker;
+use crate::ui::Reporter;
+
+pub async fn run(config: &Config, args: &BuildArgs, reporter: &Reporter) -> anyhow::Result<()> {
+    let names = images::select(config, &args.images)?;
+    let docker = docker::connect().await?;
+    let info = docker::engine_info(&docker).await?;
+    let lock = StateLock::acquire(&config.root, Duration::from_secs(3))?;
+    let results = build_images(config, &names, &docker, docker::supports_buildkit(&info), args.force, &lock, reporter).await?;
+    load::record_built(&results, &lock)?;
+    if !reporter.is_json() {
+        for result in &results {
+            if result.image_id().is_some() {
+                println!("{}", result.tag);
+            }
+        }
+    }
+    fail_if_any_failed(&results)
+}
+
+/// Prepare (prebuild, walk, digest) and build; shared by `build` and `up`.
+pub async fn build_images(
+    config: &Config,
+    names: &[String],
+    docker: &bollard::Docker,
+    buildkit: bool,
+    force: bool,
+    lock: &StateLock,
+    reporter: &Reporter,
+) -> Result<Vec<images::BuildResult>, Error> {
+    let prepared = images::prepare(config, names, lock.dir(), reporter).await?;
+    let builder = images::choose_builder(buildkit, reporter);
+    Ok(images::build_all(docker, &prepared, builder, force, reporter).await)
+}
+
+pub fn fail_if_any_failed(results: &[images::BuildResult]) -> anyhow::Result<()> {
+    let failed: Vec<&str> = results
+        .iter()
+        .filter(|result| result.outcome == images::Outcome::Failed)
+        .map(|result| result.name.as_str())
+        .collect();
+    if failed.is_empty() {
+        return Ok(());
+    }
+    Err(Error::work(
+        format!("image(s) failed to build: {}; nothing that depends on them was loaded", failed.join(", ")),
+        Some(format!("fix the failing step shown above, then `ohdev build {}`", failed.join(" "))),
+    )
+    .into())
+}

@@ -1,0 +1,96 @@
+//! Which events belong on a diagnosis screen: those about the workload, its pods and the ReplicaSets or
+//! Jobs it owns, newest last, at most `EVENT_LIMIT`. Events are the cluster's own account of what
+//! went wrong (scheduling, pulls, probes), so the screen shows them as they are.
+
+use serde_json::Value;
+
+use super::manifest::ObjectKey;
+
+/// One Kubernetes event, as shown on the diagnosis screen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventSummary {
+    pub time: String,
+    /// `Warning` or `Normal`.
+    pub event_type: String,
+    pub reason: String,
+    /// `Pod/app-6d9f-abcde`.
+    pub object: String,
+    pub message: String,
+    pub count: i64,
+}
+
+/// How many events the screen shows.
+pub const EVENT_LIMIT: usize = 5;
+
+fn text<'v>(value: &'v Value, pointer: &str) -> &'v str {
+    value.pointer(pointer).and_then(Value::as_str).unwrap_or("")
+}
+
+/// Events about the workload, its pods, or its ReplicaSets/Jobs (named `<workload>-…`), oldest first.
+pub(super) fn related_events<'e>(
+    object: &ObjectKey,
+    pods: &[&Value],
+    events: &'e [Value],
+) -> Vec<&'e Value> {
+    let pod_names: Vec<&str> = pods.iter().map(|pod| text(pod, "/metadata/name")).collect();
+    let prefix = format!("{}-", object.name);
+    let mut related: Vec<&Value> = events
+        .iter()
+        .filter(|event| {
+            object.namespace.as_deref().is_none_or(|namespace| {
+                text(event, "/involvedObject/namespace") == namespace
+                    || text(event, "/metadata/namespace") == namespace
+            })
+        })
+        .filter(|event| {
+            let name = text(event, "/involvedObject/name");
+            name == object.name
+                || pod_names.contains(&name)
+                || (name.starts_with(&prefix)
+                    && matches!(
+                        text(event, "/involvedObject/kind"),
+                        "ReplicaSet" | "Job" | "Pod"
+                    ))
+        })
+        .collect();
+    related.sort_by_key(|event| time_key(event));
+    related
+}
+
+fn event_time(event: &Value) -> &str {
+    [
+        "/lastTimestamp",
+        "/eventTime",
+        "/firstTimestamp",
+        "/metadata/creationTimestamp",
+    ]
+    .iter()
+    .map(|pointer| text(event, pointer))
+    .find(|time| !time.is_empty())
+    .unwrap_or("")
+}
+
+/// RFC 3339 UTC times compare as text once the optional fraction is split off (`…:05Z` vs `…:05.5Z`).
+fn time_key(event: &Value) -> (String, String) {
+    let time = event_time(event).trim_end_matches('Z');
+    let (seconds, fraction) = time.split_once('.').unwrap_or((time, ""));
+    (seconds.to_string(), format!("{fraction:0<9}"))
+}
+
+pub(super) fn newest(events: &[&Value]) -> Vec<EventSummary> {
+    events[events.len().saturating_sub(EVENT_LIMIT)..]
+        .iter()
+        .map(|event| EventSummary {
+            time: event_time(event).to_string(),
+            event_type: text(event, "/type").to_string(),
+            reason: text(event, "/reason").to_string(),
+            object: format!(
+                "{}/{}",
+                text(event, "/involvedObject/kind"),
+                text(event, "/involvedObject/name")
+            ),
+            message: text(event, "/message").trim_end().to_string(),
+            count: event.get("count").and_then(Value::as_i64).unwrap_or(1),
+        })
+        .collect()
+}
