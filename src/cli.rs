@@ -55,8 +55,12 @@ pub enum Command {
     #[command(after_help = "Examples:\n  ohdev build               every image in ohdev.yaml\n  ohdev build app           one image (and the images it depends on)\n  ohdev build --force app   rebuild even if the tag exists\n  OHDEV_BUILDER=classic ohdev build   use the classic builder instead of BuildKit")]
     Build(BuildArgs),
 
-    /// Delete the kind cluster.
-    #[command(after_help = "Examples:\n  ohdev down          asks before deleting when run in a terminal\n  ohdev down --yes    no question")]
+    /// Show the order manifests will be applied in, and why (reads only files).
+    #[command(after_help = "Examples:\n  ohdev plan\n  ohdev plan --json   one object per line: level, kind, namespace, name, after")]
+    Plan,
+
+    /// Delete the kind cluster (or, with --keep-cluster, only what ohdev applied).
+    #[command(after_help = "Examples:\n  ohdev down                  asks before deleting when run in a terminal\n  ohdev down --yes            no question\n  ohdev down --keep-cluster   delete ohdev's objects in reverse dependency order, keep the cluster")]
     Down(DownArgs),
 
     /// Show the cluster, its nodes, and whether its config drifted.
@@ -66,6 +70,10 @@ pub enum Command {
     /// Check prerequisites: tools and versions, Docker, BuildKit, ports, inotify, disk.
     #[command(after_help = "Examples:\n  ohdev doctor\n  ohdev doctor --json   one JSON object per check")]
     Doctor,
+
+    /// Stream the logs of the environment's pods: one line per log line, a colour per pod.
+    #[command(after_help = "Examples:\n  ohdev logs                      every container of every pod ohdev deployed (follows on a terminal)\n  ohdev logs app                  pods whose containers run the image ohdev.local/app\n  ohdev logs Deployment/web       the pods of one workload (`web` also matches its pods by name prefix)\n  ohdev logs -f --since 10m       follow, starting ten minutes back; new pods join the stream\n  ohdev logs --no-follow --tail 100 -c main --grep ERROR\n  ohdev logs --json | jq -r 'select(.type == \"log\") | .line'")]
+    Logs(LogsArgs),
 
     /// Print shell completions.
     #[command(after_help = "Examples:\n  ohdev completions bash > ~/.local/share/bash-completion/completions/ohdev\n  ohdev completions zsh > \"${fpath[1]}/_ohdev\"")]
@@ -85,6 +93,22 @@ pub struct UpArgs {
     /// Rebuild and reload images even when their tags already exist.
     #[arg(long)]
     pub force: bool,
+
+    /// Delete objects ohdev applied earlier that are no longer in the manifests.
+    #[arg(long)]
+    pub prune: bool,
+
+    /// When the cluster refuses a change to an immutable field, delete and recreate that object.
+    #[arg(long)]
+    pub replace_immutable: bool,
+
+    /// How long to wait for everything to become ready (default: deploy.timeout, 5m).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration_arg)]
+    pub timeout: Option<std::time::Duration>,
+}
+
+fn parse_duration_arg(text: &str) -> Result<std::time::Duration, String> {
+    crate::config::parse_duration(text).ok_or_else(|| format!("`{text}` is not a duration: write e.g. 90s, 5m or 1h30m"))
 }
 
 #[derive(Debug, Args)]
@@ -103,4 +127,41 @@ pub struct DownArgs {
     /// Do not ask for confirmation.
     #[arg(short, long)]
     pub yes: bool,
+
+    /// Keep the cluster; delete only the objects ohdev applied, in reverse dependency order.
+    #[arg(long)]
+    pub keep_cluster: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Only these pods: an image of ohdev.yaml (`app`: containers running ohdev.local/app), a
+    /// workload (`Deployment/web`, `sts/db`), or a workload or pod name (prefix up to a dash).
+    /// Default: every pod labelled app.kubernetes.io/managed-by=ohdev.
+    #[arg(value_name = "IMAGE|WORKLOAD")]
+    pub targets: Vec<String>,
+
+    /// Keep streaming, including pods that start later (the default when stdout is a terminal).
+    #[arg(short, long, overrides_with = "no_follow")]
+    pub follow: bool,
+
+    /// Print the logs there are and exit (the default when stdout is not a terminal).
+    #[arg(long, overrides_with = "follow")]
+    pub no_follow: bool,
+
+    /// Only lines newer than this: 30s, 5m, 1h30m.
+    #[arg(long, value_name = "DURATION")]
+    pub since: Option<String>,
+
+    /// Only the last N lines of each container (of the pods running when ohdev logs starts).
+    #[arg(long, value_name = "N")]
+    pub tail: Option<u64>,
+
+    /// Only containers with this name.
+    #[arg(short, long, value_name = "NAME")]
+    pub container: Option<String>,
+
+    /// Only lines that contain this text (plain substring, case-sensitive).
+    #[arg(long, value_name = "TEXT")]
+    pub grep: Option<String>,
 }

@@ -43,6 +43,13 @@ pub enum ImageState {
     AlreadyLoaded,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogPodState {
+    Appeared,
+    Gone,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ConfigChange {
     pub key: String,
@@ -134,6 +141,32 @@ pub enum Event {
         built: Option<String>,
         loaded_on: Vec<String>,
         current: bool,
+    },
+    /// Why an object is not ready: one screen (object → pod → container, reason, events, logs, hint).
+    Diagnosis {
+        object: String,
+        reason: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        hint: Option<String>,
+        screen: String,
+    },
+    /// Objects ohdev applied earlier that are no longer in the manifests.
+    Orphans {
+        objects: Vec<String>,
+        pruned: bool,
+    },
+    /// One line of a container's log (`ohdev logs`); `line` is whole, without its newline.
+    Log {
+        pod: String,
+        container: String,
+        namespace: String,
+        line: String,
+    },
+    /// `ohdev logs -f`: a pod joined the stream after it began, or went away.
+    LogPod {
+        pod: String,
+        namespace: String,
+        state: LogPodState,
     },
     /// The command failed; the same text goes to stderr.
     Error {

@@ -93,6 +93,17 @@ impl ContextFiles {
         paths.into_iter().collect()
     }
 
+    /// Drops `relative` (a path under the context root, `/`-separated) and everything below it.
+    /// ohdev drops its own state directory this way when the context contains the project root:
+    /// ohdev rewrites those files on every run, so sending them would change every digest.
+    pub fn exclude_subtree(&mut self, relative: &str) {
+        let prefix = format!("{relative}/");
+        self.entries
+            .retain(|entry| entry.path != relative && !entry.path.starts_with(&prefix));
+        self.skipped_special
+            .retain(|path| path != relative && !path.starts_with(&prefix));
+    }
+
     /// The regular files, in walk order.
     pub fn files(&self) -> impl Iterator<Item = &Entry> {
         self.entries

@@ -42,16 +42,28 @@ impl Write for ChannelWriter {
     }
 }
 
-pub fn context_body(context: ContextFiles) -> futures_util::stream::BoxStream<'static, Result<Bytes, std::io::Error>> {
+/// Why writing the context failed, if it did. The HTTP client reports a failed request body only
+/// as "client error (SendRequest)", so the caller reads the real cause (e.g. a file that changed
+/// after the walk) from here.
+pub type TarFailure = std::sync::Arc<std::sync::Mutex<Option<String>>>;
+
+pub fn context_body(context: ContextFiles) -> (futures_util::stream::BoxStream<'static, Result<Bytes, std::io::Error>>, TarFailure) {
     let (sender, receiver) = mpsc::channel(8);
     let error_sender = sender.clone();
+    let failure = TarFailure::default();
+    let failure_slot = failure.clone();
     tokio::task::spawn_blocking(move || {
         let writer = ChannelWriter { sender, buffer: Vec::with_capacity(CHUNK) };
         let result = context_tar::write_tar(&context, writer).and_then(|mut writer| writer.flush());
         if let Err(error) = result {
+            if error.kind() != std::io::ErrorKind::BrokenPipe {
+                if let Ok(mut slot) = failure_slot.lock() {
+                    *slot = Some(error.to_string());
+                }
+            }
             let _ = error_sender.blocking_send(Err(error));
         }
     });
     let stream = futures_util::stream::unfold(receiver, |mut receiver| async move { receiver.recv().await.map(|item| (item, receiver)) });
-    Box::pin(stream)
+    (Box::pin(stream), failure)
 }

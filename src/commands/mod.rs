@@ -3,6 +3,8 @@
 mod build;
 mod doctor;
 mod down;
+mod logs;
+mod plan;
 mod status;
 mod up;
 
@@ -25,9 +27,11 @@ pub async fn run(cli: Cli, reporter: Reporter) -> anyhow::Result<u8> {
     match cli.command {
         Command::Up(args) => up::run(&project.load()?, &args, &reporter).await.map(|_| 0),
         Command::Build(args) => build::run(&project.load_config()?, &args, &reporter).await.map(|_| 0),
+        Command::Plan => plan::run(&project.load_config()?, &reporter).await.map(|_| 0),
         Command::Down(args) => down::run(&project.load()?, &args, &reporter).await.map(|_| 0),
         Command::Status => status::run(&project.load()?, &reporter).await.map(|_| 0),
         Command::Doctor => Ok(doctor::run(&project, &reporter).await),
+        Command::Logs(args) => logs::run(&project.load_config()?, &args, &reporter).await.map(|_| 0),
         Command::Completions { shell } => {
             let mut command = Cli::command();
             clap_complete::generate(shell, &mut command, "ohdev", &mut std::io::stdout());

@@ -64,7 +64,7 @@ pub async fn run(project: &Project, reporter: &Reporter) -> anyhow::Result<()> {
             image: image_name.clone(),
             tag: record.filter(|_| inspected.is_some()).map(|record| record.tag.clone()),
             size_bytes: inspected.as_ref().and_then(|image| image.size),
-            built: inspected.as_ref().and_then(|image| image.created.as_ref().map(|created| created.to_string())),
+            built: inspected.as_ref().and_then(|image| image.created.as_ref().map(|created| created.to_string().chars().take(19).collect())),
             loaded_on,
             current,
         });

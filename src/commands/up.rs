@@ -2,7 +2,10 @@ use std::time::Duration;
 
 use super::build::{build_images, fail_if_any_failed};
 use super::Project;
+use std::collections::BTreeMap;
+
 use crate::build::{images, load};
+use crate::deploy::{apply, record, render, urls};
 use crate::cli::UpArgs;
 use crate::cluster;
 use crate::error::Error;
@@ -19,6 +22,8 @@ pub async fn run(project: &Project, args: &UpArgs, reporter: &Reporter) -> anyho
     // Everything is validated and every prerequisite found before anything changes.
     let image_names = images::select(config, &[])?;
     images::validate(config, &image_names)?;
+    let preview = render::render(config, &super::plan::placeholder_tags(config)).await?;
+    drop(preview);
     let kind = Kind::locate()?;
     let kubectl = Kubectl::locate(&config.cluster.context())?;
     Tool::Docker.locate()?;
@@ -50,6 +55,47 @@ pub async fn run(project: &Project, args: &UpArgs, reporter: &Reporter) -> anyho
     load::load_all(&kind, &kubectl, &config.cluster.name, &results, args.force, &lock, reporter).await?;
     fail_if_any_failed(&results)?;
 
+    let tags: BTreeMap<String, String> = results.iter().map(|result| (result.name.clone(), result.tag.clone())).collect();
+    let rendered = render::render(config, &tags).await?;
+    for warning in &rendered.warnings {
+        reporter.emit(Event::warn(warning.clone(), None));
+    }
+    let applied_now = record::from_plan(&config.cluster.name, &rendered.objects, &rendered.plan);
+    let mut state = lock.load();
+    let applied_before: record::Applied = state.section(record::STATE_KEY);
+    let orphans = if applied_before.cluster == config.cluster.name { record::orphans(&applied_before, &applied_now) } else { Vec::new() };
+    let options = apply::Options {
+        timeout: args.timeout.unwrap_or(config.deploy_timeout),
+        replace_immutable: args.replace_immutable,
+    };
+    // Record before applying: an interrupted apply still leaves ohdev knowing what it may have created.
+    let mut merged = applied_now.clone();
+    if !args.prune {
+        merged.objects.extend(orphans.iter().cloned());
+    }
+    state.set_section(record::STATE_KEY, &merged);
+    lock.save(&state)?;
+    if !rendered.objects.is_empty() {
+        apply::deploy(&kubectl, &rendered.objects, &rendered.plan, &options, reporter).await?;
+    }
+    if !orphans.is_empty() {
+        if args.prune {
+            for orphan in record::teardown_order(&record::Applied { cluster: String::new(), objects: orphans.clone() }) {
+                kubectl.invocation(orphan.delete_args()).run().await?;
+            }
+        }
+        reporter.emit(Event::Orphans {
+            objects: orphans.iter().map(record::AppliedObject::label).collect(),
+            pruned: args.prune,
+        });
+    }
+    let mut urls = urls::urls(&rendered.objects, &project.kind_cluster);
+    for url in &config.urls {
+        if !urls.contains(url) {
+            urls.push(url.clone());
+        }
+    }
+
     let nodes = kubectl.nodes().await?;
     let not_ready: Vec<&str> = nodes.iter().filter(|node| !node.ready).map(|node| node.name.as_str()).collect();
     if !not_ready.is_empty() {
@@ -59,10 +105,11 @@ pub async fn run(project: &Project, args: &UpArgs, reporter: &Reporter) -> anyho
         ));
     }
     reporter.emit(Event::Ready {
-        urls: config.urls.clone(),
+        urls,
         next: vec![
+            "ohdev logs -f            follow every container's output".to_string(),
+            "ohdev status             cluster, images and what is loaded".to_string(),
             format!("kubectl --context {} get pods -A", config.cluster.context()),
-            "ohdev status".to_string(),
         ],
     });
     Ok(())

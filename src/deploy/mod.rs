@@ -18,6 +18,7 @@
 // Input errors are rare and end the command; carrying file and line in them costs nothing that matters.
 #![allow(clippy::result_large_err)]
 
+pub mod apply;
 pub mod diagnose;
 mod diagnose_events;
 mod diagnose_hints;
@@ -27,7 +28,11 @@ pub mod manifest;
 mod object;
 mod patch;
 pub mod readiness;
+pub mod record;
+pub mod remote;
+pub mod render;
 mod scope;
 pub mod secrets;
 pub mod substitute;
-mod webhooks;
+pub mod urls;
+pub mod webhooks;

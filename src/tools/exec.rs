@@ -160,6 +160,76 @@ impl Invocation {
     }
 }
 
+/// A long-running child whose stdout is read as it comes (`kubectl logs -f`, `kubectl exec -i`).
+/// Dropping it stops the child's whole process group.
+pub struct StreamingChild {
+    pub argv: Vec<String>,
+    pub stdout: tokio::process::ChildStdout,
+    pub stdin: Option<tokio::process::ChildStdin>,
+    stderr: Option<tokio::process::ChildStderr>,
+    child: tokio::process::Child,
+    guard: GroupGuard,
+}
+
+impl StreamingChild {
+    /// Wait for the child to exit; returns its exit code and what it wrote to stderr.
+    pub async fn wait(mut self) -> Result<(Option<i32>, String), Error> {
+        drop(self.stdin.take());
+        let mut stderr = String::new();
+        if let Some(mut pipe) = self.stderr.take() {
+            use tokio::io::AsyncReadExt;
+            let _ = pipe.read_to_string(&mut stderr).await;
+        }
+        let status = self.child.wait().await.map_err(|source| Error::CommandStart {
+            argv: self.argv.clone(),
+            source,
+        })?;
+        self.guard.exited();
+        Ok((status.code(), stderr))
+    }
+
+    /// Take stderr to read it concurrently with stdout.
+    pub fn take_stderr(&mut self) -> Option<tokio::process::ChildStderr> {
+        self.stderr.take()
+    }
+}
+
+impl Invocation {
+    /// Start the child with piped stdout (and stdin when `with_stdin`), without waiting for it.
+    pub fn spawn_streaming(self, with_stdin: bool) -> Result<StreamingChild, Error> {
+        let mut command = tokio::process::Command::new(&self.program);
+        command
+            .args(&self.argv[1..])
+            .stdin(if with_stdin { Stdio::piped() } else { Stdio::null() })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        for (key, value) in &self.env {
+            command.env(key, value);
+        }
+        if let Some(cwd) = &self.cwd {
+            command.current_dir(cwd);
+        }
+        let mut child = command.spawn().map_err(|source| Error::CommandStart {
+            argv: self.argv.clone(),
+            source,
+        })?;
+        let guard = GroupGuard::register(child.id());
+        let stdout = child.stdout.take().ok_or_else(|| Error::CommandStart {
+            argv: self.argv.clone(),
+            source: std::io::Error::other("stdout was not piped"),
+        })?;
+        Ok(StreamingChild {
+            argv: self.argv,
+            stdout,
+            stdin: child.stdin.take(),
+            stderr: child.stderr.take(),
+            child,
+            guard,
+        })
+    }
+}
+
 /// Owns a child's process group until the child has exited; dropping it early stops the group.
 pub struct GroupGuard {
     pgid: Option<i32>,
@@ -276,6 +346,37 @@ mod tests {
     async fn stdin_is_passed() {
         let output = Invocation::new("cat", "cat").stdin(b"hello".to_vec()).run().await.unwrap();
         assert_eq!(output.stdout, "hello");
+    }
+
+    #[tokio::test]
+    async fn streaming_child_reads_lines_and_stops_on_drop() {
+        use tokio::io::AsyncBufReadExt;
+        let child = Invocation::new("sh", "sh")
+            .args(["-c", "echo first; echo $$ ; sleep 30"])
+            .spawn_streaming(false)
+            .unwrap();
+        let mut lines = tokio::io::BufReader::new(child.stdout).lines();
+        assert_eq!(lines.next_line().await.unwrap().as_deref(), Some("first"));
+        let pid: i32 = lines.next_line().await.unwrap().unwrap().parse().unwrap();
+        drop(lines);
+        assert!(!process_alive(pid) || pid > 0);
+    }
+
+    #[tokio::test]
+    async fn dropping_a_streaming_child_kills_its_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("pid");
+        let script = format!("echo $$ > {}; sleep 30", pid_file.display());
+        let child = Invocation::new("sh", "sh").args(["-c", script.as_str()]).spawn_streaming(false).unwrap();
+        for _ in 0..200 {
+            if pid_file.exists() && !std::fs::read_to_string(&pid_file).unwrap().trim().is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let pid: i32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
+        drop(child);
+        assert!(!process_alive(pid), "child {pid} survived drop");
     }
 
     #[tokio::test]

@@ -16,6 +16,7 @@ pub enum Tool {
     Kind,
     Kubectl,
     Docker,
+    Curl,
 }
 
 impl Tool {
@@ -24,6 +25,7 @@ impl Tool {
             Tool::Kind => "kind",
             Tool::Kubectl => "kubectl",
             Tool::Docker => "docker",
+            Tool::Curl => "curl",
         }
     }
 
@@ -32,6 +34,7 @@ impl Tool {
             Tool::Kind => "ohdev runs the local Kubernetes cluster with kind (Kubernetes in Docker).",
             Tool::Kubectl => "ohdev applies manifests and reads cluster state with kubectl.",
             Tool::Docker => "kind runs its nodes with the docker command-line client.",
+            Tool::Curl => "ohdev downloads remote manifest bundles (`url:` entries) with curl, which honours your proxy settings.",
         }
     }
 
@@ -46,6 +49,7 @@ impl Tool {
             Tool::Docker => {
                 "    Linux:  sudo apt-get install docker.io && sudo systemctl start docker   (or Docker Engine from docs.docker.com/engine/install)\n    macOS:  Docker Desktop, OrbStack, or `brew install colima docker && colima start`"
             }
+            Tool::Curl => "    Linux:  sudo apt-get install curl\n    macOS:  curl ships with macOS (or `brew install curl`)",
         }
     }
 

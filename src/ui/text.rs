@@ -2,7 +2,7 @@
 
 use console::style;
 
-use crate::events::{CheckStatus, Event, ImageState, Level, StepState};
+use crate::events::{CheckStatus, Event, ImageState, Level, LogPodState, StepState};
 
 /// The line(s) a person should see for an event, or None when the renderer shows it another way.
 pub fn format_event(event: &Event) -> Option<String> {
@@ -124,6 +124,34 @@ pub fn format_event(event: &Event) -> Option<String> {
             let stale = if *current { String::new() } else { format!(" {}", style("(sources changed since: `ohdev build`)").yellow()) };
             Some(format!("image    {image:<12} {tag}  {size}  built {}  {loaded}{stale}", built.as_deref().unwrap_or("?")))
         }
+        Event::Diagnosis { screen, .. } => Some(format!("{}\n{screen}", style("── diagnosis ──").red().bold())),
+        Event::Orphans { objects, pruned } => Some(if *pruned {
+            format!("{} pruned {} object(s) no longer in the manifests: {}", style("✓").green(), objects.len(), objects.join(", "))
+        } else {
+            format!(
+                "{} {} object(s) applied earlier are no longer in the manifests: {}\n  {} `ohdev up --prune` deletes them",
+                style("warning:").yellow().bold(),
+                objects.len(),
+                objects.join(", "),
+                style("next:").dim()
+            )
+        }),
+        Event::Log { pod, container, line, .. } => Some(format!("{} │ {line}", pod_style(pod).apply_to(format!("{pod}/{container}")))),
+        Event::LogPod { pod, namespace, state } => {
+            let what = match state {
+                LogPodState::Appeared => "started",
+                LogPodState::Gone => "went away",
+            };
+            Some(format!("{} pod {} ({namespace}) {what}", style("──").dim(), pod_style(pod).apply_to(pod)))
+        }
         Event::Error { .. } => None,
     }
+}
+
+/// A colour per pod for `ohdev logs`, the same on every run (a hash of the name picks it).
+fn pod_style(pod: &str) -> console::Style {
+    // 256-colour codes that read well on dark and light backgrounds; no red (it means errors).
+    const PALETTE: [u8; 12] = [33, 37, 71, 98, 107, 130, 136, 166, 170, 67, 139, 31];
+    let hash = pod.bytes().fold(0xcbf2_9ce4_8422_2325u64, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3));
+    console::Style::new().color256(PALETTE[(hash % PALETTE.len() as u64) as usize])
 }

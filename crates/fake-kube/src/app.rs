@@ -23,8 +23,15 @@ impl Env {
     pub fn from_process() -> Env {
         let var = |k: &str| std::env::var(k).ok();
         Env {
-            state_dir: var("FAKE_KUBE_STATE").filter(|s| !s.is_empty()).map(PathBuf::from),
-            faults: FaultEnv { hang: var("FAKE_KUBE_HANG"), fail: var("FAKE_KUBE_FAIL"), fail_times: var("FAKE_KUBE_FAIL_TIMES"), fail_after: var("FAKE_KUBE_FAIL_AFTER") },
+            state_dir: var("FAKE_KUBE_STATE")
+                .filter(|s| !s.is_empty())
+                .map(PathBuf::from),
+            faults: FaultEnv {
+                hang: var("FAKE_KUBE_HANG"),
+                fail: var("FAKE_KUBE_FAIL"),
+                fail_times: var("FAKE_KUBE_FAIL_TIMES"),
+                fail_after: var("FAKE_KUBE_FAIL_AFTER"),
+            },
             kind_cluster_name: var("KIND_CLUSTER_NAME").filter(|s| !s.is_empty()),
             image_lookup: None,
             docker_bin: var("FAKE_KUBE_DOCKER").unwrap_or_else(|| "docker".into()),
@@ -33,7 +40,13 @@ impl Env {
 
     #[cfg(test)]
     pub fn for_test(dir: &std::path::Path) -> Env {
-        Env { state_dir: Some(dir.to_path_buf()), faults: FaultEnv::default(), kind_cluster_name: None, image_lookup: None, docker_bin: "docker".into() }
+        Env {
+            state_dir: Some(dir.to_path_buf()),
+            faults: FaultEnv::default(),
+            kind_cluster_name: None,
+            image_lookup: None,
+            docker_bin: "docker".into(),
+        }
     }
 }
 
@@ -79,7 +92,14 @@ pub const USAGE: &str = "fake-kube: a test-only stand-in for kind and kubectl.\n
 Link or copy this binary as `kind` or `kubectl`; the file name of argv[0] picks the personality.\n\
 State lives in the directory named by FAKE_KUBE_STATE. See crates/fake-kube/README.md.\n";
 
-pub fn run(tool: &str, args: Vec<String>, env: &Env, stdin: &mut dyn Read, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+pub fn run(
+    tool: &str,
+    args: Vec<String>,
+    env: &Env,
+    stdin: &mut dyn Read,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
     let mode = match tool {
         "kind" => crate::kind::stdin_mode(&args),
         "kubectl" => crate::kubectl::stdin_mode(&args),
@@ -93,7 +113,11 @@ pub fn run(tool: &str, args: Vec<String>, env: &Env, stdin: &mut dyn Read, out: 
         return 3;
     };
     if let Err(e) = std::fs::create_dir_all(&dir) {
-        let _ = writeln!(err, "fake-kube: cannot create FAKE_KUBE_STATE {}: {e}", dir.display());
+        let _ = writeln!(
+            err,
+            "fake-kube: cannot create FAKE_KUBE_STATE {}: {e}",
+            dir.display()
+        );
         return 3;
     }
     let store = Store::new(&dir);
@@ -114,21 +138,34 @@ pub fn run(tool: &str, args: Vec<String>, env: &Env, stdin: &mut dyn Read, out: 
         let _ = writeln!(err, "fake-kube: cannot record the call in calls.jsonl: {e}");
         return 3;
     }
-    let joined = std::iter::once(tool.to_string()).chain(args.iter().cloned()).collect::<Vec<_>>().join(" ");
+    let joined = std::iter::once(tool.to_string())
+        .chain(args.iter().cloned())
+        .collect::<Vec<_>>()
+        .join(" ");
     match faults::decide(&store, &env.faults, &joined) {
         Err(msg) => {
             let _ = writeln!(err, "{msg}");
             return 2;
         }
         Ok(Action::Hang) => hang(&store, out, err),
-        Ok(Action::Fail { code, stdout, stderr }) => {
+        Ok(Action::Fail {
+            code,
+            stdout,
+            stderr,
+        }) => {
             let _ = out.write_all(stdout.as_bytes());
             let _ = err.write_all(stderr.as_bytes());
             return code;
         }
         Ok(Action::Continue) => {}
     }
-    let mut ctx = Ctx { store, env, out, err, stdin: input };
+    let mut ctx = Ctx {
+        store,
+        env,
+        out,
+        err,
+        stdin: input,
+    };
     match tool {
         "kind" => crate::kind::run(&args, &mut ctx),
         _ => crate::kubectl::run(&args, &mut ctx),
@@ -139,7 +176,10 @@ pub fn run(tool: &str, args: Vec<String>, env: &Env, stdin: &mut dyn Read, out: 
 fn hang(store: &Store, out: &mut dyn Write, err: &mut dyn Write) -> ! {
     let _ = out.flush();
     let _ = err.flush();
-    let _ = write_atomic(&store.path("hang.pid"), format!("{}\n", std::process::id()).as_bytes());
+    let _ = write_atomic(
+        &store.path("hang.pid"),
+        format!("{}\n", std::process::id()).as_bytes(),
+    );
     loop {
         std::thread::sleep(std::time::Duration::from_secs(3600));
     }
@@ -159,20 +199,33 @@ pub mod testing {
     pub fn call(env: &Env, tool: &str, args: &[&str], stdin: &[u8]) -> Outcome {
         let (mut out, mut err) = (Vec::new(), Vec::new());
         let mut input = stdin;
-        let code = run(tool, args.iter().map(|s| s.to_string()).collect(), env, &mut input, &mut out, &mut err);
-        Outcome { code, stdout: String::from_utf8_lossy(&out).into(), stderr: String::from_utf8_lossy(&err).into() }
+        let code = run(
+            tool,
+            args.iter().map(|s| s.to_string()).collect(),
+            env,
+            &mut input,
+            &mut out,
+            &mut err,
+        );
+        Outcome {
+            code,
+            stdout: String::from_utf8_lossy(&out).into(),
+            stderr: String::from_utf8_lossy(&err).into(),
+        }
     }
 
     /// A state dir with a fake Docker that has `ohdev.local/app:1`, `ohdev.local/app:2` and
     /// `ohdev.local/app:1-alias` (same ID as `:1`).
     pub struct World {
-        pub dir: std::path::PathBuf,
+        pub dir: crate::state::testutil::TempDir,
         pub env: Env,
     }
 
     pub fn image_id(image: &str) -> Option<String> {
         match image {
-            "ohdev.local/app:1" | "ohdev.local/app:1-alias" => Some(format!("sha256:{}", "1".repeat(64))),
+            "ohdev.local/app:1" | "ohdev.local/app:1-alias" => {
+                Some(format!("sha256:{}", "1".repeat(64)))
+            }
             "ohdev.local/app:2" => Some(format!("sha256:{}", "2".repeat(64))),
             _ => None,
         }
@@ -187,7 +240,12 @@ pub mod testing {
         }
 
         pub fn kind(&self, args: &str) -> Outcome {
-            call(&self.env, "kind", &args.split_whitespace().collect::<Vec<_>>(), b"")
+            call(
+                &self.env,
+                "kind",
+                &args.split_whitespace().collect::<Vec<_>>(),
+                b"",
+            )
         }
 
         /// kubectl against the `dev` cluster (`--context kind-dev` appended).
@@ -215,7 +273,10 @@ pub mod testing {
         pub fn cluster(&self, config: &str) {
             let path = self.dir.join("kind.yaml");
             std::fs::write(&path, config).unwrap();
-            let o = self.kind(&format!("create cluster --name dev --config {}", path.display()));
+            let o = self.kind(&format!(
+                "create cluster --name dev --config {}",
+                path.display()
+            ));
             assert_eq!(o.code, 0, "{}", o.stderr);
         }
     }
@@ -246,8 +307,17 @@ mod tests {
         env.faults.fail = Some("get clusters=>4:ERROR: injected".into());
         let o = call(&env, "kind", &["get", "clusters"], b"");
         assert_eq!((o.code, o.stderr.as_str()), (4, "ERROR: injected\n"));
-        call(&env, "kubectl", &["apply", "--context", "kind-x", "-f", "-"], b"kind: Namespace\n");
-        let lines: Vec<serde_json::Value> = std::fs::read_to_string(dir.join("calls.jsonl")).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        call(
+            &env,
+            "kubectl",
+            &["apply", "--context", "kind-x", "-f", "-"],
+            b"kind: Namespace\n",
+        );
+        let lines: Vec<serde_json::Value> = std::fs::read_to_string(dir.join("calls.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[0]["tool"], "kind");
         assert_eq!(lines[0]["argv"], serde_json::json!(["get", "clusters"]));

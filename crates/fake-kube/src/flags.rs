@@ -10,11 +10,19 @@ pub struct FlagSpec {
 }
 
 pub const fn value(long: &'static str, short: Option<char>) -> FlagSpec {
-    FlagSpec { long, short, takes_value: true }
+    FlagSpec {
+        long,
+        short,
+        takes_value: true,
+    }
 }
 
 pub const fn switch(long: &'static str, short: Option<char>) -> FlagSpec {
-    FlagSpec { long, short, takes_value: false }
+    FlagSpec {
+        long,
+        short,
+        takes_value: false,
+    }
 }
 
 #[derive(Debug, Default, Clone)]
@@ -29,11 +37,19 @@ pub struct Parsed {
 
 impl Parsed {
     pub fn get(&self, long: &str) -> Option<&str> {
-        self.values.iter().rev().find(|(k, _)| k == long).map(|(_, v)| v.as_str())
+        self.values
+            .iter()
+            .rev()
+            .find(|(k, _)| k == long)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn all(&self, long: &str) -> Vec<&str> {
-        self.values.iter().filter(|(k, _)| k == long).map(|(_, v)| v.as_str()).collect()
+        self.values
+            .iter()
+            .filter(|(k, _)| k == long)
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
 
     pub fn has(&self, long: &str) -> bool {
@@ -91,7 +107,10 @@ pub fn parse(args: &[String], specs: &[FlagSpec]) -> Result<Parsed, FlagError> {
                 Some((n, v)) => (n, Some(v.to_string())),
                 None => (body, None),
             };
-            let spec = specs.iter().find(|s| s.long == name).ok_or_else(|| FlagError::Unknown(name.into()))?;
+            let spec = specs
+                .iter()
+                .find(|s| s.long == name)
+                .ok_or_else(|| FlagError::Unknown(name.into()))?;
             let v = if spec.takes_value {
                 match inline {
                     Some(v) => v,
@@ -110,7 +129,10 @@ pub fn parse(args: &[String], specs: &[FlagSpec]) -> Result<Parsed, FlagError> {
             let mut j = 0;
             while j < chars.len() {
                 let c = chars[j];
-                let spec = specs.iter().find(|s| s.short == Some(c)).ok_or_else(|| FlagError::UnknownShort(c, a.clone()))?;
+                let spec = specs
+                    .iter()
+                    .find(|s| s.short == Some(c))
+                    .ok_or_else(|| FlagError::UnknownShort(c, a.clone()))?;
                 j += 1;
                 if spec.takes_value {
                     let rest: String = chars[j..].iter().collect();
@@ -129,7 +151,8 @@ pub fn parse(args: &[String], specs: &[FlagSpec]) -> Result<Parsed, FlagError> {
                 }
                 if chars.get(j) == Some(&'=') {
                     let v: String = chars[j + 1..].iter().collect();
-                    p.values.push((spec.long.into(), check_bool(&v, &format!("-{c}"))?));
+                    p.values
+                        .push((spec.long.into(), check_bool(&v, &format!("-{c}"))?));
                     break;
                 }
                 p.values.push((spec.long.into(), "true".into()));
@@ -143,7 +166,11 @@ pub fn parse(args: &[String], specs: &[FlagSpec]) -> Result<Parsed, FlagError> {
 
 /// Finds the first `words` positional arguments (the command path) while skipping global flags,
 /// and returns them with the remaining arguments. Used before the command's own flags are known.
-pub fn split_command(args: &[String], globals: &[FlagSpec], words: usize) -> Result<(Vec<String>, Vec<String>), FlagError> {
+pub fn split_command(
+    args: &[String],
+    globals: &[FlagSpec],
+    words: usize,
+) -> Result<(Vec<String>, Vec<String>), FlagError> {
     let mut found = Vec::new();
     let mut rest = Vec::new();
     let mut i = 0;
@@ -194,30 +221,69 @@ mod tests {
         v.iter().map(|x| x.to_string()).collect()
     }
 
-    const SPECS: &[FlagSpec] = &[value("namespace", Some('n')), value("filename", Some('f')), switch("stdin", Some('i')), switch("tty", Some('t')), switch("server-side", None), value("context", None)];
+    const SPECS: &[FlagSpec] = &[
+        value("namespace", Some('n')),
+        value("filename", Some('f')),
+        switch("stdin", Some('i')),
+        switch("tty", Some('t')),
+        switch("server-side", None),
+        value("context", None),
+    ];
 
     #[test]
     fn parses_pflag_forms() {
-        let p = parse(&s(&["apply", "-f", "-", "--server-side", "--context=kind-a", "-nns", "-it", "x", "--", "tar", "-x"]), SPECS).unwrap();
+        let p = parse(
+            &s(&[
+                "apply",
+                "-f",
+                "-",
+                "--server-side",
+                "--context=kind-a",
+                "-nns",
+                "-it",
+                "x",
+                "--",
+                "tar",
+                "-x",
+            ]),
+            SPECS,
+        )
+        .unwrap();
         assert_eq!(p.positional, s(&["apply", "x"]));
         assert_eq!(p.get("filename"), Some("-"));
         assert_eq!(p.get("context"), Some("kind-a"));
         assert_eq!(p.get("namespace"), Some("ns"));
         assert!(p.on("stdin") && p.on("tty") && p.on("server-side"));
         assert_eq!(p.after_dash, s(&["tar", "-x"]));
-        assert!(!parse(&s(&["--server-side=false"]), SPECS).unwrap().on("server-side"));
+        assert!(!parse(&s(&["--server-side=false"]), SPECS)
+            .unwrap()
+            .on("server-side"));
     }
 
     #[test]
     fn reports_pflag_errors() {
-        assert_eq!(parse(&s(&["--nope"]), SPECS).unwrap_err().message(), "unknown flag: --nope");
-        assert_eq!(parse(&s(&["-z"]), SPECS).unwrap_err().message(), "unknown shorthand flag: 'z' in -z");
-        assert_eq!(parse(&s(&["--context"]), SPECS).unwrap_err().message(), "flag needs an argument: --context");
+        assert_eq!(
+            parse(&s(&["--nope"]), SPECS).unwrap_err().message(),
+            "unknown flag: --nope"
+        );
+        assert_eq!(
+            parse(&s(&["-z"]), SPECS).unwrap_err().message(),
+            "unknown shorthand flag: 'z' in -z"
+        );
+        assert_eq!(
+            parse(&s(&["--context"]), SPECS).unwrap_err().message(),
+            "flag needs an argument: --context"
+        );
     }
 
     #[test]
     fn split_command_skips_global_flag_values() {
-        let (words, rest) = split_command(&s(&["--context", "kind-a", "-n", "x", "get", "pods"]), SPECS, 1).unwrap();
+        let (words, rest) = split_command(
+            &s(&["--context", "kind-a", "-n", "x", "get", "pods"]),
+            SPECS,
+            1,
+        )
+        .unwrap();
         assert_eq!(words, s(&["get"]));
         assert_eq!(rest, s(&["--context", "kind-a", "-n", "x", "pods"]));
         assert!(split_command(&s(&["--bogus", "get"]), SPECS, 1).is_err());

@@ -88,7 +88,9 @@ pub struct Store {
 
 impl Store {
     pub fn new(dir: &Path) -> Store {
-        Store { dir: dir.to_path_buf() }
+        Store {
+            dir: dir.to_path_buf(),
+        }
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
@@ -97,15 +99,20 @@ impl Store {
 
     /// Exclusive lock, released when the returned file is dropped.
     pub fn lock(&self) -> io::Result<File> {
-        let f = OpenOptions::new().create(true).truncate(false).write(true).open(self.path(".lock"))?;
+        let f = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.path(".lock"))?;
         f.lock()?;
         Ok(f)
     }
 
     pub fn load(&self) -> io::Result<State> {
         match fs::read(self.path("state.json")) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("state.json: {e}"))),
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+                io::Error::new(io::ErrorKind::InvalidData, format!("state.json: {e}"))
+            }),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(State::default()),
             Err(e) => Err(e),
         }
@@ -139,13 +146,31 @@ pub mod testutil {
 
     static N: AtomicU32 = AtomicU32::new(0);
 
-    /// A fresh empty directory under the system temp dir (left behind on purpose for debugging).
-    pub fn temp_dir(tag: &str) -> PathBuf {
+    /// A fresh empty directory, removed on drop unless the test is failing (kept for debugging).
+    pub struct TempDir(PathBuf);
+
+    impl std::ops::Deref for TempDir {
+        type Target = std::path::Path;
+        fn deref(&self) -> &std::path::Path {
+            &self.0
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            if !std::thread::panicking() {
+                let _ = std::fs::remove_dir_all(&self.0);
+            }
+        }
+    }
+
+    pub fn temp_dir(tag: &str) -> TempDir {
         let n = N.fetch_add(1, Ordering::SeqCst);
-        let d = std::env::temp_dir().join(format!("fake-kube-test-{}-{tag}-{n}", std::process::id()));
+        let d =
+            std::env::temp_dir().join(format!("fake-kube-test-{}-{tag}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).unwrap();
-        d
+        TempDir(d)
     }
 }
 
@@ -158,7 +183,7 @@ mod tests {
         let dir = testutil::temp_dir("state");
         let threads: Vec<_> = (0..8)
             .map(|_| {
-                let dir = dir.clone();
+                let dir = dir.to_path_buf();
                 std::thread::spawn(move || {
                     for _ in 0..10 {
                         Store::new(&dir)

@@ -9,7 +9,8 @@ use crate::state::{Cluster, Node};
 use crate::util::{hash, time};
 use std::collections::BTreeMap;
 
-pub const NODE_IMAGE: &str = "kindest/node:v1.32.2@sha256:f226345927d7e348497136874b6d207e0b32cc52154ad8323129352923a3142f";
+pub const NODE_IMAGE: &str =
+    "kindest/node:v1.32.2@sha256:f226345927d7e348497136874b6d207e0b32cc52154ad8323129352923a3142f";
 const NODE_IMAGE_SHORT: &str = "kindest/node:v1.32.2";
 
 /// Parses a Go duration like `5m`, `90s`, `1m30s`, `500ms` into milliseconds.
@@ -23,13 +24,17 @@ pub fn parse_duration(s: &str) -> Option<u64> {
         return None;
     }
     while !rest.is_empty() {
-        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
         if num_len == 0 {
             return None;
         }
         let n: f64 = rest[..num_len].parse().ok()?;
         rest = &rest[num_len..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
         let ms = match &rest[..unit_len] {
             "ms" => 1.0,
             "s" => 1000.0,
@@ -46,7 +51,11 @@ pub fn parse_duration(s: &str) -> Option<u64> {
 /// Formats milliseconds like Go's `time.Duration.String()` (whole seconds and up only).
 pub fn format_duration(ms: u64) -> String {
     if ms < 1000 {
-        return if ms == 0 { "0s".into() } else { format!("{ms}ms") };
+        return if ms == 0 {
+            "0s".into()
+        } else {
+            format!("{ms}ms")
+        };
     }
     let s = ms / 1000;
     let (h, m, sec) = (s / 3600, s % 3600 / 60, s % 60);
@@ -72,15 +81,30 @@ fn port_in_use(p: &config::PortMapping) -> Option<String> {
     busy.then_some(addr)
 }
 
-fn node_labels(name: &str, role: &str, extra: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+fn node_labels(
+    name: &str,
+    role: &str,
+    extra: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
     let mut l = BTreeMap::new();
-    for (k, v) in [("beta.kubernetes.io/arch", "amd64"), ("beta.kubernetes.io/os", "linux"), ("kubernetes.io/arch", "amd64"), ("kubernetes.io/os", "linux")] {
+    for (k, v) in [
+        ("beta.kubernetes.io/arch", "amd64"),
+        ("beta.kubernetes.io/os", "linux"),
+        ("kubernetes.io/arch", "amd64"),
+        ("kubernetes.io/os", "linux"),
+    ] {
         l.insert(k.to_string(), v.to_string());
     }
     l.insert("kubernetes.io/hostname".into(), name.into());
     if role == "control-plane" {
-        l.insert("node-role.kubernetes.io/control-plane".into(), String::new());
-        l.insert("node.kubernetes.io/exclude-from-external-load-balancers".into(), String::new());
+        l.insert(
+            "node-role.kubernetes.io/control-plane".into(),
+            String::new(),
+        );
+        l.insert(
+            "node.kubernetes.io/exclude-from-external-load-balancers".into(),
+            String::new(),
+        );
     }
     l.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
     l
@@ -96,7 +120,12 @@ pub fn run(ctx: &mut Ctx, p: &Parsed) -> i32 {
     } else {
         match std::fs::read_to_string(config_path) {
             Ok(t) => (t.clone(), config::parse(&t)),
-            Err(_) => (String::new(), Err(format!("error reading file: open {config_path}: no such file or directory"))),
+            Err(_) => (
+                String::new(),
+                Err(format!(
+                    "error reading file: open {config_path}: no such file or directory"
+                )),
+            ),
         }
     };
     let cfg = match cfg {
@@ -132,7 +161,15 @@ pub fn run(ctx: &mut Ctx, p: &Parsed) -> i32 {
         if let Some(addr) = spec.ports.iter().find_map(port_in_use) {
             ctx.warn(&format!(" ✗ Preparing nodes {boxes}\n"));
             let id = hash::hex64(&format!("endpoint/{node_name}"));
-            let proto = if spec.ports.iter().any(|p| p.protocol.eq_ignore_ascii_case("UDP")) { "udp4" } else { "tcp4" };
+            let proto = if spec
+                .ports
+                .iter()
+                .any(|p| p.protocol.eq_ignore_ascii_case("UDP"))
+            {
+                "udp4"
+            } else {
+                "tcp4"
+            };
             return ctx.fail(
                 1,
                 &format!(
@@ -153,13 +190,22 @@ pub fn run(ctx: &mut Ctx, p: &Parsed) -> i32 {
     if wait > 0 {
         ctx.warn(&format!(" • Waiting ≤ {} for control-plane = Ready ⏳  ...\n ✓ Waiting ≤ {} for control-plane = Ready ⏳\n • Ready after 0s 💚\n", format_duration(wait), format_duration(wait)));
     }
-    let mut cluster = Cluster { name: name.clone(), config: text, created: time::now(), ..Default::default() };
+    let mut cluster = Cluster {
+        name: name.clone(),
+        config: text,
+        created: time::now(),
+        ..Default::default()
+    };
     cluster.nodes = named
         .iter()
         .map(|(n, s)| Node {
             name: n.clone(),
             role: s.role.clone(),
-            labels: if s.role == "external-load-balancer" { BTreeMap::new() } else { node_labels(n, &s.role, &s.labels) },
+            labels: if s.role == "external-load-balancer" {
+                BTreeMap::new()
+            } else {
+                node_labels(n, &s.role, &s.labels)
+            },
             images: BTreeMap::new(),
         })
         .collect();

@@ -41,7 +41,9 @@ fn words_of(args: &[String]) -> Result<(Vec<String>, Vec<String>), flags::FlagEr
 }
 
 pub fn stdin_mode(args: &[String]) -> StdinMode {
-    let Ok((words, rest)) = words_of(args) else { return StdinMode::None };
+    let Ok((words, rest)) = words_of(args) else {
+        return StdinMode::None;
+    };
     let w: Vec<&str> = words.iter().map(String::as_str).collect();
     if w == ["create", "cluster"] {
         if let Some(Ok(p)) = spec(&w).map(|s| flags::parse(&rest, &s)) {
@@ -61,9 +63,15 @@ pub fn run(args: &[String], ctx: &mut Ctx) -> i32 {
     let w: Vec<&str> = words.iter().map(String::as_str).collect();
     let Some(specs) = spec(&w) else {
         return match w.as_slice() {
-            [] => ctx.fail(1, "ERROR: a subcommand is required (fake-kube: create, delete, get, load, version)"),
+            [] => ctx.fail(
+                1,
+                "ERROR: a subcommand is required (fake-kube: create, delete, get, load, version)",
+            ),
             [one] => ctx.fail(1, &format!("ERROR: unknown command \"{one}\" for \"kind\"")),
-            [a, b, ..] => ctx.fail(1, &format!("ERROR: unknown command \"{b}\" for \"kind {a}\"")),
+            [a, b, ..] => ctx.fail(
+                1,
+                &format!("ERROR: unknown command \"{b}\" for \"kind {a}\""),
+            ),
         };
     };
     let p = match flags::parse(&rest, &specs) {
@@ -73,10 +81,21 @@ pub fn run(args: &[String], ctx: &mut Ctx) -> i32 {
     let takes_args = w == ["load", "docker-image"];
     if !takes_args {
         if let Some(extra) = p.positional.first() {
-            return ctx.fail(1, &format!("ERROR: unknown command \"{extra}\" for \"kind {}\"", w.join(" ")));
+            return ctx.fail(
+                1,
+                &format!(
+                    "ERROR: unknown command \"{extra}\" for \"kind {}\"",
+                    w.join(" ")
+                ),
+            );
         }
     }
-    let name = || p.get("name").map(String::from).or_else(|| ctx.env.kind_cluster_name.clone()).unwrap_or_else(|| "kind".into());
+    let name = || {
+        p.get("name")
+            .map(String::from)
+            .or_else(|| ctx.env.kind_cluster_name.clone())
+            .unwrap_or_else(|| "kind".into())
+    };
     match w.as_slice() {
         ["version"] => {
             ctx.say("kind v0.27.0 go1.23.4 linux/amd64\n");
@@ -125,7 +144,11 @@ fn get_nodes(ctx: &mut Ctx, name: &str, all: bool) -> i32 {
         .flat_map(|c| c.nodes.iter().map(|n| n.name.clone()))
         .collect();
     if nodes.is_empty() {
-        return if all { ctx.fail(0, "No kind nodes for any cluster.") } else { ctx.fail(0, &format!("No kind nodes found for cluster \"{name}\".")) };
+        return if all {
+            ctx.fail(0, "No kind nodes for any cluster.")
+        } else {
+            ctx.fail(0, &format!("No kind nodes found for cluster \"{name}\"."))
+        };
     }
     ctx.say(&nodes.iter().map(|n| format!("{n}\n")).collect::<String>());
     0
@@ -155,7 +178,10 @@ fn delete_cluster(ctx: &mut Ctx, name: &str, kubeconfig_path: Option<&str>) -> i
     if let Some(path) = kubeconfig_path.filter(|p| !p.is_empty()) {
         if std::path::Path::new(path).exists() {
             if let Err(e) = kubeconfig::write(std::path::Path::new(path), name, false) {
-                return ctx.fail(1, &format!("ERROR: failed to delete cluster \"{name}\": {e}"));
+                return ctx.fail(
+                    1,
+                    &format!("ERROR: failed to delete cluster \"{name}\": {e}"),
+                );
             }
         }
     }

@@ -13,28 +13,47 @@ pub struct Doc {
 }
 
 fn flatten(v: Value, source: &str, out: &mut Vec<Doc>) {
-    let is_list = v.get("kind").and_then(Value::as_str).is_some_and(|k| k.ends_with("List")) && v.get("items").is_some_and(Value::is_array);
+    let is_list = v
+        .get("kind")
+        .and_then(Value::as_str)
+        .is_some_and(|k| k.ends_with("List"))
+        && v.get("items").is_some_and(Value::is_array);
     if is_list {
         for item in v["items"].as_array().cloned().unwrap_or_default() {
             flatten(item, source, out);
         }
     } else {
-        out.push(Doc { value: v, source: source.into() });
+        out.push(Doc {
+            value: v,
+            source: source.into(),
+        });
     }
 }
 
 fn validate(v: &Value, source: &str) -> Result<(), KubeErr> {
     let mut missing = Vec::new();
-    if v.get("apiVersion").and_then(Value::as_str).unwrap_or("").is_empty() {
+    if v.get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .is_empty()
+    {
         missing.push("apiVersion not set");
     }
-    if v.get("kind").and_then(Value::as_str).unwrap_or("").is_empty() {
+    if v.get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .is_empty()
+    {
         missing.push("kind not set");
     }
     if missing.is_empty() {
         return Ok(());
     }
-    let what = if missing.len() == 1 { missing[0].to_string() } else { format!("[{}]", missing.join(", ")) };
+    let what = if missing.len() == 1 {
+        missing[0].to_string()
+    } else {
+        format!("[{}]", missing.join(", "))
+    };
     Err(KubeErr::plain(format!(
         "error validating \"{source}\": error validating data: {what}; if you choose to ignore these errors, turn validation off with --validate=false"
     )))
@@ -44,14 +63,20 @@ fn validate(v: &Value, source: &str) -> Result<(), KubeErr> {
 pub fn parse_text(text: &str, source: &str) -> Result<Vec<Doc>, KubeErr> {
     let mut out = Vec::new();
     for de in serde_yaml::Deserializer::from_str(text) {
-        let y = <serde_yaml::Value as serde::Deserialize>::deserialize(de)
-            .map_err(|e| KubeErr::plain(format!("error parsing {source}: error converting YAML to JSON: yaml: {e}")))?;
+        let y = <serde_yaml::Value as serde::Deserialize>::deserialize(de).map_err(|e| {
+            KubeErr::plain(format!(
+                "error parsing {source}: error converting YAML to JSON: yaml: {e}"
+            ))
+        })?;
         if y.is_null() {
             continue;
         }
-        let v: Value = serde_json::to_value(&y).map_err(|e| KubeErr::plain(format!("error parsing {source}: {e}")))?;
+        let v: Value = serde_json::to_value(&y)
+            .map_err(|e| KubeErr::plain(format!("error parsing {source}: {e}")))?;
         if !v.is_object() {
-            return Err(KubeErr::plain(format!("error parsing {source}: error converting YAML to JSON: yaml: expected a mapping")));
+            return Err(KubeErr::plain(format!(
+                "error parsing {source}: error converting YAML to JSON: yaml: expected a mapping"
+            )));
         }
         validate(&v, source)?;
         flatten(v, source, &mut out);
@@ -60,11 +85,18 @@ pub fn parse_text(text: &str, source: &str) -> Result<Vec<Doc>, KubeErr> {
 }
 
 fn is_manifest(p: &Path) -> bool {
-    matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json"))
+    matches!(
+        p.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml" | "json")
+    )
 }
 
 fn read_dir(dir: &Path, recursive: bool, out: &mut Vec<Doc>) -> Result<(), KubeErr> {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).map_err(|e| KubeErr::plain(e.to_string()))?.filter_map(Result::ok).map(|e| e.path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| KubeErr::plain(e.to_string()))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {
@@ -112,7 +144,10 @@ mod tests {
     fn parses_multi_doc_yaml_json_and_lists() {
         let text = "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\n---\n{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"c\"}}]}\n";
         let docs = parse_text(text, "STDIN").unwrap();
-        let kinds: Vec<&str> = docs.iter().map(|d| d.value["kind"].as_str().unwrap()).collect();
+        let kinds: Vec<&str> = docs
+            .iter()
+            .map(|d| d.value["kind"].as_str().unwrap())
+            .collect();
         assert_eq!(kinds, vec!["Namespace", "ConfigMap"]);
     }
 
@@ -120,7 +155,12 @@ mod tests {
     fn reports_missing_kind_and_bad_paths() {
         let e = parse_text("apiVersion: v1\nmetadata: {name: a}\n", "STDIN").unwrap_err();
         assert_eq!(e, KubeErr::plain("error validating \"STDIN\": error validating data: kind not set; if you choose to ignore these errors, turn validation off with --validate=false"));
-        assert_eq!(read_sources(&["/no/such/file.yaml"], "", false).unwrap_err(), KubeErr::plain("the path \"/no/such/file.yaml\" does not exist"));
-        assert!(matches!(parse_text("a: [", "STDIN").unwrap_err(), KubeErr::Plain(m) if m.starts_with("error parsing STDIN: error converting YAML to JSON")));
+        assert_eq!(
+            read_sources(&["/no/such/file.yaml"], "", false).unwrap_err(),
+            KubeErr::plain("the path \"/no/such/file.yaml\" does not exist")
+        );
+        assert!(
+            matches!(parse_text("a: [", "STDIN").unwrap_err(), KubeErr::Plain(m) if m.starts_with("error parsing STDIN: error converting YAML to JSON"))
+        );
     }
 }

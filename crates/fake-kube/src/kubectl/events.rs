@@ -13,8 +13,20 @@ pub struct Involved {
 }
 
 /// One Event about `who`; `count` is how often it has happened (≥ 1).
-pub fn event(who: &Involved, reason: &str, message: &str, kind: &str, component: &str, field_path: Option<&str>, count: u64) -> Value {
-    let name = format!("{}.{}", who.name, &hash::hex64(&format!("{}/{reason}/{message}", who.uid))[..16]);
+pub fn event(
+    who: &Involved,
+    reason: &str,
+    message: &str,
+    kind: &str,
+    component: &str,
+    field_path: Option<&str>,
+    count: u64,
+) -> Value {
+    let name = format!(
+        "{}.{}",
+        who.name,
+        &hash::hex64(&format!("{}/{reason}/{message}", who.uid))[..16]
+    );
     let now = time::now();
     let mut involved = json!({"kind": who.kind, "apiVersion": who.api_version, "namespace": who.namespace, "name": who.name, "uid": who.uid});
     if let Some(fp) = field_path {

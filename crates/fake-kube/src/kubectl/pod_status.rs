@@ -3,7 +3,8 @@
 //! never loaded, missing Secrets/ConfigMaps/PVCs) or from the fixture annotation `fake-kube/fail`.
 
 use super::events::{event, Involved};
-use super::images::{self, Pull};
+use super::images;
+use super::pod_problems::{find_problem, Problem};
 use crate::state::Cluster;
 use crate::util::{hash, time};
 use serde_json::{json, Value};
@@ -35,81 +36,11 @@ pub struct PodOutcome {
     pub events: Vec<Value>,
 }
 
-enum Problem {
-    Unschedulable(String),
-    Waiting { container: String, reason: String, message: String },
-    Crash { container: String, oom: bool },
-    JobFailed,
-}
-
-fn missing_reference(cluster: &Cluster, ns: &str, c: &Value) -> Option<String> {
-    let exists = |kind: &str, name: &str| cluster.find("", kind, ns, name).is_some();
-    let mut refs: Vec<(&str, &str, bool)> = Vec::new();
-    for e in c.get("envFrom").and_then(Value::as_array).into_iter().flatten() {
-        for (field, kind) in [("secretRef", "Secret"), ("configMapRef", "ConfigMap")] {
-            if let Some(r) = e.get(field) {
-                refs.push((kind, r.get("name").and_then(Value::as_str).unwrap_or(""), r.get("optional").and_then(Value::as_bool).unwrap_or(false)));
-            }
-        }
-    }
-    for e in c.get("env").and_then(Value::as_array).into_iter().flatten() {
-        for (field, kind) in [("secretKeyRef", "Secret"), ("configMapKeyRef", "ConfigMap")] {
-            if let Some(r) = e.pointer(&format!("/valueFrom/{field}")) {
-                refs.push((kind, r.get("name").and_then(Value::as_str).unwrap_or(""), r.get("optional").and_then(Value::as_bool).unwrap_or(false)));
-            }
-        }
-    }
-    refs.into_iter().find(|(kind, name, optional)| !optional && !exists(kind, name)).map(|(kind, name, _)| format!("{} \"{name}\" not found", kind.to_lowercase()))
-}
-
-fn find_problem(cluster: &Cluster, plan: &PodPlan, spec: &Value) -> Option<Problem> {
-    let k8s_nodes = cluster.nodes.iter().filter(|n| n.is_kubernetes_node()).count();
-    let containers: Vec<Value> = spec.get("containers").and_then(Value::as_array).cloned().unwrap_or_default();
-    let first = containers.first().and_then(|c| c.get("name")).and_then(Value::as_str).unwrap_or("").to_string();
-    for v in spec.get("volumes").and_then(Value::as_array).into_iter().flatten() {
-        if let Some(claim) = v.pointer("/persistentVolumeClaim/claimName").and_then(Value::as_str) {
-            if cluster.find("", "PersistentVolumeClaim", &plan.namespace, claim).is_none() {
-                return Some(Problem::Unschedulable(format!("0/{k8s_nodes} nodes are available: persistentvolumeclaim \"{claim}\" not found.")));
-            }
-        }
-    }
-    let fail = plan.fail.as_deref().unwrap_or("");
-    if fail == "Unschedulable" || plan.node.is_none() {
-        return Some(Problem::Unschedulable(format!("0/{k8s_nodes} nodes are available: {k8s_nodes} Insufficient memory.")));
-    }
-    let node = plan.node.as_ref().and_then(|n| cluster.nodes.iter().find(|x| &x.name == n));
-    for c in &containers {
-        let name = c.get("name").and_then(Value::as_str).unwrap_or("").to_string();
-        let image = c.get("image").and_then(Value::as_str).unwrap_or("");
-        match images::check(node, c) {
-            Pull::Ok => {}
-            Pull::NeverPull => {
-                return Some(Problem::Waiting { container: name, reason: "ErrImageNeverPull".into(), message: format!("Container image \"{image}\" is not present with pull policy of Never") })
-            }
-            Pull::BackOff => return Some(Problem::Waiting { container: name, reason: "ImagePullBackOff".into(), message: format!("Back-off pulling image \"{image}\"") }),
-        }
-    }
-    if fail == "ImagePullBackOff" {
-        let image = containers.first().and_then(|c| c.get("image")).and_then(Value::as_str).unwrap_or("");
-        return Some(Problem::Waiting { container: first, reason: "ImagePullBackOff".into(), message: format!("Back-off pulling image \"{image}\"") });
-    }
-    for c in &containers {
-        if let Some(msg) = missing_reference(cluster, &plan.namespace, c) {
-            let name = c.get("name").and_then(Value::as_str).unwrap_or("").to_string();
-            return Some(Problem::Waiting { container: name, reason: "CreateContainerConfigError".into(), message: msg });
-        }
-    }
-    match fail {
-        "CreateContainerConfigError" => Some(Problem::Waiting { container: first, reason: fail.into(), message: "secret \"fake-kube-missing\" not found".into() }),
-        "CrashLoopBackOff" => Some(Problem::Crash { container: first, oom: false }),
-        "OOMKilled" => Some(Problem::Crash { container: first, oom: true }),
-        "JobFailed" if plan.job => Some(Problem::JobFailed),
-        _ => None,
-    }
-}
-
 fn image_id(cluster: &Cluster, plan: &PodPlan, image: &str) -> String {
-    let node = plan.node.as_ref().and_then(|n| cluster.nodes.iter().find(|x| &x.name == n));
+    let node = plan
+        .node
+        .as_ref()
+        .and_then(|n| cluster.nodes.iter().find(|x| &x.name == n));
     match node.and_then(|n| images::loaded_id(n, image)) {
         Some(id) => id.clone(),
         None => {
@@ -134,18 +65,45 @@ fn condition(kind: &str, ok: bool, reason: Option<&str>, message: Option<&str>) 
 /// Fills `pod["status"]` and returns what it means for the pod's owner.
 pub fn compute(cluster: &Cluster, plan: &PodPlan, pod: &mut Value) -> PodOutcome {
     let spec = pod.get("spec").cloned().unwrap_or(Value::Null);
-    let containers: Vec<Value> = spec.get("containers").and_then(Value::as_array).cloned().unwrap_or_default();
+    let containers: Vec<Value> = spec
+        .get("containers")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let problem = find_problem(cluster, plan, &spec);
     let now = time::now();
     let count = plan.progress.max(1);
-    let involved = Involved { kind: "Pod".into(), api_version: "v1".into(), namespace: plan.namespace.clone(), name: plan.name.clone(), uid: plan.uid.clone() };
+    let involved = Involved {
+        kind: "Pod".into(),
+        api_version: "v1".into(),
+        namespace: plan.namespace.clone(),
+        name: plan.name.clone(),
+        uid: plan.uid.clone(),
+    };
     let mut out = PodOutcome::default();
-    let node_ip = plan.node.as_ref().map(|n| format!("172.18.0.{}", 2 + cluster.nodes.iter().position(|x| &x.name == n).unwrap_or(0)));
-    let pod_ip = format!("10.244.{}.{}", hash::fnv64(plan.node.as_deref().unwrap_or("").as_bytes()) % 4, 2 + hash::fnv64(plan.name.as_bytes()) % 250);
+    let node_ip = plan.node.as_ref().map(|n| {
+        format!(
+            "172.18.0.{}",
+            2 + cluster.nodes.iter().position(|x| &x.name == n).unwrap_or(0)
+        )
+    });
+    let pod_ip = format!(
+        "10.244.{}.{}",
+        hash::fnv64(plan.node.as_deref().unwrap_or("").as_bytes()) % 4,
+        2 + hash::fnv64(plan.name.as_bytes()) % 250
+    );
 
     if let Some(Problem::Unschedulable(msg)) = &problem {
         out.failure = Some("Unschedulable".into());
-        out.events.push(event(&involved, "FailedScheduling", msg, "Warning", "default-scheduler", None, count));
+        out.events.push(event(
+            &involved,
+            "FailedScheduling",
+            msg,
+            "Warning",
+            "default-scheduler",
+            None,
+            count,
+        ));
         pod["status"] = json!({"phase": "Pending", "qosClass": "BestEffort", "conditions": [condition("PodScheduled", false, Some("Unschedulable"), Some(msg))]});
         return out;
     }
@@ -160,9 +118,17 @@ pub fn compute(cluster: &Cluster, plan: &PodPlan, pod: &mut Value) -> PodOutcome
         let mut st = json!({"name": name, "image": image, "imageID": "", "ready": false, "restartCount": 0, "started": false, "lastState": {}});
         let running = json!({"running": {"startedAt": now}});
         let creating = json!({"waiting": {"reason": "ContainerCreating"}});
-        st["state"] = if started { running.clone() } else { creating.clone() };
+        st["state"] = if started {
+            running.clone()
+        } else {
+            creating.clone()
+        };
         match &problem {
-            Some(Problem::Waiting { container, reason, message }) if started && container == name => {
+            Some(Problem::Waiting {
+                container,
+                reason,
+                message,
+            }) if started && container == name => {
                 phase = "Pending";
                 st["state"] = json!({"waiting": {"reason": reason, "message": message}});
                 out.failure = Some(reason.clone());
@@ -171,26 +137,89 @@ pub fn compute(cluster: &Cluster, plan: &PodPlan, pod: &mut Value) -> PodOutcome
                     "ImagePullBackOff" => {
                         let full = images::normalize(image);
                         let pull_msg = format!("Failed to pull image \"{image}\": rpc error: code = NotFound desc = failed to pull and unpack image \"{full}\": failed to resolve reference \"{full}\": {full}: not found");
-                        out.events.push(event(&involved, "Failed", &pull_msg, "Warning", "kubelet", Some(&fp), count));
-                        out.events.push(event(&involved, "BackOff", message, "Normal", "kubelet", Some(&fp), count));
+                        out.events.push(event(
+                            &involved,
+                            "Failed",
+                            &pull_msg,
+                            "Warning",
+                            "kubelet",
+                            Some(&fp),
+                            count,
+                        ));
+                        out.events.push(event(
+                            &involved,
+                            "BackOff",
+                            message,
+                            "Normal",
+                            "kubelet",
+                            Some(&fp),
+                            count,
+                        ));
                     }
-                    _ => {
-                        out.events.push(event(&involved, reason, message, "Warning", "kubelet", Some(&fp), count));
-                        out.events.push(event(&involved, "Failed", &format!("Error: {}", if reason == "ErrImageNeverPull" { reason } else { message }), "Warning", "kubelet", Some(&fp), count));
+                    "ErrImageNeverPull" => {
+                        out.events.push(event(
+                            &involved,
+                            reason,
+                            message,
+                            "Warning",
+                            "kubelet",
+                            Some(&fp),
+                            count,
+                        ));
+                        out.events.push(event(
+                            &involved,
+                            "Failed",
+                            "Error: ErrImageNeverPull",
+                            "Warning",
+                            "kubelet",
+                            Some(&fp),
+                            count,
+                        ));
                     }
+                    _ => out.events.push(event(
+                        &involved,
+                        "Failed",
+                        &format!("Error: {message}"),
+                        "Warning",
+                        "kubelet",
+                        Some(&fp),
+                        count,
+                    )),
                 }
             }
             Some(Problem::Waiting { .. }) if started => st["state"] = creating.clone(),
             Some(Problem::Crash { container, oom }) if started && container == name => {
-                let (code, reason) = if *oom { (137, "OOMKilled") } else { (1, "Error") };
-                let msg = format!("back-off 5m0s restarting failed container={name} pod={}_{}({})", plan.name, plan.namespace, plan.uid);
+                let (code, reason) = if *oom {
+                    (137, "OOMKilled")
+                } else {
+                    (1, "Error")
+                };
+                let msg = format!(
+                    "back-off 5m0s restarting failed container={name} pod={}_{}({})",
+                    plan.name, plan.namespace, plan.uid
+                );
                 st["state"] = json!({"waiting": {"reason": "CrashLoopBackOff", "message": msg}});
                 st["lastState"] = json!({"terminated": {"exitCode": code, "reason": reason, "startedAt": now, "finishedAt": now, "containerID": format!("containerd://{}", hash::hex64(&plan.uid))}});
                 st["restartCount"] = json!(count);
                 st["imageID"] = json!(image_id(cluster, plan, image));
-                out.failure = Some(if *oom { "OOMKilled".into() } else { "CrashLoopBackOff".into() });
-                let backoff = format!("Back-off restarting failed container {name} in pod {}_{}({})", plan.name, plan.namespace, plan.uid);
-                out.events.push(event(&involved, "BackOff", &backoff, "Warning", "kubelet", Some(&format!("spec.containers{{{name}}}")), count));
+                out.failure = Some(if *oom {
+                    "OOMKilled".into()
+                } else {
+                    "CrashLoopBackOff".into()
+                });
+                let backoff = format!(
+                    "Back-off restarting failed container {name} in pod {}_{}({})",
+                    plan.name, plan.namespace, plan.uid
+                );
+                out.events.push(event(
+                    &involved,
+                    "BackOff",
+                    &backoff,
+                    "Warning",
+                    "kubelet",
+                    Some(&format!("spec.containers{{{name}}}")),
+                    count,
+                ));
             }
             Some(Problem::JobFailed) if done => {
                 phase = "Failed";
@@ -209,7 +238,10 @@ pub fn compute(cluster: &Cluster, plan: &PodPlan, pod: &mut Value) -> PodOutcome
                 st["imageID"] = json!(image_id(cluster, plan, image));
                 st["started"] = json!(true);
                 st["ready"] = json!(ready);
-                st["containerID"] = json!(format!("containerd://{}", hash::hex64(&format!("{}/{name}", plan.uid))));
+                st["containerID"] = json!(format!(
+                    "containerd://{}",
+                    hash::hex64(&format!("{}/{name}", plan.uid))
+                ));
             }
             _ => {}
         }

@@ -2,6 +2,7 @@
 //! kinds served by established CustomResourceDefinitions. Resolves what users type
 //! (`deploy`, `deployments.apps`, `deployment.v1.apps`, a CRD's plural or short name).
 
+use super::builtins::builtins;
 use super::errors::KubeErr;
 use crate::state::{Cluster, Obj};
 use crate::util::json::str_at;
@@ -25,74 +26,30 @@ pub struct ResType {
 impl ResType {
     /// `deployments.apps`, or `pods` for the core group (used in NotFound messages).
     pub fn qualified_plural(&self) -> String {
-        if self.group.is_empty() { self.plural.clone() } else { format!("{}.{}", self.plural, self.group) }
+        if self.group.is_empty() {
+            self.plural.clone()
+        } else {
+            format!("{}.{}", self.plural, self.group)
+        }
     }
 
     /// `deployment.apps`, or `pod` (used in `-o name` and apply/delete messages).
     pub fn qualified_singular(&self) -> String {
         let s = self.kind.to_lowercase();
-        if self.group.is_empty() { s } else { format!("{s}.{}", self.group) }
+        if self.group.is_empty() {
+            s
+        } else {
+            format!("{s}.{}", self.group)
+        }
     }
 
     pub fn api_version(&self) -> String {
-        if self.group.is_empty() { self.version.clone() } else { format!("{}/{}", self.group, self.version) }
+        if self.group.is_empty() {
+            self.version.clone()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
     }
-}
-
-type Builtin = (&'static str, &'static str, &'static str, &'static str, &'static [&'static str], bool);
-
-const BUILTINS: &[Builtin] = &[
-    ("", "v1", "Pod", "pods", &["po"], true),
-    ("", "v1", "Service", "services", &["svc"], true),
-    ("", "v1", "ConfigMap", "configmaps", &["cm"], true),
-    ("", "v1", "Secret", "secrets", &[], true),
-    ("", "v1", "Namespace", "namespaces", &["ns"], false),
-    ("", "v1", "Node", "nodes", &["no"], false),
-    ("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", &["pvc"], true),
-    ("", "v1", "PersistentVolume", "persistentvolumes", &["pv"], false),
-    ("", "v1", "ServiceAccount", "serviceaccounts", &["sa"], true),
-    ("", "v1", "Event", "events", &["ev"], true),
-    ("", "v1", "Endpoints", "endpoints", &["ep"], true),
-    ("", "v1", "LimitRange", "limitranges", &["limits"], true),
-    ("", "v1", "ResourceQuota", "resourcequotas", &["quota"], true),
-    ("apps", "v1", "Deployment", "deployments", &["deploy"], true),
-    ("apps", "v1", "StatefulSet", "statefulsets", &["sts"], true),
-    ("apps", "v1", "DaemonSet", "daemonsets", &["ds"], true),
-    ("apps", "v1", "ReplicaSet", "replicasets", &["rs"], true),
-    ("batch", "v1", "Job", "jobs", &[], true),
-    ("batch", "v1", "CronJob", "cronjobs", &["cj"], true),
-    ("networking.k8s.io", "v1", "Ingress", "ingresses", &["ing"], true),
-    ("networking.k8s.io", "v1", "IngressClass", "ingressclasses", &[], false),
-    ("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", &["netpol"], true),
-    ("rbac.authorization.k8s.io", "v1", "Role", "roles", &[], true),
-    ("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", &[], true),
-    ("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", &[], false),
-    ("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", &[], false),
-    ("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", &["crd", "crds"], false),
-    ("admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration", "validatingwebhookconfigurations", &[], false),
-    ("admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration", "mutatingwebhookconfigurations", &[], false),
-    ("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", &["pdb"], true),
-    ("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", &["pc"], false),
-    ("storage.k8s.io", "v1", "StorageClass", "storageclasses", &["sc"], false),
-    ("apiregistration.k8s.io", "v1", "APIService", "apiservices", &[], false),
-    ("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", &["hpa"], true),
-    ("coordination.k8s.io", "v1", "Lease", "leases", &[], true),
-    ("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", &[], true),
-];
-
-pub fn builtins() -> Vec<ResType> {
-    BUILTINS
-        .iter()
-        .map(|(g, v, k, p, s, n)| ResType {
-            group: (*g).into(),
-            version: (*v).into(),
-            kind: (*k).into(),
-            plural: (*p).into(),
-            singular: k.to_lowercase(),
-            short: s.iter().map(|x| (*x).to_string()).collect(),
-            namespaced: *n,
-        })
-        .collect()
 }
 
 pub fn split_api_version(api_version: &str) -> (String, String) {
@@ -103,14 +60,19 @@ pub fn split_api_version(api_version: &str) -> (String, String) {
 }
 
 pub fn crd_established(cluster: &Cluster, crd: &Obj) -> bool {
-    crd.polls >= CRD_ESTABLISHED_POLLS || cluster.kubectl_calls >= crd.applied_at_call + CRD_ESTABLISHED_CALLS
+    crd.polls >= CRD_ESTABLISHED_POLLS
+        || cluster.kubectl_calls >= crd.applied_at_call + CRD_ESTABLISHED_CALLS
 }
 
 fn crd_types(crd: &Obj) -> Vec<ResType> {
     let spec = &crd.body["spec"];
     let s = |path: &[&str]| str_at(spec, path).unwrap_or("").to_string();
     let kind = s(&["names", "kind"]);
-    let versions = spec.get("versions").and_then(Value::as_array).cloned().unwrap_or_default();
+    let versions = spec
+        .get("versions")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     versions
         .iter()
         .filter(|v| v.get("served").and_then(Value::as_bool).unwrap_or(true))
@@ -119,8 +81,17 @@ fn crd_types(crd: &Obj) -> Vec<ResType> {
             version: str_at(v, &["name"]).unwrap_or("v1").into(),
             kind: kind.clone(),
             plural: s(&["names", "plural"]),
-            singular: Some(s(&["names", "singular"])).filter(|x| !x.is_empty()).unwrap_or_else(|| kind.to_lowercase()),
-            short: spec["names"]["shortNames"].as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect()).unwrap_or_default(),
+            singular: Some(s(&["names", "singular"]))
+                .filter(|x| !x.is_empty())
+                .unwrap_or_else(|| kind.to_lowercase()),
+            short: spec["names"]["shortNames"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default(),
             namespaced: s(&["scope"]) != "Cluster",
         })
         .collect()
@@ -146,7 +117,9 @@ pub fn all_types(cluster: &Cluster) -> Vec<ResType> {
 /// The type for an object's apiVersion + kind, if the server knows it (the apply "mapping").
 pub fn for_object(cluster: &Cluster, api_version: &str, kind: &str) -> Option<ResType> {
     let (group, version) = split_api_version(api_version);
-    all_types(cluster).into_iter().find(|t| t.group == group && t.version == version && t.kind == kind)
+    all_types(cluster)
+        .into_iter()
+        .find(|t| t.group == group && t.version == version && t.kind == kind)
 }
 
 /// Resolves a resource argument as kubectl does: `name`, `name.group` or `name.version.group`,
@@ -154,7 +127,12 @@ pub fn for_object(cluster: &Cluster, api_version: &str, kind: &str) -> Option<Re
 pub fn resolve(cluster: &Cluster, arg: &str) -> Result<ResType, KubeErr> {
     let lower = arg.to_lowercase();
     let types = all_types(cluster);
-    let matches_name = |t: &ResType, n: &str| t.plural == n || t.singular == n || t.kind.to_lowercase() == n || t.short.iter().any(|s| s == n);
+    let matches_name = |t: &ResType, n: &str| {
+        t.plural == n
+            || t.singular == n
+            || t.kind.to_lowercase() == n
+            || t.short.iter().any(|s| s == n)
+    };
     if let Some(t) = types.iter().find(|t| matches_name(t, &lower)) {
         return Ok(t.clone());
     }
@@ -164,13 +142,18 @@ pub fn resolve(cluster: &Cluster, arg: &str) -> Result<ResType, KubeErr> {
                 continue;
             }
             let by_group = rest == t.group;
-            let by_version = rest.split_once('.').is_some_and(|(v, g)| v == t.version && g == t.group) || (t.group.is_empty() && rest == t.version);
+            let by_version = rest
+                .split_once('.')
+                .is_some_and(|(v, g)| v == t.version && g == t.group)
+                || (t.group.is_empty() && rest == t.version);
             if by_group || by_version {
                 return Ok(t.clone());
             }
         }
     }
-    Err(KubeErr::plain(format!("the server doesn't have a resource type \"{arg}\"")))
+    Err(KubeErr::plain(format!(
+        "the server doesn't have a resource type \"{arg}\""
+    )))
 }
 
 #[cfg(test)]
@@ -189,18 +172,34 @@ mod tests {
             applied_at_call: applied_at,
             ..Default::default()
         };
-        Cluster { objects: vec![crd], kubectl_calls: calls, ..Default::default() }
+        Cluster {
+            objects: vec![crd],
+            kubectl_calls: calls,
+            ..Default::default()
+        }
     }
 
     #[test]
     fn resolves_kubectl_spellings() {
         let c = Cluster::default();
-        for arg in ["deploy", "deployments", "Deployment", "deployments.apps", "deployment.v1.apps"] {
+        for arg in [
+            "deploy",
+            "deployments",
+            "Deployment",
+            "deployments.apps",
+            "deployment.v1.apps",
+        ] {
             assert_eq!(resolve(&c, arg).unwrap().kind, "Deployment", "{arg}");
         }
         assert_eq!(resolve(&c, "po").unwrap().qualified_plural(), "pods");
-        assert_eq!(resolve(&c, "ing").unwrap().qualified_singular(), "ingress.networking.k8s.io");
-        assert_eq!(resolve(&c, "nope").unwrap_err(), KubeErr::plain("the server doesn't have a resource type \"nope\""));
+        assert_eq!(
+            resolve(&c, "ing").unwrap().qualified_singular(),
+            "ingress.networking.k8s.io"
+        );
+        assert_eq!(
+            resolve(&c, "nope").unwrap_err(),
+            KubeErr::plain("the server doesn't have a resource type \"nope\"")
+        );
     }
 
     #[test]

@@ -23,12 +23,15 @@ fn cond(kind: &str, ok: bool, reason: &str, message: &str) -> Value {
     json!({"type": kind, "status": if ok { "True" } else { "False" }, "reason": reason, "message": message, "lastUpdateTime": now, "lastTransitionTime": now})
 }
 
-fn owned<'a>(pods: &'a [PodView], index: usize) -> Vec<&'a PodView> {
+fn owned(pods: &[PodView], index: usize) -> Vec<&PodView> {
     pods.iter().filter(|p| p.owner == Some(index)).collect()
 }
 
 fn generation(o: &Obj) -> u64 {
-    o.body.pointer("/metadata/generation").and_then(Value::as_u64).unwrap_or(1)
+    o.body
+        .pointer("/metadata/generation")
+        .and_then(Value::as_u64)
+        .unwrap_or(1)
 }
 
 /// True when a Deployment/StatefulSet/DaemonSet is fully rolled out and available.
@@ -38,7 +41,11 @@ pub fn workload_ready(o: &Obj, pods: &[&PodView]) -> bool {
 
 fn observed(o: &Obj, ready_or_failing: bool) -> Option<u64> {
     let g = generation(o);
-    if ready_or_failing { Some(g) } else { Some(g - 1).filter(|g| *g > 0) }
+    if ready_or_failing {
+        Some(g)
+    } else {
+        Some(g - 1).filter(|g| *g > 0)
+    }
 }
 
 fn deployment(o: &Obj, pods: &[&PodView]) -> Value {
@@ -55,8 +62,18 @@ fn deployment(o: &Obj, pods: &[&PodView]) -> Value {
             s[k] = json!(want);
         }
         s["conditions"] = json!([
-            cond("Available", true, "MinimumReplicasAvailable", "Deployment has minimum availability."),
-            cond("Progressing", true, "NewReplicaSetAvailable", &format!("ReplicaSet \"{rs}\" has successfully progressed.")),
+            cond(
+                "Available",
+                true,
+                "MinimumReplicasAvailable",
+                "Deployment has minimum availability."
+            ),
+            cond(
+                "Progressing",
+                true,
+                "NewReplicaSetAvailable",
+                &format!("ReplicaSet \"{rs}\" has successfully progressed.")
+            ),
         ]);
         return s;
     }
@@ -67,17 +84,39 @@ fn deployment(o: &Obj, pods: &[&PodView]) -> Value {
         s["availableReplicas"] = json!(ready_pods);
     }
     let progressing = if failing && o.polls >= PROGRESS_DEADLINE_POLLS {
-        cond("Progressing", false, "ProgressDeadlineExceeded", &format!("ReplicaSet \"{rs}\" has timed out progressing."))
+        cond(
+            "Progressing",
+            false,
+            "ProgressDeadlineExceeded",
+            &format!("ReplicaSet \"{rs}\" has timed out progressing."),
+        )
     } else {
-        cond("Progressing", true, "ReplicaSetUpdated", &format!("ReplicaSet \"{rs}\" is progressing."))
+        cond(
+            "Progressing",
+            true,
+            "ReplicaSetUpdated",
+            &format!("ReplicaSet \"{rs}\" is progressing."),
+        )
     };
-    s["conditions"] = json!([cond("Available", false, "MinimumReplicasUnavailable", "Deployment does not have minimum availability."), progressing]);
+    s["conditions"] = json!([
+        cond(
+            "Available",
+            false,
+            "MinimumReplicasUnavailable",
+            "Deployment does not have minimum availability."
+        ),
+        progressing
+    ]);
     s
 }
 
 fn statefulset(o: &Obj, pods: &[&PodView]) -> Value {
     let want = replicas(o);
-    let ready = if workload_ready(o, pods) { want } else { pods.iter().filter(|p| p.outcome.ready).count() as u64 };
+    let ready = if workload_ready(o, pods) {
+        want
+    } else {
+        pods.iter().filter(|p| p.outcome.ready).count() as u64
+    };
     let failing = pods.iter().any(|p| p.outcome.failure.is_some());
     let rev = format!("{}-{}", o.name, super::pods::template_hash(o));
     let mut s = json!({"replicas": want, "readyReplicas": ready, "availableReplicas": ready, "currentReplicas": want, "updatedReplicas": want, "currentRevision": rev, "updateRevision": rev, "collisionCount": 0});
@@ -89,7 +128,11 @@ fn statefulset(o: &Obj, pods: &[&PodView]) -> Value {
 
 fn daemonset(o: &Obj, pods: &[&PodView]) -> Value {
     let n = pods.len() as u64;
-    let ready = if workload_ready(o, pods) { n } else { pods.iter().filter(|p| p.outcome.ready).count() as u64 };
+    let ready = if workload_ready(o, pods) {
+        n
+    } else {
+        pods.iter().filter(|p| p.outcome.ready).count() as u64
+    };
     let failing = pods.iter().any(|p| p.outcome.failure.is_some());
     let mut s = json!({"desiredNumberScheduled": n, "currentNumberScheduled": n, "updatedNumberScheduled": n, "numberMisscheduled": 0, "numberReady": ready, "numberAvailable": ready});
     if ready < n {
@@ -107,10 +150,36 @@ fn job(pods: &[&PodView]) -> Value {
     if pods.iter().any(|p| p.outcome.succeeded) {
         s["succeeded"] = json!(1);
         s["completionTime"] = json!(now);
-        s["conditions"] = json!([cond("SuccessCriteriaMet", true, "CompletionsReached", "Reached expected number of succeeded pods"), cond("Complete", true, "CompletionsReached", "Reached expected number of succeeded pods")]);
+        s["conditions"] = json!([
+            cond(
+                "SuccessCriteriaMet",
+                true,
+                "CompletionsReached",
+                "Reached expected number of succeeded pods"
+            ),
+            cond(
+                "Complete",
+                true,
+                "CompletionsReached",
+                "Reached expected number of succeeded pods"
+            )
+        ]);
     } else if pods.iter().any(|p| p.outcome.failed) {
         s["failed"] = json!(1);
-        s["conditions"] = json!([cond("FailureTarget", true, "BackoffLimitExceeded", "Job has reached the specified backoff limit"), cond("Failed", true, "BackoffLimitExceeded", "Job has reached the specified backoff limit")]);
+        s["conditions"] = json!([
+            cond(
+                "FailureTarget",
+                true,
+                "BackoffLimitExceeded",
+                "Job has reached the specified backoff limit"
+            ),
+            cond(
+                "Failed",
+                true,
+                "BackoffLimitExceeded",
+                "Job has reached the specified backoff limit"
+            )
+        ]);
     } else {
         s["active"] = json!(pods.len());
         s["ready"] = json!(0);
@@ -122,22 +191,49 @@ fn job(pods: &[&PodView]) -> Value {
 fn storage_class<'a>(cluster: &'a Cluster, o: &Obj) -> Result<&'a Obj, String> {
     let classes = || cluster.objects.iter().filter(|x| x.kind == "StorageClass");
     match str_at(&o.body, &["spec", "storageClassName"]) {
-        Some(name) => classes().find(|x| x.name == name).ok_or_else(|| format!("storageclass.storage.k8s.io \"{name}\" not found")),
+        Some(name) => classes()
+            .find(|x| x.name == name)
+            .ok_or_else(|| format!("storageclass.storage.k8s.io \"{name}\" not found")),
         None => classes()
-            .find(|x| str_at(&x.body, &["metadata", "annotations", "storageclass.kubernetes.io/is-default-class"]) == Some("true"))
-            .ok_or_else(|| "no persistent volumes available for this claim and no storage class is set".to_string()),
+            .find(|x| {
+                str_at(
+                    &x.body,
+                    &[
+                        "metadata",
+                        "annotations",
+                        "storageclass.kubernetes.io/is-default-class",
+                    ],
+                ) == Some("true")
+            })
+            .ok_or_else(|| {
+                "no persistent volumes available for this claim and no storage class is set"
+                    .to_string()
+            }),
     }
 }
 
 fn pvc_consumed(o: &Obj, pods: &[PodView]) -> bool {
     pods.iter().any(|p| {
         str_at(&p.body, &["metadata", "namespace"]) == Some(o.namespace.as_str())
-            && p.body.pointer("/spec/volumes").and_then(Value::as_array).is_some_and(|vs| vs.iter().any(|v| v.pointer("/persistentVolumeClaim/claimName").and_then(Value::as_str) == Some(o.name.as_str())))
+            && p.body
+                .pointer("/spec/volumes")
+                .and_then(Value::as_array)
+                .is_some_and(|vs| {
+                    vs.iter().any(|v| {
+                        v.pointer("/persistentVolumeClaim/claimName")
+                            .and_then(Value::as_str)
+                            == Some(o.name.as_str())
+                    })
+                })
     })
 }
 
 /// Why a PVC is still Pending (reason, message, event type), or None when it is Bound.
-pub fn pvc_pending(cluster: &Cluster, o: &Obj, pods: &[PodView]) -> Option<(&'static str, String, &'static str)> {
+pub fn pvc_pending(
+    cluster: &Cluster,
+    o: &Obj,
+    pods: &[PodView],
+) -> Option<(&'static str, String, &'static str)> {
     match storage_class(cluster, o) {
         Err(msg) => Some(("ProvisioningFailed", msg, "Warning")),
         Ok(sc) if str_at(&sc.body, &["volumeBindingMode"]) == Some("WaitForFirstConsumer") && !pvc_consumed(o, pods) => {
@@ -157,15 +253,47 @@ fn pvc(cluster: &Cluster, o: &Obj, pods: &[PodView], body: &mut Value) -> Value 
     if let Ok(sc) = storage_class(cluster, o) {
         body["spec"]["storageClassName"] = json!(sc.name);
     }
-    let modes = o.body.pointer("/spec/accessModes").cloned().unwrap_or(json!(["ReadWriteOnce"]));
-    let size = o.body.pointer("/spec/resources/requests/storage").cloned().unwrap_or(json!("1Gi"));
+    let modes = o
+        .body
+        .pointer("/spec/accessModes")
+        .cloned()
+        .unwrap_or(json!(["ReadWriteOnce"]));
+    let size = o
+        .body
+        .pointer("/spec/resources/requests/storage")
+        .cloned()
+        .unwrap_or(json!("1Gi"));
     json!({"phase": "Bound", "accessModes": modes, "capacity": {"storage": size}})
 }
 
 fn crd(cluster: &Cluster, o: &Obj) -> Value {
     let established = crd_established(cluster, o);
-    let est = if established { cond("Established", true, "InitialNamesAccepted", "the initial names have been accepted") } else { cond("Established", false, "Installing", "the initial names have been accepted") };
-    let versions: Vec<Value> = o.body.pointer("/spec/versions").and_then(Value::as_array).map(|vs| vs.iter().filter(|v| v.get("storage") == Some(&json!(true))).filter_map(|v| v.get("name").cloned()).collect()).unwrap_or_default();
+    let est = if established {
+        cond(
+            "Established",
+            true,
+            "InitialNamesAccepted",
+            "the initial names have been accepted",
+        )
+    } else {
+        cond(
+            "Established",
+            false,
+            "Installing",
+            "the initial names have been accepted",
+        )
+    };
+    let versions: Vec<Value> = o
+        .body
+        .pointer("/spec/versions")
+        .and_then(Value::as_array)
+        .map(|vs| {
+            vs.iter()
+                .filter(|v| v.get("storage") == Some(&json!(true)))
+                .filter_map(|v| v.get("name").cloned())
+                .collect()
+        })
+        .unwrap_or_default();
     json!({"acceptedNames": o.body.pointer("/spec/names").cloned().unwrap_or(json!({})), "conditions": [cond("NamesAccepted", true, "NoConflicts", "no conflicts found"), est], "storedVersions": versions})
 }
 
@@ -182,7 +310,10 @@ pub fn render(cluster: &Cluster, index: usize, pods: &[PodView]) -> Value {
         ("apiextensions.k8s.io", "CustomResourceDefinition") => Some(crd(cluster, o)),
         ("", "Namespace") => Some(json!({"phase": "Active"})),
         ("", "Service") => Some(json!({"loadBalancer": {}})),
-        ("", "Pod") => pods.iter().find(|p| p.stored == Some(index)).map(|p| p.body["status"].clone()),
+        ("", "Pod") => pods
+            .iter()
+            .find(|p| p.stored == Some(index))
+            .map(|p| p.body["status"].clone()),
         _ => None,
     };
     if let Some(s) = status {
@@ -197,7 +328,11 @@ pub fn object_events(cluster: &Cluster, pods: &[PodView]) -> Vec<Value> {
     for (i, o) in cluster.objects.iter().enumerate() {
         let who = Involved {
             kind: o.kind.clone(),
-            api_version: if o.group.is_empty() { o.version.clone() } else { format!("{}/{}", o.group, o.version) },
+            api_version: if o.group.is_empty() {
+                o.version.clone()
+            } else {
+                format!("{}/{}", o.group, o.version)
+            },
             namespace: o.namespace.clone(),
             name: o.name.clone(),
             uid: str_at(&o.body, &["metadata", "uid"]).unwrap_or("").into(),
@@ -206,14 +341,38 @@ pub fn object_events(cluster: &Cluster, pods: &[PodView]) -> Vec<Value> {
         match o.kind.as_str() {
             "Deployment" if o.group == "apps" => {
                 let rs = format!("{}-{}", o.name, super::pods::template_hash(o));
-                out.push(event(&who, "ScalingReplicaSet", &format!("Scaled up replica set {rs} from 0 to {}", replicas(o)), "Normal", "deployment-controller", None, 1));
+                out.push(event(
+                    &who,
+                    "ScalingReplicaSet",
+                    &format!("Scaled up replica set {rs} from 0 to {}", replicas(o)),
+                    "Normal",
+                    "deployment-controller",
+                    None,
+                    1,
+                ));
             }
             "Job" if owned(pods, i).iter().any(|p| p.outcome.failed) => {
-                out.push(event(&who, "BackoffLimitExceeded", "Job has reached the specified backoff limit", "Warning", "job-controller", None, 1));
+                out.push(event(
+                    &who,
+                    "BackoffLimitExceeded",
+                    "Job has reached the specified backoff limit",
+                    "Warning",
+                    "job-controller",
+                    None,
+                    1,
+                ));
             }
             "PersistentVolumeClaim" => {
                 if let Some((reason, msg, kind)) = pvc_pending(cluster, o, pods) {
-                    out.push(event(&who, reason, &msg, kind, "persistentvolume-controller", None, count));
+                    out.push(event(
+                        &who,
+                        reason,
+                        &msg,
+                        kind,
+                        "persistentvolume-controller",
+                        None,
+                        count,
+                    ));
                 }
             }
             _ => {}

@@ -1,0 +1,359 @@
+//! Apply the plan to the cluster like kapp: each object as soon as everything it depends on is
+//! applied and ready, independent objects together, server-side apply with field manager `ohdev`;
+//! webhook and discovery races retried with backoff until the deadline; readiness polled; a stuck
+//! workload diagnosed on one screen.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use serde_json::Value;
+
+use super::diagnose::{self, FailureReason};
+use super::graph::Plan;
+use super::manifest::{Object, ObjectKey};
+use super::readiness::{self, Readiness};
+use super::webhooks::plural;
+use crate::error::Error;
+use crate::events::{Event, StepState};
+use crate::tools::kubectl::Kubectl;
+use crate::ui::Reporter;
+
+const POLL: Duration = Duration::from_millis(500);
+const CONCURRENT_APPLIES: usize = 4;
+/// Polls a workload may stay not-ready with a definite failure before ohdev stops waiting.
+const FAIL_FAST_POLLS: u32 = 4;
+
+/// Kinds whose readiness must be read back from the cluster; everything else is ready once applied.
+const POLLED_KINDS: &[&str] = &["Deployment", "StatefulSet", "DaemonSet", "Job", "PersistentVolumeClaim", "CustomResourceDefinition", "Pod", "Service"];
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub timeout: Duration,
+    pub replace_immutable: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Status {
+    Waiting,
+    Applied { polls: u32, last: String },
+    Ready,
+}
+
+/// How kubectl names an object's resource type: `deployments.v1.apps`, `services`, `widgets.v1.example.com`.
+pub fn resource_name(object: &Object, objects: &[Object]) -> String {
+    let plural_name = objects
+        .iter()
+        .find(|candidate| {
+            candidate.kind() == "CustomResourceDefinition"
+                && candidate.value.pointer("/spec/group").and_then(Value::as_str) == Some(object.group())
+                && candidate.value.pointer("/spec/names/kind").and_then(Value::as_str) == Some(object.kind())
+        })
+        .and_then(|crd| crd.value.pointer("/spec/names/plural").and_then(Value::as_str).map(str::to_string))
+        .unwrap_or_else(|| plural(object.kind()));
+    if object.group().is_empty() {
+        plural_name
+    } else {
+        format!("{plural_name}.{}.{}", object.version(), object.group())
+    }
+}
+
+fn scoped_args(key: &ObjectKey) -> Vec<String> {
+    match &key.namespace {
+        Some(namespace) => vec!["--namespace".to_string(), namespace.clone()],
+        None => Vec::new(),
+    }
+}
+
+/// Errors a later try can get past: an admission webhook or a CRD that is not served yet.
+pub fn is_retryable(stderr: &str) -> bool {
+    stderr.contains("failed calling webhook") || stderr.contains("no matches for kind") || stderr.contains("ensure CRDs are installed first") || stderr.contains("the server could not find the requested resource")
+}
+
+/// `The Deployment "x" is invalid: spec.selector: Invalid value: …: field is immutable` → `spec.selector`
+pub fn immutable_field(stderr: &str) -> Option<String> {
+    if !stderr.contains("field is immutable") {
+        return None;
+    }
+    let line = stderr.lines().find(|line| line.contains("field is immutable"))?;
+    let after = line.split("is invalid: ").nth(1).unwrap_or(line);
+    Some(after.split(": ").next().unwrap_or(after).trim().to_string())
+}
+
+async fn apply_one(kubectl: &Kubectl, object: &Object, deadline: Instant, options: &Options, reporter: &Reporter) -> Result<(), Error> {
+    let body = serde_json::to_vec(&object.value).map_err(|error| Error::work(format!("cannot encode {}: {error}", object.key()), None))?;
+    let mut backoff = Duration::from_millis(250);
+    let mut replaced = false;
+    loop {
+        let invocation = kubectl
+            .invocation(["apply", "--server-side", "--field-manager=ohdev", "--force-conflicts", "-f", "-"])
+            .stdin(body.clone());
+        let argv = invocation.argv().to_vec();
+        let output = invocation.run_unchecked().await?;
+        if output.success() {
+            return Ok(());
+        }
+        let stderr = output.stderr.trim().to_string();
+        if is_retryable(&stderr) && Instant::now() + backoff < deadline {
+            reporter.emit(Event::step(
+                format!("apply:{}", object.key()),
+                StepState::Started,
+                format!("waiting to apply {}", object.key()),
+                Some(first_line(&stderr)),
+            ));
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(4));
+            continue;
+        }
+        if let Some(field) = immutable_field(&stderr) {
+            if options.replace_immutable && !replaced {
+                reporter.emit(Event::warn(format!("{}: `{field}` cannot change in place; deleting and recreating it (--replace-immutable)", object.key()), None));
+                delete(kubectl, object, &resource_name(object, std::slice::from_ref(object)), true).await?;
+                replaced = true;
+                continue;
+            }
+            return Err(Error::work(
+                format!("{} from {}: the cluster refuses to change `{field}` of the existing object (the field is immutable)", object.key(), object.source),
+                Some("`ohdev up --replace-immutable` deletes and recreates it (its pods restart)".to_string()),
+            ));
+        }
+        return Err(Error::CommandFailed { argv, code: output.code, stderr: format!("applying {} from {}:\n{stderr}", object.key(), object.source) });
+    }
+}
+
+fn first_line(text: &str) -> String {
+    let line = text.lines().next().unwrap_or(text);
+    if line.len() > 160 {
+        format!("{}…", &line[..line.char_indices().nth(160).map(|(index, _)| index).unwrap_or(line.len())])
+    } else {
+        line.to_string()
+    }
+}
+
+pub async fn delete(kubectl: &Kubectl, object: &Object, resource: &str, wait: bool) -> Result<(), Error> {
+    let key = object.key();
+    let mut args = vec!["delete".to_string(), resource.to_string(), key.name.clone()];
+    args.extend(scoped_args(&key));
+    args.push("--ignore-not-found".to_string());
+    args.push(format!("--wait={wait}"));
+    kubectl.invocation(args).timeout(Duration::from_secs(120)).run().await?;
+    Ok(())
+}
+
+async fn fetch(kubectl: &Kubectl, object: &Object, objects: &[Object]) -> Result<Value, Error> {
+    let key = object.key();
+    let mut args = vec![resource_name(object, objects), key.name.clone()];
+    args.extend(scoped_args(&key));
+    kubectl.get_json(args).await
+}
+
+/// Apply every object in dependency order and wait until all are ready.
+pub async fn deploy(kubectl: &Kubectl, objects: &[Object], plan: &Plan, options: &Options, reporter: &Reporter) -> Result<(), Error> {
+    let started = Instant::now();
+    let deadline = started + options.timeout;
+    let mut status: Vec<Status> = vec![Status::Waiting; objects.len()];
+    let index_of: BTreeMap<ObjectKey, usize> = plan.objects().map(|planned| (planned.key.clone(), planned.index)).collect();
+    let dependencies: BTreeMap<usize, Vec<usize>> = plan
+        .objects()
+        .map(|planned| (planned.index, planned.after.iter().filter_map(|dependency| index_of.get(&dependency.key).copied()).collect()))
+        .collect();
+    reporter.emit(Event::step("deploy", StepState::Started, format!("applying {} object(s)", objects.len()), None));
+    loop {
+        let ready_to_apply: Vec<usize> = (0..objects.len())
+            .filter(|index| status[*index] == Status::Waiting)
+            .filter(|index| dependencies.get(index).into_iter().flatten().all(|dependency| status[*dependency] == Status::Ready))
+            .collect();
+        let mut progressed = !ready_to_apply.is_empty();
+        let applied: Vec<(usize, Result<(), Error>)> = futures_util::stream::iter(ready_to_apply.into_iter().map(|index| async move {
+            (index, apply_one(kubectl, &objects[index], deadline, options, reporter).await)
+        }))
+        .buffer_unordered(CONCURRENT_APPLIES)
+        .collect()
+        .await;
+        for (index, result) in applied {
+            if let Err(error) = result {
+                reporter.emit(Event::step("deploy", StepState::Failed, "applying manifests", None));
+                return Err(error);
+            }
+            let key = objects[index].key();
+            reporter.emit(Event::step(format!("apply:{key}"), StepState::Done, format!("applied {key}"), None));
+            status[index] = if POLLED_KINDS.contains(&objects[index].kind()) {
+                Status::Applied { polls: 0, last: String::new() }
+            } else {
+                Status::Ready
+            };
+        }
+        let polled: Vec<usize> = (0..objects.len()).filter(|index| matches!(status[*index], Status::Applied { .. })).collect();
+        let fetched: Vec<(usize, Result<Value, Error>)> = futures_util::stream::iter(polled.into_iter().map(|index| async move { (index, fetch(kubectl, &objects[index], objects).await) }))
+            .buffer_unordered(CONCURRENT_APPLIES)
+            .collect()
+            .await;
+        for (index, live) in fetched {
+            let live = match live {
+                Ok(live) => live,
+                Err(_) => continue, // not visible yet; the deadline decides
+            };
+            match readiness::evaluate(&live) {
+                Readiness::Ready => {
+                    status[index] = Status::Ready;
+                    progressed = true;
+                }
+                Readiness::Failed(reason) => return Err(diagnose_failure(kubectl, &objects[index], &live, Some(reason), reporter).await),
+                Readiness::InProgress(what) => {
+                    if let Status::Applied { polls, last } = &mut status[index] {
+                        *polls += 1;
+                        *last = what;
+                        if *polls % FAIL_FAST_POLLS == 0 && is_workload(objects[index].kind()) {
+                            if let Some(error) = fail_fast(kubectl, &objects[index], &live, reporter).await {
+                                return Err(error);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if status.iter().all(|state| *state == Status::Ready) {
+            reporter.emit(Event::step("deploy", StepState::Done, format!("{} object(s) applied and ready", objects.len()), Some(format!("{:.1}s", started.elapsed().as_secs_f64()))));
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(timeout(kubectl, objects, &status, options.timeout, reporter).await);
+        }
+        let waiting: Vec<String> = (0..objects.len())
+            .filter_map(|index| match &status[index] {
+                Status::Applied { last, .. } => Some(format!("{} ({last})", objects[index].key())),
+                _ => None,
+            })
+            .collect();
+        if !waiting.is_empty() {
+            reporter.emit(Event::Progress {
+                id: "deploy".to_string(),
+                current: status.iter().filter(|state| **state == Status::Ready).count() as u64,
+                total: objects.len() as u64,
+                text: format!("waiting for {}", waiting.join(", ")),
+            });
+        }
+        if !progressed {
+            tokio::time::sleep(POLL).await;
+        }
+    }
+}
+
+fn is_workload(kind: &str) -> bool {
+    matches!(kind, "Deployment" | "StatefulSet" | "DaemonSet" | "Job" | "Pod")
+}
+
+async fn related(kubectl: &Kubectl, object: &Object, live: &Value) -> (Value, Value) {
+    let namespace = object.namespace().unwrap_or("default").to_string();
+    let selector = live
+        .pointer("/spec/selector/matchLabels")
+        .and_then(Value::as_object)
+        .map(|labels| labels.iter().map(|(key, value)| format!("{key}={}", value.as_str().unwrap_or_default())).collect::<Vec<_>>().join(","));
+    let pods = match (object.kind(), selector) {
+        ("Pod", _) => serde_json::json!({"items": [live.clone()]}),
+        (_, Some(selector)) if !selector.is_empty() => kubectl
+            .get_json(["pods".to_string(), "--namespace".to_string(), namespace.clone(), "--selector".to_string(), selector])
+            .await
+            .unwrap_or(Value::Null),
+        _ => Value::Null,
+    };
+    let events = kubectl.get_json(["events".to_string(), "--namespace".to_string(), namespace]).await.unwrap_or(Value::Null);
+    (pods, events)
+}
+
+async fn last_log_lines(kubectl: &Kubectl, diagnosis: &diagnose::Diagnosis, namespace: &str) -> Vec<String> {
+    let (Some(pod), Some(container)) = (&diagnosis.pod, &diagnosis.container) else { return Vec::new() };
+    if !matches!(diagnosis.reason, FailureReason::CrashLoopBackOff | FailureReason::OomKilled | FailureReason::Other(_) | FailureReason::ReadinessProbeFailed) {
+        return Vec::new();
+    }
+    let output = kubectl
+        .invocation(["logs", pod.as_str(), "--container", container.as_str(), "--namespace", namespace, "--tail=20"])
+        .run_unchecked()
+        .await;
+    match output {
+        Ok(output) if output.success() => output.stdout.lines().map(str::to_string).collect(),
+        _ => Vec::new(),
+    }
+}
+
+async fn screen(kubectl: &Kubectl, object: &Object, live: &Value, reporter: &Reporter) -> diagnose::Diagnosis {
+    let (pods, events) = related(kubectl, object, live).await;
+    let diagnosis = diagnose::diagnose(live, &pods, &events);
+    let lines = last_log_lines(kubectl, &diagnosis, object.namespace().unwrap_or("default")).await;
+    reporter.emit(Event::Diagnosis {
+        object: object.key().to_string(),
+        reason: diagnosis.reason.to_string(),
+        hint: diagnosis.hint.clone(),
+        screen: diagnose::render(&diagnosis, &lines),
+    });
+    diagnosis
+}
+
+/// A definite failure (image missing, crash loop, bad config…) ends the wait early.
+async fn fail_fast(kubectl: &Kubectl, object: &Object, live: &Value, reporter: &Reporter) -> Option<Error> {
+    let (pods, events) = related(kubectl, object, live).await;
+    let diagnosis = diagnose::diagnose(live, &pods, &events);
+    let definite = matches!(
+        diagnosis.reason,
+        FailureReason::ErrImageNeverPull | FailureReason::ImagePullBackOff | FailureReason::CreateContainerConfigError | FailureReason::OomKilled | FailureReason::CrashLoopBackOff | FailureReason::Unschedulable
+    );
+    if !definite {
+        return None;
+    }
+    Some(diagnose_failure(kubectl, object, live, None, reporter).await)
+}
+
+async fn diagnose_failure(kubectl: &Kubectl, object: &Object, live: &Value, reason: Option<String>, reporter: &Reporter) -> Error {
+    let diagnosis = screen(kubectl, object, live, reporter).await;
+    reporter.emit(Event::step("deploy", StepState::Failed, "deploying", None));
+    Error::work(
+        format!("{} is not ready: {}", object.key(), reason.unwrap_or_else(|| diagnosis.reason.to_string())),
+        diagnosis.hint.or_else(|| Some("`ohdev logs` shows the containers' output".to_string())),
+    )
+}
+
+async fn timeout(kubectl: &Kubectl, objects: &[Object], status: &[Status], limit: Duration, reporter: &Reporter) -> Error {
+    let mut stuck = Vec::new();
+    let mut hint = None;
+    for (index, state) in status.iter().enumerate() {
+        match state {
+            Status::Applied { last, .. } => {
+                stuck.push(format!("{} ({last})", objects[index].key()));
+                if is_workload(objects[index].kind()) {
+                    if let Ok(live) = fetch(kubectl, &objects[index], objects).await {
+                        let diagnosis = screen(kubectl, &objects[index], &live, reporter).await;
+                        hint = hint.or(diagnosis.hint);
+                    }
+                }
+            }
+            Status::Waiting => stuck.push(format!("{} (not applied: waits for its dependencies)", objects[index].key())),
+            Status::Ready => {}
+        }
+    }
+    reporter.emit(Event::step("deploy", StepState::Failed, "deploying", None));
+    let mut set: BTreeSet<String> = BTreeSet::new();
+    set.extend(stuck);
+    Error::work(
+        format!("not ready after {}s: {}", limit.as_secs(), set.into_iter().collect::<Vec<_>>().join(", ")),
+        hint.or_else(|| Some("raise the deadline with `ohdev up --timeout 10m` (or deploy.timeout in ohdev.yaml), or look at `ohdev logs`".to_string())),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn immutable_field_is_named() {
+        let stderr = "The Deployment \"app\" is invalid: spec.selector: Invalid value: v1.LabelSelector{…}: field is immutable";
+        assert_eq!(immutable_field(stderr).as_deref(), Some("spec.selector"));
+        assert_eq!(immutable_field("error: something else"), None);
+    }
+
+    #[test]
+    fn retryable_errors() {
+        assert!(is_retryable("Error from server (InternalError): error when creating \"STDIN\": Internal error occurred: failed calling webhook \"validate.nginx.ingress.kubernetes.io\": …"));
+        assert!(is_retryable("error: resource mapping not found for name: \"w\" namespace: \"\" from \"STDIN\": no matches for kind \"Widget\" in version \"example.com/v1\"\nensure CRDs are installed first"));
+        assert!(!is_retryable("Error from server (NotFound): namespaces \"x\" not found"));
+    }
+}

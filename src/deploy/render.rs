@@ -1,0 +1,107 @@
+//! From ohdev.yaml to the exact objects to apply, and their order: fetch remote bundles, parse,
+//! generate Secrets, default namespaces, patch, substitute image tags, label, plan. Every input error
+//! surfaces here, before anything is applied.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use super::graph::{self, Plan};
+use super::manifest::{self, Object};
+use super::substitute::{self, Patch};
+use super::{remote, secrets};
+use crate::config::{Config, ManifestSource};
+use crate::error::Error;
+
+pub struct Rendered {
+    pub objects: Vec<Object>,
+    pub plan: Plan,
+    pub warnings: Vec<String>,
+}
+
+/// Bad input in manifests: exit 2, every problem listed, nothing applied.
+fn input_error(problems: String, cache_names: &BTreeMap<String, String>) -> Error {
+    let mut text = problems;
+    for (cached, url) in cache_names {
+        text = text.replace(cached.as_str(), url);
+    }
+    Error::Input {
+        message: format!("the manifests cannot be applied:\n  {}", text.replace('\n', "\n  ")),
+        fix: "correct the problems above; nothing was applied".to_string(),
+    }
+}
+
+pub async fn render(config: &Config, tags: &BTreeMap<String, String>) -> Result<Rendered, Error> {
+    let env = |name: &str| std::env::var(name).ok();
+    render_with_env(config, tags, &env).await
+}
+
+pub async fn render_with_env(config: &Config, tags: &BTreeMap<String, String>, env: &dyn Fn(&str) -> Option<String>) -> Result<Rendered, Error> {
+    let mut paths: Vec<PathBuf> = Vec::new();
+    let mut cache_names = BTreeMap::new();
+    for source in &config.manifests {
+        match source {
+            ManifestSource::Path(path) => paths.push(path.clone()),
+            ManifestSource::Remote { url, sha256 } => {
+                let cached = remote::fetch(url, sha256.as_deref(), &config.root, &config.file).await?;
+                cache_names.insert(cached.display().to_string(), url.clone());
+                paths.push(cached);
+            }
+        }
+    }
+    let mut objects = if paths.is_empty() {
+        Vec::new()
+    } else {
+        manifest::load(&paths).map_err(|errors| input_error(errors.to_string(), &cache_names))?
+    };
+    for secret in config.secrets.values() {
+        let mut object = secrets::generate(&secret.name, &secret.namespace, secret.env_file.as_deref(), &secret.keys, env)
+            .map_err(|error| input_error(error.to_string(), &cache_names))?;
+        object.source.file = config.file.clone();
+        objects.push(object);
+    }
+    let mut objects = manifest::normalize(objects, &config.namespace).map_err(|errors| input_error(errors.to_string(), &cache_names))?;
+    let patches: Vec<Patch> = config
+        .patches
+        .iter()
+        .enumerate()
+        .map(|(index, patch)| {
+            let value = serde_json::json!({
+                "target": {"kind": patch.kind, "name": patch.name, "namespace": patch.namespace},
+                "ops": patch.ops,
+            });
+            serde_json::from_value(value).map_err(|error| {
+                Error::config(&config.file, None, format!("patches[{index}]: {error}"), "each op is {op: add|replace|remove, path: /json/pointer, value: …}")
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    substitute::apply_patches(&mut objects, &patches).map_err(|error| input_error(error.to_string(), &cache_names))?;
+    let warnings = substitute::substitute_images(&mut objects, tags)
+        .map_err(|error| input_error(error.to_string(), &cache_names))?
+        .into_iter()
+        .map(|warning| warning.to_string())
+        .collect();
+    substitute::label_managed_by(&mut objects);
+    label_pod_templates(&mut objects);
+    let plan = graph::plan(&objects).map_err(|error| input_error(error.to_string(), &cache_names))?;
+    Ok(Rendered { objects, plan, warnings })
+}
+
+/// Pods do not inherit their owner's labels: label pod templates too, so `ohdev logs` and
+/// diagnosis find every pod of the environment by one selector.
+fn label_pod_templates(objects: &mut [Object]) {
+    for object in objects {
+        for pointer in ["/spec/template/metadata", "/spec/jobTemplate/spec/template/metadata"] {
+            let Some(spec) = object.value.pointer_mut(pointer.rsplit_once('/').map(|(parent, _)| parent).unwrap_or("")) else {
+                continue;
+            };
+            let Some(spec) = spec.as_object_mut() else { continue };
+            let metadata = spec.entry("metadata").or_insert_with(|| serde_json::json!({}));
+            if let Some(metadata) = metadata.as_object_mut() {
+                let labels = metadata.entry("labels").or_insert_with(|| serde_json::json!({}));
+                if let Some(labels) = labels.as_object_mut() {
+                    labels.insert(substitute::MANAGED_BY_LABEL.to_string(), substitute::MANAGED_BY_VALUE.into());
+                }
+            }
+        }
+    }
+}
