@@ -55,6 +55,10 @@ pub enum Command {
     #[command(after_help = "Examples:\n  ohdev build               every image in ohdev.yaml\n  ohdev build app           one image (and the images it depends on)\n  ohdev build --force app   rebuild even if the tag exists\n  OHDEV_BUILDER=classic ohdev build   use the classic builder instead of BuildKit")]
     Build(BuildArgs),
 
+    /// Rebuild what changed, load it, re-apply only the objects that changed, wait for the rollout.
+    #[command(after_help = "Examples:\n  ohdev rebuild             every image whose sources changed\n  ohdev rebuild app         one image (and what it depends on)\n  ohdev rebuild --force app rebuild even when nothing changed")]
+    Rebuild(RebuildArgs),
+
     /// Show the order manifests will be applied in, and why (reads only files).
     #[command(after_help = "Examples:\n  ohdev plan\n  ohdev plan --json   one object per line: level, kind, namespace, name, after")]
     Plan,
@@ -109,6 +113,21 @@ pub struct UpArgs {
 
 fn parse_duration_arg(text: &str) -> Result<std::time::Duration, String> {
     crate::config::parse_duration(text).ok_or_else(|| format!("`{text}` is not a duration: write e.g. 90s, 5m or 1h30m"))
+}
+
+#[derive(Debug, Args)]
+pub struct RebuildArgs {
+    /// Images to rebuild (default: all).
+    #[arg(value_name = "IMAGE")]
+    pub images: Vec<String>,
+
+    /// Rebuild and reload even when nothing changed.
+    #[arg(long)]
+    pub force: bool,
+
+    /// How long to wait for the rollout (default: deploy.timeout, 5m).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration_arg)]
+    pub timeout: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Args)]

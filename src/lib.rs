@@ -12,6 +12,8 @@ pub mod deploy;
 pub mod doctor;
 pub mod error;
 pub mod events;
+pub mod pipeline;
+pub mod session;
 pub mod logs;
 pub mod state;
 pub mod tools;

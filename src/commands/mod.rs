@@ -5,6 +5,7 @@ mod doctor;
 mod down;
 mod logs;
 mod plan;
+mod rebuild;
 mod status;
 mod up;
 
@@ -27,6 +28,7 @@ pub async fn run(cli: Cli, reporter: Reporter) -> anyhow::Result<u8> {
     match cli.command {
         Command::Up(args) => up::run(&project.load()?, &args, &reporter).await.map(|_| 0),
         Command::Build(args) => build::run(&project.load_config()?, &args, &reporter).await.map(|_| 0),
+        Command::Rebuild(args) => rebuild::run(project.load()?, &args, reporter.clone()).await.map(|_| 0),
         Command::Plan => plan::run(&project.load_config()?, &reporter).await.map(|_| 0),
         Command::Down(args) => down::run(&project.load()?, &args, &reporter).await.map(|_| 0),
         Command::Status => status::run(&project.load()?, &reporter).await.map(|_| 0),

@@ -149,15 +149,28 @@ async fn fetch(kubectl: &Kubectl, object: &Object, objects: &[Object]) -> Result
 
 /// Apply every object in dependency order and wait until all are ready.
 pub async fn deploy(kubectl: &Kubectl, objects: &[Object], plan: &Plan, options: &Options, reporter: &Reporter) -> Result<(), Error> {
+    deploy_changed(kubectl, objects, plan, &BTreeSet::new(), options, reporter).await
+}
+
+/// Like [`deploy`], treating the objects at `unchanged` as already applied and ready.
+pub async fn deploy_changed(
+    kubectl: &Kubectl,
+    objects: &[Object],
+    plan: &Plan,
+    unchanged: &BTreeSet<usize>,
+    options: &Options,
+    reporter: &Reporter,
+) -> Result<(), Error> {
     let started = Instant::now();
     let deadline = started + options.timeout;
-    let mut status: Vec<Status> = vec![Status::Waiting; objects.len()];
+    let mut status: Vec<Status> = (0..objects.len()).map(|index| if unchanged.contains(&index) { Status::Ready } else { Status::Waiting }).collect();
+    let changed = objects.len() - unchanged.len();
     let index_of: BTreeMap<ObjectKey, usize> = plan.objects().map(|planned| (planned.key.clone(), planned.index)).collect();
     let dependencies: BTreeMap<usize, Vec<usize>> = plan
         .objects()
         .map(|planned| (planned.index, planned.after.iter().filter_map(|dependency| index_of.get(&dependency.key).copied()).collect()))
         .collect();
-    reporter.emit(Event::step("deploy", StepState::Started, format!("applying {} object(s)", objects.len()), None));
+    reporter.emit(Event::step("deploy", StepState::Started, format!("applying {changed} object(s)"), None));
     loop {
         let ready_to_apply: Vec<usize> = (0..objects.len())
             .filter(|index| status[*index] == Status::Waiting)
@@ -213,7 +226,7 @@ pub async fn deploy(kubectl: &Kubectl, objects: &[Object], plan: &Plan, options:
             }
         }
         if status.iter().all(|state| *state == Status::Ready) {
-            reporter.emit(Event::step("deploy", StepState::Done, format!("{} object(s) applied and ready", objects.len()), Some(format!("{:.1}s", started.elapsed().as_secs_f64()))));
+            reporter.emit(Event::step("deploy", StepState::Done, format!("{changed} object(s) applied and ready"), Some(format!("{:.1}s", started.elapsed().as_secs_f64()))));
             return Ok(());
         }
         if Instant::now() >= deadline {

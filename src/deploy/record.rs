@@ -25,6 +25,10 @@ pub struct AppliedObject {
     pub resource: String,
     pub namespace: Option<String>,
     pub name: String,
+    /// blake3 of the rendered object, to re-apply only what changed. None for Secrets: a hash of a
+    /// low-entropy secret could be guessed, so Secrets are always re-applied instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash: Option<String>,
 }
 
 impl AppliedObject {
@@ -58,6 +62,7 @@ pub fn from_plan(cluster: &str, objects: &[Object], plan: &Plan) -> Applied {
                 resource: resource_name(object, objects),
                 namespace: object.namespace().map(str::to_string),
                 name: object.name().to_string(),
+                hash: content_hash(object),
             }
         })
         .collect();
@@ -66,6 +71,30 @@ pub fn from_plan(cluster: &str, objects: &[Object], plan: &Plan) -> Applied {
         cluster: cluster.to_string(),
         objects: applied,
     }
+}
+
+pub fn content_hash(object: &Object) -> Option<String> {
+    if object.kind() == "Secret" {
+        return None;
+    }
+    let bytes = serde_json::to_vec(&object.value).ok()?;
+    Some(blake3::hash(&bytes).to_hex()[..32].to_string())
+}
+
+/// Indexes (into `objects`) whose rendered content is exactly what was applied before.
+pub fn unchanged(before: &Applied, objects: &[Object]) -> std::collections::BTreeSet<usize> {
+    objects
+        .iter()
+        .enumerate()
+        .filter(|(_, object)| {
+            let hash = content_hash(object);
+            hash.is_some()
+                && before.objects.iter().any(|old| {
+                    old.kind == object.kind() && old.namespace.as_deref() == object.namespace() && old.name == object.name() && old.hash == hash
+                })
+        })
+        .map(|(index, _)| index)
+        .collect()
 }
 
 /// Objects in `before` that `now` no longer has.
