@@ -59,6 +59,10 @@ pub enum Command {
     #[command(after_help = "Examples:\n  ohdev rebuild             every image whose sources changed\n  ohdev rebuild app         one image (and what it depends on)\n  ohdev rebuild --force app rebuild even when nothing changed")]
     Rebuild(RebuildArgs),
 
+    /// Watch sources of an environment that is already up: rebuild, live-sync or re-apply on change.
+    #[command(after_help = "Examples:\n  ohdev watch\n  ohdev up --watch      bring the environment up first, then watch\n  ohdev --json watch    one event per line (image states, build start times)")]
+    Watch,
+
     /// Show the order manifests will be applied in, and why (reads only files).
     #[command(after_help = "Examples:\n  ohdev plan\n  ohdev plan --json   one object per line: level, kind, namespace, name, after")]
     Plan,
@@ -76,7 +80,7 @@ pub enum Command {
     Doctor,
 
     /// Stream the logs of the environment's pods: one line per log line, a colour per pod.
-    #[command(after_help = "Examples:\n  ohdev logs                      every container of every pod ohdev deployed (follows on a terminal)\n  ohdev logs app                  pods whose containers run the image ohdev.local/app\n  ohdev logs Deployment/web       the pods of one workload (`web` also matches its pods by name prefix)\n  ohdev logs -f --since 10m       follow, starting ten minutes back; new pods join the stream\n  ohdev logs --no-follow --tail 100 -c main --grep ERROR\n  ohdev logs --json | jq -r 'select(.type == \"log\") | .line'")]
+    #[command(after_help = "Examples:\n  ohdev logs                  all pods ohdev deployed (follows on a terminal)\n  ohdev logs app              pods running the image ohdev.local/app\n  ohdev logs Deployment/web   the pods of one workload (or just: ohdev logs web)\n  ohdev logs -f --since 10m   follow from ten minutes back; new pods join in\n  ohdev logs --no-follow --tail 100 -c main --grep ERROR\n  ohdev logs --json | jq -r 'select(.type == \"log\") | .line'")]
     Logs(LogsArgs),
 
     /// Print shell completions.
@@ -109,6 +113,10 @@ pub struct UpArgs {
     /// How long to wait for everything to become ready (default: deploy.timeout, 5m).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration_arg)]
     pub timeout: Option<std::time::Duration>,
+
+    /// After the environment is up, keep watching sources: rebuild, sync or re-apply on change.
+    #[arg(short, long)]
+    pub watch: bool,
 }
 
 fn parse_duration_arg(text: &str) -> Result<std::time::Duration, String> {

@@ -50,6 +50,17 @@ pub enum LogPodState {
     Gone,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WatchState {
+    Idle,
+    Building,
+    RollingOut,
+    Syncing,
+    Error,
+    Stopped,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ConfigChange {
     pub key: String,
@@ -167,6 +178,13 @@ pub enum Event {
         pod: String,
         namespace: String,
         state: LogPodState,
+    },
+    /// The watch loop's status for one image (or `manifests`).
+    WatchStatus {
+        image: String,
+        state: WatchState,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        detail: Option<String>,
     },
     /// The command failed; the same text goes to stderr.
     Error {

@@ -18,6 +18,7 @@ pub mod logs;
 pub mod state;
 pub mod tools;
 pub mod ui;
+pub mod watch;
 
 use std::process::ExitCode;
 use std::time::Duration;

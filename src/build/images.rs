@@ -122,6 +122,20 @@ pub fn validate(config: &Config, names: &[String]) -> Result<(), Error> {
                 "point `context` at the build context (for OpenHands: export OPENHANDS_ROOT=/path/to/OpenHands)",
             ));
         }
+        let missing: Vec<&String> = image.expect.iter().filter(|path| !image.context.join(path.as_str()).exists()).collect();
+        if !missing.is_empty() {
+            return Err(Error::config(
+                &config.file,
+                None,
+                format!(
+                    "images.{name}.context is {} (from `{}`), which lacks {}: it does not look like the expected checkout",
+                    image.context.display(),
+                    image.context_as_written,
+                    missing.iter().map(|path| path.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+                "point it at the right directory; for OpenHands: git clone https://github.com/All-Hands-AI/OpenHands and export OPENHANDS_ROOT=/path/to/OpenHands",
+            ));
+        }
         if image.prebuild.is_empty() && !image.context.join(&image.dockerfile).is_file() {
             return Err(Error::config(
                 &config.file,
@@ -155,8 +169,12 @@ pub async fn digest_image(
     let context_dir = image.context.clone();
     let dockerfile = image.dockerfile.clone();
     let name = image.name.clone();
+    let own_state = state_dir_in_context(&context_dir, state_dir);
     let walked = tokio::task::spawn_blocking(move || -> std::io::Result<_> {
-        let files = context::walk(&context_dir, &dockerfile)?;
+        let mut files = context::walk(&context_dir, &dockerfile)?;
+        if let Some(own_state) = &own_state {
+            files.exclude_subtree(own_state);
+        }
         let mut cache = HashCache::load(&cache_path).unwrap_or_default();
         let report = digest::digest(&files, &input, &mut cache)?;
         if let Some(parent) = cache_path.parent() {
@@ -175,6 +193,18 @@ pub async fn digest_image(
     })
 }
 
+/// ohdev's state directory relative to `context`, when the context contains it (`context: .`).
+/// It is never part of an image: ohdev rewrites it on every run (the hash cache, state.json), so
+/// sending it would change the digest each time and could change under the tar as it streams.
+fn state_dir_in_context(context: &Path, state_dir: &Path) -> Option<String> {
+    let context = context.canonicalize().ok()?;
+    let parent = state_dir.parent()?.canonicalize().ok()?;
+    let state_dir = parent.join(state_dir.file_name()?);
+    let relative = state_dir.strip_prefix(&context).ok()?;
+    let relative = relative.to_str()?;
+    (!relative.is_empty()).then(|| relative.to_string())
+}
+
 /// Run prebuild commands, walk and digest each image (in dependency order: `${image:X}` in build
 /// args becomes X's tag, so a dependency's change changes its dependents' digests).
 pub async fn prepare(config: &Config, names: &[String], state_dir: &Path, reporter: &Reporter) -> Result<Vec<PreparedImage>, Error> {
@@ -182,7 +212,7 @@ pub async fn prepare(config: &Config, names: &[String], state_dir: &Path, report
     for name in names {
         let image = config.images[name].clone();
         if !image.prebuild.is_empty() {
-            run_prebuild(name, &image, reporter).await?;
+            run_prebuild(name, &image, &config.root, reporter).await?;
         }
         let mut build_args = BTreeMap::new();
         for (key, value) in &image.build_args {
@@ -243,7 +273,7 @@ fn substitute_image_tags(value: &str, prepared: &[PreparedImage], file: &Path, i
     Ok(output)
 }
 
-async fn run_prebuild(name: &str, image: &ImageConfig, reporter: &Reporter) -> Result<(), Error> {
+async fn run_prebuild(name: &str, image: &ImageConfig, ohdev_root: &Path, reporter: &Reporter) -> Result<(), Error> {
     let label = format!("prebuild for image {name}: {}", image.prebuild.join(" "));
     reporter.emit(Event::step(format!("prebuild:{name}"), StepState::Started, &label, None));
     let program = which::which(&image.prebuild[0]).map_err(|_| Error::Input {
@@ -252,6 +282,7 @@ async fn run_prebuild(name: &str, image: &ImageConfig, reporter: &Reporter) -> R
     })?;
     let output = Invocation::new(program, &image.prebuild[0])
         .args(image.prebuild[1..].iter().cloned())
+        .env("OHDEV_ROOT", ohdev_root.display().to_string())
         .current_dir(&image.context)
         .timeout(Duration::from_secs(1800))
         .run()
@@ -295,7 +326,8 @@ pub async fn build_all(docker: &Docker, prepared: &[PreparedImage], builder: Bui
         if ready.is_empty() {
             break;
         }
-        let wave: Vec<BuildResult> = futures_util::stream::iter(ready.into_iter().map(|image| {
+        let owned: Vec<PreparedImage> = ready.into_iter().cloned().collect();
+        let wave: Vec<BuildResult> = futures_util::stream::iter(owned.into_iter().map(|image: PreparedImage| {
             let failed_dependency = image
                 .config
                 .depends_on
@@ -312,9 +344,9 @@ pub async fn build_all(docker: &Docker, prepared: &[PreparedImage], builder: Bui
                         state: ImageState::Skipped,
                         detail: Some(format!("it depends on {dependency}, which failed")),
                     });
-                    return result(image, Outcome::Skipped);
+                    return result(&image, Outcome::Skipped);
                 }
-                build_one(&docker, image, builder, force, &reporter).await
+                build_one(&docker, &image, builder, force, &reporter).await
             }
         }))
         .buffer_unordered(CONCURRENT_BUILDS)
@@ -408,7 +440,7 @@ async fn build_with(docker: &Docker, image: &PreparedImage, builder: Builder, re
         platform: image.config.platform.clone(),
         labels,
     };
-    let body = super::stream::context_body(image.context.clone());
+    let (body, tar_failure) = super::stream::context_body(image.context.clone());
     let id = format!("image:{}", image.name);
     let progress_reporter = reporter.clone();
     let mut on_progress = move |progress: builder::BuildProgress| {
@@ -419,7 +451,12 @@ async fn build_with(docker: &Docker, image: &PreparedImage, builder: Builder, re
             text: progress.text,
         });
     };
-    builder::build(docker, &request, builder, body, &mut on_progress).await
+    let outcome = builder::build(docker, &request, builder, body, &mut on_progress).await;
+    let tar_failure = tar_failure.lock().ok().and_then(|slot| slot.clone());
+    match (outcome, tar_failure) {
+        (Err(_), Some(cause)) => Err(BuildError::Engine(format!("sending the build context failed: {cause}"))),
+        (outcome, _) => outcome,
+    }
 }
 
 pub fn human_bytes(bytes: u64) -> String {
@@ -433,4 +470,32 @@ pub fn human_bytes(bytes: u64) -> String {
 /// The path of the digest cache for an image.
 pub fn cache_path(state_dir: &Path, name: &str) -> PathBuf {
     state_dir.join("cache").join(format!("{name}.json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_state_dir_is_found_only_inside_the_context() {
+        let root = tempfile::tempdir().unwrap();
+        let project = root.path().join("project");
+        std::fs::create_dir_all(project.join("sub")).unwrap();
+        let state = crate::state::state_dir(&project);
+        assert_eq!(state_dir_in_context(&project, &state).as_deref(), Some(".ohdev"));
+        assert_eq!(state_dir_in_context(root.path(), &state).as_deref(), Some("project/.ohdev"));
+        assert_eq!(state_dir_in_context(&project.join("sub"), &state), None);
+    }
+
+    #[test]
+    fn excluding_the_state_dir_drops_it_from_walk_and_digest() {
+        let project = tempfile::tempdir().unwrap();
+        std::fs::write(project.path().join("Dockerfile"), "FROM scratch\n").unwrap();
+        std::fs::create_dir_all(project.path().join(".ohdev/cache")).unwrap();
+        std::fs::write(project.path().join(".ohdev/cache/app.json"), "{}").unwrap();
+        std::fs::write(project.path().join(".ohdevx"), "kept").unwrap();
+        let mut files = context::walk(project.path(), Path::new("Dockerfile")).unwrap();
+        files.exclude_subtree(".ohdev");
+        assert_eq!(files.paths(), [".ohdevx", "Dockerfile"]);
+    }
 }

@@ -26,9 +26,18 @@ pub async fn run(cli: Cli, reporter: Reporter) -> anyhow::Result<u8> {
         config: cli.config.clone(),
     };
     match cli.command {
-        Command::Up(args) => up::run(&project.load()?, &args, &reporter).await.map(|_| 0),
+        Command::Up(args) => {
+            let loaded = project.load()?;
+            up::run(&loaded, &args, &reporter).await?;
+            if args.watch {
+                // `up` released its lock; the watch session takes its own.
+                watch(loaded, reporter.clone()).await?;
+            }
+            Ok(0)
+        }
         Command::Build(args) => build::run(&project.load_config()?, &args, &reporter).await.map(|_| 0),
         Command::Rebuild(args) => rebuild::run(project.load()?, &args, reporter.clone()).await.map(|_| 0),
+        Command::Watch => watch(project.load()?, reporter.clone()).await.map(|_| 0),
         Command::Plan => plan::run(&project.load_config()?, &reporter).await.map(|_| 0),
         Command::Down(args) => down::run(&project.load()?, &args, &reporter).await.map(|_| 0),
         Command::Status => status::run(&project.load()?, &reporter).await.map(|_| 0),
@@ -40,6 +49,13 @@ pub async fn run(cli: Cli, reporter: Reporter) -> anyhow::Result<u8> {
             Ok(0)
         }
     }
+}
+
+async fn watch(project: Project, reporter: Reporter) -> anyhow::Result<()> {
+    let session = crate::session::Session::open(project.config, project.kind_cluster, reporter).await?;
+    session.require_cluster().await?;
+    crate::watch::run(session).await?;
+    Ok(())
 }
 
 /// Where the project is: `--config FILE`, else ohdev.yaml found upwards from `-C DIR` or the cwd.

@@ -69,10 +69,9 @@ pub async fn run(project: &Project, args: &UpArgs, reporter: &Reporter) -> anyho
         replace_immutable: args.replace_immutable,
     };
     // Record before applying: an interrupted apply still leaves ohdev knowing what it may have created.
+    // Orphans stay recorded until they are deleted: a failed `up --prune` must not forget them.
     let mut merged = applied_now.clone();
-    if !args.prune {
-        merged.objects.extend(orphans.iter().cloned());
-    }
+    merged.objects.extend(orphans.iter().cloned());
     state.set_section(record::STATE_KEY, &merged);
     lock.save(&state)?;
     if !rendered.objects.is_empty() {
@@ -83,6 +82,9 @@ pub async fn run(project: &Project, args: &UpArgs, reporter: &Reporter) -> anyho
             for orphan in record::teardown_order(&record::Applied { cluster: String::new(), objects: orphans.clone() }) {
                 kubectl.invocation(orphan.delete_args()).run().await?;
             }
+            let mut state = lock.load();
+            state.set_section(record::STATE_KEY, &applied_now);
+            lock.save(&state)?;
         }
         reporter.emit(Event::Orphans {
             objects: orphans.iter().map(record::AppliedObject::label).collect(),

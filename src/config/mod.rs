@@ -58,6 +58,10 @@ pub struct ImageConfig {
     pub depends_on: Vec<String>,
     pub prebuild: Vec<String>,
     pub sync: Vec<SyncRule>,
+    /// Paths that must exist in the context.
+    pub expect: Vec<String>,
+    /// `context` as written in ohdev.yaml, before interpolation (for messages).
+    pub context_as_written: String,
 }
 
 #[derive(Debug, Clone)]
@@ -108,8 +112,15 @@ pub fn load(file: &Path) -> Result<Config, Error> {
     load_with_env(file, &|name| std::env::var(name).ok())
 }
 
+/// Variables ohdev defines itself when the environment does not: `OHDEV_ROOT` is the directory
+/// holding ohdev.yaml (so a file can name paths in its own repository from another context).
+pub const BUILT_IN_VARIABLES: &[&str] = &["OHDEV_ROOT"];
+
 pub fn load_with_env(file: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, Error> {
     let file = absolute(file);
+    let root_text = file.parent().map(|dir| dir.display().to_string()).unwrap_or_default();
+    let with_builtins = |name: &str| env(name).or_else(|| (name == "OHDEV_ROOT").then(|| root_text.clone()));
+    let env: &dyn Fn(&str) -> Option<String> = &with_builtins;
     let text = std::fs::read_to_string(&file)
         .map_err(|error| Error::config(&file, None, format!("cannot read: {error}"), "check the path given to --config"))?;
     let raw: RawConfig = if text.trim().is_empty() {
@@ -221,6 +232,8 @@ impl Resolver<'_> {
                     depends_on: image.depends_on,
                     prebuild: image.prebuild.iter().map(|part| self.string(&key("prebuild"), part)).collect::<Result<_, _>>()?,
                     sync,
+                    expect: image.expect.clone(),
+                    context_as_written: image.context.clone().unwrap_or_else(|| ".".to_string()),
                     name,
                 },
             );
@@ -306,6 +319,7 @@ fn default_images() -> BTreeMap<String, raw::RawImage> {
             depends_on: Vec::new(),
             prebuild: Vec::new(),
             sync: Vec::new(),
+            expect: vec!["pyproject.toml".into(), "openhands".into(), "frontend".into()],
         },
     );
     images

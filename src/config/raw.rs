@@ -47,6 +47,9 @@ pub struct RawImage {
     pub prebuild: Vec<String>,
     #[serde(default)]
     pub sync: Vec<RawSyncRule>,
+    /// Paths that must exist in the context, so a wrong context fails early with a clear message.
+    #[serde(default)]
+    pub expect: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -35,7 +35,7 @@ pub async fn render(config: &Config, tags: &BTreeMap<String, String>) -> Result<
     render_with_env(config, tags, &env).await
 }
 
-pub async fn render_with_env(config: &Config, tags: &BTreeMap<String, String>, env: &dyn Fn(&str) -> Option<String>) -> Result<Rendered, Error> {
+pub async fn render_with_env(config: &Config, tags: &BTreeMap<String, String>, env: &(dyn Fn(&str) -> Option<String> + Sync)) -> Result<Rendered, Error> {
     let mut paths: Vec<PathBuf> = Vec::new();
     let mut cache_names = BTreeMap::new();
     for source in &config.manifests {

@@ -64,11 +64,7 @@ pub async fn run(kubectl: Kubectl, key: StreamKey, options: StreamOptions, grep:
     let mut splitter = LineSplitter::default();
     let mut printed = false;
     let mut reader = tokio::io::BufReader::with_capacity(64 * 1024, &mut child.stdout);
-    loop {
-        let chunk = match reader.fill_buf().await {
-            Ok(chunk) => chunk,
-            Err(_) => break,
-        };
+    while let Ok(chunk) = reader.fill_buf().await {
         if chunk.is_empty() {
             break;
         }

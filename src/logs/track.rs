@@ -184,7 +184,7 @@ mod tests {
         let pod_key = PodKey { namespace: "app".into(), pod: "a".into() };
         assert!(tracker.is_streaming_pod(&pod_key));
         let gone = tracker.observe(&[], Some("side"));
-        assert_eq!(gone.vanished, [pod_key.clone()]);
+        assert_eq!(gone.vanished, std::slice::from_ref(&pod_key));
         assert!(tracker.observe(&[], Some("side")).vanished.is_empty());
         tracker.stream_ended(&StreamKey { namespace: "app".into(), pod: "a".into(), container: "side".into() }, false);
         assert!(!tracker.is_streaming_pod(&pod_key));

@@ -2,7 +2,7 @@
 
 use console::style;
 
-use crate::events::{CheckStatus, Event, ImageState, Level, LogPodState, StepState};
+use crate::events::{CheckStatus, Event, ImageState, Level, LogPodState, StepState, WatchState};
 
 /// The line(s) a person should see for an event, or None when the renderer shows it another way.
 pub fn format_event(event: &Event) -> Option<String> {
@@ -143,6 +143,18 @@ pub fn format_event(event: &Event) -> Option<String> {
                 LogPodState::Gone => "went away",
             };
             Some(format!("{} pod {} ({namespace}) {what}", style("──").dim(), pod_style(pod).apply_to(pod)))
+        }
+        Event::WatchStatus { image, state, detail } => {
+            let (mark, word) = match state {
+                WatchState::Idle => (style("●").green(), "up to date"),
+                WatchState::Building => (style("●").cyan(), "building"),
+                WatchState::RollingOut => (style("●").cyan(), "rolling out"),
+                WatchState::Syncing => (style("●").cyan(), "syncing"),
+                WatchState::Error => (style("●").red(), "error"),
+                WatchState::Stopped => (style("■").red(), "stopped"),
+            };
+            let detail = detail.as_ref().map(|d| format!(": {d}")).unwrap_or_default();
+            Some(format!("{mark} [watch] {image} {word}{detail}"))
         }
         Event::Error { .. } => None,
     }

@@ -5,5 +5,6 @@ mod cli;
 mod cluster;
 mod config_errors;
 mod doctor;
+mod environment;
 mod kubectl_args;
 mod support;

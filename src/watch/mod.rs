@@ -1,0 +1,294 @@
+//! `ohdev up --watch` / `ohdev watch`: notify → filter → batch → route → a queue per image.
+//!
+//! Filtering happens before batching (ignored paths never open a window). The window opens at the
+//! first accepted event and closes [`WINDOW`] later, never extended. One job per image at a time;
+//! changes that arrive during a job coalesce into one follow-up. A failed build or rollout keeps
+//! the previous version running and watching goes on. An image that keeps rebuilding from changes
+//! made while it builds is stopped, naming the path to ignore.
+
+pub mod route;
+pub mod sync;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use notify::{RecursiveMode, Watcher};
+use tokio::sync::{mpsc, Mutex};
+use tokio::task::JoinSet;
+
+use crate::error::Error;
+use crate::events::{Event, WatchState};
+use crate::pipeline;
+use crate::session::Session;
+use route::{Action, Roots};
+use sync::SyncOutcome;
+
+pub const WINDOW: Duration = Duration::from_millis(75);
+/// Rebuilds in a row triggered only by changes made during the image's own job before it is stopped.
+pub const LOOP_LIMIT: u32 = 3;
+const POLL_INTERVAL: Duration = Duration::from_millis(500);
+
+fn status(session: &Session, image: &str, state: WatchState, detail: Option<String>) {
+    session.reporter.emit(Event::WatchStatus {
+        image: image.to_string(),
+        state,
+        detail,
+    });
+}
+
+/// Start a recursive watch on every root; fall back to polling where the inotify budget runs out.
+fn start_watchers(roots: &Roots, sender: mpsc::Sender<PathBuf>, session: &Session) -> Result<Vec<Box<dyn Watcher + Send>>, Error> {
+    let mut paths: Vec<PathBuf> = roots.images.iter().map(|image| image.context.clone()).chain(roots.manifests.iter().cloned()).collect();
+    paths.sort();
+    paths.dedup();
+    // A root inside another root is already covered.
+    let paths: Vec<PathBuf> = paths.iter().filter(|path| !paths.iter().any(|other| other != *path && path.starts_with(other))).cloned().collect();
+    let handler = move |result: notify::Result<notify::Event>| {
+        if let Ok(event) = result {
+            if matches!(event.kind, notify::EventKind::Access(_)) {
+                return;
+            }
+            for path in event.paths {
+                // Never block notify's thread: a full queue drops the event (a later one re-triggers).
+                let _ = sender.try_send(path);
+            }
+        }
+    };
+    let mut watchers: Vec<Box<dyn Watcher + Send>> = Vec::new();
+    let mut native = notify::recommended_watcher(handler.clone()).map_err(|error| Error::work(format!("cannot start watching files: {error}"), None))?;
+    for path in &paths {
+        match native.watch(path, RecursiveMode::Recursive) {
+            Ok(()) => {}
+            Err(error) if matches!(error.kind, notify::ErrorKind::MaxFilesWatch) => {
+                session.reporter.emit(Event::warn(
+                    format!("the inotify watch limit is too small to watch {}: polling it every {} ms instead", path.display(), POLL_INTERVAL.as_millis()),
+                    Some("sudo sysctl fs.inotify.max_user_watches=524288 (persist it in /etc/sysctl.d/99-ohdev.conf), then restart ohdev".to_string()),
+                ));
+                let mut poller = notify::PollWatcher::new(handler.clone(), notify::Config::default().with_poll_interval(POLL_INTERVAL))
+                    .map_err(|error| Error::work(format!("cannot poll {}: {error}", path.display()), None))?;
+                poller.watch(path, RecursiveMode::Recursive).map_err(|error| Error::work(format!("cannot poll {}: {error}", path.display()), None))?;
+                watchers.push(Box::new(poller));
+            }
+            Err(error) => return Err(Error::work(format!("cannot watch {}: {error}", path.display()), None)),
+        }
+    }
+    watchers.push(Box::new(native));
+    Ok(watchers)
+}
+
+#[derive(Default)]
+struct ImageQueue {
+    running: bool,
+    /// Work that arrived while running: coalesced into one follow-up.
+    pending: Option<Action>,
+    /// Paths changed while the current job ran.
+    changed_during_job: Vec<PathBuf>,
+    /// Consecutive jobs triggered only by changes made during the previous job, and by which paths.
+    self_triggered: u32,
+    loop_paths: BTreeMap<PathBuf, u32>,
+    stopped: bool,
+}
+
+fn key_of(action: &Action) -> String {
+    match action {
+        Action::Rebuild { image, .. } | Action::Sync { image, .. } => image.clone(),
+        Action::Reapply { .. } => "manifests".to_string(),
+    }
+}
+
+fn paths_of(action: &Action) -> Vec<PathBuf> {
+    match action {
+        Action::Rebuild { paths, .. } | Action::Reapply { paths } => paths.clone(),
+        Action::Sync { files, .. } => files.iter().map(|file| file.path.clone()).collect(),
+    }
+}
+
+/// Two pieces of work for one key become one: anything together with a rebuild is a rebuild.
+fn merge(earlier: Option<Action>, later: Action) -> Action {
+    match (earlier, later) {
+        (None, later) => later,
+        (Some(Action::Sync { image, mut files }), Action::Sync { files: more, .. }) => {
+            files.extend(more);
+            Action::Sync { image, files }
+        }
+        (Some(Action::Reapply { mut paths }), Action::Reapply { paths: more }) => {
+            paths.extend(more);
+            Action::Reapply { paths }
+        }
+        (Some(earlier), later) => {
+            let mut paths = paths_of(&earlier);
+            paths.extend(paths_of(&later));
+            Action::Rebuild { image: key_of(&later), paths }
+        }
+    }
+}
+
+/// What one job did, for the queue.
+struct JobDone {
+    key: String,
+}
+
+async fn run_job(session: Arc<Session>, pipeline_lock: Arc<Mutex<()>>, action: Action) {
+    let _serial = pipeline_lock.lock().await;
+    let timeout = session.config.deploy_timeout;
+    match action {
+        Action::Rebuild { image, paths } => rebuild(&session, &image, &paths, timeout).await,
+        Action::Sync { image, files } => {
+            status(&session, &image, WatchState::Syncing, Some(format!("{} file(s)", files.len())));
+            match sync::sync(&session.kubectl, &image, &files).await {
+                Ok(SyncOutcome::Synced(containers)) => status(&session, &image, WatchState::Idle, Some(format!("synced {} file(s) into {containers} container(s)", files.len()))),
+                Ok(SyncOutcome::NoTar) => {
+                    session.reporter.emit(Event::warn(format!("image {image}: the container has no `tar`, so files cannot be synced; rebuilding instead"), None));
+                    let paths: Vec<PathBuf> = files.iter().map(|file| file.path.clone()).collect();
+                    rebuild(&session, &image, &paths, timeout).await;
+                }
+                Ok(SyncOutcome::NoContainers) => {
+                    session.reporter.emit(Event::warn(format!("image {image}: no running container to sync into; rebuilding instead"), None));
+                    let paths: Vec<PathBuf> = files.iter().map(|file| file.path.clone()).collect();
+                    rebuild(&session, &image, &paths, timeout).await;
+                }
+                Err(error) => status(&session, &image, WatchState::Error, Some(error.to_string())),
+            }
+        }
+        Action::Reapply { .. } => {
+            status(&session, "manifests", WatchState::RollingOut, None);
+            let tags = pipeline::current_tags(&session, &[]);
+            match pipeline::redeploy(&session, &tags, timeout).await {
+                Ok(_) => status(&session, "manifests", WatchState::Idle, None),
+                Err(error) => status(&session, "manifests", WatchState::Error, Some(error.to_string())),
+            }
+        }
+    }
+}
+
+async fn rebuild(session: &Session, image: &str, paths: &[PathBuf], timeout: Duration) {
+    let shown: Vec<String> = paths.iter().take(3).map(|path| path.display().to_string()).collect();
+    status(session, image, WatchState::Building, Some(shown.join(", ")));
+    let rebuilt = match pipeline::build_and_load(session, &[image.to_string()], false).await {
+        Ok(rebuilt) => rebuilt,
+        Err(error) => return status(session, image, WatchState::Error, Some(error.to_string())),
+    };
+    if !rebuilt.failed.is_empty() {
+        return status(session, image, WatchState::Error, Some("build failed; the previous version keeps running".to_string()));
+    }
+    status(session, image, WatchState::RollingOut, None);
+    let tags = pipeline::current_tags(session, &rebuilt.results);
+    match pipeline::redeploy(session, &tags, timeout).await {
+        Ok(_) => status(session, image, WatchState::Idle, None),
+        Err(error) => status(session, image, WatchState::Error, Some(format!("{error}; the previous version keeps running"))),
+    }
+}
+
+/// Watch until interrupted.
+pub async fn run(session: Session) -> Result<(), Error> {
+    let session = Arc::new(session);
+    let roots = Roots::new(&session.config, session.lock.dir());
+    let (sender, mut receiver) = mpsc::channel::<PathBuf>(8192);
+    let _watchers = start_watchers(&roots, sender, &session)?;
+    let pipeline_lock = Arc::new(Mutex::new(()));
+    let mut jobs: JoinSet<JobDone> = JoinSet::new();
+    let mut queues: BTreeMap<String, ImageQueue> = BTreeMap::new();
+    let watched: BTreeSet<String> = roots.images.iter().map(|image| image.context.display().to_string()).collect();
+    session.reporter.emit(Event::info(format!(
+        "watching {} for changes (Ctrl-C to stop)",
+        watched.into_iter().collect::<Vec<_>>().join(", ")
+    )));
+    let start = |jobs: &mut JoinSet<JobDone>, action: Action| {
+        let key = key_of(&action);
+        let session = session.clone();
+        let pipeline_lock = pipeline_lock.clone();
+        jobs.spawn(async move {
+            run_job(session, pipeline_lock, action).await;
+            JobDone { key }
+        });
+    };
+    loop {
+        tokio::select! {
+            first = receiver.recv() => {
+                let Some(first) = first else { return Ok(()) };
+                if !roots.accepts(&first) {
+                    continue;
+                }
+                let deadline = tokio::time::Instant::now() + WINDOW;
+                let mut batch = vec![first];
+                while let Ok(Some(path)) = tokio::time::timeout_at(deadline, receiver.recv()).await {
+                    if roots.accepts(&path) {
+                        batch.push(path);
+                    }
+                }
+                batch.sort();
+                batch.dedup();
+                for action in roots.route(&batch) {
+                    let key = key_of(&action);
+                    let queue = queues.entry(key.clone()).or_default();
+                    if queue.stopped {
+                        continue;
+                    }
+                    if queue.running {
+                        queue.changed_during_job.extend(paths_of(&action));
+                        queue.pending = Some(merge(queue.pending.take(), action));
+                    } else {
+                        queue.running = true;
+                        queue.self_triggered = 0;
+                        queue.loop_paths.clear();
+                        start(&mut jobs, action);
+                    }
+                }
+            }
+            Some(done) = jobs.join_next(), if !jobs.is_empty() => {
+                let Ok(done) = done else { continue };
+                let queue = queues.entry(done.key.clone()).or_default();
+                queue.running = false;
+                let during = std::mem::take(&mut queue.changed_during_job);
+                let Some(next) = queue.pending.take() else { continue };
+                queue.self_triggered += 1;
+                for path in during {
+                    *queue.loop_paths.entry(path).or_default() += 1;
+                }
+                if queue.self_triggered > LOOP_LIMIT {
+                    queue.stopped = true;
+                    let culprit = queue.loop_paths.iter().max_by_key(|(_, count)| **count).map(|(path, _)| path.clone()).unwrap_or_default();
+                    let relative = roots
+                        .images
+                        .iter()
+                        .find(|image| image.name == done.key)
+                        .and_then(|image| culprit.strip_prefix(&image.context).ok())
+                        .map(|path| path.display().to_string())
+                        .unwrap_or_else(|| culprit.display().to_string());
+                    session.reporter.emit(Event::WatchStatus {
+                        image: done.key.clone(),
+                        state: WatchState::Stopped,
+                        detail: Some(format!(
+                            "rebuilt {} times in a row from files changed while it was building or rolling out (most often {}); stopped rebuilding it. Add `{relative}` to .dockerignore (or .ohdevignore), then restart `ohdev watch`",
+                            queue.self_triggered,
+                            culprit.display()
+                        )),
+                    });
+                    continue;
+                }
+                queue.running = true;
+                start(&mut jobs, next);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merging_work() {
+        let sync = |name: &str| Action::Sync {
+            image: "app".into(),
+            files: vec![route::SyncFile { path: name.into(), relative: name.into(), dest: "/d".into(), run: vec![] }],
+        };
+        let rebuild = |name: &str| Action::Rebuild { image: "app".into(), paths: vec![name.into()] };
+        assert!(matches!(merge(Some(sync("a")), sync("b")), Action::Sync { files, .. } if files.len() == 2));
+        assert!(matches!(merge(Some(sync("a")), rebuild("b")), Action::Rebuild { paths, .. } if paths.len() == 2));
+        assert!(matches!(merge(Some(rebuild("a")), sync("b")), Action::Rebuild { paths, .. } if paths.len() == 2));
+        assert_eq!(merge(None, rebuild("a")), rebuild("a"));
+    }
+}

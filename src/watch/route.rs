@@ -1,0 +1,234 @@
+//! Which work a batch of changed paths means: per image, a live sync (every changed file matches a
+//! `sync` rule) or a rebuild; a manifest change means a re-apply. Ignored paths (the image's
+//! .dockerignore, .gitignore and .ohdevignore at the context root) mean nothing. Pure data in, data out.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::build::dockerignore::IgnoreRules;
+use crate::config::{Config, SyncRule};
+
+pub struct ImageRoot {
+    pub name: String,
+    pub context: PathBuf,
+    dockerignore: IgnoreRules,
+    gitignore: IgnoreRules,
+    sync: Vec<(SyncRule, IgnoreRules, String)>,
+}
+
+pub struct Roots {
+    pub images: Vec<ImageRoot>,
+    pub manifests: Vec<PathBuf>,
+    /// ohdev's own state directory: never a trigger.
+    pub state_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncFile {
+    /// Where the file is (or was) on this machine.
+    pub path: PathBuf,
+    /// Its path under the rule's `dest` in the container.
+    pub relative: String,
+    pub dest: String,
+    pub run: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Rebuild { image: String, paths: Vec<PathBuf> },
+    Sync { image: String, files: Vec<SyncFile> },
+    Reapply { paths: Vec<PathBuf> },
+}
+
+/// gitignore lines → Docker-style patterns: a pattern without an inner `/` matches at any depth.
+pub fn gitignore_patterns(text: &str) -> Vec<String> {
+    let mut patterns = Vec::new();
+    for line in text.lines() {
+        let line = line.trim_end();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (negated, body) = match line.strip_prefix('!') {
+            Some(body) => (true, body),
+            None => (false, line),
+        };
+        let trimmed = body.trim_end_matches('/');
+        let anchored = trimmed.starts_with('/') || trimmed.contains('/');
+        let pattern = if anchored { trimmed.trim_start_matches('/').to_string() } else { format!("**/{trimmed}") };
+        patterns.push(if negated { format!("!{pattern}") } else { pattern });
+    }
+    patterns
+}
+
+/// The part of a glob before its first wildcard segment: `openhands/**/*.py` → `openhands`.
+/// A glob without wildcards names one file: its directory is the prefix.
+pub fn static_prefix(glob: &str) -> String {
+    let segments: Vec<&str> = glob.split('/').collect();
+    let literal = segments.iter().take_while(|segment| !segment.contains(['*', '?', '['])).count();
+    let take = if literal == segments.len() { literal.saturating_sub(1) } else { literal };
+    segments[..take].join("/")
+}
+
+fn rules(patterns: &[String]) -> IgnoreRules {
+    IgnoreRules::from_patterns(patterns.iter().map(String::as_str)).unwrap_or_default()
+}
+
+impl Roots {
+    pub fn new(config: &Config, state_dir: &Path) -> Roots {
+        let canonical = |path: &Path| path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        let images = config
+            .images
+            .values()
+            .map(|image| {
+                let mut ignore_lines = Vec::new();
+                for file in [".gitignore", ".ohdevignore"] {
+                    if let Ok(text) = std::fs::read_to_string(image.context.join(file)) {
+                        ignore_lines.extend(gitignore_patterns(&text));
+                    }
+                }
+                ignore_lines.push("**/.git".to_string());
+                ImageRoot {
+                    name: image.name.clone(),
+                    context: canonical(&image.context),
+                    dockerignore: IgnoreRules::load(&image.context, &image.dockerfile).unwrap_or_else(|_| rules(&[])),
+                    gitignore: rules(&ignore_lines),
+                    sync: image
+                        .sync
+                        .iter()
+                        .map(|rule| (rule.clone(), rules(std::slice::from_ref(&rule.src)), static_prefix(&rule.src)))
+                        .collect(),
+                }
+            })
+            .collect();
+        let manifests = config
+            .manifests
+            .iter()
+            .filter_map(|source| match source {
+                crate::config::ManifestSource::Path(path) => Some(canonical(path)),
+                crate::config::ManifestSource::Remote { .. } => None,
+            })
+            .collect();
+        Roots {
+            images,
+            manifests,
+            state_dir: canonical(state_dir),
+        }
+    }
+
+    /// Is this path something any root cares about? (Filtering happens before batching.)
+    pub fn accepts(&self, path: &Path) -> bool {
+        !path.starts_with(&self.state_dir) && (self.image_relative(path).next().is_some() || self.is_manifest(path))
+    }
+
+    fn is_manifest(&self, path: &Path) -> bool {
+        self.manifests.iter().any(|root| path.starts_with(root))
+            && matches!(path.extension().and_then(|extension| extension.to_str()), Some("yaml" | "yml" | "json"))
+    }
+
+    /// (image, path relative to its context) for every image whose context holds the path and does not ignore it.
+    fn image_relative<'a>(&'a self, path: &'a Path) -> impl Iterator<Item = (&'a ImageRoot, String)> + 'a {
+        self.images.iter().filter_map(move |image| {
+            let relative = path.strip_prefix(&image.context).ok()?.to_str()?.to_string();
+            if relative.is_empty() || image.dockerignore.is_excluded(&relative) || image.gitignore.is_excluded(&relative) {
+                return None;
+            }
+            Some((image, relative))
+        })
+    }
+
+    pub fn route(&self, batch: &[PathBuf]) -> Vec<Action> {
+        let mut per_image: BTreeMap<String, (Vec<PathBuf>, Vec<SyncFile>, bool)> = BTreeMap::new();
+        let mut manifests = Vec::new();
+        for path in batch {
+            if path.starts_with(&self.state_dir) {
+                continue;
+            }
+            if self.is_manifest(path) {
+                manifests.push(path.clone());
+            }
+            for (image, relative) in self.image_relative(path) {
+                let entry = per_image.entry(image.name.clone()).or_default();
+                entry.0.push(path.clone());
+                let rule = image.sync.iter().find(|(_, matcher, _)| matcher.is_excluded(&relative));
+                match rule {
+                    Some((rule, _, prefix)) => {
+                        let under = relative.strip_prefix(prefix.as_str()).unwrap_or(&relative).trim_start_matches('/').to_string();
+                        entry.1.push(SyncFile {
+                            path: path.clone(),
+                            relative: under,
+                            dest: rule.dest.clone(),
+                            run: rule.run.clone(),
+                        });
+                    }
+                    None => entry.2 = true,
+                }
+            }
+        }
+        let mut actions: Vec<Action> = per_image
+            .into_iter()
+            .map(|(image, (paths, files, needs_rebuild))| if needs_rebuild { Action::Rebuild { image, paths } } else { Action::Sync { image, files } })
+            .collect();
+        if !manifests.is_empty() {
+            actions.push(Action::Reapply { paths: manifests });
+        }
+        actions
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roots(dir: &Path) -> Roots {
+        std::fs::create_dir_all(dir.join("app/openhands/server")).unwrap();
+        std::fs::create_dir_all(dir.join("kind/manifests")).unwrap();
+        std::fs::write(dir.join("app/Dockerfile"), "FROM x\n").unwrap();
+        std::fs::write(dir.join("app/.dockerignore"), "*.log\nnode_modules\n").unwrap();
+        std::fs::write(dir.join("app/.gitignore"), "__pycache__/\n/build\n").unwrap();
+        std::fs::write(
+            dir.join("ohdev.yaml"),
+            "images:\n  app:\n    context: app\n    sync:\n      - {src: \"openhands/**/*.py\", dest: /app/openhands}\nmanifests: [kind/manifests]\n",
+        )
+        .unwrap();
+        let config = crate::config::load(&dir.join("ohdev.yaml")).unwrap();
+        Roots::new(&config, &dir.join(".ohdev"))
+    }
+
+    #[test]
+    fn routes_changes_to_sync_rebuild_reapply_or_nothing() {
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path().canonicalize().unwrap();
+        let roots = roots(&dir);
+        let app = dir.join("app");
+        assert_eq!(roots.route(&[app.join("debug.log")]), []);
+        assert_eq!(roots.route(&[app.join("openhands/server/__pycache__/x.pyc")]), []);
+        assert_eq!(roots.route(&[app.join("build/out.txt")]), []);
+        assert_eq!(roots.route(&[dir.join(".ohdev/state.json")]), []);
+        assert!(!roots.accepts(&app.join("node_modules/a/b.js")));
+        assert!(roots.accepts(&app.join("openhands/server/app.py")));
+        assert_eq!(
+            roots.route(&[app.join("openhands/server/app.py")]),
+            [Action::Sync {
+                image: "app".into(),
+                files: vec![SyncFile {
+                    path: app.join("openhands/server/app.py"),
+                    relative: "server/app.py".into(),
+                    dest: "/app/openhands".into(),
+                    run: vec![],
+                }]
+            }]
+        );
+        let mixed = roots.route(&[app.join("openhands/server/app.py"), app.join("pyproject.toml")]);
+        assert!(matches!(&mixed[..], [Action::Rebuild { image, paths }] if image == "app" && paths.len() == 2), "{mixed:?}");
+        let manifest = roots.route(&[dir.join("kind/manifests/app.yaml")]);
+        assert!(matches!(&manifest[..], [Action::Reapply { .. }]), "{manifest:?}");
+    }
+
+    #[test]
+    fn gitignore_translation() {
+        assert_eq!(gitignore_patterns("# c\n\n__pycache__/\n/build\ndocs/*.md\n!keep.log\n"), ["**/__pycache__", "build", "docs/*.md", "!**/keep.log"]);
+        assert_eq!(static_prefix("openhands/**/*.py"), "openhands");
+        assert_eq!(static_prefix("*.py"), "");
+        assert_eq!(static_prefix("a/b/c.py"), "a/b");
+    }
+}
