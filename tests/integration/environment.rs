@@ -1,7 +1,7 @@
 //! The environment assets: `kind/`, `examples/demo/` and the two `ohdev.yaml` files.
 //!
 //! - Every manifest object is parsed with serde_yaml and held to the security defaults of
-//!   docs/environment.md (non-root, no privilege escalation, capabilities dropped, RuntimeDefault
+//!   README.md ("The OpenHands environment") (non-root, no privilege escalation, capabilities dropped, RuntimeDefault
 //!   seccomp, read-only root filesystem, requests and limits, probes, nothing in `default`,
 //!   namespaced RBAC, default-deny NetworkPolicies). A negative control proves the checker bites.
 //! - Both kind cluster configs publish ports on 127.0.0.1 only.
