@@ -1,20 +1,15 @@
-use std::time::Duration;
+use std::collections::BTreeMap;
 
 use super::build::{build_images, fail_if_any_failed};
 use super::Project;
-use std::collections::BTreeMap;
-
 use crate::build::{images, load};
-use crate::deploy::{apply, record, render, urls};
 use crate::cli::UpArgs;
 use crate::cluster;
+use crate::deploy::{apply, record, render, urls};
 use crate::error::Error;
 use crate::events::Event;
-use crate::state::StateLock;
+use crate::session::Session;
 use crate::tools::docker;
-use crate::tools::kind::Kind;
-use crate::tools::kubectl::Kubectl;
-use crate::tools::Tool;
 use crate::ui::Reporter;
 
 pub async fn run(project: &Project, args: &UpArgs, reporter: &Reporter) -> anyhow::Result<()> {
@@ -22,19 +17,15 @@ pub async fn run(project: &Project, args: &UpArgs, reporter: &Reporter) -> anyho
     // Everything is validated and every prerequisite found before anything changes.
     let image_names = images::select(config, &[])?;
     images::validate(config, &image_names)?;
-    let preview = render::render(config, &super::plan::placeholder_tags(config)).await?;
-    drop(preview);
-    let kind = Kind::locate()?;
-    let kubectl = Kubectl::locate(&config.cluster.context())?;
-    Tool::Docker.locate()?;
-    let docker = docker::connect().await?;
-    let engine = docker::engine_info(&docker).await?;
-    let lock = StateLock::acquire(&config.root, Duration::from_secs(3))?;
+    render::render(config, &super::plan::placeholder_tags(config)).await?;
+    let session = Session::open(config.clone(), project.kind_cluster.clone(), reporter.clone()).await?;
+    let Session { kind, kubectl, docker, lock, buildkit, .. } = &session;
 
     let busy = cluster::busy_ports(&project.kind_cluster);
     if !busy.is_empty() {
-        let held_by_cluster = !docker::kind_node_containers(&docker, &config.cluster.name).await?.is_empty();
-        if !held_by_cluster || args.recreate {
+        // A port this very cluster holds is fine (and is freed by --recreate).
+        let held_by_cluster = !docker::kind_node_containers(docker, &config.cluster.name).await?.is_empty();
+        if !held_by_cluster {
             let mapping = &busy[0];
             return Err(Error::PortInUse {
                 port: mapping.host_port,
@@ -47,12 +38,12 @@ pub async fn run(project: &Project, args: &UpArgs, reporter: &Reporter) -> anyho
 
     // The cluster and the images do not depend on each other: create one while building the other.
     let (cluster_outcome, build_outcome) = tokio::join!(
-        cluster::ensure(config, &project.kind_cluster, &kind, &lock, reporter, args.recreate),
-        build_images(config, &image_names, &docker, docker::supports_buildkit(&engine), args.force, &lock, reporter),
+        cluster::ensure(config, &project.kind_cluster, kind, lock, reporter, args.recreate),
+        build_images(config, &image_names, docker, *buildkit, args.force, lock, reporter),
     );
     cluster_outcome?;
     let results = build_outcome?;
-    load::load_all(&kind, &kubectl, &config.cluster.name, &results, args.force, &lock, reporter).await?;
+    load::load_all(kind, kubectl, &config.cluster.name, &results, args.force, lock, reporter).await?;
     fail_if_any_failed(&results)?;
 
     let tags: BTreeMap<String, String> = results.iter().map(|result| (result.name.clone(), result.tag.clone())).collect();
@@ -75,7 +66,7 @@ pub async fn run(project: &Project, args: &UpArgs, reporter: &Reporter) -> anyho
     state.set_section(record::STATE_KEY, &merged);
     lock.save(&state)?;
     if !rendered.objects.is_empty() {
-        apply::deploy(&kubectl, &rendered.objects, &rendered.plan, &options, reporter).await?;
+        apply::deploy(kubectl, &rendered.objects, &rendered.plan, &options, reporter).await?;
     }
     if !orphans.is_empty() {
         if args.prune {

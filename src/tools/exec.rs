@@ -94,6 +94,24 @@ impl Invocation {
         &self.argv
     }
 
+    /// The child in its own process group, output piped, environment and directory applied.
+    fn command(&self, stdin_piped: bool) -> tokio::process::Command {
+        let mut command = tokio::process::Command::new(&self.program);
+        command
+            .args(&self.argv[1..])
+            .stdin(if stdin_piped { Stdio::piped() } else { Stdio::null() })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        for (key, value) in &self.env {
+            command.env(key, value);
+        }
+        if let Some(cwd) = &self.cwd {
+            command.current_dir(cwd);
+        }
+        command
+    }
+
     /// Run to completion; a non-zero exit is an error carrying argv and stderr.
     pub async fn run(self) -> Result<Output, Error> {
         let argv = self.argv.clone();
@@ -111,19 +129,7 @@ impl Invocation {
 
     /// Run to completion and return the output whatever the exit status.
     pub async fn run_unchecked(self) -> Result<Output, Error> {
-        let mut command = tokio::process::Command::new(&self.program);
-        command
-            .args(&self.argv[1..])
-            .stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0);
-        for (key, value) in &self.env {
-            command.env(key, value);
-        }
-        if let Some(cwd) = &self.cwd {
-            command.current_dir(cwd);
-        }
+        let mut command = self.command(self.stdin.is_some());
         let mut child = command.spawn().map_err(|source| Error::CommandStart {
             argv: self.argv.clone(),
             source,
@@ -197,19 +203,7 @@ impl StreamingChild {
 impl Invocation {
     /// Start the child with piped stdout (and stdin when `with_stdin`), without waiting for it.
     pub fn spawn_streaming(self, with_stdin: bool) -> Result<StreamingChild, Error> {
-        let mut command = tokio::process::Command::new(&self.program);
-        command
-            .args(&self.argv[1..])
-            .stdin(if with_stdin { Stdio::piped() } else { Stdio::null() })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0);
-        for (key, value) in &self.env {
-            command.env(key, value);
-        }
-        if let Some(cwd) = &self.cwd {
-            command.current_dir(cwd);
-        }
+        let mut command = self.command(with_stdin);
         let mut child = command.spawn().map_err(|source| Error::CommandStart {
             argv: self.argv.clone(),
             source,
