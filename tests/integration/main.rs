@@ -4,6 +4,7 @@
 mod cli;
 mod cluster;
 mod config_errors;
+mod deploy;
 mod doctor;
 mod environment;
 mod kubectl_args;

@@ -142,10 +142,12 @@ impl Test {
     pub fn command(&self) -> Command {
         let bin = self.bin_dir();
         let system_path = std::env::var("PATH").unwrap_or_default();
-        // Drop directories that hold a real kind or kubectl, so only the stand-ins answer.
+        // The stand-ins come first, so they answer for kind and kubectl. A tool removed with
+        // `without_tool` must not be found further down either: drop directories that hold it.
+        let removed: Vec<&str> = ["kind", "kubectl"].into_iter().filter(|tool| !self.tools.contains(tool)).collect();
         let kept: Vec<&str> = system_path
             .split(':')
-            .filter(|dir| !Path::new(dir).join("kind").exists() && !Path::new(dir).join("kubectl").exists())
+            .filter(|dir| !removed.iter().any(|tool| Path::new(dir).join(tool).exists()))
             .collect();
         let mut command = Command::new(env!("CARGO_BIN_EXE_ohdev"));
         command
