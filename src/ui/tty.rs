@@ -83,6 +83,16 @@ impl Renderer for TtyRenderer {
                 bar.set_message(text.clone());
             }
             other => {
+                // A finished image or deploy no longer needs its progress bar.
+                let finished = match other {
+                    Event::Image { image, state, .. } if !matches!(state, crate::events::ImageState::Building) => Some(format!("image:{image}")),
+                    Event::Diagnosis { .. } => Some("deploy".to_string()),
+                    _ => None,
+                };
+                if let Some(bar) = finished.and_then(|id| bars.remove(&id)) {
+                    bar.finish_and_clear();
+                    self.multi.remove(&bar);
+                }
                 drop(bars);
                 if let Some(text) = format_event(other) {
                     self.print(&text);
