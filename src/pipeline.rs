@@ -66,7 +66,19 @@ pub async fn redeploy(session: &Session, tags: &BTreeMap<String, String>, timeou
     let mut now = record::from_plan(&session.config.cluster.name, &rendered.objects, &rendered.plan);
     // Keep orphans recorded: only `up --prune` removes them.
     now.objects.extend(record::orphans(&before, &now));
-    state.set_section(record::STATE_KEY, &now);
+    // Record every object before applying (an interrupted apply still leaves ohdev knowing what it
+    // may have created), but a changed object keeps the hash of what was applied before until its
+    // apply succeeded: a failed or interrupted apply is retried by the next rebuild, not skipped.
+    let mut pending = now.clone();
+    for object in &mut pending.objects {
+        object.hash = before
+            .objects
+            .iter()
+            .filter(|_| before.cluster == now.cluster)
+            .find(|old| old.kind == object.kind && old.namespace == object.namespace && old.name == object.name)
+            .and_then(|old| old.hash.clone());
+    }
+    state.set_section(record::STATE_KEY, &pending);
     session.lock.save(&state)?;
     if changed == 0 {
         session.reporter.emit(Event::info("no object changed: nothing to re-apply"));
@@ -74,5 +86,8 @@ pub async fn redeploy(session: &Session, tags: &BTreeMap<String, String>, timeou
     }
     let options = apply::Options { timeout, replace_immutable: false };
     apply::deploy_changed(&session.kubectl, &rendered.objects, &rendered.plan, &unchanged, &options, &session.reporter).await?;
+    let mut state = session.lock.load();
+    state.set_section(record::STATE_KEY, &now);
+    session.lock.save(&state)?;
     Ok(changed)
 }

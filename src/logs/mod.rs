@@ -77,14 +77,16 @@ fn write_all(mut receiver: mpsc::Receiver<Output>, reporter: &Reporter) {
     while let Some(output) = receiver.blocking_recv() {
         match output {
             Output::Lines { source, lines } => {
-                for line in lines {
-                    reporter.emit(Event::Log {
+                let events: Vec<Event> = lines
+                    .into_iter()
+                    .map(|line| Event::Log {
                         pod: source.pod.clone(),
                         container: source.container.clone(),
                         namespace: source.namespace.clone(),
                         line,
-                    });
-                }
+                    })
+                    .collect();
+                reporter.emit_batch(&events);
             }
             Output::Notice(event) => reporter.emit(event),
         }

@@ -1,7 +1,5 @@
 //! `--json`: one event per line, each with `type` and `ts` (RFC 3339, UTC). Documented in the README.
 
-use std::io::Write;
-
 use super::Renderer;
 use crate::events::Event;
 
@@ -25,17 +23,25 @@ pub fn timestamp() -> String {
         .unwrap_or_else(|_| now.unix_timestamp().to_string())
 }
 
+fn line(event: &Event, ts: &str) -> Option<String> {
+    let mut value = serde_json::to_value(event).ok()?;
+    if let Some(object) = value.as_object_mut() {
+        object.insert("ts".to_string(), serde_json::Value::String(ts.to_string()));
+    }
+    Some(format!("{value}\n"))
+}
+
 impl Renderer for JsonRenderer {
     fn emit(&self, event: &Event) {
-        let mut value = match serde_json::to_value(event) {
-            Ok(value) => value,
-            Err(_) => return,
-        };
-        if let Some(object) = value.as_object_mut() {
-            object.insert("ts".to_string(), serde_json::Value::String(timestamp()));
+        if let Some(line) = line(event, &timestamp()) {
+            super::write_stdout(line.as_bytes());
         }
-        let mut stdout = std::io::stdout().lock();
-        let _ = writeln!(stdout, "{value}");
+    }
+
+    fn emit_batch(&self, events: &[Event]) {
+        let ts = timestamp();
+        let buffer: String = events.iter().filter_map(|event| line(event, &ts)).collect();
+        super::write_stdout(buffer.as_bytes());
     }
 
     fn is_json(&self) -> bool {

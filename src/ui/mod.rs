@@ -18,6 +18,12 @@ pub use tty::TtyRenderer;
 
 pub trait Renderer: Send + Sync {
     fn emit(&self, event: &Event);
+    /// Several events at once (log lines): renderers that write to a pipe do it in one write.
+    fn emit_batch(&self, events: &[Event]) {
+        for event in events {
+            self.emit(event);
+        }
+    }
     /// Called once before the process exits, so bars can be cleared.
     fn finish(&self) {}
     fn is_json(&self) -> bool {
@@ -40,6 +46,10 @@ impl Reporter {
         self.renderer.emit(&event);
     }
 
+    pub fn emit_batch(&self, events: &[Event]) {
+        self.renderer.emit_batch(events);
+    }
+
     pub fn finish(&self) {
         self.renderer.finish();
     }
@@ -47,6 +57,20 @@ impl Reporter {
     /// True when the renderer is the JSON one (stdout is reserved for JSON lines).
     pub fn is_json(&self) -> bool {
         self.renderer.is_json()
+    }
+}
+
+/// Write to stdout; when the reader has gone (`ohdev logs -f | head`), stop every child and exit
+/// quietly, as a command in a pipeline does.
+pub(crate) fn write_stdout(bytes: &[u8]) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let result = stdout.write_all(bytes).and_then(|_| stdout.flush());
+    if let Err(error) = result {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            crate::tools::exec::kill_all();
+            std::process::exit(0);
+        }
     }
 }
 

@@ -1,7 +1,5 @@
 //! Plain lines for pipes and CI logs: no spinners, no cursor movement.
 
-use std::io::Write;
-
 use super::{text::format_event, Renderer};
 use crate::events::Event;
 
@@ -23,8 +21,16 @@ impl Renderer for PlainRenderer {
     fn emit(&self, event: &Event) {
         // Started steps are printed too: a CI log then shows what was running when it stopped.
         if let Some(text) = format_event(event) {
-            let mut stdout = std::io::stdout().lock();
-            let _ = writeln!(stdout, "{text}");
+            super::write_stdout(format!("{text}\n").as_bytes());
         }
+    }
+
+    fn emit_batch(&self, events: &[Event]) {
+        let mut buffer = String::new();
+        for text in events.iter().filter_map(format_event) {
+            buffer.push_str(&text);
+            buffer.push('\n');
+        }
+        super::write_stdout(buffer.as_bytes());
     }
 }

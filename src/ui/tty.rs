@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::{text::format_event, Renderer};
 use crate::events::{Event, StepState};
@@ -18,7 +18,8 @@ pub struct TtyRenderer {
 impl TtyRenderer {
     pub fn new() -> TtyRenderer {
         TtyRenderer {
-            multi: MultiProgress::new(),
+            // stdout, like the plain renderer: `ohdev status 2>/dev/null` still shows the status.
+            multi: MultiProgress::with_draw_target(ProgressDrawTarget::stdout()),
             bars: Mutex::new(HashMap::new()),
         }
     }

@@ -4,7 +4,7 @@ use crate::support::Test;
 
 #[test]
 fn every_subcommand_help_has_an_example() {
-    for subcommand in ["up", "down", "status", "doctor", "completions"] {
+    for subcommand in ["up", "build", "plan", "rebuild", "watch", "logs", "down", "status", "doctor", "completions"] {
         let mut test = Test::new();
         test.with_args(&[subcommand, "--help"]);
         let output = test.expect(0);

@@ -8,4 +8,5 @@ mod deploy;
 mod doctor;
 mod environment;
 mod kubectl_args;
+mod logs;
 mod support;
