@@ -83,6 +83,22 @@ impl Renderer for TtyRenderer {
                 bar.set_position(*current);
                 bar.set_message(text.clone());
             }
+            Event::WatchStatus { image, state, .. } => {
+                // One persistent line per image while watching; errors are also printed above it.
+                let bar = bars.entry(format!("watch:{image}")).or_insert_with(|| {
+                    let bar = self.multi.add(ProgressBar::new_spinner());
+                    bar.set_style(ProgressStyle::with_template("{msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+                    bar
+                });
+                if let Some(text) = format_event(event) {
+                    bar.set_message(text.clone());
+                    bar.tick();
+                    if matches!(state, crate::events::WatchState::Error | crate::events::WatchState::Stopped) {
+                        drop(bars);
+                        self.print(&text);
+                    }
+                }
+            }
             other => {
                 // A finished image or deploy no longer needs its progress bar.
                 let finished = match other {
