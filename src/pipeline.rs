@@ -66,18 +66,7 @@ pub async fn redeploy(session: &Session, tags: &BTreeMap<String, String>, timeou
     let mut now = record::from_plan(&session.config.cluster.name, &rendered.objects, &rendered.plan);
     // Keep orphans recorded: only `up --prune` removes them.
     now.objects.extend(record::orphans(&before, &now));
-    // Record every object before applying (an interrupted apply still leaves ohdev knowing what it
-    // may have created), but a changed object keeps the hash of what was applied before until its
-    // apply succeeded: a failed or interrupted apply is retried by the next rebuild, not skipped.
-    let mut pending = now.clone();
-    for object in &mut pending.objects {
-        object.hash = before
-            .objects
-            .iter()
-            .filter(|_| before.cluster == now.cluster)
-            .find(|old| old.kind == object.kind && old.namespace == object.namespace && old.name == object.name)
-            .and_then(|old| old.hash.clone());
-    }
+    let pending = record::provisional(&before, &now);
     state.set_section(record::STATE_KEY, &pending);
     session.lock.save(&state)?;
     if changed == 0 {

@@ -59,15 +59,18 @@ pub async fn run(project: &Project, args: &UpArgs, reporter: &Reporter) -> anyho
         timeout: args.timeout.unwrap_or(config.deploy_timeout),
         replace_immutable: args.replace_immutable,
     };
-    // Record before applying: an interrupted apply still leaves ohdev knowing what it may have created.
-    // Orphans stay recorded until they are deleted: a failed `up --prune` must not forget them.
+    // Record before applying (see record::provisional); orphans stay recorded until they are
+    // deleted: a failed `up --prune` must not forget them.
     let mut merged = applied_now.clone();
     merged.objects.extend(orphans.iter().cloned());
-    state.set_section(record::STATE_KEY, &merged);
+    state.set_section(record::STATE_KEY, &record::provisional(&applied_before, &merged));
     lock.save(&state)?;
     if !rendered.objects.is_empty() {
         apply::deploy(kubectl, &rendered.objects, &rendered.plan, &options, reporter).await?;
     }
+    let mut state = lock.load();
+    state.set_section(record::STATE_KEY, &merged);
+    lock.save(&state)?;
     if !orphans.is_empty() {
         if args.prune {
             for orphan in record::teardown_order(&record::Applied { cluster: String::new(), objects: orphans.clone() }) {

@@ -97,6 +97,22 @@ pub fn unchanged(before: &Applied, objects: &[Object]) -> std::collections::BTre
         .collect()
 }
 
+/// What to record before applying `now`: every object (an interrupted apply still leaves ohdev
+/// knowing what it may have created), but each keeps the hash of what was applied before, so a
+/// failed or interrupted apply is retried by the next run instead of being taken as done.
+pub fn provisional(before: &Applied, now: &Applied) -> Applied {
+    let mut pending = now.clone();
+    for object in &mut pending.objects {
+        object.hash = before
+            .objects
+            .iter()
+            .filter(|_| before.cluster == now.cluster)
+            .find(|old| old.kind == object.kind && old.namespace == object.namespace && old.name == object.name)
+            .and_then(|old| old.hash.clone());
+    }
+    pending
+}
+
 /// Objects in `before` that `now` no longer has.
 pub fn orphans(before: &Applied, now: &Applied) -> Vec<AppliedObject> {
     before

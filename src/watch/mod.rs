@@ -128,9 +128,15 @@ fn merge(earlier: Option<Action>, later: Action) -> Action {
 /// What one job did, for the queue.
 struct JobDone {
     key: String,
+    /// The job's final status (`idle` or `error`). The loop reports it only once it has marked the
+    /// job finished: a change made after seeing it is a new change, never one made during the job.
+    state: WatchState,
+    detail: Option<String>,
 }
 
-async fn run_job(session: Arc<Session>, pipeline_lock: Arc<Mutex<()>>, action: Action) {
+type Final = (WatchState, Option<String>);
+
+async fn run_job(session: Arc<Session>, pipeline_lock: Arc<Mutex<()>>, action: Action) -> Final {
     let _serial = pipeline_lock.lock().await;
     let timeout = session.config.deploy_timeout;
     match action {
@@ -138,46 +144,46 @@ async fn run_job(session: Arc<Session>, pipeline_lock: Arc<Mutex<()>>, action: A
         Action::Sync { image, files } => {
             status(&session, &image, WatchState::Syncing, Some(format!("{} file(s)", files.len())));
             match sync::sync(&session.kubectl, &image, &files).await {
-                Ok(SyncOutcome::Synced(containers)) => status(&session, &image, WatchState::Idle, Some(format!("synced {} file(s) into {containers} container(s)", files.len()))),
+                Ok(SyncOutcome::Synced(containers)) => (WatchState::Idle, Some(format!("synced {} file(s) into {containers} container(s)", files.len()))),
                 Ok(SyncOutcome::NoTar) => {
                     session.reporter.emit(Event::warn(format!("image {image}: the container has no `tar`, so files cannot be synced; rebuilding instead"), None));
                     let paths: Vec<PathBuf> = files.iter().map(|file| file.path.clone()).collect();
-                    rebuild(&session, &image, &paths, timeout).await;
+                    rebuild(&session, &image, &paths, timeout).await
                 }
                 Ok(SyncOutcome::NoContainers) => {
                     session.reporter.emit(Event::warn(format!("image {image}: no running container to sync into; rebuilding instead"), None));
                     let paths: Vec<PathBuf> = files.iter().map(|file| file.path.clone()).collect();
-                    rebuild(&session, &image, &paths, timeout).await;
+                    rebuild(&session, &image, &paths, timeout).await
                 }
-                Err(error) => status(&session, &image, WatchState::Error, Some(error.to_string())),
+                Err(error) => (WatchState::Error, Some(error.to_string())),
             }
         }
         Action::Reapply { .. } => {
             status(&session, "manifests", WatchState::RollingOut, None);
             let tags = pipeline::current_tags(&session, &[]);
             match pipeline::redeploy(&session, &tags, timeout).await {
-                Ok(_) => status(&session, "manifests", WatchState::Idle, None),
-                Err(error) => status(&session, "manifests", WatchState::Error, Some(error.to_string())),
+                Ok(_) => (WatchState::Idle, None),
+                Err(error) => (WatchState::Error, Some(error.to_string())),
             }
         }
     }
 }
 
-async fn rebuild(session: &Session, image: &str, paths: &[PathBuf], timeout: Duration) {
+async fn rebuild(session: &Session, image: &str, paths: &[PathBuf], timeout: Duration) -> Final {
     let shown: Vec<String> = paths.iter().take(3).map(|path| path.display().to_string()).collect();
     status(session, image, WatchState::Building, Some(shown.join(", ")));
     let rebuilt = match pipeline::build_and_load(session, &[image.to_string()], false).await {
         Ok(rebuilt) => rebuilt,
-        Err(error) => return status(session, image, WatchState::Error, Some(error.to_string())),
+        Err(error) => return (WatchState::Error, Some(error.to_string())),
     };
     if !rebuilt.failed.is_empty() {
-        return status(session, image, WatchState::Error, Some("build failed; the previous version keeps running".to_string()));
+        return (WatchState::Error, Some("build failed; the previous version keeps running".to_string()));
     }
     status(session, image, WatchState::RollingOut, None);
     let tags = pipeline::current_tags(session, &rebuilt.results);
     match pipeline::redeploy(session, &tags, timeout).await {
-        Ok(_) => status(session, image, WatchState::Idle, None),
-        Err(error) => status(session, image, WatchState::Error, Some(format!("{error}; the previous version keeps running"))),
+        Ok(_) => (WatchState::Idle, None),
+        Err(error) => (WatchState::Error, Some(format!("{error}; the previous version keeps running"))),
     }
 }
 
@@ -189,20 +195,24 @@ pub async fn run(session: Session) -> Result<(), Error> {
     let _watchers = start_watchers(&roots, sender, &session)?;
     let pipeline_lock = Arc::new(Mutex::new(()));
     let mut jobs: JoinSet<JobDone> = JoinSet::new();
+    // Which key each running task works for, so a task that panicked still frees its queue.
+    let mut task_keys: BTreeMap<tokio::task::Id, String> = BTreeMap::new();
     let mut queues: BTreeMap<String, ImageQueue> = BTreeMap::new();
     let watched: BTreeSet<String> = roots.images.iter().map(|image| image.context.display().to_string()).collect();
     session.reporter.emit(Event::info(format!(
         "watching {} for changes (Ctrl-C to stop)",
         watched.into_iter().collect::<Vec<_>>().join(", ")
     )));
-    let start = |jobs: &mut JoinSet<JobDone>, action: Action| {
+    let start = |jobs: &mut JoinSet<JobDone>, task_keys: &mut BTreeMap<tokio::task::Id, String>, action: Action| {
         let key = key_of(&action);
         let session = session.clone();
         let pipeline_lock = pipeline_lock.clone();
-        jobs.spawn(async move {
-            run_job(session, pipeline_lock, action).await;
-            JobDone { key }
+        let task_key = key.clone();
+        let handle = jobs.spawn(async move {
+            let (state, detail) = run_job(session, pipeline_lock, action).await;
+            JobDone { key, state, detail }
         });
+        task_keys.insert(handle.id(), task_key);
     };
     loop {
         tokio::select! {
@@ -233,19 +243,38 @@ pub async fn run(session: Session) -> Result<(), Error> {
                         queue.running = true;
                         queue.self_triggered = 0;
                         queue.loop_paths.clear();
-                        start(&mut jobs, action);
+                        start(&mut jobs, &mut task_keys, action);
                     }
                 }
             }
-            Some(done) = jobs.join_next(), if !jobs.is_empty() => {
-                let Ok(done) = done else { continue };
+            Some(joined) = jobs.join_next_with_id(), if !jobs.is_empty() => {
+                let done = match joined {
+                    Ok((id, done)) => {
+                        task_keys.remove(&id);
+                        done
+                    }
+                    Err(error) => {
+                        let key = task_keys.remove(&error.id()).unwrap_or_default();
+                        JobDone { key, state: WatchState::Error, detail: Some(format!("internal error: {error}; watching goes on")) }
+                    }
+                };
                 let queue = queues.entry(done.key.clone()).or_default();
                 queue.running = false;
+                status(&session, &done.key, done.state, done.detail.clone());
                 let during = std::mem::take(&mut queue.changed_during_job);
                 let Some(next) = queue.pending.take() else { continue };
-                queue.self_triggered += 1;
-                for path in during {
-                    *queue.loop_paths.entry(path).or_default() += 1;
+                // A loop rewrites the same path every time: a run counts only while some path was
+                // changed during every job of it, so unrelated edits during builds do not add up.
+                let during: BTreeSet<PathBuf> = during.into_iter().collect();
+                queue.loop_paths.retain(|path, _| during.contains(path));
+                if queue.loop_paths.is_empty() {
+                    queue.self_triggered = 1;
+                    queue.loop_paths = during.into_iter().map(|path| (path, 1)).collect();
+                } else {
+                    queue.self_triggered += 1;
+                    for count in queue.loop_paths.values_mut() {
+                        *count += 1;
+                    }
                 }
                 if queue.self_triggered > LOOP_LIMIT {
                     queue.stopped = true;
@@ -269,7 +298,7 @@ pub async fn run(session: Session) -> Result<(), Error> {
                     continue;
                 }
                 queue.running = true;
-                start(&mut jobs, next);
+                start(&mut jobs, &mut task_keys, next);
             }
         }
     }

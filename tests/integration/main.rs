@@ -10,3 +10,4 @@ mod environment;
 mod kubectl_args;
 mod logs;
 mod support;
+mod watch;
