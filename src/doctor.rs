@@ -81,7 +81,8 @@ pub async fn run(config: Result<&Config, &Error>, kind_cluster: Option<&KindClus
             None
         }
         Ok(client) => match docker::engine_info(&client).await {
-            Ok(info) => {
+            Ok(mut info) => {
+                info.root_dir = docker::engine_root_dir(&client).await;
                 let wanted = format!("{}.{}", MIN_DOCKER_API.0, MIN_DOCKER_API.1);
                 checks.push(if docker::version_at_least(&info.api_version, MIN_DOCKER_API) {
                     Check::ok("docker daemon", format!("Docker {} (API {} ≥ {wanted})", info.version, info.api_version))

@@ -93,6 +93,8 @@ const CACHE_VERSION: u32 = 1;
 pub struct HashCache {
     files: BTreeMap<String, CachedHash>,
     racy_window: Duration,
+    /// The entries differ from what was loaded (or nothing was loaded): worth saving.
+    changed: bool,
 }
 
 impl Default for HashCache {
@@ -100,6 +102,7 @@ impl Default for HashCache {
         HashCache {
             files: BTreeMap::new(),
             racy_window: Duration::from_secs(2),
+            changed: true,
         }
     }
 }
@@ -124,6 +127,7 @@ impl HashCache {
         };
         Ok(HashCache {
             files,
+            changed: false,
             ..HashCache::default()
         })
     }
@@ -149,8 +153,11 @@ impl HashCache {
             files: self.files.clone(),
         };
         let written = (|| {
+            // One buffer, one write: serde_json on an unbuffered File makes a system call per
+            // token (~270 ms for 20,000 files, most of a no-op `ohdev build`).
+            let bytes = serde_json::to_vec(&file)?;
             let mut output = File::create(&temporary)?;
-            serde_json::to_writer(&mut output, &file)?;
+            output.write_all(&bytes)?;
             output.flush()?;
             output.sync_all()?;
             fs::rename(&temporary, path)
@@ -169,6 +176,12 @@ impl HashCache {
 
     pub fn set_racy_window(&mut self, window: Duration) {
         self.racy_window = window;
+    }
+
+    /// Whether the entries changed since [`load`](Self::load) (always true for a new cache):
+    /// when false, [`save`](Self::save) would write what is already on disk.
+    pub fn changed(&self) -> bool {
+        self.changed
     }
 
     pub fn len(&self) -> usize {
@@ -238,20 +251,28 @@ pub fn digest(
     }
     let files_cached = hashes.len();
     let computed = hash_files(&context.root, &missing)?;
-    let racy_limit = started.checked_sub(cache.racy_window).unwrap_or(UNIX_EPOCH);
-    let mut files = BTreeMap::new();
-    for entry in context.files() {
-        if let Some(hash) = hashes.get(entry.path.as_str()) {
-            files.insert(entry.path.clone(), facts(entry, *hash));
+    // Every file found with unchanged facts, and nothing else remembered: the cache already
+    // holds exactly what it would be rebuilt to (the common no-op case; skips 20,000 allocations).
+    let all_hit = missing.is_empty() && files_cached == cache.files.len();
+    if !all_hit {
+        let racy_limit = started.checked_sub(cache.racy_window).unwrap_or(UNIX_EPOCH);
+        let mut files = BTreeMap::new();
+        for entry in context.files() {
+            if let Some(hash) = hashes.get(entry.path.as_str()) {
+                files.insert(entry.path.clone(), facts(entry, *hash));
+            }
+        }
+        for (entry, hash) in missing.iter().zip(computed) {
+            hashes.insert(&entry.path, hash);
+            if !is_recent(entry.modified, racy_limit) && !is_recent(entry.changed, racy_limit) {
+                files.insert(entry.path.clone(), facts(entry, hash));
+            }
+        }
+        if cache.files != files {
+            cache.files = files;
+            cache.changed = true;
         }
     }
-    for (entry, hash) in missing.iter().zip(computed) {
-        hashes.insert(&entry.path, hash);
-        if !is_recent(entry.modified, racy_limit) && !is_recent(entry.changed, racy_limit) {
-            files.insert(entry.path.clone(), facts(entry, hash));
-        }
-    }
-    cache.files = files;
 
     let dockerfile_path = context.root.join(&dockerfile);
     let dockerfile_bytes =

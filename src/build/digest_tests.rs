@@ -225,8 +225,15 @@ fn cache_round_trips_through_an_atomic_json_file() -> io::Result<()> {
 
     let mut loaded = HashCache::load(&path)?;
     assert_eq!(loaded.len(), 4);
+    assert!(!loaded.changed(), "nothing to save right after loading");
     let second = digest(&files, &input(), &mut loaded)?;
     assert_eq!((second.files_hashed, second.digest), (0, first.digest));
+    assert!(!loaded.changed(), "an unchanged tree leaves the cache as loaded (no save needed)");
+    fs::write(context.path().join("src/util.py"), "x = 22\n")?;
+    let files = walk(context.path(), Path::new("Dockerfile"))?;
+    digest(&files, &input(), &mut loaded)?;
+    assert!(loaded.changed(), "an edit changes the cache");
+    assert!(HashCache::new().changed(), "a new cache is worth saving");
 
     fs::write(&path, "{ not json")?;
     assert!(

@@ -10,10 +10,26 @@ use crate::ui::Reporter;
 
 pub async fn run(config: &Config, args: &BuildArgs, reporter: &Reporter) -> anyhow::Result<()> {
     let names = images::select(config, &args.images)?;
-    let docker = docker::connect().await?;
-    let info = docker::engine_info(&docker).await?;
+    images::validate(config, &names)?;
     let lock = StateLock::acquire(&config.root, Duration::from_secs(3))?;
-    let results = build_images(config, &names, &docker, docker::supports_buildkit(&info), args.force, &lock, reporter).await?;
+    // Talking to Docker and walking the contexts do not depend on each other: do both at once.
+    let connect = async {
+        let docker = docker::connect().await?;
+        let info = docker::engine_info(&docker).await?;
+        Ok::<_, Error>((docker, info))
+    };
+    // Prebuild commands change files: they run only once Docker is known to answer.
+    let has_prebuild = names.iter().any(|name| !config.images[name].prebuild.is_empty());
+    let (docker, info, prepared) = if has_prebuild {
+        let (docker, info) = connect.await?;
+        (docker, info, images::prepare(config, &names, lock.dir(), reporter).await?)
+    } else {
+        let (connected, prepared) = tokio::join!(connect, images::prepare(config, &names, lock.dir(), reporter));
+        let (docker, info) = connected?;
+        (docker, info, prepared?)
+    };
+    let builder = images::choose_builder(docker::supports_buildkit(&info), reporter);
+    let results = images::build_all(&docker, &prepared, builder, args.force, reporter).await;
     load::record_built(&results, &lock)?;
     if !reporter.is_json() {
         for result in &results {

@@ -19,34 +19,37 @@ pub struct EngineInfo {
     pub root_dir: Option<String>,
 }
 
-/// Connect (DOCKER_HOST or the default socket), negotiate the API version and ping.
+/// Connect (DOCKER_HOST or the default socket) and negotiate the API version: one round trip
+/// (`/version`), which also proves the daemon answers.
 pub async fn connect() -> Result<Docker, Error> {
     let unreachable = |cause: String| Error::DockerUnreachable {
         endpoint: endpoint(),
         cause,
     };
     let docker = Docker::connect_with_defaults().map_err(|error| unreachable(error.to_string()))?;
-    let docker = tokio::time::timeout(Duration::from_secs(10), docker.negotiate_version())
+    tokio::time::timeout(Duration::from_secs(10), docker.negotiate_version())
         .await
         .map_err(|_| unreachable("no answer within 10s".to_string()))?
-        .map_err(|error| unreachable(error.to_string()))?;
-    tokio::time::timeout(Duration::from_secs(10), docker.ping())
-        .await
-        .map_err(|_| unreachable("no answer within 10s".to_string()))?
-        .map_err(|error| unreachable(error.to_string()))?;
-    Ok(docker)
+        .map_err(|error| unreachable(error.to_string()))
 }
 
+/// Version, API version and OS (one round trip); `root_dir` is filled by [`engine_root_dir`].
 pub async fn engine_info(docker: &Docker) -> Result<EngineInfo, Error> {
-    let failed = |error: bollard::errors::Error| Error::work(format!("asking the Docker daemon for its version failed: {error}"), None);
-    let version = docker.version().await.map_err(failed)?;
-    let info = docker.info().await.map_err(failed)?;
+    let version = docker
+        .version()
+        .await
+        .map_err(|error| Error::work(format!("asking the Docker daemon for its version failed: {error}"), None))?;
     Ok(EngineInfo {
         version: version.version.unwrap_or_else(|| "unknown".into()),
         api_version: version.api_version.unwrap_or_else(|| "unknown".into()),
         os: version.os.unwrap_or_else(|| "linux".into()),
-        root_dir: info.docker_root_dir,
+        root_dir: None,
     })
+}
+
+/// Where the daemon keeps images (for the disk check).
+pub async fn engine_root_dir(docker: &Docker) -> Option<String> {
+    docker.info().await.ok().and_then(|info| info.docker_root_dir)
 }
 
 /// BuildKit through the API needs a Linux daemon speaking API ≥ 1.39 (Docker 18.09).

@@ -7,6 +7,7 @@ mod config_errors;
 mod deploy;
 mod doctor;
 mod environment;
+mod images;
 mod kubectl_args;
 mod logs;
 mod support;

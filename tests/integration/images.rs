@@ -1,0 +1,566 @@
+//! The image phase on the real Docker engine (issue "Images"):
+//!
+//! - `.dockerignore` parity: the docker CLI's classic builder (Docker's own matcher) against
+//!   ohdev's context walk on a tree of tricky patterns; `<Dockerfile>.dockerignore` precedence
+//!   through a real BuildKit build by `ohdev build`.
+//! - BuildKit skips a stage the target does not need; `OHDEV_BUILDER=classic` builds it and fails.
+//! - A second `ohdev up` builds and loads nothing; an ignored file changes nothing; a change in one
+//!   of two images rebuilds and loads exactly that one.
+//! - A failing `RUN` step: exit 1, the step and its output shown, nothing loaded, the previous
+//!   image kept in Docker and in state, and what depends on it not built.
+//! - `ohdev status` lists tag, size and nodes after an `up`.
+//!
+//! Every test uses image names of its own (`<role>-<random>`) and removes what it created.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use bollard::Docker;
+use serde_json::Value;
+
+use crate::support::{busybox, docker, json_lines, Output, Test};
+
+const MANAGED_BY: &str = "app.kubernetes.io/managed-by=ohdev";
+
+// ------------------------------------------------------------------------------------------
+// Helpers
+
+/// The busybox base image reference, or None when Docker is absent (the reason is printed).
+fn base_or_skip() -> Option<String> {
+    docker::client()?;
+    busybox::base_image()
+}
+
+/// A short random suffix for names that must not collide with parallel tests or earlier runs.
+fn unique() -> String {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let seed = format!(
+        "{}-{}-{:?}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        std::time::SystemTime::now()
+    );
+    blake3::hash(seed.as_bytes()).to_hex()[..10].to_string()
+}
+
+/// Runs `work` with a fresh client on a runtime of its own (safe from any thread, also in Drop).
+fn with_docker<T, F>(work: impl FnOnce(Docker) -> F) -> T
+where
+    F: std::future::Future<Output = T>,
+{
+    docker::runtime().block_on(async move {
+        let docker = Docker::connect_with_defaults().expect("docker client");
+        let docker = docker.negotiate_version().await.expect("docker API version");
+        work(docker).await
+    })
+}
+
+/// Tag → image ID of every image ohdev built for image `name` (labels `managed-by=ohdev` and
+/// `dev.ohdev.image=<name>`), as Docker reports them.
+fn ohdev_images(name: &str) -> BTreeMap<String, String> {
+    let name = name.to_string();
+    with_docker(|docker| async move {
+        let mut filters: HashMap<&str, Vec<String>> = HashMap::new();
+        filters.insert("label", vec![MANAGED_BY.to_string(), format!("dev.ohdev.image={name}")]);
+        let options = bollard::query_parameters::ListImagesOptionsBuilder::default().filters(&filters).build();
+        let mut tags = BTreeMap::new();
+        for image in docker.list_images(Some(options)).await.expect("list images") {
+            for tag in image.repo_tags {
+                tags.insert(tag, image.id.clone());
+            }
+        }
+        tags
+    })
+}
+
+fn inspect(reference: &str) -> Option<bollard::models::ImageInspect> {
+    let reference = reference.to_string();
+    with_docker(|docker| async move { docker.inspect_image(&reference).await.ok() })
+}
+
+/// Removes every image built for the given ohdev image names, and the given references, also
+/// when the test panics.
+struct Cleanup {
+    names: Vec<String>,
+    references: Vec<String>,
+}
+
+impl Cleanup {
+    fn names(names: &[&str]) -> Cleanup {
+        Cleanup {
+            names: names.iter().map(|name| name.to_string()).collect(),
+            references: Vec::new(),
+        }
+    }
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let names = std::mem::take(&mut self.names);
+        let references = std::mem::take(&mut self.references);
+        let _ = std::thread::spawn(move || {
+            let mut doomed: Vec<String> = references;
+            for name in &names {
+                doomed.extend(ohdev_images(name).into_values());
+            }
+            doomed.dedup();
+            with_docker(|docker| async move {
+                for reference in doomed {
+                    let options = bollard::query_parameters::RemoveImageOptionsBuilder::default().force(true).build();
+                    let _ = docker.remove_image(&reference, Some(options), None).await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// `ohdev.yaml` with the given images (`name`, context, dockerfile, extra YAML lines) on `base`.
+fn config(base: &str, images: &[(&str, &str, &str, &str)]) -> String {
+    let mut text = String::from("cluster:\n  name: t\nimages:\n");
+    for (name, context, dockerfile, extra) in images {
+        text.push_str(&format!(
+            "  {name}:\n    context: {context}\n    dockerfile: {dockerfile}\n    build_args: {{BASE: \"{base}\"}}\n"
+        ));
+        for line in extra.lines() {
+            text.push_str(&format!("    {line}\n"));
+        }
+    }
+    text.push_str("manifests: []\n");
+    text
+}
+
+/// `image` events of a `--json` run: (image, state, tag).
+fn image_events(output: &Output) -> Vec<(String, String, String)> {
+    json_lines(&output.stdout)
+        .into_iter()
+        .filter(|event| event["type"] == "image")
+        .map(|event| {
+            (
+                event["image"].as_str().unwrap_or_default().to_string(),
+                event["state"].as_str().unwrap_or_default().to_string(),
+                event["tag"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The images that reached `state` in a `--json` run, sorted.
+fn images_in_state(output: &Output, state: &str) -> Vec<String> {
+    let mut names: Vec<String> =
+        image_events(output).into_iter().filter(|(_, event_state, _)| event_state == state).map(|(name, _, _)| name).collect();
+    names.sort();
+    names
+}
+
+/// The tag of `name` in a `--json` run's events.
+fn tag_in(output: &Output, name: &str) -> String {
+    image_events(output)
+        .into_iter()
+        .find(|(image, _, _)| image == name)
+        .map(|(_, _, tag)| tag)
+        .unwrap_or_else(|| panic!("no image event for {name}:\n{}", output.stdout))
+}
+
+/// `images.<name>` in `.ohdev/state.json`.
+fn state_record(test: &Test, name: &str) -> Value {
+    let text = std::fs::read_to_string(test.project().join(".ohdev/state.json")).expect("state.json");
+    let state: Value = serde_json::from_str(&text).expect("state.json is JSON");
+    state["images"][name].clone()
+}
+
+fn loads_of(test: &Test, tag: &str) -> usize {
+    test.calls_matching("load docker-image").iter().filter(|call| call.argv.iter().any(|arg| arg == tag)).count()
+}
+
+// ------------------------------------------------------------------------------------------
+// 1. .dockerignore parity with Docker's own matcher
+
+/// (path, content); a content of "->target" makes a symlink, a path ending in `/` a directory.
+const PARITY_TREE: &[(&str, &str)] = &[
+    ("a.txt", "a"),
+    ("a.pyc", "compiled"),
+    ("keep.pyc", "kept by !keep.pyc"),
+    ("src/main.py", "print()"),
+    ("src/main.pyc", "x"),
+    ("src/keep.pyc", "x: !keep.pyc only re-includes the root one"),
+    ("src/deep/x/y.pyc", "x"),
+    ("src/deep/x/keep-me.pyc", "re-included by a deep exception"),
+    ("src/tempdir/f.txt", "*/temp* drops the whole directory"),
+    ("src/temp.txt", "x"),
+    ("src/deep/temp.txt", "kept: */temp* is one level"),
+    ("temp.txt", "kept: */temp* needs a directory"),
+    ("build/out.bin", "x"),
+    ("src/build/x.txt", "kept: /build is the root one"),
+    ("node_modules/pkg/index.js", "x"),
+    ("src/node_modules/pkg/index.js", "kept: node_modules/ is the root one"),
+    (".git/HEAD", "ref: refs/heads/main"),
+    (".git/objects/ab/cdef", "x"),
+    (".gitignore", "kept"),
+    ("docs/README.md", "re-included"),
+    ("docs/guide.md", "x"),
+    ("docs/sub/README.md", "x: only docs/README.md is re-included"),
+    ("logs/app.log", "x"),
+    ("important.log", "re-included"),
+    ("logs/nested/important.log", "x: !important.log is the root one"),
+    ("dir with space/file name.txt", "kept"),
+    ("empty/", ""),
+    ("cache/a.bin", "x: cache/* leaves the directory"),
+    ("link-to-a", "->a.txt"),
+    ("link-to-src", "->src"),
+    ("dangling", "->nowhere"),
+    ("vendor/a/b/test/t.go", "x"),
+    ("vendor/test/t.go", "x: ** matches no directory too"),
+    ("vendor/a/testing/t.go", "kept"),
+    ("file1.md", "x"),
+    ("file22.md", "kept: ? is one character"),
+    ("ax.cfg", "x"),
+    ("bx.cfg", "x"),
+    ("cx.cfg", "kept"),
+    (".env", "SECRET=1"),
+    (".env.example", "SECRET="),
+    ("tmp/a/b.txt", "x"),
+    ("tmp/keep/b.txt", "re-included below an excluded directory"),
+];
+
+const PARITY_IGNORE: &str = "\
+# comment line, then blank
+
+**/*.pyc
+!keep.pyc
+!src/deep/x/keep-me.pyc
+*/temp*
+/build
+node_modules/
+.git
+docs
+!docs/README.md
+**/*.log
+!important.log
+cache/*
+vendor/**/test
+file?.md
+[ab]x.cfg
+.env
+./tmp/
+!tmp/keep
+  Dockerfile  
+.dockerignore
+";
+
+const PARITY_DOCKERFILE: &str = "ARG BASE\nFROM ${BASE}\nCOPY . /ctx\nRUN find /ctx\n";
+
+fn write_tree(root: &Path, tree: &[(&str, &str)]) {
+    for (path, content) in tree {
+        let full = root.join(path.trim_end_matches('/'));
+        if path.ends_with('/') {
+            std::fs::create_dir_all(&full).unwrap();
+            continue;
+        }
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        match content.strip_prefix("->") {
+            Some(target) => std::os::unix::fs::symlink(target, &full).unwrap(),
+            None => std::fs::write(&full, content).unwrap(),
+        }
+    }
+}
+
+#[test]
+fn dockerignore_matches_the_classic_docker_cli() {
+    let Some(base) = base_or_skip() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(dir.path(), PARITY_TREE);
+    std::fs::write(dir.path().join(".dockerignore"), PARITY_IGNORE).unwrap();
+    std::fs::write(dir.path().join("Dockerfile"), PARITY_DOCKERFILE).unwrap();
+
+    let tag = format!("ohdev-test/parity:{}", unique());
+    let _cleanup = Cleanup { names: Vec::new(), references: vec![tag.clone()] };
+    let output = Command::new("docker")
+        .args(["build", "--no-cache", "--force-rm", "--build-arg", &format!("BASE={base}"), "-t", &tag, "-f", "Dockerfile", "."])
+        .current_dir(dir.path())
+        .env("DOCKER_BUILDKIT", "0")
+        .output()
+        .expect("the docker CLI runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "docker build failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("Step 4/4 : RUN find /ctx"), "not the classic builder's output:\n{stdout}");
+    let mut docker_paths: Vec<String> =
+        stdout.lines().filter_map(|line| line.strip_prefix("/ctx/")).map(str::to_string).collect();
+    docker_paths.sort();
+
+    let walked = ohdev::build::context::walk(dir.path(), Path::new("Dockerfile")).expect("walk");
+    let ohdev_paths = walked.classic_image_paths();
+    assert_eq!(ohdev_paths, docker_paths, "ohdev's walk (left) differs from what the docker CLI sent (right)");
+
+    // The fixture really exercises the rules (a walk that ignored nothing would fail above, but
+    // say what the tree is for): exceptions, root-only patterns and the daemon's own removals.
+    for kept in ["keep.pyc", "docs/README.md", "important.log", "tmp/keep/b.txt", "src/deep/x/keep-me.pyc", "empty", "cache", "link-to-src", "dir with space/file name.txt"] {
+        assert!(ohdev_paths.iter().any(|path| path == kept), "{kept} should be in the image: {ohdev_paths:?}");
+    }
+    for dropped in ["a.pyc", "src/keep.pyc", "docs/guide.md", "src/tempdir", "build", "node_modules", ".git", ".env", "vendor/test", "Dockerfile", ".dockerignore"] {
+        assert!(!ohdev_paths.iter().any(|path| path == dropped), "{dropped} should not be in the image: {ohdev_paths:?}");
+    }
+    let mut removed = walked.removed_by_classic_builder.clone();
+    removed.sort();
+    assert_eq!(removed, [".dockerignore", "Dockerfile"], "sent for the daemon to read, then removed by it");
+}
+
+/// `<Dockerfile>.dockerignore` wins over the root `.dockerignore` (BuildKit's rule; the classic
+/// CLI does not know it, so this goes through `ohdev build` and a real BuildKit build whose `RUN`
+/// checks what arrived).
+#[test]
+fn dockerfile_specific_ignore_file_wins_over_the_root_one() {
+    let Some(base) = base_or_skip() else { return };
+    let name = format!("ign-{}", unique());
+    let _cleanup = Cleanup::names(&[&name]);
+    let mut test = Test::new();
+    test.write("ohdev.yaml", &config(&base, &[(&name, "src", "containers/app/Dockerfile", "")]));
+    test.write("src/.dockerignore", "rootonly.txt\n*.tmp\n");
+    test.write("src/containers/app/Dockerfile.dockerignore", "secret.txt\n*.tmp\n");
+    test.write(
+        "src/containers/app/Dockerfile",
+        "ARG BASE\nFROM ${BASE}\nCOPY . /ctx\nRUN find /ctx | sort && test ! -e /ctx/secret.txt && test ! -e /ctx/x.tmp && test -e /ctx/rootonly.txt && test -e /ctx/shared.txt\n",
+    );
+    for file in ["secret.txt", "rootonly.txt", "shared.txt", "x.tmp"] {
+        test.write(&format!("src/{file}"), file);
+    }
+    test.with_args(&["build"]);
+    let output = test.expect(0);
+    assert!(output.stdout.contains("(BuildKit,"), "{}", output.stdout);
+
+    let walked = ohdev::build::context::walk(&test.project().join("src"), Path::new("containers/app/Dockerfile")).unwrap();
+    assert_eq!(walked.ignore_file.as_deref(), Some(test.project().join("src/containers/app/Dockerfile.dockerignore").as_path()));
+    let tags = ohdev_images(&name);
+    assert_eq!(tags.len(), 1, "{tags:?}");
+    let tag = tags.keys().next().unwrap();
+    assert!(output.stdout.contains(tag.as_str()), "{}", output.stdout);
+    let labels = inspect(tag).unwrap().config.unwrap().labels.unwrap();
+    assert_eq!(labels["dev.ohdev.image"], name);
+}
+
+// ------------------------------------------------------------------------------------------
+// 2. BuildKit skips unused stages; the forced classic builder does not
+
+#[test]
+fn buildkit_skips_an_unused_failing_stage_and_classic_does_not() {
+    let Some(base) = base_or_skip() else { return };
+    let name = format!("stages-{}", unique());
+    let _cleanup = Cleanup::names(&[&name]);
+    let test = Test::new();
+    test.write("ohdev.yaml", &config(&base, &[(&name, "app", "Dockerfile", "target: final")]));
+    test.write(
+        "app/Dockerfile",
+        "ARG BASE\nFROM ${BASE} AS unused\nRUN echo unused-stage-ran && false\n\nFROM ${BASE} AS final\nCOPY hello.txt /hello.txt\nRUN cat /hello.txt\n",
+    );
+    test.write("app/hello.txt", "hello\n");
+
+    // Classic first, so its failure cannot be hidden by a tag BuildKit already made.
+    let mut test = test.env("OHDEV_BUILDER", "classic");
+    test.with_args(&["build"]);
+    let failed = test.expect(1);
+    let shown = format!("{}{}", failed.stdout, failed.stderr);
+    assert!(failed.stdout.contains("(classic builder,"), "{shown}");
+    assert!(shown.contains("step `RUN echo unused-stage-ran && false` failed"), "{shown}");
+    assert!(shown.contains("unused-stage-ran"), "{shown}");
+    assert!(failed.stderr.contains(&format!("image(s) failed to build: {name}")), "{shown}");
+    assert!(ohdev_images(&name).is_empty(), "a failed build left a tag: {:?}", ohdev_images(&name));
+
+    // An empty OHDEV_BUILDER is the default: BuildKit when the daemon supports it.
+    let mut test = test.env("OHDEV_BUILDER", "");
+    test.with_args(&["build"]);
+    let built = test.expect(0);
+    assert!(built.stdout.contains("(BuildKit,"), "{}", built.stdout);
+    assert!(!built.stdout.contains("unused-stage-ran"), "{}", built.stdout);
+    let tags = ohdev_images(&name);
+    assert_eq!(tags.len(), 1, "{tags:?}");
+    assert!(built.stdout.lines().any(|line| tags.contains_key(line)), "the tag is printed: {}", built.stdout);
+}
+
+// ------------------------------------------------------------------------------------------
+// 3. A second `ohdev up` does nothing; only the changed image rebuilds and loads
+
+#[test]
+fn second_up_builds_and_loads_nothing_and_a_change_rebuilds_only_its_image() {
+    let Some(base) = base_or_skip() else { return };
+    let id = unique();
+    let (api, web) = (format!("api-{id}"), format!("web-{id}"));
+    let _cleanup = Cleanup::names(&[&api, &web]);
+    let mut test = Test::new();
+    // `api` builds from the project root (where ohdev keeps `.ohdev/`, and the stand-ins their
+    // state and PATH links, which its .dockerignore leaves out); `web` from its own directory.
+    test.write("ohdev.yaml", &config(&base, &[(&api, ".", "api/Dockerfile", ""), (&web, "web", "Dockerfile", "")]));
+    test.write(".dockerignore", ".fake-kube\n.bin\nweb\n**/*.log\n");
+    test.write("api/Dockerfile", "ARG BASE\nFROM ${BASE}\nCOPY api /api\nRUN cat /api/main.sh\n");
+    test.write("api/main.sh", "echo api\n");
+    test.write("web/.dockerignore", "*.log\n");
+    test.write("web/Dockerfile", "ARG BASE\nFROM ${BASE}\nCOPY . /srv\n");
+    test.write("web/index.html", "<h1>one</h1>\n");
+    test.write("web/debug.log", "first\n");
+    test.write("api/debug.log", "first\n");
+
+    test.with_args(&["--json", "up"]);
+    let first = test.expect(0);
+    assert_eq!(images_in_state(&first, "built"), sorted([&api, &web]), "{}", first.stdout);
+    assert_eq!(images_in_state(&first, "loaded"), sorted([&api, &web]), "{}", first.stdout);
+    let (api_tag, web_tag) = (tag_in(&first, &api), tag_in(&first, &web));
+    assert_eq!(test.calls_matching("load docker-image").len(), 2, "{:?}", test.calls());
+    assert_eq!(loads_of(&test, &api_tag), 1);
+    assert_eq!(loads_of(&test, &web_tag), 1);
+    let api_images = ohdev_images(&api);
+    let web_images = ohdev_images(&web);
+    assert_eq!(api_images.keys().collect::<Vec<_>>(), [&api_tag]);
+    assert_eq!(web_images.keys().collect::<Vec<_>>(), [&web_tag]);
+    assert_eq!(state_record(&test, &api)["image_id"], api_images[&api_tag].as_str());
+    assert_eq!(state_record(&test, &web)["loaded"]["t"], serde_json::json!(["t-control-plane"]));
+
+    // No change: nothing built, nothing loaded, Docker unchanged.
+    let second = test.expect(0);
+    assert_eq!(images_in_state(&second, "built"), Vec::<String>::new(), "{}", second.stdout);
+    assert_eq!(images_in_state(&second, "loaded"), Vec::<String>::new(), "{}", second.stdout);
+    assert_eq!(images_in_state(&second, "up_to_date"), sorted([&api, &web]), "{}", second.stdout);
+    assert_eq!(images_in_state(&second, "already_loaded"), sorted([&api, &web]), "{}", second.stdout);
+    assert_eq!(test.calls_matching("load docker-image").len(), 2, "{:?}", test.calls());
+    assert_eq!((ohdev_images(&api), ohdev_images(&web)), (api_images.clone(), web_images.clone()));
+
+    // Files that .dockerignore leaves out: still nothing.
+    test.write("web/debug.log", "second, longer than before\n");
+    test.write("api/debug.log", "second, longer than before\n");
+    test.write("api/new.log", "new\n");
+    let ignored = test.expect(0);
+    assert_eq!(images_in_state(&ignored, "built"), Vec::<String>::new(), "{}", ignored.stdout);
+    assert_eq!(images_in_state(&ignored, "loaded"), Vec::<String>::new(), "{}", ignored.stdout);
+    assert_eq!(test.calls_matching("load docker-image").len(), 2, "{:?}", test.calls());
+    assert_eq!((ohdev_images(&api), ohdev_images(&web)), (api_images.clone(), web_images.clone()));
+
+    // One file of one image: exactly that image rebuilds and loads.
+    test.write("web/index.html", "<h1>two</h1>\n");
+    let changed = test.expect(0);
+    assert_eq!(images_in_state(&changed, "built"), sorted([&web]), "{}", changed.stdout);
+    assert_eq!(images_in_state(&changed, "loaded"), sorted([&web]), "{}", changed.stdout);
+    assert_eq!(images_in_state(&changed, "up_to_date"), sorted([&api]), "{}", changed.stdout);
+    let new_web_tag = tag_in(&changed, &web);
+    assert_ne!(new_web_tag, web_tag);
+    assert_eq!(tag_in(&changed, &api), api_tag);
+    let loads = test.calls_matching("load docker-image");
+    assert_eq!(loads.len(), 3, "{loads:?}");
+    assert!(loads[2].argv.contains(&new_web_tag), "{loads:?}");
+    assert_eq!(loads_of(&test, &api_tag), 1);
+    assert_eq!(ohdev_images(&api), api_images, "api changed in Docker");
+    let web_now = ohdev_images(&web);
+    assert!(web_now.contains_key(&new_web_tag) && web_now.len() == 2, "{web_now:?}");
+    assert_ne!(web_now[&new_web_tag], web_images[&web_tag], "same image ID for new content");
+    assert_eq!(state_record(&test, &web)["tag"], new_web_tag.as_str());
+    assert_eq!(state_record(&test, &api)["tag"], api_tag.as_str());
+}
+
+fn sorted<const N: usize>(names: [&String; N]) -> Vec<String> {
+    let mut names: Vec<String> = names.iter().map(|name| name.to_string()).collect();
+    names.sort();
+    names
+}
+
+// ------------------------------------------------------------------------------------------
+// 4. A failing RUN step
+
+#[test]
+fn failing_run_step_shows_the_step_and_its_output_and_keeps_the_previous_image() {
+    let Some(base) = base_or_skip() else { return };
+    let id = unique();
+    let (app, dependent) = (format!("app-{id}"), format!("dep-{id}"));
+    let _cleanup = Cleanup::names(&[&app, &dependent]);
+    let mut test = Test::new();
+    let mut text = config(&base, &[(&app, "app", "Dockerfile", ""), (&dependent, "dep", "Dockerfile", "depends_on: [APP]")]);
+    text = text.replace("depends_on: [APP]", &format!("depends_on: [{app}]"));
+    // The dependent image builds FROM the app image's exact tag.
+    text = text.replace(
+        &format!("  {dependent}:\n    context: dep\n    dockerfile: Dockerfile\n    build_args: {{BASE: \"{base}\"}}"),
+        &format!("  {dependent}:\n    context: dep\n    dockerfile: Dockerfile\n    build_args: {{BASE: \"${{image:{app}}}\"}}"),
+    );
+    test.write("ohdev.yaml", &text);
+    test.write("app/Dockerfile", "ARG BASE\nFROM ${BASE}\nCOPY . /app\nRUN echo building-app\n");
+    test.write("dep/Dockerfile", "ARG BASE\nFROM ${BASE}\nRUN test -d /app\n");
+    test.with_args(&["up"]);
+    test.expect(0);
+    let good = state_record(&test, &app);
+    let good_tag = good["tag"].as_str().expect("tag in state").to_string();
+    let dependent_tag = state_record(&test, &dependent)["tag"].as_str().expect("tag in state").to_string();
+    assert_eq!(loads_of(&test, &good_tag), 1);
+    assert_eq!(test.calls_matching("load docker-image").len(), 2);
+
+    let marker = format!("marker-{id}");
+    test.write(
+        "app/Dockerfile",
+        &format!("ARG BASE\nFROM ${{BASE}}\nCOPY . /app\nRUN echo {marker}-1 && echo {marker}-2 >&2 && exit 3\nRUN echo never-reached\n"),
+    );
+    let failed = test.expect(1);
+    let shown = format!("{}\n{}", failed.stdout, failed.stderr);
+    assert!(shown.contains(&format!("step `[3/4] RUN echo {marker}-1 && echo {marker}-2 >&2 && exit 3` failed")), "{shown}");
+    assert!(shown.contains("exit code: 3"), "{shown}");
+    assert!(shown.contains(&format!("│ {marker}-1")) && shown.contains(&format!("│ {marker}-2")), "its output lines: {shown}");
+    assert!(!shown.contains("never-reached"), "{shown}");
+    assert!(shown.contains(&format!("image {dependent} not built (it depends on {app}, which failed)")), "{shown}");
+    assert!(failed.stderr.contains(&format!("image(s) failed to build: {app}")), "{shown}");
+
+    // Nothing loaded: no new `kind load` at all (not for app's failed tag, not for the dependent).
+    assert_eq!(test.calls_matching("load docker-image").len(), 2, "{:?}", test.calls_matching("load docker-image"));
+    // The previous image is still in Docker and still what state records.
+    let app_images = ohdev_images(&app);
+    assert_eq!(app_images.keys().collect::<Vec<_>>(), [&good_tag], "{app_images:?}");
+    assert_eq!(state_record(&test, &app), good);
+    assert_eq!(ohdev_images(&dependent).keys().collect::<Vec<_>>(), [&dependent_tag]);
+    assert_eq!(state_record(&test, &dependent)["tag"], dependent_tag.as_str());
+}
+
+// ------------------------------------------------------------------------------------------
+// 5. `ohdev status` after `up`
+
+#[test]
+fn status_lists_tag_size_and_nodes_after_up() {
+    let Some(base) = base_or_skip() else { return };
+    let id = unique();
+    let (app, never) = (format!("app-{id}"), format!("never-{id}"));
+    let _cleanup = Cleanup::names(&[&app]);
+    let mut test = Test::new();
+    test.write("ohdev.yaml", &config(&base, &[(&app, "app", "Dockerfile", "")]));
+    test.write("app/Dockerfile", "ARG BASE\nFROM ${BASE}\nCOPY . /app\n");
+    test.write("app/payload.bin", &"x".repeat(300_000));
+    test.with_args(&["status"]);
+    let before = test.expect(0);
+    assert!(before.stdout.contains(&format!("image    {app}: not built")), "{}", before.stdout);
+
+    test.with_args(&["up"]);
+    test.expect(0);
+    let tag = state_record(&test, &app)["tag"].as_str().unwrap().to_string();
+    let size = inspect(&tag).expect("image in Docker").size.expect("size");
+    assert!(size > 300_000, "{size}");
+
+    test.with_args(&["status"]);
+    let status = test.expect(0);
+    let line = status
+        .stdout
+        .lines()
+        .find(|line| line.starts_with(&format!("image    {app}")))
+        .unwrap_or_else(|| panic!("no image line: {}", status.stdout));
+    assert!(line.contains(&tag), "{line}");
+    assert!(line.contains(&format!("{:.1} MB", size as f64 / 1_000_000.0)), "{line}");
+    assert!(line.contains("loaded on t-control-plane"), "{line}");
+    assert!(!line.contains("sources changed"), "{line}");
+
+    test.with_args(&["--json", "status"]);
+    let events = json_lines(&test.expect(0).stdout);
+    let image = events.iter().find(|event| event["type"] == "image_status" && event["image"] == app.as_str()).expect("image_status");
+    assert_eq!(image["tag"], tag.as_str());
+    assert_eq!(image["size_bytes"], size);
+    assert_eq!(image["loaded_on"], serde_json::json!(["t-control-plane"]));
+    assert_eq!(image["current"], true);
+
+    // A source change shows as stale; an image never built shows as such.
+    test.write("app/payload.bin", "changed");
+    test.write("ohdev.yaml", &config(&base, &[(&app, "app", "Dockerfile", ""), (&never, "app", "Dockerfile", "")]));
+    test.with_args(&["status"]);
+    let stale = test.expect(0);
+    assert!(stale.stdout.contains("(sources changed since: `ohdev build`)"), "{}", stale.stdout);
+    assert!(stale.stdout.contains(&format!("image    {never}: not built")), "{}", stale.stdout);
+}
