@@ -234,3 +234,20 @@ fn second_ohdev_waits_then_names_the_lock_holder() {
     }
     first.wait().unwrap();
 }
+
+#[test]
+fn default_cluster_is_local_hands_created_from_the_absolute_config_path() {
+    if !docker_or_skip() {
+        return;
+    }
+    let mut test = Test::new();
+    test.write("ohdev.yaml", "images: {}\nmanifests: []\n");
+    test.with_args(&["up"]);
+    test.expect(0);
+    let config = test.project().join("kind/cluster.yaml");
+    let creates = test.calls_matching("create cluster");
+    assert_eq!(creates.len(), 1, "{:?}", test.calls());
+    assert_eq!(creates[0].argv[..6], ["create", "cluster", "--name", "local-hands", "--config", config.to_str().unwrap()]);
+    let kubectl: Vec<_> = test.calls().into_iter().filter(|call| call.tool == "kubectl").collect();
+    assert!(kubectl.iter().all(|call| call.argv.windows(2).any(|pair| pair == ["--context", "kind-local-hands"])), "{kubectl:?}");
+}
