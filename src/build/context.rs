@@ -159,14 +159,24 @@ struct Walker<'rules> {
 }
 
 impl Walker<'_> {
-    fn visit(&mut self, dir: &Path, relative: &str, parent: Option<&MatchInfo>) -> io::Result<()> {
+    /// Sorted names in `dir`, with their `lstat` facts read relative to the open directory
+    /// (`DirEntry::metadata` is `fstatat` on the directory: no path lookup per file).
+    fn children(dir: &Path) -> io::Result<Vec<(std::ffi::OsString, fs::Metadata)>> {
         let mut children = Vec::new();
         for child in fs::read_dir(dir).map_err(|error| with_path(error, dir))? {
             let child = child.map_err(|error| with_path(error, dir))?;
-            children.push(child.file_name());
+            let metadata = child.metadata().map_err(|error| with_path(error, &child.path()))?;
+            children.push((child.file_name(), metadata));
         }
-        children.sort();
-        for name in children {
+        children.sort_by(|left, right| left.0.cmp(&right.0));
+        Ok(children)
+    }
+
+    fn visit(&mut self, dir: &Path, relative: &str, parent: Option<&MatchInfo>) -> io::Result<()> {
+        let children = Self::children(dir)?;
+        // The top level's subtrees are walked on all cores, then spliced back in walk order.
+        let mut subtrees = if relative.is_empty() { self.walk_subtrees_in_parallel(dir, &children)? } else { Vec::new() };
+        for (name, metadata) in children {
             let absolute = dir.join(&name);
             let name = name.to_str().ok_or_else(|| {
                 io::Error::new(
@@ -179,13 +189,16 @@ impl Walker<'_> {
             } else {
                 format!("{relative}/{name}")
             };
-            let metadata =
-                fs::symlink_metadata(&absolute).map_err(|error| with_path(error, &absolute))?;
             let is_dir = metadata.is_dir();
             let (excluded, info) = self.rules.matches_with_parent(&path, parent);
+            let walked = if is_dir && relative.is_empty() {
+                subtrees.iter_mut().find(|(subtree, _)| subtree == name).and_then(|(_, walked)| walked.take())
+            } else {
+                None
+            };
             if excluded {
                 if is_dir && self.rules.has_exceptions() && self.rules.may_reinclude_under(&path) {
-                    self.visit(&absolute, &path, Some(&info))?;
+                    self.descend(&absolute, &path, &info, walked)?;
                 }
                 continue;
             }
@@ -218,11 +231,71 @@ impl Walker<'_> {
                 device: metadata.dev(),
             });
             if is_dir {
-                self.visit(&absolute, &path, Some(&info))?;
+                self.descend(&absolute, &path, &info, walked)?;
             }
         }
         Ok(())
     }
+
+    /// Walk a subdirectory, or splice in the result of walking it already.
+    fn descend(&mut self, absolute: &Path, path: &str, info: &MatchInfo, walked: Option<io::Result<Walked>>) -> io::Result<()> {
+        match walked {
+            Some(result) => {
+                let walked = result?;
+                self.entries.extend(walked.entries);
+                self.skipped_special.extend(walked.skipped_special);
+                Ok(())
+            }
+            None => self.visit(absolute, path, Some(info)),
+        }
+    }
+
+    /// Each top-level directory that the sequential walk would enter, walked on a pool of threads.
+    fn walk_subtrees_in_parallel(&self, dir: &Path, children: &[(std::ffi::OsString, fs::Metadata)]) -> io::Result<Vec<(String, Option<io::Result<Walked>>)>> {
+        let jobs: Vec<(String, MatchInfo)> = children
+            .iter()
+            .filter(|(_, metadata)| metadata.is_dir())
+            .filter_map(|(name, _)| name.to_str().map(str::to_string))
+            .filter_map(|name| {
+                let (excluded, info) = self.rules.matches_with_parent(&name, None);
+                let entered = !excluded || (self.rules.has_exceptions() && self.rules.may_reinclude_under(&name));
+                entered.then_some((name, info))
+            })
+            .collect();
+        let threads = std::thread::available_parallelism().map(usize::from).unwrap_or(1).min(jobs.len());
+        if threads < 2 {
+            return Ok(Vec::new());
+        }
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let results: Vec<std::sync::Mutex<Option<io::Result<Walked>>>> = jobs.iter().map(|_| std::sync::Mutex::new(None)).collect();
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(|| loop {
+                    let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some((name, info)) = jobs.get(index) else { break };
+                    let mut walker = Walker { rules: self.rules, entries: Vec::new(), skipped_special: Vec::new() };
+                    let result = walker.visit(&dir.join(name), name, Some(info)).map(|()| Walked {
+                        entries: walker.entries,
+                        skipped_special: walker.skipped_special,
+                    });
+                    if let Ok(mut slot) = results[index].lock() {
+                        *slot = Some(result);
+                    }
+                });
+            }
+        });
+        Ok(jobs
+            .into_iter()
+            .zip(results)
+            .map(|((name, _), result)| (name, result.into_inner().ok().flatten()))
+            .collect())
+    }
+}
+
+/// One subtree's share of the walk.
+struct Walked {
+    entries: Vec<Entry>,
+    skipped_special: Vec<String>,
 }
 
 fn timestamp(seconds: i64, nanoseconds: i64) -> Timestamp {
