@@ -6,6 +6,7 @@ mod cluster;
 mod config_errors;
 mod deploy;
 mod doctor;
+mod e2e;
 mod environment;
 mod images;
 mod kubectl_args;
