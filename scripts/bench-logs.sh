@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2016  # single-quoted backticks are Markdown for the table; the sh -c script expands in its child
 # Log fan-in throughput: `ohdev logs --no-follow` over PODS pods × LINES lines each, against `cat`
 # of the same files in the same run (both piped into `wc -l`, which also checks the line count).
 # Runs against the kubectl stand-in (crates/fake-kube): no cluster, no Docker. The stand-in's own
@@ -94,8 +95,11 @@ best_of '`ohdev --json logs --no-follow`' "$target/ohdev" -C "$work/project" --j
 table="$(printf '| %s pods × %s lines (%s MB), best of %s | wall | lines | bytes |\n|---|---|---|---|\n' "$pods" "$lines" "$((bytes / 1000000))" "$runs"; printf '%s\n' "${results[@]}")"
 echo "$table"
 if [ "$append" -eq 1 ]; then
+    has_section=0
+    grep -q '^## Logs' BENCHMARKS.md 2>/dev/null && has_section=1
+    section_intro="Log fan-in throughput: \`scripts/bench-logs.sh\` (kubectl stand-in, output piped into \`wc -l\`)."
     {
-        grep -q '^## Logs' BENCHMARKS.md 2>/dev/null || printf '\n## Logs\n\nLog fan-in throughput: `scripts/bench-logs.sh` (kubectl stand-in, output piped into `wc -l`).\n'
+        [ "$has_section" -eq 1 ] || printf '\n## Logs\n\n%s\n' "$section_intro"
         printf '\n%s, %s, %s cores:\n\n%s\n' "$(date -u +%Y-%m-%d)" "$(uname -sm)" "$(nproc)" "$table"
     } >>BENCHMARKS.md
 fi
