@@ -15,11 +15,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-use bollard::Docker;
 use serde_json::Value;
 
+use crate::support::docker::{unique, with_docker};
 use crate::support::{busybox, docker, json_lines, Output, Test};
 
 const MANAGED_BY: &str = "app.kubernetes.io/managed-by=ohdev";
@@ -33,29 +32,7 @@ fn base_or_skip() -> Option<String> {
     busybox::base_image()
 }
 
-/// A short random suffix for names that must not collide with parallel tests or earlier runs.
-fn unique() -> String {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let seed = format!(
-        "{}-{}-{:?}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed),
-        std::time::SystemTime::now()
-    );
-    blake3::hash(seed.as_bytes()).to_hex()[..10].to_string()
-}
 
-/// Runs `work` with a fresh client on a runtime of its own (safe from any thread, also in Drop).
-fn with_docker<T, F>(work: impl FnOnce(Docker) -> F) -> T
-where
-    F: std::future::Future<Output = T>,
-{
-    docker::runtime().block_on(async move {
-        let docker = Docker::connect_with_defaults().expect("docker client");
-        let docker = docker.negotiate_version().await.expect("docker API version");
-        work(docker).await
-    })
-}
 
 /// Tag → image ID of every image ohdev built for image `name` (labels `managed-by=ohdev` and
 /// `dev.ohdev.image=<name>`), as Docker reports them.

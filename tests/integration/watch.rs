@@ -21,12 +21,11 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Child;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use bollard::Docker;
 use serde_json::Value;
 
+use crate::support::docker::{unique, with_docker};
 use crate::support::{busybox, docker, json_lines, process_gone, Test};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/watch");
@@ -44,22 +43,7 @@ fn base_or_skip() -> Option<String> {
     busybox::base_image()
 }
 
-fn unique() -> String {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let seed = format!("{}-{}-{:?}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed), std::time::SystemTime::now());
-    blake3::hash(seed.as_bytes()).to_hex()[..10].to_string()
-}
 
-fn with_docker<T, F>(work: impl FnOnce(Docker) -> F) -> T
-where
-    F: std::future::Future<Output = T>,
-{
-    docker::runtime().block_on(async move {
-        let docker = Docker::connect_with_defaults().expect("docker client");
-        let docker = docker.negotiate_version().await.expect("docker API version");
-        work(docker).await
-    })
-}
 
 /// Image IDs Docker holds for ohdev image `name` (labels managed-by=ohdev, dev.ohdev.image=name).
 fn ohdev_image_ids(name: &str) -> Vec<String> {

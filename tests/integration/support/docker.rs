@@ -26,3 +26,23 @@ pub fn client() -> Option<Docker> {
         }
     }
 }
+
+/// A short name no other test of this run (or a parallel run) uses: image names, label values.
+pub fn unique() -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let seed = format!("{}-{}-{:?}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed), std::time::SystemTime::now());
+    blake3::hash(seed.as_bytes()).to_hex()[..10].to_string()
+}
+
+/// Runs `work` with a fresh client on a runtime of its own (safe from any thread, also in Drop).
+pub fn with_docker<T, F>(work: impl FnOnce(Docker) -> F) -> T
+where
+    F: std::future::Future<Output = T>,
+{
+    runtime().block_on(async move {
+        let docker = Docker::connect_with_defaults().expect("docker client");
+        let docker = docker.negotiate_version().await.expect("docker API version");
+        work(docker).await
+    })
+}
