@@ -82,19 +82,17 @@ pub enum ColorChoice {
 }
 
 /// Pick the renderer for this run and set colours globally (`NO_COLOR` is honoured for `auto`).
+fn colors_enabled(choice: ColorChoice, term: &console::Term) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty()) && term.features().colors_supported(),
+    }
+}
+
 pub fn reporter(json: bool, color: ColorChoice) -> Reporter {
-    let colors = match color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => std::env::var_os("NO_COLOR").map_or(true, |value| value.is_empty()) && console::Term::stdout().features().colors_supported(),
-    };
-    console::set_colors_enabled(colors);
-    let stderr_colors = match color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => std::env::var_os("NO_COLOR").map_or(true, |value| value.is_empty()) && console::Term::stderr().features().colors_supported(),
-    };
-    console::set_colors_enabled_stderr(stderr_colors);
+    console::set_colors_enabled(colors_enabled(color, &console::Term::stdout()));
+    console::set_colors_enabled_stderr(colors_enabled(color, &console::Term::stderr()));
     let renderer: Arc<dyn Renderer> = if json {
         Arc::new(JsonRenderer::new())
     } else if console::Term::stdout().is_term() {
