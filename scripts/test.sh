@@ -27,6 +27,12 @@ if [ ! -x /bin/busybox ] && [ ! -x /usr/bin/busybox ]; then
     apt_install busybox-static
 fi
 
+# curl fetches remote manifest bundles (the tests serve them on loopback).
+if ! command -v curl >/dev/null 2>&1; then
+    echo "test.sh: installing curl"
+    apt_install curl
+fi
+
 # docker-compose validates the compose files.
 if ! command -v docker-compose >/dev/null 2>&1; then
     echo "test.sh: installing docker-compose"
