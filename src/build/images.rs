@@ -447,18 +447,38 @@ async fn build_with(docker: &Docker, image: &PreparedImage, builder: Builder, re
         platform: image.config.platform.clone(),
         labels,
     };
-    let (body, tar_failure) = super::stream::context_body(image.context.clone());
+    let (body, tar_failure, sent) = super::stream::context_body(image.context.clone());
     let id = format!("image:{}", image.name);
+    // Until the daemon has the whole context, the image's bar shows how much of it was sent.
+    let total = context_tar::content_bytes(&image.context);
+    let context_reporter = reporter.clone();
+    let context_id = id.clone();
+    let sending = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            let now = sent.load(std::sync::atomic::Ordering::Relaxed);
+            context_reporter.emit(Event::Progress {
+                id: context_id.clone(),
+                current: now.min(total),
+                total: total.max(1),
+                text: format!("sending build context: {} of {}", human_bytes(now.min(total)), human_bytes(total)),
+            });
+            if now >= total {
+                break;
+            }
+        }
+    });
     let progress_reporter = reporter.clone();
     let mut on_progress = move |progress: builder::BuildProgress| {
         progress_reporter.emit(Event::Progress {
             id: id.clone(),
             current: progress.step,
             total: progress.steps.max(progress.step),
-            text: progress.text,
+            text: format!("step {}/{}: {}", progress.step, progress.steps.max(progress.step), progress.text),
         });
     };
     let outcome = builder::build(docker, &request, builder, body, &mut on_progress).await;
+    sending.abort();
     let tar_failure = tar_failure.lock().ok().and_then(|slot| slot.clone());
     match (outcome, tar_failure) {
         (Err(_), Some(cause)) => Err(BuildError::Engine(format!("sending the build context failed: {cause}"))),

@@ -47,7 +47,8 @@ impl Write for ChannelWriter {
 /// after the walk) from here.
 pub type TarFailure = std::sync::Arc<std::sync::Mutex<Option<String>>>;
 
-pub fn context_body(context: ContextFiles) -> (futures_util::stream::BoxStream<'static, Result<Bytes, std::io::Error>>, TarFailure) {
+/// The body, where a tar failure is reported, and a counter of the bytes handed to the daemon so far.
+pub fn context_body(context: ContextFiles) -> (futures_util::stream::BoxStream<'static, Result<Bytes, std::io::Error>>, TarFailure, std::sync::Arc<std::sync::atomic::AtomicU64>) {
     let (sender, receiver) = mpsc::channel(8);
     let error_sender = sender.clone();
     let failure = TarFailure::default();
@@ -64,6 +65,17 @@ pub fn context_body(context: ContextFiles) -> (futures_util::stream::BoxStream<'
             let _ = error_sender.blocking_send(Err(error));
         }
     });
-    let stream = futures_util::stream::unfold(receiver, |mut receiver| async move { receiver.recv().await.map(|item| (item, receiver)) });
-    (Box::pin(stream), failure)
+    let sent = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counter = sent.clone();
+    let stream = futures_util::stream::unfold(receiver, move |mut receiver| {
+        let counter = counter.clone();
+        async move {
+            let item = receiver.recv().await?;
+            if let Ok(chunk) = &item {
+                counter.fetch_add(chunk.len() as u64, std::sync::atomic::Ordering::Relaxed);
+            }
+            Some((item, receiver))
+        }
+    });
+    (Box::pin(stream), failure, sent)
 }

@@ -42,7 +42,7 @@ fn spinner_style() -> ProgressStyle {
 }
 
 fn bar_style() -> ProgressStyle {
-    ProgressStyle::with_template("{spinner:.cyan} {prefix} [{bar:24.cyan/blue}] {pos}/{len} {msg:.dim}")
+    ProgressStyle::with_template("{spinner:.cyan} {prefix} [{bar:24.cyan/blue}] {msg:.dim}")
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ")
 }
