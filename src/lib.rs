@@ -64,24 +64,34 @@ fn report_error(reporter: &Reporter, error: &anyhow::Error, code: u8) {
     eprintln!("{} {text}", console::style("error:").for_stderr().red().bold());
 }
 
-/// Run the command; the first Ctrl-C (or SIGTERM) cancels it, which stops every child process group;
-/// a second Ctrl-C kills them at once.
+/// Run the command; the first Ctrl-C, SIGTERM or SIGHUP (terminal closed) cancels it, which stops
+/// every child process group; a second one of any of them kills the groups at once.
 async fn run_interruptible(cli: Cli, reporter: Reporter) -> anyhow::Result<u8> {
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut hangup = signal(SignalKind::hangup())?;
     tokio::select! {
         result = commands::run(cli, reporter) => result,
         _ = tokio::signal::ctrl_c() => interrupted(),
         _ = terminate.recv() => interrupted(),
+        _ = hangup.recv() => interrupted(),
     }
 }
 
 fn interrupted() -> anyhow::Result<u8> {
+    use tokio::signal::unix::{signal, SignalKind};
     tools::exec::interrupt_all();
     tokio::spawn(async {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            tools::exec::kill_all();
-            std::process::exit(130);
+        let (Ok(mut terminate), Ok(mut hangup)) = (signal(SignalKind::terminate()), signal(SignalKind::hangup())) else {
+            return;
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate.recv() => {}
+            _ = hangup.recv() => {}
         }
+        tools::exec::kill_all();
+        std::process::exit(130);
     });
     Err(Error::Interrupted.into())
 }

@@ -39,21 +39,27 @@ pub fn current_tags(session: &Session, results: &[BuildResult]) -> BTreeMap<Stri
         let fresh = results.iter().find(|result| &result.name == name && result.image_id().is_some());
         if let Some(result) = fresh {
             tags.insert(name.clone(), result.tag.clone());
-        } else if let Some(record) = records.get(name) {
+        } else if let Some(record) = records.get(name).filter(|record| record.loaded.get(&session.config.cluster.name).is_some_and(|nodes| !nodes.is_empty())) {
+            // Only a tag that is in the cluster: `ohdev build` records tags it never loaded.
             tags.insert(name.clone(), record.tag.clone());
         }
     }
     tags
 }
 
+/// Images that have no tag in the cluster.
+pub fn missing_tags(session: &Session, tags: &BTreeMap<String, String>) -> Vec<String> {
+    session.config.images.keys().filter(|name| !tags.contains_key(*name)).cloned().collect()
+}
+
 /// Render with `tags`, apply only what changed since the last apply, and wait for it.
 pub async fn redeploy(session: &Session, tags: &BTreeMap<String, String>, timeout: Duration) -> Result<usize, Error> {
-    let missing: Vec<&String> = session.config.images.keys().filter(|name| !tags.contains_key(*name)).collect();
+    let missing = missing_tags(session, tags);
     if !missing.is_empty() {
-        return Err(Error::Input {
-            message: format!("no built tag for image(s) {}", missing.iter().map(|name| name.as_str()).collect::<Vec<_>>().join(", ")),
-            fix: "run `ohdev up` (or `ohdev rebuild`) to build every image first".to_string(),
-        });
+        return Err(Error::work(
+            format!("image(s) {} are not built and loaded into the cluster, so nothing was re-applied", missing.join(", ")),
+            Some(format!("`ohdev rebuild {}` builds and loads them", missing.join(" "))),
+        ));
     }
     let rendered = render::render(&session.config, tags).await?;
     for warning in &rendered.warnings {

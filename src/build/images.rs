@@ -136,6 +136,30 @@ pub fn validate(config: &Config, names: &[String]) -> Result<(), Error> {
                 "point it at the right directory; for OpenHands: git clone https://github.com/All-Hands-AI/OpenHands and export OPENHANDS_ROOT=/path/to/OpenHands",
             ));
         }
+        if !image.prebuild.is_empty() && find_program(image).is_err() {
+            return Err(Error::config(
+                &config.file,
+                None,
+                format!("images.{name}.prebuild runs `{}`, which is neither on PATH nor in {}", image.prebuild[0], image.context.display()),
+                format!("install `{}`, or fix the command", image.prebuild[0]),
+            ));
+        }
+        for (argument, value) in &image.build_args {
+            for reference in image_references(value) {
+                if !image.depends_on.contains(&reference) {
+                    return Err(Error::config(
+                        &config.file,
+                        None,
+                        format!("images.{name}.build_args.{argument} uses ${{image:{reference}}}, but `{reference}` is not in images.{name}.depends_on"),
+                        if config.images.contains_key(&reference) {
+                            format!("add `depends_on: [{reference}]` to images.{name}")
+                        } else {
+                            format!("`{reference}` is not an image in ohdev.yaml: fix the name")
+                        },
+                    ));
+                }
+            }
+        }
         if image.prebuild.is_empty() && !image.context.join(&image.dockerfile).is_file() {
             return Err(Error::config(
                 &config.file,
@@ -212,6 +236,20 @@ fn state_dir_in_context(context: &Path, state_dir: &Path) -> Option<String> {
     (!relative.is_empty()).then(|| relative.to_string())
 }
 
+/// A prebuild program on PATH, or a path relative to the context (where it runs).
+fn find_program(image: &ImageConfig) -> Result<PathBuf, which::Error> {
+    which::which_in(&image.prebuild[0], std::env::var_os("PATH"), &image.context)
+}
+
+/// Names in `${image:NAME}` placeholders.
+fn image_references(value: &str) -> Vec<String> {
+    value
+        .split("${image:")
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}').map(|(name, _)| name.to_string()))
+        .collect()
+}
+
 /// Run prebuild commands, walk and digest each image (in dependency order: `${image:X}` in build
 /// args becomes X's tag, so a dependency's change changes its dependents' digests).
 pub async fn prepare(config: &Config, names: &[String], state_dir: &Path, reporter: &Reporter) -> Result<Vec<PreparedImage>, Error> {
@@ -283,7 +321,7 @@ fn substitute_image_tags(value: &str, prepared: &[PreparedImage], file: &Path, i
 async fn run_prebuild(name: &str, image: &ImageConfig, ohdev_root: &Path, reporter: &Reporter) -> Result<(), Error> {
     let label = format!("prebuild for image {name}: {}", image.prebuild.join(" "));
     reporter.emit(Event::step(format!("prebuild:{name}"), StepState::Started, &label, None));
-    let program = which::which(&image.prebuild[0]).map_err(|_| Error::Input {
+    let program = find_program(image).map_err(|_| Error::Input {
         message: format!("images.{name}.prebuild runs `{}`, which is not on PATH", image.prebuild[0]),
         fix: format!("install `{}` or change the prebuild command", image.prebuild[0]),
     })?;

@@ -9,6 +9,18 @@ pub async fn run(project: Project, args: &RebuildArgs, reporter: Reporter) -> an
     crate::build::images::select(&project.config, &args.images)?;
     let session = Session::open(project.config, project.kind_cluster, reporter).await?;
     session.require_cluster().await?;
+    // Images outside the selection must already be in the cluster, or the re-apply cannot happen:
+    // say so before building anything.
+    let selected = crate::build::images::select(&session.config, &args.images)?;
+    let known = pipeline::current_tags(&session, &[]);
+    let unavailable: Vec<String> = pipeline::missing_tags(&session, &known).into_iter().filter(|name| !selected.contains(name)).collect();
+    if !unavailable.is_empty() {
+        return Err(Error::Input {
+            message: format!("image(s) {} are not in the cluster yet, so `ohdev rebuild {}` could not roll out", unavailable.join(", "), args.images.join(" ")),
+            fix: format!("`ohdev rebuild` (all images) or `ohdev rebuild {} {}`", args.images.join(" "), unavailable.join(" ")),
+        }
+        .into());
+    }
     let rebuilt = pipeline::build_and_load(&session, &args.images, args.force).await?;
     if !rebuilt.failed.is_empty() {
         return Err(Error::work(

@@ -23,10 +23,19 @@ pub async fn run(project: &Project, args: &UpArgs, reporter: &Reporter) -> anyho
 
     let busy = cluster::busy_ports(&project.kind_cluster);
     if !busy.is_empty() {
-        // A port this very cluster holds is fine (and is freed by --recreate).
+        // A port this very cluster holds is fine (and is freed by --recreate); any other busy port
+        // stops `up` here, before the cluster is touched.
         let held_by_cluster = !docker::kind_node_containers(docker, &config.cluster.name).await?.is_empty();
-        if !held_by_cluster {
-            let mapping = &busy[0];
+        let recorded = lock.load().cluster.filter(|record| record.name == config.cluster.name);
+        let ports_of_cluster: Option<Vec<(String, u16)>> = recorded
+            .and_then(|record| crate::config::kind_cluster::parse(&record.config_path, record.config_text).ok())
+            .map(|old| old.port_mappings().map(|mapping| (mapping.listen_address.clone(), mapping.host_port)).collect());
+        let blocking = busy.iter().find(|mapping| match (&ports_of_cluster, held_by_cluster) {
+            (_, false) => true,
+            (Some(ports), true) => !ports.contains(&(mapping.listen_address.clone(), mapping.host_port)),
+            (None, true) => false,
+        });
+        if let Some(mapping) = blocking {
             return Err(Error::PortInUse {
                 port: mapping.host_port,
                 address: mapping.listen_address.clone(),
@@ -37,12 +46,11 @@ pub async fn run(project: &Project, args: &UpArgs, reporter: &Reporter) -> anyho
     }
 
     // The cluster and the images do not depend on each other: create one while building the other.
-    let (cluster_outcome, build_outcome) = tokio::join!(
+    // The first error stops the other (a failed cluster create does not wait for a long build).
+    let (_, results) = tokio::try_join!(
         cluster::ensure(config, &project.kind_cluster, kind, lock, reporter, args.recreate),
         build_images(config, &image_names, docker, *buildkit, args.force, lock, reporter),
-    );
-    cluster_outcome?;
-    let results = build_outcome?;
+    )?;
     load::load_all(kind, kubectl, &config.cluster.name, &results, args.force, lock, reporter).await?;
     fail_if_any_failed(&results)?;
 

@@ -271,7 +271,29 @@ async fn related(kubectl: &Kubectl, object: &Object, live: &Value) -> (Value, Va
         _ => Value::Null,
     };
     let events = kubectl.get_json(["events".to_string(), "--namespace".to_string(), namespace]).await.unwrap_or(Value::Null);
-    (pods, events)
+    (current_pods(live, pods), events)
+}
+
+fn container_images(spec: Option<&Value>) -> Vec<String> {
+    let mut images: Vec<String> = spec
+        .and_then(|spec| spec.get("containers"))
+        .and_then(Value::as_array)
+        .map(|containers| containers.iter().filter_map(|container| container["image"].as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    images.sort();
+    images
+}
+
+/// During a rollout the selector also matches the previous version's pods: judge only pods that
+/// run the images of the workload's current template (a fixed app must not fail on its old crash).
+pub fn current_pods(workload: &Value, pods: Value) -> Value {
+    let wanted = container_images(workload.pointer("/spec/template/spec"));
+    if wanted.is_empty() {
+        return pods;
+    }
+    let Some(items) = pods.get("items").and_then(Value::as_array) else { return pods };
+    let current: Vec<Value> = items.iter().filter(|pod| container_images(pod.get("spec")) == wanted).cloned().collect();
+    serde_json::json!({ "items": current })
 }
 
 async fn last_log_lines(kubectl: &Kubectl, diagnosis: &diagnose::Diagnosis, namespace: &str) -> Vec<String> {
@@ -361,6 +383,18 @@ mod tests {
         let stderr = "The Deployment \"app\" is invalid: spec.selector: Invalid value: v1.LabelSelector{…}: field is immutable";
         assert_eq!(immutable_field(stderr).as_deref(), Some("spec.selector"));
         assert_eq!(immutable_field("error: something else"), None);
+    }
+
+    #[test]
+    fn only_pods_of_the_current_template_are_judged() {
+        let workload = serde_json::json!({"spec": {"template": {"spec": {"containers": [{"image": "ohdev.local/app:new"}]}}}});
+        let pods = serde_json::json!({"items": [
+            {"metadata": {"name": "old"}, "spec": {"containers": [{"image": "ohdev.local/app:old"}]}},
+            {"metadata": {"name": "new"}, "spec": {"containers": [{"image": "ohdev.local/app:new"}]}}
+        ]});
+        let current = current_pods(&workload, pods);
+        let names: Vec<&str> = current["items"].as_array().unwrap().iter().map(|pod| pod["metadata"]["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["new"]);
     }
 
     #[test]

@@ -251,3 +251,24 @@ fn default_cluster_is_local_hands_created_from_the_absolute_config_path() {
     let kubectl: Vec<_> = test.calls().into_iter().filter(|call| call.tool == "kubectl").collect();
     assert!(kubectl.iter().all(|call| call.argv.windows(2).any(|pair| pair == ["--context", "kind-local-hands"])), "{kubectl:?}");
 }
+
+#[test]
+fn recreate_with_a_newly_busy_port_refuses_before_deleting() {
+    if !docker_or_skip() {
+        return;
+    }
+    let mut test = Test::new();
+    test.with_args(&["up"]);
+    test.expect(0);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    test.write(
+        "kind/cluster.yaml",
+        &format!("kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n  extraPortMappings:\n  - containerPort: 80\n    hostPort: {port}\n    listenAddress: 127.0.0.1\n"),
+    );
+    test.with_args(&["up", "--recreate"]);
+    let output = test.expect(2);
+    assert!(output.stderr.contains(&format!("127.0.0.1:{port}")), "{}", output.stderr);
+    assert!(test.calls_matching("delete cluster").is_empty(), "the cluster was deleted: {:?}", test.calls());
+    drop(listener);
+}

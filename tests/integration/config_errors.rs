@@ -26,3 +26,28 @@ fn malformed_files_exit_2_with_location_and_touch_nothing() {
         }
     }
 }
+
+#[test]
+fn image_input_errors_stop_before_the_cluster_is_touched() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "cluster:\n  name: t\nimages:\n  app:\n    context: .\n    prebuild: [no-such-generator-xyz, --flag]\nmanifests: []\n",
+            "images.app.prebuild runs `no-such-generator-xyz`",
+        ),
+        (
+            "cluster:\n  name: t\nimages:\n  base:\n    context: .\n  app:\n    context: .\n    build_args: {BASE: \"${image:base}\"}\nmanifests: []\n",
+            "add `depends_on: [base]` to images.app",
+        ),
+    ];
+    for (config, expected) in cases {
+        let mut test = Test::new();
+        test.write("ohdev.yaml", config);
+        test.write("Dockerfile", "FROM scratch\n");
+        for command in [&["up"][..], &["build"]] {
+            test.with_args(command);
+            let output = test.expect(2);
+            assert!(output.stderr.contains(expected), "{command:?}\n{}", output.stderr);
+            assert!(test.calls().is_empty(), "stand-ins were called: {:?}", test.calls());
+        }
+    }
+}
