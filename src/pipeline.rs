@@ -19,9 +19,7 @@ pub struct Rebuilt {
 /// Build (and load) the named images; returns which failed without touching the cluster for them.
 pub async fn build_and_load(session: &Session, names: &[String], force: bool) -> Result<Rebuilt, Error> {
     let selected = images::select(&session.config, names)?;
-    let prepared = images::prepare(&session.config, &selected, session.lock.dir(), &session.reporter).await?;
-    let builder = images::choose_builder(session.buildkit, &session.reporter);
-    let results = images::build_all(&session.docker, &prepared, builder, force, &session.reporter).await;
+    let results = images::prepare_and_build(&session.config, &selected, session.lock.dir(), &session.docker, session.buildkit, force, &session.reporter).await?;
     load::load_all(&session.kind, &session.kubectl, &session.config.cluster.name, &results, force, &session.lock, &session.reporter).await?;
     let failed = results
         .iter()

@@ -344,6 +344,22 @@ async fn run_prebuild(name: &str, image: &ImageConfig, ohdev_root: &Path, report
     }
 }
 
+/// Prepare (prebuild, walk, digest) and build the named images: the image phase of `up`,
+/// `rebuild` and the watch loop.
+pub async fn prepare_and_build(
+    config: &Config,
+    names: &[String],
+    state_dir: &Path,
+    docker: &Docker,
+    buildkit: bool,
+    force: bool,
+    reporter: &Reporter,
+) -> Result<Vec<BuildResult>, Error> {
+    let prepared = prepare(config, names, state_dir, reporter).await?;
+    let builder = choose_builder(buildkit, reporter);
+    Ok(build_all(docker, &prepared, builder, force, reporter).await)
+}
+
 /// Which builder to use: BuildKit when the daemon supports it, unless OHDEV_BUILDER=classic.
 pub fn choose_builder(buildkit_supported: bool, reporter: &Reporter) -> Builder {
     let forced = std::env::var("OHDEV_BUILDER").ok();

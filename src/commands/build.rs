@@ -41,21 +41,6 @@ pub async fn run(config: &Config, args: &BuildArgs, reporter: &Reporter) -> anyh
     fail_if_any_failed(&results)
 }
 
-/// Prepare (prebuild, walk, digest) and build; shared by `build` and `up`.
-pub async fn build_images(
-    config: &Config,
-    names: &[String],
-    docker: &bollard::Docker,
-    buildkit: bool,
-    force: bool,
-    lock: &StateLock,
-    reporter: &Reporter,
-) -> Result<Vec<images::BuildResult>, Error> {
-    let prepared = images::prepare(config, names, lock.dir(), reporter).await?;
-    let builder = images::choose_builder(buildkit, reporter);
-    Ok(images::build_all(docker, &prepared, builder, force, reporter).await)
-}
-
 pub fn fail_if_any_failed(results: &[images::BuildResult]) -> anyhow::Result<()> {
     let failed: Vec<&str> = results
         .iter()

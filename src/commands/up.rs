@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use super::build::{build_images, fail_if_any_failed};
+use super::build::fail_if_any_failed;
 use super::Project;
 use crate::build::{images, load};
 use crate::cli::UpArgs;
@@ -49,7 +49,7 @@ pub async fn run(project: &Project, args: &UpArgs, reporter: &Reporter) -> anyho
     // The first error stops the other (a failed cluster create does not wait for a long build).
     let (_, results) = tokio::try_join!(
         cluster::ensure(config, &project.kind_cluster, kind, lock, reporter, args.recreate),
-        build_images(config, &image_names, docker, *buildkit, args.force, lock, reporter),
+        images::prepare_and_build(config, &image_names, lock.dir(), docker, *buildkit, args.force, reporter),
     )?;
     load::load_all(kind, kubectl, &config.cluster.name, &results, args.force, lock, reporter).await?;
     fail_if_any_failed(&results)?;
