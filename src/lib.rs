@@ -3,7 +3,6 @@
 //! Data flows one way: config → plan → engine → events → renderer. `main.rs` only calls
 //! [`main_entry`]; tests drive the same code through the binary.
 
-pub mod build;
 pub mod cli;
 pub mod cluster;
 mod commands;
@@ -12,9 +11,12 @@ pub mod deploy;
 pub mod doctor;
 pub mod error;
 pub mod events;
+pub mod image;
+pub mod json;
+pub mod logs;
+pub mod names;
 pub mod pipeline;
 pub mod session;
-pub mod logs;
 pub mod state;
 pub mod tools;
 pub mod ui;

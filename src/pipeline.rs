@@ -4,9 +4,10 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::build::images::{self, BuildResult, Outcome};
-use crate::build::load;
-use crate::deploy::{apply, record, render};
+use crate::image::images::{self, BuildResult, Outcome};
+use crate::image::load;
+use crate::deploy::rollout::apply;
+use crate::deploy::{record, render};
 use crate::error::Error;
 use crate::events::Event;
 use crate::session::Session;

@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use crate::build::{images, load};
+use crate::image::{images, load};
 use crate::cli::BuildArgs;
 use crate::config::Config;
 use crate::error::Error;

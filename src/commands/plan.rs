@@ -1,8 +1,9 @@
 use std::collections::BTreeMap;
 
-use crate::build::images;
+use crate::image::images;
 use crate::config::Config;
-use crate::deploy::{graph, render};
+use crate::deploy::plan::graph;
+use crate::deploy::render;
 use crate::events::Event;
 use crate::ui::Reporter;
 

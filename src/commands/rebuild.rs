@@ -6,12 +6,12 @@ use crate::session::Session;
 use crate::ui::Reporter;
 
 pub async fn run(project: Project, args: &RebuildArgs, reporter: Reporter) -> anyhow::Result<()> {
-    crate::build::images::select(&project.config, &args.images)?;
+    crate::image::images::select(&project.config, &args.images)?;
     let session = Session::open(project.config, project.kind_cluster, reporter).await?;
     session.require_cluster().await?;
     // Images outside the selection must already be in the cluster, or the re-apply cannot happen:
     // say so before building anything.
-    let selected = crate::build::images::select(&session.config, &args.images)?;
+    let selected = crate::image::images::select(&session.config, &args.images)?;
     let known = pipeline::current_tags(&session, &[]);
     let unavailable: Vec<String> = pipeline::missing_tags(&session, &known).into_iter().filter(|name| !selected.contains(name)).collect();
     if !unavailable.is_empty() {

@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 
 use super::Project;
-use crate::build::{images, load};
+use crate::image::{images, load};
 use crate::cluster;
 use crate::events::Event;
 use crate::tools::docker;

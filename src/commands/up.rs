@@ -2,10 +2,12 @@ use std::collections::BTreeMap;
 
 use super::build::fail_if_any_failed;
 use super::Project;
-use crate::build::{images, load};
+use crate::image::{images, load};
 use crate::cli::UpArgs;
 use crate::cluster;
-use crate::deploy::{apply, record, render, urls};
+use crate::deploy::plan::urls;
+use crate::deploy::rollout::apply;
+use crate::deploy::{record, render};
 use crate::error::Error;
 use crate::events::Event;
 use crate::session::Session;

@@ -4,9 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::apply::resource_name;
-use super::graph::Plan;
-use super::manifest::Object;
+use super::plan::resource::resource_name;
+use super::plan::graph::Plan;
+use super::plan::manifest::Object;
 
 pub const STATE_KEY: &str = "deploy";
 

@@ -5,10 +5,11 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use super::graph::{self, Plan};
-use super::manifest::{self, Object};
-use super::substitute::{self, Patch};
-use super::{remote, secrets};
+use super::plan::graph::{self, Plan};
+use super::plan::manifest::{self, Object};
+use super::plan::substitute::{self, Patch};
+use super::plan::secrets;
+use super::remote;
 use crate::config::{Config, ManifestSource};
 use crate::error::Error;
 

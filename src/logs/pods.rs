@@ -6,12 +6,12 @@
 use serde_json::Value;
 
 /// The label the deploy phase puts on every pod template; `ohdev logs` finds the environment by it.
-pub const MANAGED_BY_SELECTOR: &str = "app.kubernetes.io/managed-by=ohdev";
+pub use crate::names::MANAGED_BY_SELECTOR;
+use crate::names::{MANAGED_BY_LABEL as MANAGED_BY_KEY, MANAGED_BY_VALUE};
 
-const MANAGED_BY_KEY: &str = "app.kubernetes.io/managed-by";
 
 /// Images ohdev builds are tagged `ohdev.local/<name>:<digest>`.
-pub const IMAGE_REGISTRY: &str = "ohdev.local/";
+pub use crate::names::LOCAL_IMAGE_PREFIX as IMAGE_REGISTRY;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pod {
@@ -93,7 +93,7 @@ fn parse_pod(pod: &Value) -> Option<Pod> {
     let metadata = &pod["metadata"];
     let name = metadata["name"].as_str()?.to_string();
     let namespace = metadata["namespace"].as_str().unwrap_or("default").to_string();
-    let managed = metadata["labels"][MANAGED_BY_KEY].as_str() == Some("ohdev");
+    let managed = metadata["labels"][MANAGED_BY_KEY].as_str() == Some(MANAGED_BY_VALUE);
     let template_hash = metadata["labels"]["pod-template-hash"].as_str();
     let workload = controller_of(metadata).map(|(kind, owner)| workload_of(kind, owner, template_hash));
     let statuses = pod["status"]["containerStatuses"].as_array();

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::build::dockerignore::IgnoreRules;
+use crate::image::dockerignore::IgnoreRules;
 use crate::config::{Config, SyncRule};
 
 pub struct ImageRoot {

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::route::SyncFile;
-use crate::build::images::REPOSITORY_HOST;
-use crate::deploy::substitute::MANAGED_BY_LABEL;
+use crate::image::images::REPOSITORY_HOST;
+use crate::names::MANAGED_BY_SELECTOR;
 use crate::error::Error;
 use crate::tools::kubectl::Kubectl;
 
@@ -57,7 +57,7 @@ fn lacks_tar(stderr: &str, code: Option<i32>) -> bool {
 }
 
 pub async fn sync(kubectl: &Kubectl, image: &str, files: &[SyncFile]) -> Result<SyncOutcome, Error> {
-    let pods = kubectl.get_json(["pods", "--all-namespaces", "--selector", &format!("{MANAGED_BY_LABEL}=ohdev")]).await?;
+    let pods = kubectl.get_json(["pods", "--all-namespaces", "--selector", MANAGED_BY_SELECTOR]).await?;
     let containers = containers_of(&pods, image);
     if containers.is_empty() {
         return Ok(SyncOutcome::NoContainers);

@@ -267,7 +267,7 @@ fn dockerignore_matches_the_classic_docker_cli() {
         stdout.lines().filter_map(|line| line.strip_prefix("/ctx/")).map(str::to_string).collect();
     docker_paths.sort();
 
-    let walked = ohdev::build::context::walk(dir.path(), Path::new("Dockerfile")).expect("walk");
+    let walked = ohdev::image::context::walk(dir.path(), Path::new("Dockerfile")).expect("walk");
     let ohdev_paths = walked.classic_image_paths();
     assert_eq!(ohdev_paths, docker_paths, "ohdev's walk (left) differs from what the docker CLI sent (right)");
 
@@ -307,7 +307,7 @@ fn dockerfile_specific_ignore_file_wins_over_the_root_one() {
     let output = test.expect(0);
     assert!(output.stdout.contains("(BuildKit,"), "{}", output.stdout);
 
-    let walked = ohdev::build::context::walk(&test.project().join("src"), Path::new("containers/app/Dockerfile")).unwrap();
+    let walked = ohdev::image::context::walk(&test.project().join("src"), Path::new("containers/app/Dockerfile")).unwrap();
     assert_eq!(walked.ignore_file.as_deref(), Some(test.project().join("src/containers/app/Dockerfile.dockerignore").as_path()));
     let tags = ohdev_images(&name);
     assert_eq!(tags.len(), 1, "{tags:?}");

@@ -23,8 +23,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use ohdev::build::context;
-use ohdev::build::digest::{self, DigestInput, HashCache};
+use ohdev::image::context;
+use ohdev::image::digest::{self, DigestInput, HashCache};
 
 const FILES: usize = 20_000;
 const BYTES: u64 = 200_000_000;
@@ -108,7 +108,7 @@ fn benchmarks(options: &Options, ohdev: &Path, base: &str, id: &str, work: &Path
         platform: None,
     };
     let cache_file = work.join("digest-cache.json");
-    // As `ohdev::build::images::digest_image` does it: the cache is read while the walk runs,
+    // As `ohdev::image::images::digest_image` does it: the cache is read while the walk runs,
     // and written only when it changed.
     let digest_once = |cold: bool| -> Result<(Duration, usize, String)> {
         let started = Instant::now();

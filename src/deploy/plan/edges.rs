@@ -6,54 +6,17 @@
 //! is what makes a first `up` fail. Only objects in the set get edges: a reference to something that is
 //! not in the set is the cluster's business (it may exist already), not an ordering constraint.
 
-use std::collections::{BTreeSet, HashMap};
-use std::fmt;
+use std::collections::BTreeSet;
 
 use serde_json::Value;
 
+use super::index::Index;
+pub use super::index::{Edge, Reason};
 use super::manifest::{Object, ObjectKey, SourceRef};
+use crate::json::{items, text};
 
 /// Annotation with explicit dependencies: `"Kind/name"` or `"Kind/namespace/name"`, comma-separated.
 pub const DEPENDS_ON_ANNOTATION: &str = "ohdev.dev/depends-on";
-
-/// Why an object waits for another one.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Reason {
-    Namespace,
-    Crd,
-    ServiceAccount,
-    Role,
-    ConfigMap,
-    Secret,
-    PersistentVolumeClaim,
-    /// The name of the webhook (not of its configuration object).
-    AdmissionWebhook(String),
-    DependsOnAnnotation,
-}
-
-impl fmt::Display for Reason {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Reason::Namespace => formatter.write_str("namespace"),
-            Reason::Crd => formatter.write_str("crd"),
-            Reason::ServiceAccount => formatter.write_str("service account"),
-            Reason::Role => formatter.write_str("role"),
-            Reason::ConfigMap => formatter.write_str("config map"),
-            Reason::Secret => formatter.write_str("secret"),
-            Reason::PersistentVolumeClaim => formatter.write_str("pvc"),
-            Reason::AdmissionWebhook(name) => write!(formatter, "admission webhook {name}"),
-            Reason::DependsOnAnnotation => formatter.write_str("depends-on annotation"),
-        }
-    }
-}
-
-/// `objects[dependency]` must be applied (and ready) before `objects[dependent]`.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Edge {
-    pub dependency: usize,
-    pub dependent: usize,
-    pub reason: Reason,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum EdgeError {
@@ -69,69 +32,6 @@ pub enum EdgeError {
         source_ref: SourceRef,
         entry: String,
     },
-}
-
-/// Finds objects in the set by identity.
-pub(super) struct Index<'a> {
-    pub objects: &'a [Object],
-    by_key: HashMap<ObjectKey, usize>,
-    crd_by_group_kind: HashMap<(String, String), usize>,
-}
-
-impl<'a> Index<'a> {
-    pub fn new(objects: &'a [Object]) -> Self {
-        let by_key = objects
-            .iter()
-            .enumerate()
-            .map(|(index, object)| (object.key(), index))
-            .collect();
-        let crd_by_group_kind = objects
-            .iter()
-            .enumerate()
-            .filter(|(_, object)| object.kind() == "CustomResourceDefinition")
-            .map(|(index, crd)| {
-                (
-                    (
-                        text(&crd.value, "/spec/group").to_string(),
-                        text(&crd.value, "/spec/names/kind").to_string(),
-                    ),
-                    index,
-                )
-            })
-            .collect();
-        Index {
-            objects,
-            by_key,
-            crd_by_group_kind,
-        }
-    }
-
-    pub fn find(&self, kind: &str, namespace: Option<&str>, name: &str) -> Option<usize> {
-        let key = ObjectKey {
-            kind: kind.to_string(),
-            namespace: namespace.map(str::to_string),
-            name: name.to_string(),
-        };
-        self.by_key.get(&key).copied()
-    }
-
-    /// The CustomResourceDefinition in the set that defines this object's kind.
-    pub fn crd_of(&self, object: &Object) -> Option<usize> {
-        self.crd_by_group_kind
-            .get(&(object.group().to_string(), object.kind().to_string()))
-            .copied()
-    }
-}
-
-pub(super) fn text<'v>(value: &'v Value, pointer: &str) -> &'v str {
-    value.pointer(pointer).and_then(Value::as_str).unwrap_or("")
-}
-
-pub(super) fn items<'v>(value: &'v Value, pointer: &str) -> &'v [Value] {
-    value
-        .pointer(pointer)
-        .and_then(Value::as_array)
-        .map_or(&[], Vec::as_slice)
 }
 
 /// All edges of the set, sorted and without duplicates.

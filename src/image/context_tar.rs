@@ -14,7 +14,7 @@ use std::os::unix::fs::MetadataExt;
 
 use tar::{Builder, EntryType, Header};
 
-use crate::build::context::{with_path, ContextFiles, Entry, EntryKind};
+use crate::image::context::{with_path, ContextFiles, Entry, EntryKind};
 
 /// Total bytes of file content in the context (for a progress bar; the tar adds headers and
 /// padding on top).

@@ -14,7 +14,7 @@ use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use crate::build::dockerignore::{dockerfile_path, IgnoreRules, MatchInfo};
+use crate::image::dockerignore::{dockerfile_path, IgnoreRules, MatchInfo};
 
 /// What an entry is. Symlink targets are kept as the raw link text.
 #[derive(Debug, Clone, PartialEq, Eq)]

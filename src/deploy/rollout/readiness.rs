@@ -19,17 +19,12 @@ pub enum Readiness {
 }
 
 use Readiness::{Failed, InProgress, Ready};
+use crate::json::text;
 
 fn number(object: &Value, pointer: &str) -> Option<i64> {
     object.pointer(pointer).and_then(Value::as_i64)
 }
 
-fn text<'v>(object: &'v Value, pointer: &str) -> &'v str {
-    object
-        .pointer(pointer)
-        .and_then(Value::as_str)
-        .unwrap_or("")
-}
 
 /// The condition of `kind` in `status.conditions`.
 fn condition<'v>(object: &'v Value, kind: &str) -> Option<&'v Value> {

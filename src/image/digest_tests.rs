@@ -1,7 +1,7 @@
 //! What must and must not change the digest, and what the cache must and must not skip.
 
 use super::*;
-use crate::build::context::{tests::write_tree, walk};
+use crate::image::context::{tests::write_tree, walk};
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::time::Duration;

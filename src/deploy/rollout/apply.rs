@@ -10,10 +10,10 @@ use futures_util::StreamExt;
 use serde_json::Value;
 
 use super::diagnose::{self, FailureReason};
-use super::graph::Plan;
-use super::manifest::{Object, ObjectKey};
+use crate::deploy::plan::graph::Plan;
+use crate::deploy::plan::manifest::{Object, ObjectKey};
 use super::readiness::{self, Readiness};
-use super::webhooks::plural;
+use crate::deploy::plan::resource::resource_name;
 use crate::error::Error;
 use crate::events::{Event, StepState};
 use crate::tools::kubectl::Kubectl;
@@ -40,23 +40,6 @@ enum Status {
     Ready,
 }
 
-/// How kubectl names an object's resource type: `deployments.v1.apps`, `services`, `widgets.v1.example.com`.
-pub fn resource_name(object: &Object, objects: &[Object]) -> String {
-    let plural_name = objects
-        .iter()
-        .find(|candidate| {
-            candidate.kind() == "CustomResourceDefinition"
-                && candidate.value.pointer("/spec/group").and_then(Value::as_str) == Some(object.group())
-                && candidate.value.pointer("/spec/names/kind").and_then(Value::as_str) == Some(object.kind())
-        })
-        .and_then(|crd| crd.value.pointer("/spec/names/plural").and_then(Value::as_str).map(str::to_string))
-        .unwrap_or_else(|| plural(object.kind()));
-    if object.group().is_empty() {
-        plural_name
-    } else {
-        format!("{plural_name}.{}.{}", object.version(), object.group())
-    }
-}
 
 fn scoped_args(key: &ObjectKey) -> Vec<String> {
     match &key.namespace {

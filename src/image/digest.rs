@@ -22,8 +22,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::build::context::{with_path, ContextFiles, Entry, EntryKind, Timestamp};
-use crate::build::dockerignore::dockerfile_path;
+use crate::image::context::{with_path, ContextFiles, Entry, EntryKind, Timestamp};
+use crate::image::dockerignore::dockerfile_path;
 
 /// What besides the context decides the image.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

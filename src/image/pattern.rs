@@ -9,7 +9,7 @@
 //! comes from Go's regexp engine rather than from glob rules (`*` inside `[...]`, `\b`, `\x41`,
 //! `[[:alpha:]]`, reversed ranges) are refused with a [`PatternError`] instead of guessed.
 
-use crate::build::pattern_regexp::{escape, matches_tokens, parse_class, Class, Escaped, Token};
+use crate::image::pattern_regexp::{escape, matches_tokens, parse_class, Class, Escaped, Token};
 
 /// A pattern that Docker would reject, or whose Docker meaning ohdev does not reproduce.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -2,7 +2,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use super::*;
-use crate::deploy::manifest::{normalize, parse_documents};
+use crate::deploy::plan::manifest::{normalize, parse_documents};
 
 pub(crate) fn objects(yaml: &str) -> Vec<Object> {
     normalize(
@@ -350,6 +350,6 @@ fn plural_of_kinds() {
         ("ConfigMap", "configmaps"),
     ];
     for (kind, expected) in table {
-        assert_eq!(super::super::webhooks::plural(kind), expected);
+        assert_eq!(super::super::resource::plural(kind), expected);
     }
 }

@@ -1,7 +1,7 @@
 //! The tar read back must list exactly the walk, with Docker's header conventions.
 
 use super::*;
-use crate::build::context::{tests::write_tree, walk};
+use crate::image::context::{tests::write_tree, walk};
 use std::fs;
 use std::io::Read as _;
 use std::os::unix::fs::{symlink, PermissionsExt};

@@ -4,7 +4,8 @@
 
 use serde_json::Value;
 
-use super::manifest::ObjectKey;
+use crate::deploy::plan::manifest::ObjectKey;
+use crate::json::text;
 
 /// One Kubernetes event, as shown on the diagnosis screen.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,9 +23,6 @@ pub struct EventSummary {
 /// How many events the screen shows.
 pub const EVENT_LIMIT: usize = 5;
 
-fn text<'v>(value: &'v Value, pointer: &str) -> &'v str {
-    value.pointer(pointer).and_then(Value::as_str).unwrap_or("")
-}
 
 /// Events about the workload, its pods, or its ReplicaSets/Jobs (named `<workload>-…`), oldest first.
 pub(super) fn related_events<'e>(

@@ -5,64 +5,14 @@
 //! that says "ErrImageNeverPull: image ohdev.local/app:… is not in the cluster: run `ohdev rebuild app`"
 //! ends the search. Classification is data in, data out, so every case is a table row in the tests.
 
-use std::fmt;
 
 use serde_json::Value;
 
 use super::diagnose_events::{newest, related_events};
 pub use super::diagnose_events::{EventSummary, EVENT_LIMIT};
-use super::manifest::ObjectKey;
-
-/// Why a workload is stuck, most specific first.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum FailureReason {
-    ErrImageNeverPull,
-    ImagePullBackOff,
-    CreateContainerConfigError,
-    OomKilled,
-    CrashLoopBackOff,
-    /// Another container or pod reason (`CreateContainerError`, `Evicted`, `FailedCreate`, …).
-    Other(String),
-    Unschedulable,
-    ReadinessProbeFailed,
-    NoPods,
-    /// Nothing found that explains it (yet).
-    Unknown,
-}
-
-impl FailureReason {
-    fn severity(&self) -> usize {
-        match self {
-            FailureReason::ErrImageNeverPull => 0,
-            FailureReason::ImagePullBackOff => 1,
-            FailureReason::CreateContainerConfigError => 2,
-            FailureReason::OomKilled => 3,
-            FailureReason::CrashLoopBackOff => 4,
-            FailureReason::Other(_) => 5,
-            FailureReason::Unschedulable => 6,
-            FailureReason::ReadinessProbeFailed => 7,
-            FailureReason::NoPods => 8,
-            FailureReason::Unknown => 9,
-        }
-    }
-}
-
-impl fmt::Display for FailureReason {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str(match self {
-            FailureReason::ErrImageNeverPull => "ErrImageNeverPull",
-            FailureReason::ImagePullBackOff => "ImagePullBackOff",
-            FailureReason::CreateContainerConfigError => "CreateContainerConfigError",
-            FailureReason::OomKilled => "OOMKilled",
-            FailureReason::CrashLoopBackOff => "CrashLoopBackOff",
-            FailureReason::Other(reason) => reason,
-            FailureReason::Unschedulable => "Unschedulable",
-            FailureReason::ReadinessProbeFailed => "readiness probe failing",
-            FailureReason::NoPods => "no pods",
-            FailureReason::Unknown => "no reason found yet",
-        })
-    }
-}
+pub use super::failure::FailureReason;
+use crate::deploy::plan::manifest::ObjectKey;
+use crate::json::text;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnosis {
@@ -76,9 +26,6 @@ pub struct Diagnosis {
     pub hint: Option<String>,
 }
 
-fn text<'v>(value: &'v Value, pointer: &str) -> &'v str {
-    value.pointer(pointer).and_then(Value::as_str).unwrap_or("")
-}
 
 /// `kubectl get -o json` gives a List with `items`; a bare array is accepted too.
 fn list_items(value: &Value) -> &[Value] {

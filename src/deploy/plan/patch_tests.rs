@@ -1,7 +1,7 @@
 use std::path::Path;
 
 use super::*;
-use crate::deploy::manifest::{normalize, parse_documents};
+use crate::deploy::plan::manifest::{normalize, parse_documents};
 
 fn objects(yaml: &str) -> Vec<Object> {
     normalize(

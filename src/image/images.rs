@@ -18,8 +18,7 @@ use crate::events::{Event, ImageState, StepState};
 use crate::tools::exec::Invocation;
 use crate::ui::Reporter;
 
-pub const REPOSITORY_HOST: &str = "ohdev.local";
-pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
+pub use crate::names::{IMAGE_REPOSITORY_HOST as REPOSITORY_HOST, MANAGED_BY_LABEL, MANAGED_BY_VALUE};
 pub const DIGEST_LABEL: &str = "dev.ohdev.digest";
 pub const IMAGE_LABEL: &str = "dev.ohdev.image";
 /// Builds that run at once (2 cores here; BuildKit parallelises inside a build too).
@@ -490,7 +489,7 @@ async fn build_one(docker: &Docker, image: &PreparedImage, builder: Builder, for
 
 async fn build_with(docker: &Docker, image: &PreparedImage, builder: Builder, reporter: &Reporter) -> Result<String, BuildError> {
     let mut labels = BTreeMap::new();
-    labels.insert(MANAGED_BY_LABEL.to_string(), "ohdev".to_string());
+    labels.insert(MANAGED_BY_LABEL.to_string(), MANAGED_BY_VALUE.to_string());
     labels.insert(DIGEST_LABEL.to_string(), image.digest.clone());
     labels.insert(IMAGE_LABEL.to_string(), image.name.clone());
     let request = BuildRequest {

@@ -15,8 +15,7 @@ use super::manifest::{Object, ObjectKey, SourceRef};
 pub use super::patch::{apply_patches, Patch, PatchError, PatchOperation, PatchTarget};
 
 /// The label every applied object carries.
-pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
-pub const MANAGED_BY_VALUE: &str = "ohdev";
+pub use crate::names::{MANAGED_BY_LABEL, MANAGED_BY_VALUE};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SubstituteError {

@@ -21,7 +21,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::build::pattern::{clean, parent, Pattern, PatternError};
+use crate::image::pattern::{clean, parent, Pattern, PatternError};
 
 /// An ordered list of patterns; the last one that matches a path decides.
 #[derive(Debug, Clone, Default)]

@@ -10,7 +10,9 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde_json::{Map, Value};
 
-use super::edges::{items, text, Edge, Index, Reason};
+use super::index::{Edge, Index, Reason};
+use super::resource::plural;
+use crate::json::{items, text};
 use super::manifest::Object;
 
 const WEBHOOK_CONFIGURATION_KINDS: &[&str] = &[
@@ -229,23 +231,3 @@ fn selector_matches(
     }
 }
 
-/// Resource name of a built-in kind as admission rules spell it: `Ingress` → `ingresses`,
-/// `NetworkPolicy` → `networkpolicies`. Custom resources use their CRD's `spec.names.plural` instead.
-pub fn plural(kind: &str) -> String {
-    let lower = kind.to_ascii_lowercase();
-    if lower == "endpoints" {
-        return lower;
-    }
-    if ["s", "x", "ch", "sh"]
-        .iter()
-        .any(|suffix| lower.ends_with(suffix))
-    {
-        return format!("{lower}es");
-    }
-    if let Some(stem) = lower.strip_suffix('y') {
-        if !stem.ends_with(['a', 'e', 'i', 'o', 'u']) {
-            return format!("{stem}ies");
-        }
-    }
-    format!("{lower}s")
-}

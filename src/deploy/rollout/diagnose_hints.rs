@@ -4,13 +4,11 @@
 
 use serde_json::Value;
 
-use super::diagnose::FailureReason;
+use super::failure::FailureReason;
+use crate::json::text;
 
-const LOCAL_IMAGE_PREFIX: &str = "ohdev.local/";
+use crate::names::LOCAL_IMAGE_PREFIX;
 
-fn text<'v>(value: &'v Value, pointer: &str) -> &'v str {
-    value.pointer(pointer).and_then(Value::as_str).unwrap_or("")
-}
 
 /// The container's spec (from `containers` or `initContainers`).
 fn container_spec<'p>(pod: &'p Value, container: &str) -> Option<&'p Value> {

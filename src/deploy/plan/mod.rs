@@ -1,0 +1,25 @@
+//! The pure half of deploy: from manifests to an ordered, validated plan. No processes.
+//!
+//! The order of calls, from `ohdev.yaml` to a plan (driven by `deploy::render`):
+//! 1. `manifest::load` reads files and directories (all input errors at once);
+//! 2. `secrets::generate` makes one Secret per `secrets:` entry; they join the objects;
+//! 3. `manifest::normalize` defaults namespaces, strips namespaces from cluster-scoped objects, rejects
+//!    duplicates (patch targets are matched after this, so a target's namespace may be left out);
+//! 4. `substitute::apply_patches`, then `substitute::substitute_images` (warnings to show), then
+//!    `substitute::label_managed_by`;
+//! 5. `edges` finds what depends on what (`webhooks` adds admission-webhook edges), `graph::plan`
+//!    turns the edges into a dependency graph, shown by `ohdev plan` level by level (the levels are
+//!    for reading; the rollout starts each object as soon as its own dependencies are ready).
+
+pub mod edges;
+pub mod graph;
+pub mod index;
+pub mod manifest;
+mod object;
+mod patch;
+pub mod resource;
+mod scope;
+pub mod secrets;
+pub mod substitute;
+pub mod urls;
+pub mod webhooks;
