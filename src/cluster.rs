@@ -4,11 +4,14 @@
 use std::collections::BTreeMap;
 use std::net::TcpListener;
 
+use bollard::Docker;
+
 use crate::config::kind_cluster::{KindCluster, PortMapping};
 use crate::config::Config;
 use crate::error::Error;
 use crate::events::{ConfigChange, Event, StepState};
 use crate::state::{ClusterRecord, StateLock};
+use crate::tools::docker;
 use crate::tools::kind::Kind;
 use crate::ui::Reporter;
 
@@ -94,19 +97,43 @@ fn flatten(value: &serde_yaml::Value, prefix: String, out: &mut BTreeMap<String,
     }
 }
 
-/// Check host ports before anything is created. A busy port is fine only when this very cluster holds it.
-pub fn check_ports(cluster: &KindCluster, cluster_exists_hint: bool) -> Result<(), Error> {
-    if cluster_exists_hint {
-        return Ok(());
-    }
-    if let Some(mapping) = busy_ports(cluster).into_iter().next() {
-        return Err(Error::PortInUse {
+/// Every host port the cluster maps must be free before it is created.
+pub fn check_ports_free(cluster: &KindCluster) -> Result<(), Error> {
+    match busy_ports(cluster).into_iter().next() {
+        Some(mapping) => Err(Error::PortInUse {
             port: mapping.host_port,
             address: mapping.listen_address,
             file: cluster.path.clone(),
-        });
+        }),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// `up`'s port check, before anything changes: a busy port this very cluster holds is fine (and is
+/// freed by `--recreate`); any other busy port stops `up` before the cluster is touched.
+pub async fn check_ports(config: &Config, kind_cluster: &KindCluster, docker: &Docker, lock: &StateLock) -> Result<(), Error> {
+    let busy = busy_ports(kind_cluster);
+    if busy.is_empty() {
+        return Ok(());
+    }
+    let held_by_cluster = !docker::kind_node_containers(docker, &config.cluster.name).await?.is_empty();
+    let recorded = lock.load().cluster.filter(|record| record.name == config.cluster.name);
+    let ports_of_cluster: Option<Vec<(String, u16)>> = recorded
+        .and_then(|record| crate::config::kind_cluster::parse(&record.config_path, record.config_text).ok())
+        .map(|old| old.port_mappings().map(|mapping| (mapping.listen_address.clone(), mapping.host_port)).collect());
+    let blocking = busy.iter().find(|mapping| match (&ports_of_cluster, held_by_cluster) {
+        (_, false) => true,
+        (Some(ports), true) => !ports.contains(&(mapping.listen_address.clone(), mapping.host_port)),
+        (None, true) => false,
+    });
+    match blocking {
+        Some(mapping) => Err(Error::PortInUse {
+            port: mapping.host_port,
+            address: mapping.listen_address.clone(),
+            file: kind_cluster.path.clone(),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// `ohdev up`'s first phase.
@@ -119,8 +146,7 @@ pub async fn ensure(
     recreate: bool,
 ) -> Result<Outcome, Error> {
     let name = &config.cluster.name;
-    let mut state = lock.load();
-    let record = state.cluster.clone().filter(|record| &record.name == name);
+    let record = lock.load().cluster.filter(|record| &record.name == name);
     let exists = kind.clusters().await?.iter().any(|cluster| cluster == name);
     if exists && !recreate {
         if let Some(record) = record.as_ref().filter(|record| !record.complete) {
@@ -145,15 +171,14 @@ pub async fn ensure(
             Some(_) => {}
             None => {
                 // Created outside ohdev (or state was removed): adopt it so later drift is noticed.
-                state.cluster = Some(record_for(config, kind_cluster, true));
-                lock.save(&state)?;
+                lock.update(|state| state.cluster = Some(record_for(config, kind_cluster, true)))?;
             }
         }
         return Ok(Outcome::Reused);
     }
     if exists {
         delete(kind, name, reporter).await?;
-        check_ports(kind_cluster, false)?;
+        check_ports_free(kind_cluster)?;
         create(config, kind_cluster, kind, lock, reporter).await?;
         return Ok(Outcome::Recreated);
     }
@@ -184,16 +209,13 @@ async fn create(config: &Config, kind_cluster: &KindCluster, kind: &Kind, lock: 
             Some(format!("add `listenAddress: 127.0.0.1` to that extraPortMappings entry (containerPort {})", mapping.container_port)),
         ));
     }
-    let mut state = lock.load();
-    state.cluster = Some(record_for(config, kind_cluster, false));
-    lock.save(&state)?;
+    lock.update(|state| state.cluster = Some(record_for(config, kind_cluster, false)))?;
     reporter.emit(Event::step("cluster", StepState::Started, format!("creating kind cluster \"{name}\""), Some(kind_cluster.path.display().to_string())));
     if let Err(error) = kind.create(name, &kind_cluster.path, config.cluster.wait).await {
         reporter.emit(Event::step("cluster", StepState::Failed, format!("creating kind cluster \"{name}\""), None));
         return Err(error);
     }
-    state.cluster = Some(record_for(config, kind_cluster, true));
-    lock.save(&state)?;
+    lock.update(|state| state.cluster = Some(record_for(config, kind_cluster, true)))?;
     reporter.emit(Event::step("cluster", StepState::Done, format!("created kind cluster \"{name}\""), Some(format!("context {}", config.cluster.context()))));
     Ok(())
 }
@@ -229,10 +251,10 @@ mod tests {
             "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n  extraPortMappings:\n  - containerPort: 80\n    hostPort: {port}\n    listenAddress: 127.0.0.1\n"
         );
         let cluster = crate::config::kind_cluster::parse(std::path::Path::new("c.yaml"), text).unwrap();
-        let error = check_ports(&cluster, false).unwrap_err();
+        let error = check_ports_free(&cluster).unwrap_err();
         assert!(error.to_string().contains(&format!("127.0.0.1:{port}")), "{error}");
         assert_eq!(error.exit_code(), 2);
         drop(listener);
-        assert!(check_ports(&cluster, false).is_ok());
+        assert!(check_ports_free(&cluster).is_ok());
     }
 }

@@ -1,10 +1,12 @@
 //! Expected failures, each with the exit code and the advice a person needs at 2 a.m.
 //!
 //! `anyhow` carries glue context; anything a user can act on is one of these variants, so
-//! `main` can pick the exit code (0 ok, 1 the work failed, 2 bad input or a missing prerequisite).
+//! `main` can pick the [`ExitStatus`] (0 ok, 1 the work failed, 2 bad input or a missing prerequisite).
 
 use std::path::PathBuf;
 use std::time::Duration;
+
+use crate::exit_status::ExitStatus;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -98,7 +100,8 @@ fn stderr_text(stderr: &str) -> String {
 }
 
 impl Error {
-    pub fn exit_code(&self) -> u8 {
+    /// How ohdev ends when this error stops it (see [`ExitStatus`] for the table).
+    pub fn exit_status(&self) -> ExitStatus {
         match self {
             Error::Config { .. }
             | Error::ConfigNotFound { .. }
@@ -106,13 +109,17 @@ impl Error {
             | Error::DockerUnreachable { .. }
             | Error::PortInUse { .. }
             | Error::Locked { .. }
-            | Error::Input { .. } => 2,
+            | Error::Input { .. } => ExitStatus::BadInput,
             Error::CommandStart { .. }
             | Error::CommandFailed { .. }
             | Error::CommandTimeout { .. }
-            | Error::Work { .. } => 1,
-            Error::Interrupted => 130,
+            | Error::Work { .. } => ExitStatus::Failure,
+            Error::Interrupted => ExitStatus::Interrupted,
         }
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        self.exit_status().code()
     }
 
     pub fn config(file: impl Into<PathBuf>, line: Option<usize>, message: impl Into<String>, fix: impl Into<String>) -> Self {
@@ -132,11 +139,11 @@ impl Error {
     }
 }
 
-/// The exit code for any error chain: the first typed [`Error`] decides, anything else is a failure of the work.
-pub fn exit_code_of(error: &anyhow::Error) -> u8 {
+/// The exit status for any error chain: the first typed [`Error`] decides, anything else is a failure of the work.
+pub fn exit_status_of(error: &anyhow::Error) -> ExitStatus {
     error
         .chain()
         .find_map(|cause| cause.downcast_ref::<Error>())
-        .map(Error::exit_code)
-        .unwrap_or(1)
+        .map(Error::exit_status)
+        .unwrap_or(ExitStatus::Failure)
 }

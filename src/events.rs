@@ -76,6 +76,33 @@ pub struct NodeStatus {
     pub version: Option<String>,
 }
 
+/// One object of `ohdev plan`.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanEntry {
+    pub level: usize,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+    pub after: Vec<PlanDependency>,
+    /// How people read the object's name: `Deployment openhands/app`.
+    #[serde(skip)]
+    pub label: String,
+    /// A custom resource whose CRD is not in the set: the cluster must know the kind.
+    #[serde(skip)]
+    pub crd_not_in_set: bool,
+}
+
+/// What a planned object waits for, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanDependency {
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+    pub why: Vec<String>,
+    #[serde(skip)]
+    pub label: String,
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
@@ -186,6 +213,11 @@ pub enum Event {
         #[serde(skip_serializing_if = "Option::is_none")]
         detail: Option<String>,
     },
+    /// `ohdev plan`: every object in apply order. `--json` prints one line per object instead of
+    /// one event (`{"level","kind","namespace","name","after"}`), the format scripts read.
+    Plan { objects: Vec<PlanEntry> },
+    /// `ohdev build`: the tags of the images that are built (printed one per line for scripts).
+    Built { tags: Vec<String> },
     /// The command failed; the same text goes to stderr.
     Error {
         message: String,

@@ -9,14 +9,15 @@ mod commands;
 pub mod config;
 pub mod deploy;
 pub mod doctor;
+pub mod engine;
 pub mod error;
 pub mod events;
+pub mod exit_status;
 pub mod image;
 pub mod json;
 pub mod logs;
 pub mod names;
-pub mod pipeline;
-pub mod session;
+pub mod project;
 pub mod state;
 pub mod tools;
 pub mod ui;
@@ -28,7 +29,8 @@ use std::time::Duration;
 use clap::Parser;
 
 use crate::cli::Cli;
-use crate::error::{exit_code_of, Error};
+use crate::error::{exit_status_of, Error};
+use crate::exit_status::ExitStatus;
 use crate::events::Event;
 use crate::ui::Reporter;
 
@@ -46,29 +48,29 @@ pub fn main_entry() -> ExitCode {
     runtime.shutdown_timeout(Duration::from_secs(2));
     reporter.finish();
     match result {
-        Ok(code) => ExitCode::from(code),
+        Ok(status) => status.into(),
         Err(error) => {
-            let code = exit_code_of(&error);
-            report_error(&reporter, &error, code);
-            ExitCode::from(code)
+            let status = exit_status_of(&error);
+            report_error(&reporter, &error, status);
+            status.into()
         }
     }
 }
 
-fn report_error(reporter: &Reporter, error: &anyhow::Error, code: u8) {
+fn report_error(reporter: &Reporter, error: &anyhow::Error, status: ExitStatus) {
     let text = match error.downcast_ref::<Error>() {
         Some(typed) => typed.to_string(),
         None => format!("{error:#}"),
     };
     if reporter.is_json() {
-        reporter.emit(Event::Error { message: text.clone(), exit_code: code });
+        reporter.emit(Event::Error { message: text.clone(), exit_code: status.code() });
     }
     eprintln!("{} {text}", console::style("error:").for_stderr().red().bold());
 }
 
 /// Run the command; the first Ctrl-C, SIGTERM or SIGHUP (terminal closed) cancels it, which stops
 /// every child process group; a second one of any of them kills the groups at once.
-async fn run_interruptible(cli: Cli, reporter: Reporter) -> anyhow::Result<u8> {
+async fn run_interruptible(cli: Cli, reporter: Reporter) -> anyhow::Result<ExitStatus> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut terminate = signal(SignalKind::terminate())?;
     let mut hangup = signal(SignalKind::hangup())?;
@@ -80,7 +82,7 @@ async fn run_interruptible(cli: Cli, reporter: Reporter) -> anyhow::Result<u8> {
     }
 }
 
-fn interrupted() -> anyhow::Result<u8> {
+fn interrupted() -> anyhow::Result<ExitStatus> {
     use tokio::signal::unix::{signal, SignalKind};
     tools::exec::interrupt_all();
     tokio::spawn(async {

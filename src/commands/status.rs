@@ -1,73 +1,12 @@
-use std::collections::BTreeMap;
-
-use super::Project;
-use crate::image::{images, load};
-use crate::cluster;
-use crate::events::Event;
-use crate::tools::docker;
-use crate::tools::kind::Kind;
-use crate::tools::kubectl::Kubectl;
+use crate::engine::{self, Needs, Session};
+use crate::exit_status::ExitStatus;
+use crate::project::ProjectLocator;
 use crate::ui::Reporter;
 
-pub async fn run(project: &Project, reporter: &Reporter) -> anyhow::Result<()> {
-    let config = &project.config;
-    let kind = Kind::locate()?;
-    let kubectl = Kubectl::locate(&config.cluster.context())?;
-    let name = config.cluster.name.clone();
-    let exists = kind.clusters().await?.contains(&name);
-    let (nodes, node_images) = if exists {
-        let list = kubectl.get_json(["nodes"]).await?;
-        (crate::tools::kubectl::parse_nodes(&list), load::node_images(&list))
-    } else {
-        (Vec::new(), BTreeMap::new())
-    };
-    let state = crate::state::read(&config.root);
-    let drift = state
-        .cluster
-        .as_ref()
-        .filter(|record| record.name == name && exists)
-        .map(|record| cluster::diff(&record.config_text, &project.kind_cluster.text));
-    reporter.emit(Event::ClusterStatus {
-        name,
-        exists,
-        context: config.cluster.context(),
-        nodes,
-        drift,
-    });
-    if config.images.is_empty() {
-        return Ok(());
-    }
-    let records: load::ImageRecords = state.section(load::STATE_KEY);
-    let docker = docker::connect().await.ok();
-    let state_dir = crate::state::state_dir(&config.root);
-    for (image_name, image) in &config.images {
-        let record = records.get(image_name);
-        let inspected = match (&docker, record) {
-            (Some(docker), Some(record)) => docker.inspect_image(&record.tag).await.ok(),
-            _ => None,
-        };
-        // Without prebuild and dependency tags the digest is only comparable for self-contained images.
-        let current = match record {
-            Some(record) if image.prebuild.is_empty() && !image.build_args.values().any(|value| value.contains("${image:")) => {
-                match images::digest_image(config, image, &image.build_args, &state_dir).await {
-                    Ok((_, report)) => report.digest.hex() == record.digest,
-                    Err(_) => false,
-                }
-            }
-            Some(_) => true,
-            None => false,
-        };
-        let loaded_on = record
-            .map(|record| node_images.iter().filter(|(_, names)| names.contains(&record.tag)).map(|(node, _)| node.clone()).collect())
-            .unwrap_or_default();
-        reporter.emit(Event::ImageStatus {
-            image: image_name.clone(),
-            tag: record.filter(|_| inspected.is_some()).map(|record| record.tag.clone()),
-            size_bytes: inspected.as_ref().and_then(|image| image.size),
-            built: inspected.as_ref().and_then(|image| image.created.as_ref().map(|created| created.to_string().chars().take(19).collect())),
-            loaded_on,
-            current,
-        });
-    }
-    Ok(())
+pub async fn run(project: &ProjectLocator, reporter: Reporter) -> anyhow::Result<ExitStatus> {
+    let project = project.load(&reporter)?;
+    let needs = Needs::new().cluster_tools().docker_if_running();
+    let session = Session::open(project.config, Some(project.kind_cluster), needs, reporter).await?;
+    engine::status::status(&session).await?;
+    Ok(ExitStatus::Success)
 }

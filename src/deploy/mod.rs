@@ -9,11 +9,13 @@
 //!   on the cluster's answers (`readiness::evaluate`, `diagnose::diagnose`) are pure functions too.
 //! - [`render`] joins the two ends: it gathers the sources (files, directories and pinned remote
 //!   bundles fetched by [`remote`], the only part that may start a process: `curl`) and builds the plan.
-//! - [`record`] is what ohdev applied, kept in the state ledger so `--prune` and `down` know what to delete.
+//! - [`record`] is what ohdev applied; [`ledger`] records it around every apply, so `--prune` and
+//!   `down` know what to delete.
 
 // Input errors are rare and end the command; carrying file and line in them costs nothing that matters.
 #![allow(clippy::result_large_err)]
 
+pub mod ledger;
 pub mod plan;
 pub mod record;
 pub mod remote;

@@ -10,6 +10,10 @@ use super::plan::manifest::Object;
 
 pub const STATE_KEY: &str = "deploy";
 
+impl crate::state::Section for Applied {
+    const KEY: &'static str = STATE_KEY;
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Applied {
     #[serde(default)]

@@ -539,6 +539,18 @@ async fn build_with(docker: &Docker, image: &PreparedImage, builder: Builder, re
     }
 }
 
+/// The image phase failed when any image did: name them and what to do.
+pub fn fail_if_any_failed(results: &[BuildResult]) -> Result<(), Error> {
+    let failed: Vec<&str> = results.iter().filter(|result| result.outcome == Outcome::Failed).map(|result| result.name.as_str()).collect();
+    if failed.is_empty() {
+        return Ok(());
+    }
+    Err(Error::work(
+        format!("image(s) failed to build: {}; nothing that depends on them was loaded", failed.join(", ")),
+        Some(format!("fix the failing step shown above, then `ohdev build {}`", failed.join(" "))),
+    ))
+}
+
 pub fn human_bytes(bytes: u64) -> String {
     match bytes {
         0..=9_999 => format!("{bytes} B"),

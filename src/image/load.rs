@@ -33,6 +33,10 @@ pub struct ImageRecord {
 pub type ImageRecords = BTreeMap<String, ImageRecord>;
 pub const STATE_KEY: &str = "images";
 
+impl crate::state::Section for ImageRecords {
+    const KEY: &'static str = STATE_KEY;
+}
+
 /// Node name → image names it reports.
 pub fn node_images(nodes: &Value) -> BTreeMap<String, BTreeSet<String>> {
     let mut out = BTreeMap::new();
@@ -99,39 +103,35 @@ pub async fn load_all(
                 detail: None,
             });
         }
-        let mut state = lock.load();
-        let mut records: ImageRecords = state.section(STATE_KEY);
-        let record = records.entry(result.name.clone()).or_default();
-        if record.tag != result.tag {
-            record.built_at = Some(crate::ui::timestamp());
-        }
-        record.tag = result.tag.clone();
-        record.digest = result.digest.clone();
-        record.image_id = image_id.to_string();
-        record.loaded.insert(cluster.to_string(), node_names.clone());
-        state.set_section(STATE_KEY, &records);
-        lock.save(&state)?;
+        lock.update_section(|records: &mut ImageRecords| {
+            let record = records.entry(result.name.clone()).or_default();
+            if record.tag != result.tag {
+                record.built_at = Some(crate::ui::timestamp());
+            }
+            record.tag = result.tag.clone();
+            record.digest = result.digest.clone();
+            record.image_id = image_id.to_string();
+            record.loaded.insert(cluster.to_string(), node_names.clone());
+        })?;
     }
     Ok(loads)
 }
 
 /// Record built images (for `ohdev build`, which does not load).
 pub fn record_built(results: &[BuildResult], lock: &StateLock) -> Result<(), Error> {
-    let mut state = lock.load();
-    let mut records: ImageRecords = state.section(STATE_KEY);
-    for result in results {
-        let Some(image_id) = result.image_id() else { continue };
-        let record = records.entry(result.name.clone()).or_default();
-        if record.tag != result.tag {
-            record.built_at = Some(crate::ui::timestamp());
-            record.loaded.clear();
+    lock.update_section(|records: &mut ImageRecords| {
+        for result in results {
+            let Some(image_id) = result.image_id() else { continue };
+            let record = records.entry(result.name.clone()).or_default();
+            if record.tag != result.tag {
+                record.built_at = Some(crate::ui::timestamp());
+                record.loaded.clear();
+            }
+            record.tag = result.tag.clone();
+            record.digest = result.digest.clone();
+            record.image_id = image_id.to_string();
         }
-        record.tag = result.tag.clone();
-        record.digest = result.digest.clone();
-        record.image_id = image_id.to_string();
-    }
-    state.set_section(STATE_KEY, &records);
-    lock.save(&state)
+    })
 }
 
 #[cfg(test)]

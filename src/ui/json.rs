@@ -24,6 +24,10 @@ pub fn timestamp() -> String {
 }
 
 fn line(event: &Event, ts: &str) -> Option<String> {
+    if let Event::Plan { objects } = event {
+        // The plan's own line format (README): one object per line, no envelope.
+        return Some(super::plan_json_lines(objects));
+    }
     let mut value = serde_json::to_value(event).ok()?;
     if let Some(object) = value.as_object_mut() {
         object.insert("ts".to_string(), serde_json::Value::String(ts.to_string()));

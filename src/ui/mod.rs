@@ -5,6 +5,7 @@
 
 mod json;
 mod plain;
+mod plan;
 mod text;
 mod tty;
 
@@ -14,6 +15,7 @@ use crate::events::Event;
 
 pub use json::{timestamp, JsonRenderer};
 pub use plain::PlainRenderer;
+pub use plan::{plan_json_lines, plan_text};
 pub use tty::TtyRenderer;
 
 pub trait Renderer: Send + Sync {

@@ -17,6 +17,10 @@ pub fn format_event(event: &Event) -> Option<String> {
             })
         }
         Event::Progress { .. } => None,
+        Event::Plan { objects } if objects.is_empty() => Some("no manifests: nothing to apply".to_string()),
+        Event::Plan { objects } => Some(super::plan_text(objects).trim_end().to_string()),
+        Event::Built { tags } if tags.is_empty() => None,
+        Event::Built { tags } => Some(tags.join("\n")),
         Event::Message { level, message, hint } => {
             let head = match level {
                 Level::Info => String::new(),

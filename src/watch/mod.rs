@@ -20,8 +20,9 @@ use tokio::task::JoinSet;
 
 use crate::error::Error;
 use crate::events::{Event, WatchState};
-use crate::pipeline;
-use crate::session::Session;
+use crate::engine::rebuild::{build_and_load, current_tags};
+use crate::engine::reapply::reapply;
+use crate::engine::Session;
 use route::{Action, Roots};
 use sync::SyncOutcome;
 
@@ -143,7 +144,7 @@ async fn run_job(session: Arc<Session>, pipeline_lock: Arc<Mutex<()>>, action: A
         Action::Rebuild { image, paths } => rebuild(&session, &image, &paths, timeout).await,
         Action::Sync { image, files } => {
             status(&session, &image, WatchState::Syncing, Some(format!("{} file(s)", files.len())));
-            match sync::sync(&session.kubectl, &image, &files).await {
+            match sync::sync(session.kubectl(), &image, &files).await {
                 Ok(SyncOutcome::Synced(containers)) => (WatchState::Idle, Some(format!("synced {} file(s) into {containers} container(s)", files.len()))),
                 Ok(SyncOutcome::NoTar) => {
                     session.reporter.emit(Event::warn(format!("image {image}: the container has no `tar`, so files cannot be synced; rebuilding instead"), None));
@@ -160,8 +161,8 @@ async fn run_job(session: Arc<Session>, pipeline_lock: Arc<Mutex<()>>, action: A
         }
         Action::Reapply { .. } => {
             status(&session, "manifests", WatchState::RollingOut, None);
-            let tags = pipeline::current_tags(&session, &[]);
-            match pipeline::redeploy(&session, &tags, timeout).await {
+            let tags = current_tags(&session, &[]);
+            match reapply(&session, &tags, timeout).await {
                 Ok(_) => (WatchState::Idle, None),
                 Err(error) => (WatchState::Error, Some(error.to_string())),
             }
@@ -172,7 +173,7 @@ async fn run_job(session: Arc<Session>, pipeline_lock: Arc<Mutex<()>>, action: A
 async fn rebuild(session: &Session, image: &str, paths: &[PathBuf], timeout: Duration) -> Final {
     let shown: Vec<String> = paths.iter().take(3).map(|path| path.display().to_string()).collect();
     status(session, image, WatchState::Building, Some(shown.join(", ")));
-    let rebuilt = match pipeline::build_and_load(session, &[image.to_string()], false).await {
+    let rebuilt = match build_and_load(session, &[image.to_string()], false).await {
         Ok(rebuilt) => rebuilt,
         Err(error) => return (WatchState::Error, Some(error.to_string())),
     };
@@ -180,8 +181,8 @@ async fn rebuild(session: &Session, image: &str, paths: &[PathBuf], timeout: Dur
         return (WatchState::Error, Some("build failed; the previous version keeps running".to_string()));
     }
     status(session, image, WatchState::RollingOut, None);
-    let tags = pipeline::current_tags(session, &rebuilt.results);
-    match pipeline::redeploy(session, &tags, timeout).await {
+    let tags = current_tags(session, &rebuilt.results);
+    match reapply(session, &tags, timeout).await {
         Ok(_) => (WatchState::Idle, None),
         Err(error) => (WatchState::Error, Some(format!("{error}; the previous version keeps running"))),
     }
@@ -190,7 +191,7 @@ async fn rebuild(session: &Session, image: &str, paths: &[PathBuf], timeout: Dur
 /// Watch until interrupted.
 pub async fn run(session: Session) -> Result<(), Error> {
     let session = Arc::new(session);
-    let roots = Roots::new(&session.config, session.lock.dir());
+    let roots = Roots::new(&session.config, session.lock().dir());
     let (sender, mut receiver) = mpsc::channel::<PathBuf>(8192);
     let _watchers = start_watchers(&roots, sender, &session)?;
     let pipeline_lock = Arc::new(Mutex::new(()));

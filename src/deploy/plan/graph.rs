@@ -1,14 +1,16 @@
-//! The deploy plan: objects grouped in levels, each level applied (and waited for) before the next.
+//! The deploy plan: the dependency graph of the manifest set, with each object's level for reading.
 //!
-//! Why levels: a level holds objects whose dependencies are all in earlier levels, so a level can be
-//! applied in one server-side apply and waited for as a whole. An object's level is the length of the
-//! longest dependency chain below it. Within a level, objects follow a stable kind order like Helm's
-//! install order, so the plan (and `ohdev plan`'s output) does not depend on file or document order.
+//! The rollout does not go level by level: it applies each object as soon as everything it depends
+//! on (its `after` list) is applied and ready. Levels are for people: an object's level is the length
+//! of the longest dependency chain below it, so `ohdev plan` shows the graph as blocks in apply order,
+//! and teardown deletes the deepest level first. Within a level, objects follow a stable kind order
+//! like Helm's install order, so the plan (and `ohdev plan`'s output) does not depend on file or
+//! document order.
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use crate::events::{PlanDependency, PlanEntry};
 
 use super::edges::{find_edges, Edge, EdgeError, Reason};
 use super::manifest::{Object, ObjectKey, ScopeOrigin, ScopeTable};
@@ -303,93 +305,32 @@ fn find_cycle(
     None
 }
 
-fn describe_after(dependency: &Dependency) -> String {
-    let reasons: Vec<String> = dependency.reasons.iter().map(ToString::to_string).collect();
-    format!("{} ({})", dependency.key, reasons.join(", "))
-}
 
-/// `ohdev plan` for people: one block per level, one line per object, its dependencies aligned after it.
-pub fn render_text(plan: &Plan) -> String {
-    let label = |object: &PlannedObject| {
-        if object.crd_not_in_set {
-            format!("{} (crd not in set)", object.key)
-        } else {
-            object.key.to_string()
-        }
-    };
-    let width = plan
-        .objects()
-        .filter(|object| !object.after.is_empty())
-        .map(|object| label(object).chars().count())
-        .max()
-        .unwrap_or(0);
-    let mut text = String::new();
-    for (level, objects) in plan.levels.iter().enumerate() {
-        text.push_str(&format!("level {level}\n"));
-        for object in objects {
-            let shown = label(object);
-            let Some((first, rest)) = object.after.split_first() else {
-                text.push_str(&format!("  {shown}\n"));
-                continue;
-            };
-            text.push_str(&format!(
-                "  {shown:<width$}  after {}\n",
-                describe_after(first)
-            ));
-            for dependency in rest {
-                text.push_str(&format!(
-                    "  {:<width$}        {}\n",
-                    "",
-                    describe_after(dependency)
-                ));
-            }
-        }
+impl Plan {
+    /// The plan as data for the `plan` event, in apply order.
+    pub fn entries(&self) -> Vec<PlanEntry> {
+        self.objects()
+            .map(|object| PlanEntry {
+                level: object.level,
+                kind: object.key.kind.clone(),
+                namespace: object.key.namespace.clone(),
+                name: object.key.name.clone(),
+                after: object
+                    .after
+                    .iter()
+                    .map(|dependency| PlanDependency {
+                        kind: dependency.key.kind.clone(),
+                        namespace: dependency.key.namespace.clone(),
+                        name: dependency.key.name.clone(),
+                        why: dependency.reasons.iter().map(ToString::to_string).collect(),
+                        label: dependency.key.to_string(),
+                    })
+                    .collect(),
+                label: object.key.to_string(),
+                crd_not_in_set: object.crd_not_in_set,
+            })
+            .collect()
     }
-    text
-}
-
-#[derive(Serialize)]
-struct JsonDependency<'a> {
-    kind: &'a str,
-    namespace: Option<&'a str>,
-    name: &'a str,
-    why: Vec<String>,
-}
-
-#[derive(Serialize)]
-struct JsonObject<'a> {
-    level: usize,
-    kind: &'a str,
-    namespace: Option<&'a str>,
-    name: &'a str,
-    after: Vec<JsonDependency<'a>>,
-}
-
-/// `ohdev plan --json`: one line per object, in plan order:
-/// `{"level":1,"kind":"ConfigMap","namespace":"openhands","name":"app","after":[{"kind":"Namespace","namespace":null,"name":"openhands","why":["namespace"]}]}`
-pub fn render_json_lines(plan: &Plan) -> String {
-    let mut text = String::new();
-    for object in plan.objects() {
-        let line = JsonObject {
-            level: object.level,
-            kind: &object.key.kind,
-            namespace: object.key.namespace.as_deref(),
-            name: &object.key.name,
-            after: object
-                .after
-                .iter()
-                .map(|dependency| JsonDependency {
-                    kind: &dependency.key.kind,
-                    namespace: dependency.key.namespace.as_deref(),
-                    name: &dependency.key.name,
-                    why: dependency.reasons.iter().map(ToString::to_string).collect(),
-                })
-                .collect(),
-        };
-        text.push_str(&serde_json::to_string(&line).expect("plain data serializes"));
-        text.push('\n');
-    }
-    text
 }
 
 #[cfg(test)]

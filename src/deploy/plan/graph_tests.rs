@@ -89,10 +89,10 @@ fn plan_text_levels_and_kind_order() {
     let set = objects(ENVIRONMENT);
     let plan = plan(&set).unwrap();
     assert_eq!(
-        render_text(&plan),
+        crate::ui::plan_text(&plan.entries()),
         EXPECTED_TEXT,
         "\n{}",
-        render_text(&plan)
+        crate::ui::plan_text(&plan.entries())
     );
     for object in plan.objects() {
         assert_eq!(set[object.index].key(), object.key);
@@ -115,7 +115,7 @@ fn plan_text_levels_and_kind_order() {
 fn plan_json_lines() {
     let set = objects("{apiVersion: v1, kind: Namespace, metadata: {name: openhands}}\n---\n{apiVersion: v1, kind: ConfigMap, metadata: {name: c, annotations: {ohdev.dev/depends-on: Namespace/openhands}}}\n");
     assert_eq!(
-        render_json_lines(&plan(&set).unwrap()),
+        crate::ui::plan_json_lines(&plan(&set).unwrap().entries()),
         concat!(
             r#"{"level":0,"kind":"Namespace","namespace":null,"name":"openhands","after":[]}"#,
             "\n",
@@ -154,7 +154,7 @@ fn shuffled_inputs_give_the_same_plan() {
     for order in permutations(set.len()) {
         let shuffled: Vec<Object> = order.iter().map(|&index| set[index].clone()).collect();
         let plan = plan(&shuffled).unwrap();
-        assert_eq!(render_text(&plan), EXPECTED_TEXT, "order {order:?}");
+        assert_eq!(crate::ui::plan_text(&plan.entries()), EXPECTED_TEXT, "order {order:?}");
         for object in plan.objects() {
             assert_eq!(shuffled[object.index].key(), object.key);
         }
@@ -260,6 +260,6 @@ fn kind_rank_follows_helm_with_unknown_kinds_last() {
 fn empty_set_is_an_empty_plan() {
     let plan = plan(&[]).unwrap();
     assert!(plan.levels.is_empty());
-    assert_eq!(render_text(&plan), "");
-    assert_eq!(render_json_lines(&plan), "");
+    assert_eq!(crate::ui::plan_text(&plan.entries()), "");
+    assert_eq!(crate::ui::plan_json_lines(&plan.entries()), "");
 }

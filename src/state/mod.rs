@@ -4,17 +4,28 @@
 //! Written atomically (temp file + rename) under an exclusive lock on `.ohdev/lock`, so a Ctrl-C or a
 //! second ohdev never leaves a half-written file. The directory carries its own `.gitignore`.
 //! Secret values are never stored here.
+//!
+//! Each module owns a typed [`Section`] (`images`, `deploy`). A file or section that no longer
+//! reads (edited by hand, written by another version) is never silently taken as empty: ohdev
+//! warns, naming the file, and keeps a copy of it beside the original before anything overwrites it,
+//! because an empty `deploy` section would make `--prune` and `down --keep-cluster` forget what to
+//! delete. `deploy::ledger` records what ohdev applied around each apply.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::{Read, Seek, Write};
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+use crate::events::Event;
+use crate::ui::Reporter;
+
 
 pub const DIR_NAME: &str = ".ohdev";
 const VERSION: u32 = 1;
@@ -43,18 +54,23 @@ pub struct ClusterRecord {
     pub created_at: String,
 }
 
+/// A part of state.json owned by one module, stored under [`Section::KEY`].
+pub trait Section: Serialize + DeserializeOwned + Default {
+    const KEY: &'static str;
+}
+
 impl State {
-    /// A typed section stored under `key`, or its default.
-    pub fn section<T: for<'de> Deserialize<'de> + Default>(&self, key: &str) -> T {
-        self.sections
-            .get(key)
-            .and_then(|value| serde_json::from_value(value.clone()).ok())
-            .unwrap_or_default()
+    /// The typed section, its default when absent, or why it does not read.
+    pub fn section<T: Section>(&self) -> Result<T, serde_json::Error> {
+        match self.sections.get(T::KEY) {
+            None => Ok(T::default()),
+            Some(value) => serde_json::from_value(value.clone()),
+        }
     }
 
-    pub fn set_section<T: Serialize>(&mut self, key: &str, value: &T) {
+    pub fn set_section<T: Section>(&mut self, value: &T) {
         if let Ok(value) = serde_json::to_value(value) {
-            self.sections.insert(key.to_string(), value);
+            self.sections.insert(T::KEY.to_string(), value);
         }
     }
 }
@@ -63,25 +79,105 @@ pub fn state_dir(project_root: &Path) -> PathBuf {
     project_root.join(DIR_NAME)
 }
 
-/// Read-only access for commands that do not change anything (status, doctor).
-pub fn read(project_root: &Path) -> State {
-    let path = state_dir(project_root).join("state.json");
-    std::fs::read_to_string(path)
-        .ok()
-        .and_then(|text| serde_json::from_str(&text).ok())
-        .unwrap_or_default()
+/// Reads `.ohdev/state.json`, reporting (once per run and part) what does not read.
+pub struct StateReader {
+    dir: PathBuf,
+    reporter: Reporter,
+    reported: Mutex<BTreeSet<String>>,
+}
+
+impl StateReader {
+    /// Read-only access for commands that do not change anything (status).
+    pub fn new(project_root: &Path, reporter: &Reporter) -> StateReader {
+        StateReader {
+            dir: state_dir(project_root),
+            reporter: reporter.clone(),
+            reported: Mutex::new(BTreeSet::new()),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn file(&self) -> PathBuf {
+        self.dir.join("state.json")
+    }
+
+    /// The whole state; an unreadable file is reported and read as empty.
+    pub fn load(&self) -> State {
+        let Ok(text) = std::fs::read_to_string(self.file()) else {
+            return State::default();
+        };
+        match serde_json::from_str(&text) {
+            Ok(state) => state,
+            Err(error) => {
+                self.report("the file", &error);
+                State::default()
+            }
+        }
+    }
+
+    /// One typed section; one that does not read is reported and read as empty.
+    pub fn section<T: Section>(&self) -> T {
+        self.load().section().unwrap_or_else(|error| {
+            self.report(&format!("its `{}` section", T::KEY), &error);
+            T::default()
+        })
+    }
+
+    fn report(&self, part: &str, error: &serde_json::Error) {
+        let first = self.reported.lock().map(|mut reported| reported.insert(part.to_string())).unwrap_or(false);
+        if !first {
+            return;
+        }
+        let file = self.file();
+        let copy = match keep_copy(&file) {
+            Ok(copy) => format!("a copy of the file is kept at {}", copy.display()),
+            Err(copy_error) => format!("no copy could be kept ({copy_error})"),
+        };
+        self.reporter.emit(Event::warn(
+            format!(
+                "{}: {part} cannot be read ({error}); ohdev reads it as empty, so it may not know what it built or applied before; {copy}",
+                file.display()
+            ),
+            Some("objects ohdev applied before may need `kubectl delete`; the next `ohdev up` records what it applies".to_string()),
+        ));
+    }
+}
+
+/// Copy `file` to `<file>.corrupt-<unix seconds>`, never over an existing copy.
+fn keep_copy(file: &Path) -> std::io::Result<PathBuf> {
+    let seconds = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|elapsed| elapsed.as_secs()).unwrap_or(0);
+    let mut copy = file.with_extension(format!("json.corrupt-{seconds}"));
+    let mut attempt = 1;
+    while copy.exists() {
+        copy = file.with_extension(format!("json.corrupt-{seconds}-{attempt}"));
+        attempt += 1;
+    }
+    std::fs::copy(file, &copy)?;
+    Ok(copy)
 }
 
 /// Exclusive access to the project's state for one mutating command. Released on drop.
 pub struct StateLock {
-    dir: PathBuf,
+    reader: StateReader,
     _lock: File,
+}
+
+impl std::ops::Deref for StateLock {
+    type Target = StateReader;
+
+    fn deref(&self) -> &StateReader {
+        &self.reader
+    }
 }
 
 impl StateLock {
     /// Take the lock, waiting up to `wait` for another ohdev to finish.
-    pub fn acquire(project_root: &Path, wait: Duration) -> Result<StateLock, Error> {
-        let dir = state_dir(project_root);
+    pub fn acquire(project_root: &Path, wait: Duration, reporter: &Reporter) -> Result<StateLock, Error> {
+        let reader = StateReader::new(project_root, reporter);
+        let dir = reader.dir.clone();
         let io_error = |what: &str, error: std::io::Error| {
             Error::work(format!("cannot {what} in {}: {error}", dir.display()), Some("check the directory's permissions".to_string()))
         };
@@ -107,7 +203,7 @@ impl StateLock {
                 let _ = file.rewind();
                 let _ = write!(file, "{}", std::process::id());
                 let _ = file.flush();
-                return Ok(StateLock { dir, _lock: file });
+                return Ok(StateLock { reader, _lock: file });
             }
             if Instant::now() >= deadline {
                 let mut holder = String::new();
@@ -119,20 +215,26 @@ impl StateLock {
         }
     }
 
-    pub fn load(&self) -> State {
-        read(self.dir.parent().unwrap_or(&self.dir))
-    }
-
     pub fn save(&self, state: &State) -> Result<(), Error> {
         let mut state = state.clone();
         state.version = VERSION;
+        let file = self.file();
         let text = serde_json::to_string_pretty(&state).map_err(|error| Error::work(format!("cannot encode state: {error}"), None))?;
-        write_atomic(&self.dir.join("state.json"), text.as_bytes())
-            .map_err(|error| Error::work(format!("cannot write {}: {error}", self.dir.join("state.json").display()), None))
+        write_atomic(&file, text.as_bytes()).map_err(|error| Error::work(format!("cannot write {}: {error}", file.display()), None))
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
+    /// Read, change and write the whole state in one step.
+    pub fn update(&self, change: impl FnOnce(&mut State)) -> Result<(), Error> {
+        let mut state = self.load();
+        change(&mut state);
+        self.save(&state)
+    }
+
+    /// Read, change and write one section (an unreadable one is reported first, then replaced).
+    pub fn update_section<T: Section>(&self, change: impl FnOnce(&mut T)) -> Result<(), Error> {
+        let mut section: T = self.section();
+        change(&mut section);
+        self.update(|state| state.set_section(&section))
     }
 }
 
@@ -167,10 +269,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
+    fn reporter() -> Reporter {
+        Reporter::new(std::sync::Arc::new(crate::ui::PlainRenderer::new()))
+    }
+
     #[test]
     fn round_trip_keeps_unknown_sections() {
         let dir = tempfile::tempdir().unwrap();
-        let lock = StateLock::acquire(dir.path(), Duration::from_secs(1)).unwrap();
+        let lock = StateLock::acquire(dir.path(), Duration::from_secs(1), &reporter()).unwrap();
         let mut state = lock.load();
         state.sections.insert("future".into(), serde_json::json!({"x": 1}));
         state.cluster = Some(ClusterRecord {
@@ -182,7 +288,7 @@ mod tests {
             created_at: "now".into(),
         });
         lock.save(&state).unwrap();
-        let again = read(dir.path());
+        let again = StateReader::new(dir.path(), &reporter()).load();
         assert_eq!(again.cluster, state.cluster);
         assert_eq!(again.sections["future"]["x"], 1);
         assert_eq!(again.version, VERSION);
@@ -198,9 +304,9 @@ mod tests {
     #[test]
     fn second_holder_is_refused_with_the_pid() {
         let dir = tempfile::tempdir().unwrap();
-        let _first = StateLock::acquire(dir.path(), Duration::from_secs(1)).unwrap();
+        let _first = StateLock::acquire(dir.path(), Duration::from_secs(1), &reporter()).unwrap();
         // flock locks are per open file description, so a second open in this process conflicts too.
-        let error = match StateLock::acquire(dir.path(), Duration::from_millis(200)) {
+        let error = match StateLock::acquire(dir.path(), Duration::from_millis(200), &reporter()) {
             Err(error) => error,
             Ok(_) => panic!("second lock was granted"),
         };

@@ -1,0 +1,12 @@
+use crate::engine::{self, Needs, Session};
+use crate::exit_status::ExitStatus;
+use crate::project::ProjectLocator;
+use crate::ui::Reporter;
+
+pub async fn run(project: &ProjectLocator, reporter: Reporter) -> anyhow::Result<ExitStatus> {
+    let project = project.load(&reporter)?;
+    let needs = Needs::new().existing_cluster().docker().lock();
+    let session = Session::open(project.config, Some(project.kind_cluster), needs, reporter).await?;
+    engine::watch::watch(session).await?;
+    Ok(ExitStatus::Success)
+}

@@ -1,0 +1,23 @@
+//! `ohdev build`: build images without a cluster, and record what was built.
+
+use super::Session;
+use crate::error::Error;
+use crate::image::images::{self, BuildResult};
+use crate::image::load;
+
+/// Everything checked before the Session opens: the named images exist, their contexts and
+/// Dockerfiles are there. Returns the images to build (with their dependencies), in order.
+pub fn validate(config: &crate::config::Config, names: &[String]) -> Result<Vec<String>, Error> {
+    let selected = images::select(config, names)?;
+    images::validate(config, &selected)?;
+    Ok(selected)
+}
+
+pub async fn build(session: &Session, names: &[String], force: bool) -> Result<Vec<BuildResult>, Error> {
+    let lock = session.lock();
+    let prepared = images::prepare(&session.config, names, lock.dir(), &session.reporter).await?;
+    let builder = images::choose_builder(session.buildkit(), &session.reporter);
+    let results = images::build_all(session.docker(), &prepared, builder, force, &session.reporter).await;
+    load::record_built(&results, lock)?;
+    Ok(results)
+}

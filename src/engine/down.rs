@@ -1,0 +1,59 @@
+//! `ohdev down`: delete the kind cluster, or (`--keep-cluster`) only what ohdev applied to it, in
+//! reverse dependency order. Never anything ohdev did not create.
+
+use std::time::Duration;
+
+use super::Session;
+use crate::cluster;
+use crate::deploy::ledger::Ledger;
+use crate::deploy::record;
+use crate::error::Error;
+use crate::events::{Event, StepState};
+
+/// `confirm` asks the person at the terminal (or says yes for `--yes` and non-interactive runs).
+pub async fn down(session: &Session, keep_cluster: bool, confirm: impl FnOnce(&str) -> Result<bool, Error>) -> Result<(), Error> {
+    let name = &session.config.cluster.name;
+    let lock = session.lock();
+    let reporter = &session.reporter;
+    if !session.kind().clusters().await?.contains(name) {
+        reporter.emit(Event::info(format!("kind cluster \"{name}\" does not exist; nothing to delete")));
+        return forget(session, true);
+    }
+    let question = if keep_cluster {
+        format!("Delete everything ohdev applied to kind cluster \"{name}\"?")
+    } else {
+        format!("Delete kind cluster \"{name}\" and everything running in it?")
+    };
+    if !confirm(&question)? {
+        return Err(Error::Input {
+            message: "not deleted".into(),
+            fix: "answer y, or pass --yes".into(),
+        });
+    }
+    if keep_cluster {
+        let order = record::teardown_order(&Ledger::recorded(lock));
+        reporter.emit(Event::step("teardown", StepState::Started, format!("deleting {} object(s) ohdev applied", order.len()), None));
+        for object in &order {
+            session.kubectl().invocation(object.delete_args()).timeout(Duration::from_secs(120)).run().await?;
+            // Forget each as it goes: an interrupted teardown resumes where it stopped.
+            Ledger::forget(lock, std::slice::from_ref(object))?;
+        }
+        reporter.emit(Event::step("teardown", StepState::Done, format!("deleted {} object(s); the cluster keeps running", order.len()), None));
+        return forget(session, false);
+    }
+    cluster::delete(session.kind(), name, reporter).await?;
+    forget(session, true)
+}
+
+fn forget(session: &Session, cluster_too: bool) -> Result<(), Error> {
+    let name = &session.config.cluster.name;
+    let lock = session.lock();
+    if cluster_too {
+        lock.update(|state| {
+            if state.cluster.as_ref().is_some_and(|record| &record.name == name) {
+                state.cluster = None;
+            }
+        })?;
+    }
+    Ledger::clear(lock)
+}

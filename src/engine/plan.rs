@@ -1,0 +1,18 @@
+//! `ohdev plan`: the ordered manifest set, rendered without a cluster, a tool or a build.
+
+use std::collections::BTreeMap;
+
+use crate::config::Config;
+use crate::deploy::render::{self, Rendered};
+use crate::error::Error;
+use crate::image::images;
+
+/// Placeholder tags: the plan does not depend on them, and computing real ones needs no cluster but
+/// may run prebuild commands, which `plan` must not.
+pub fn placeholder_tags(config: &Config) -> BTreeMap<String, String> {
+    config.images.keys().map(|name| (name.clone(), images::tag_for(name, "0000000000000000"))).collect()
+}
+
+pub async fn plan(config: &Config) -> Result<Rendered, Error> {
+    render::render(config, &placeholder_tags(config)).await
+}

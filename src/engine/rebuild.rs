@@ -1,0 +1,71 @@
+//! Rebuild: build what changed among the named images, load it into the cluster, and re-apply only
+//! the objects whose rendered content changed (the new tags). `ohdev rebuild` and the watch loop.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::reapply::{missing_tags, reapply};
+use super::Session;
+use crate::error::Error;
+use crate::image::images::{self, BuildResult, Outcome};
+use crate::image::load;
+
+pub struct Rebuilt {
+    pub results: Vec<BuildResult>,
+    pub failed: Vec<String>,
+}
+
+/// Build (and load) the named images; returns which failed without touching the cluster for them.
+pub async fn build_and_load(session: &Session, names: &[String], force: bool) -> Result<Rebuilt, Error> {
+    let selected = images::select(&session.config, names)?;
+    let lock = session.lock();
+    let results = images::prepare_and_build(&session.config, &selected, lock.dir(), session.docker(), session.buildkit(), force, &session.reporter).await?;
+    load::load_all(session.kind(), session.kubectl(), &session.config.cluster.name, &results, force, lock, &session.reporter).await?;
+    let failed = results
+        .iter()
+        .filter(|result| matches!(result.outcome, Outcome::Failed | Outcome::Skipped))
+        .map(|result| result.name.clone())
+        .collect();
+    Ok(Rebuilt { results, failed })
+}
+
+/// The tag each image should run: this run's results first, else what ohdev last loaded.
+pub fn current_tags(session: &Session, results: &[BuildResult]) -> BTreeMap<String, String> {
+    let records: load::ImageRecords = session.lock().section();
+    let mut tags = BTreeMap::new();
+    for name in session.config.images.keys() {
+        let fresh = results.iter().find(|result| &result.name == name && result.image_id().is_some());
+        if let Some(result) = fresh {
+            tags.insert(name.clone(), result.tag.clone());
+        } else if let Some(record) = records.get(name).filter(|record| record.loaded.get(&session.config.cluster.name).is_some_and(|nodes| !nodes.is_empty())) {
+            // Only a tag that is in the cluster: `ohdev build` records tags it never loaded.
+            tags.insert(name.clone(), record.tag.clone());
+        }
+    }
+    tags
+}
+
+/// `ohdev rebuild [IMAGE…]`: the named images (all when none) and what they depend on.
+pub async fn rebuild(session: &Session, names: &[String], force: bool, timeout: Duration) -> Result<(), Error> {
+    // Images outside the selection must already be in the cluster, or the re-apply cannot happen:
+    // say so before building anything.
+    let selected = images::select(&session.config, names)?;
+    let known = current_tags(session, &[]);
+    let unavailable: Vec<String> = missing_tags(session, &known).into_iter().filter(|name| !selected.contains(name)).collect();
+    if !unavailable.is_empty() {
+        return Err(Error::Input {
+            message: format!("image(s) {} are not in the cluster yet, so `ohdev rebuild {}` could not roll out", unavailable.join(", "), names.join(" ")),
+            fix: format!("`ohdev rebuild` (all images) or `ohdev rebuild {} {}`", names.join(" "), unavailable.join(" ")),
+        });
+    }
+    let rebuilt = build_and_load(session, names, force).await?;
+    if !rebuilt.failed.is_empty() {
+        return Err(Error::work(
+            format!("image(s) failed to build: {}; the previous version keeps running", rebuilt.failed.join(", ")),
+            Some(format!("fix the failing step shown above, then `ohdev rebuild {}`", rebuilt.failed.join(" "))),
+        ));
+    }
+    let tags = current_tags(session, &rebuilt.results);
+    reapply(session, &tags, timeout).await?;
+    Ok(())
+}

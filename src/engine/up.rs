@@ -1,0 +1,106 @@
+//! `ohdev up`: ports → cluster ∥ images → load → apply in dependency order → wait → URLs.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::{plan, Session};
+use crate::cluster;
+use crate::config::Config;
+use crate::deploy::ledger::Ledger;
+use crate::deploy::plan::urls;
+use crate::deploy::record;
+use crate::deploy::render;
+use crate::deploy::rollout::apply;
+use crate::error::Error;
+use crate::events::Event;
+use crate::image::images;
+use crate::image::load;
+
+#[derive(Debug, Clone)]
+pub struct UpOptions {
+    pub recreate: bool,
+    pub force: bool,
+    pub prune: bool,
+    pub replace_immutable: bool,
+    pub timeout: Option<Duration>,
+}
+
+/// Everything `up` can check without a tool, before the Session is opened: the images' contexts,
+/// Dockerfiles and dependencies, and the whole manifest set. Returns the images to build, in order.
+pub async fn validate(config: &Config) -> Result<Vec<String>, Error> {
+    let image_names = images::select(config, &[])?;
+    images::validate(config, &image_names)?;
+    render::render(config, &plan::placeholder_tags(config)).await?;
+    Ok(image_names)
+}
+
+pub async fn up(session: &Session, image_names: &[String], options: &UpOptions) -> Result<(), Error> {
+    let config = &session.config;
+    let reporter = &session.reporter;
+    let kind_cluster = session.kind_cluster();
+    let lock = session.lock();
+    cluster::check_ports(config, kind_cluster, session.docker(), lock).await?;
+
+    // The cluster and the images do not depend on each other: create one while building the other.
+    // The first error stops the other (a failed cluster create does not wait for a long build).
+    let (_, results) = tokio::try_join!(
+        cluster::ensure(config, kind_cluster, session.kind(), lock, reporter, options.recreate),
+        images::prepare_and_build(config, image_names, lock.dir(), session.docker(), session.buildkit(), options.force, reporter),
+    )?;
+    load::load_all(session.kind(), session.kubectl(), &config.cluster.name, &results, options.force, lock, reporter).await?;
+    images::fail_if_any_failed(&results)?;
+
+    let tags: BTreeMap<String, String> = results.iter().map(|result| (result.name.clone(), result.tag.clone())).collect();
+    let rendered = render::render(config, &tags).await?;
+    for warning in &rendered.warnings {
+        reporter.emit(Event::warn(warning.clone(), None));
+    }
+    let planned = record::from_plan(&config.cluster.name, &rendered.objects, &rendered.plan);
+    let apply_options = apply::Options {
+        timeout: options.timeout.unwrap_or(config.deploy_timeout),
+        replace_immutable: options.replace_immutable,
+    };
+    // Recorded before applying; orphans stay recorded until they are deleted: a failed
+    // `up --prune` must not forget them.
+    let ledger = Ledger::begin(lock, planned)?;
+    if !rendered.objects.is_empty() {
+        apply::deploy(session.kubectl(), &rendered.objects, &rendered.plan, &apply_options, reporter).await?;
+    }
+    let orphans = ledger.commit()?;
+    if !orphans.is_empty() {
+        if options.prune {
+            for orphan in record::teardown_order(&record::Applied { cluster: String::new(), objects: orphans.clone() }) {
+                session.kubectl().invocation(orphan.delete_args()).run().await?;
+            }
+            Ledger::forget(lock, &orphans)?;
+        }
+        reporter.emit(Event::Orphans {
+            objects: orphans.iter().map(record::AppliedObject::label).collect(),
+            pruned: options.prune,
+        });
+    }
+    let mut urls = urls::urls(&rendered.objects, kind_cluster);
+    for url in &config.urls {
+        if !urls.contains(url) {
+            urls.push(url.clone());
+        }
+    }
+
+    let nodes = session.kubectl().nodes().await?;
+    let not_ready: Vec<&str> = nodes.iter().filter(|node| !node.ready).map(|node| node.name.as_str()).collect();
+    if !not_ready.is_empty() {
+        reporter.emit(Event::warn(
+            format!("node(s) not Ready yet: {}", not_ready.join(", ")),
+            Some("`ohdev status` shows them again; kind nodes usually become Ready within a minute".into()),
+        ));
+    }
+    reporter.emit(Event::Ready {
+        urls,
+        next: vec![
+            "ohdev logs -f            follow every container's output".to_string(),
+            "ohdev status             cluster, images and what is loaded".to_string(),
+            format!("kubectl --context {} get pods -A", config.cluster.context()),
+        ],
+    });
+    Ok(())
+}
