@@ -61,6 +61,17 @@ pub enum WatchState {
     Stopped,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProgressUnit {
+    /// Steps of a build (`text` is the current step).
+    Steps,
+    /// Bytes sent (`text` says of what).
+    Bytes,
+    /// Objects ready (`text` says what is awaited).
+    Objects,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ConfigChange {
     pub key: String,
@@ -74,6 +85,36 @@ pub struct NodeStatus {
     pub role: String,
     pub ready: bool,
     pub version: Option<String>,
+}
+
+/// One Kubernetes event, as shown on a diagnosis.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KubeEvent {
+    pub time: String,
+    /// `Warning` or `Normal`.
+    pub event_type: String,
+    pub reason: String,
+    /// `Pod/app-6d9f-abcde`.
+    pub object: String,
+    pub message: String,
+    pub count: i64,
+}
+
+/// Why an object is not ready, as data: the object → pod → container, the reason, the newest
+/// events, the last log lines and what to do. `ui/` turns it into one screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DiagnosisReport {
+    /// `Deployment openhands/app`.
+    pub object: String,
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    pub pod: Option<String>,
+    pub container: Option<String>,
+    pub message: String,
+    /// Oldest first.
+    pub events: Vec<KubeEvent>,
+    pub last_log_lines: Vec<String>,
 }
 
 /// One object of `ohdev plan`.
@@ -113,12 +154,16 @@ pub enum Event {
         label: String,
         #[serde(skip_serializing_if = "Option::is_none")]
         detail: Option<String>,
+        /// How long the step took (finished steps that measure it).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        duration_ms: Option<u64>,
     },
-    /// Progress of a step that knows how far it is.
+    /// Progress of a step that knows how far it is: `current` of `total` in `unit`s.
     Progress {
         id: String,
         current: u64,
         total: u64,
+        unit: ProgressUnit,
         text: String,
     },
     /// A line of information, a warning, or an error, with what to do next.
@@ -163,6 +208,12 @@ pub enum Event {
         state: ImageState,
         #[serde(skip_serializing_if = "Option::is_none")]
         detail: Option<String>,
+        /// `building`: the size of the build context.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        context_bytes: Option<u64>,
+        /// `built`: how long the build took.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        duration_ms: Option<u64>,
     },
     /// A Dockerfile step failed: the step and its last output lines.
     BuildFailed {
@@ -181,13 +232,8 @@ pub enum Event {
         current: bool,
     },
     /// Why an object is not ready: one screen (object → pod → container, reason, events, logs, hint).
-    Diagnosis {
-        object: String,
-        reason: String,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        hint: Option<String>,
-        screen: String,
-    },
+    /// `--json` adds `screen`, the text a person sees.
+    Diagnosis(DiagnosisReport),
     /// Objects ohdev applied earlier that are no longer in the manifests.
     Orphans {
         objects: Vec<String>,
@@ -248,6 +294,34 @@ impl Event {
             state,
             label: label.into(),
             detail,
+            duration_ms: None,
         }
     }
+
+    /// A finished step and how long it took.
+    pub fn step_done(id: impl Into<String>, label: impl Into<String>, detail: Option<String>, duration: std::time::Duration) -> Event {
+        Event::Step {
+            id: id.into(),
+            state: StepState::Done,
+            label: label.into(),
+            detail,
+            duration_ms: Some(millis(duration)),
+        }
+    }
+
+    /// An image changed state (no measurements).
+    pub fn image(image: impl Into<String>, tag: impl Into<String>, state: ImageState, detail: Option<String>) -> Event {
+        Event::Image {
+            image: image.into(),
+            tag: tag.into(),
+            state,
+            detail,
+            context_bytes: None,
+            duration_ms: None,
+        }
+    }
+}
+
+pub fn millis(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }

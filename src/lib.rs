@@ -18,6 +18,7 @@ pub mod json;
 pub mod logs;
 pub mod names;
 pub mod project;
+pub mod schedule;
 pub mod state;
 pub mod tools;
 pub mod ui;

@@ -2,7 +2,7 @@ use crate::cli::BuildArgs;
 use crate::engine::{self, Needs, Session};
 use crate::events::Event;
 use crate::exit_status::ExitStatus;
-use crate::image::images;
+use crate::image;
 use crate::project::ProjectLocator;
 use crate::ui::Reporter;
 
@@ -13,6 +13,6 @@ pub async fn run(project: &ProjectLocator, args: &BuildArgs, reporter: Reporter)
     let results = engine::build::build(&session, &names, args.force).await?;
     let tags = results.iter().filter(|result| result.image_id().is_some()).map(|result| result.tag.clone()).collect();
     session.reporter.emit(Event::Built { tags });
-    images::fail_if_any_failed(&results)?;
+    image::fail_if_any_failed(&results)?;
     Ok(ExitStatus::Success)
 }

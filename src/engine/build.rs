@@ -2,22 +2,22 @@
 
 use super::Session;
 use crate::error::Error;
-use crate::image::images::{self, BuildResult};
+use crate::image::{self, BuildResult};
 use crate::image::load;
 
 /// Everything checked before the Session opens: the named images exist, their contexts and
 /// Dockerfiles are there. Returns the images to build (with their dependencies), in order.
 pub fn validate(config: &crate::config::Config, names: &[String]) -> Result<Vec<String>, Error> {
-    let selected = images::select(config, names)?;
-    images::validate(config, &selected)?;
+    let selected = image::select(config, names)?;
+    image::validate(config, &selected)?;
     Ok(selected)
 }
 
 pub async fn build(session: &Session, names: &[String], force: bool) -> Result<Vec<BuildResult>, Error> {
     let lock = session.lock();
-    let prepared = images::prepare(&session.config, names, lock.dir(), &session.reporter).await?;
-    let builder = images::choose_builder(session.buildkit(), &session.reporter);
-    let results = images::build_all(session.docker(), &prepared, builder, force, &session.reporter).await;
+    let prepared = image::prepare(&session.config, names, lock.dir(), &session.reporter).await?;
+    let builder = image::choose_builder(session.buildkit(), &session.reporter);
+    let results = image::build_all(session.docker(), &prepared, builder, force, &session.reporter).await;
     load::record_built(&results, lock)?;
     Ok(results)
 }

@@ -5,12 +5,12 @@ use std::collections::BTreeMap;
 use crate::config::Config;
 use crate::deploy::render::{self, Rendered};
 use crate::error::Error;
-use crate::image::images;
+use crate::image;
 
 /// Placeholder tags: the plan does not depend on them, and computing real ones needs no cluster but
 /// may run prebuild commands, which `plan` must not.
 pub fn placeholder_tags(config: &Config) -> BTreeMap<String, String> {
-    config.images.keys().map(|name| (name.clone(), images::tag_for(name, "0000000000000000"))).collect()
+    config.images.keys().map(|name| (name.clone(), image::tag_for(name, "0000000000000000"))).collect()
 }
 
 pub async fn plan(config: &Config) -> Result<Rendered, Error> {

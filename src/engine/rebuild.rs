@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::reapply::{missing_tags, reapply};
 use super::Session;
 use crate::error::Error;
-use crate::image::images::{self, BuildResult, Outcome};
+use crate::image::{self, BuildResult, Outcome};
 use crate::image::load;
 
 pub struct Rebuilt {
@@ -17,9 +17,9 @@ pub struct Rebuilt {
 
 /// Build (and load) the named images; returns which failed without touching the cluster for them.
 pub async fn build_and_load(session: &Session, names: &[String], force: bool) -> Result<Rebuilt, Error> {
-    let selected = images::select(&session.config, names)?;
+    let selected = image::select(&session.config, names)?;
     let lock = session.lock();
-    let results = images::prepare_and_build(&session.config, &selected, lock.dir(), session.docker(), session.buildkit(), force, &session.reporter).await?;
+    let results = image::prepare_and_build(&session.config, &selected, lock.dir(), session.docker(), session.buildkit(), force, &session.reporter).await?;
     load::load_all(session.kind(), session.kubectl(), &session.config.cluster.name, &results, force, lock, &session.reporter).await?;
     let failed = results
         .iter()
@@ -49,7 +49,7 @@ pub fn current_tags(session: &Session, results: &[BuildResult]) -> BTreeMap<Stri
 pub async fn rebuild(session: &Session, names: &[String], force: bool, timeout: Duration) -> Result<(), Error> {
     // Images outside the selection must already be in the cluster, or the re-apply cannot happen:
     // say so before building anything.
-    let selected = images::select(&session.config, names)?;
+    let selected = image::select(&session.config, names)?;
     let known = current_tags(session, &[]);
     let unavailable: Vec<String> = missing_tags(session, &known).into_iter().filter(|name| !selected.contains(name)).collect();
     if !unavailable.is_empty() {

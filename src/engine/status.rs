@@ -7,7 +7,7 @@ use super::Session;
 use crate::cluster;
 use crate::error::Error;
 use crate::events::Event;
-use crate::image::{images, load};
+use crate::image::{self, load};
 use crate::state::StateReader;
 
 pub async fn status(session: &Session) -> Result<(), Error> {
@@ -48,7 +48,7 @@ pub async fn status(session: &Session) -> Result<(), Error> {
         // Without prebuild and dependency tags the digest is only comparable for self-contained images.
         let current = match record {
             Some(record) if image.prebuild.is_empty() && !image.build_args.values().any(|value| value.contains("${image:")) => {
-                match images::digest_image(config, image, &image.build_args, state.dir()).await {
+                match image::digest_image(config, image, &image.build_args, state.dir()).await {
                     Ok((_, report)) => report.digest.hex() == record.digest,
                     Err(_) => false,
                 }

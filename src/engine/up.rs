@@ -13,7 +13,7 @@ use crate::deploy::render;
 use crate::deploy::rollout::apply;
 use crate::error::Error;
 use crate::events::Event;
-use crate::image::images;
+use crate::image;
 use crate::image::load;
 
 #[derive(Debug, Clone)]
@@ -28,8 +28,8 @@ pub struct UpOptions {
 /// Everything `up` can check without a tool, before the Session is opened: the images' contexts,
 /// Dockerfiles and dependencies, and the whole manifest set. Returns the images to build, in order.
 pub async fn validate(config: &Config) -> Result<Vec<String>, Error> {
-    let image_names = images::select(config, &[])?;
-    images::validate(config, &image_names)?;
+    let image_names = image::select(config, &[])?;
+    image::validate(config, &image_names)?;
     render::render(config, &plan::placeholder_tags(config)).await?;
     Ok(image_names)
 }
@@ -45,10 +45,10 @@ pub async fn up(session: &Session, image_names: &[String], options: &UpOptions) 
     // The first error stops the other (a failed cluster create does not wait for a long build).
     let (_, results) = tokio::try_join!(
         cluster::ensure(config, kind_cluster, session.kind(), lock, reporter, options.recreate),
-        images::prepare_and_build(config, image_names, lock.dir(), session.docker(), session.buildkit(), options.force, reporter),
+        image::prepare_and_build(config, image_names, lock.dir(), session.docker(), session.buildkit(), options.force, reporter),
     )?;
     load::load_all(session.kind(), session.kubectl(), &config.cluster.name, &results, options.force, lock, reporter).await?;
-    images::fail_if_any_failed(&results)?;
+    image::fail_if_any_failed(&results)?;
 
     let tags: BTreeMap<String, String> = results.iter().map(|result| (result.name.clone(), result.tag.clone())).collect();
     let rendered = render::render(config, &tags).await?;

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::images::BuildResult;
+use super::result::BuildResult;
 use crate::error::Error;
 use crate::events::{Event, ImageState};
 use crate::state::StateLock;
@@ -81,27 +81,12 @@ pub async fn load_all(
         let Some(image_id) = result.image_id() else { continue };
         let missing = nodes_missing(&nodes, &result.tag);
         if missing.is_empty() && !force {
-            reporter.emit(Event::Image {
-                image: result.name.clone(),
-                tag: result.tag.clone(),
-                state: ImageState::AlreadyLoaded,
-                detail: None,
-            });
+            reporter.emit(Event::image(result.name.clone(), result.tag.clone(), ImageState::AlreadyLoaded, None));
         } else {
-            reporter.emit(Event::Image {
-                image: result.name.clone(),
-                tag: result.tag.clone(),
-                state: ImageState::Loading,
-                detail: Some(format!("node(s) without it: {}", missing.join(", "))),
-            });
+            reporter.emit(Event::image(result.name.clone(), result.tag.clone(), ImageState::Loading, Some(format!("node(s) without it: {}", missing.join(", ")))));
             kind.load_image(cluster, &result.tag).await?;
             loads += 1;
-            reporter.emit(Event::Image {
-                image: result.name.clone(),
-                tag: result.tag.clone(),
-                state: ImageState::Loaded,
-                detail: None,
-            });
+            reporter.emit(Event::image(result.name.clone(), result.tag.clone(), ImageState::Loaded, None));
         }
         lock.update_section(|records: &mut ImageRecords| {
             let record = records.entry(result.name.clone()).or_default();

@@ -1,13 +1,34 @@
-//! Images: what Docker would send (the context walk with Docker's .dockerignore rules), its digest,
-//! its tar stream, the build through the Engine API, and loading into kind.
+//! The image phase: select → validate → prepare (prebuild, walk with Docker's .dockerignore rules,
+//! digest) → build what Docker lacks through the Engine API, on the shared dependency-graph
+//! scheduler → load into kind.
+//!
+//! | module | what it owns |
+//! |---|---|
+//! | `select` | which images, in dependency order; the checks before anything changes |
+//! | `prepare` | prebuild commands, the context walk and digest, the content tag |
+//! | `phase` | building every prepared image as soon as its dependencies are built |
+//! | `result` | what became of each image; the tag format |
+//! | `context`, `dockerignore`, `pattern*` | what Docker would send, with Docker's own matching |
+//! | `digest` | blake3 over the context with a metadata cache |
+//! | `context_tar`, `stream` | the context as a tar streamed from the walk |
+//! | `builder` | one build through bollard (BuildKit, or the classic builder) |
+//! | `load` | `kind load` only where a node lacks the image; the `images` state section |
 
 pub mod builder;
 pub mod context;
 pub mod context_tar;
 pub mod digest;
 pub mod dockerignore;
-pub mod images;
 pub mod load;
 pub mod pattern;
 pub mod pattern_regexp;
+pub mod phase;
+pub mod prepare;
+pub mod result;
+pub mod select;
 mod stream;
+
+pub use phase::{build_all, choose_builder, prepare_and_build};
+pub use prepare::{cache_path, digest_image, prepare, PreparedImage};
+pub use result::{fail_if_any_failed, tag_for, BuildResult, Outcome};
+pub use select::{select, validate};

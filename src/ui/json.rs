@@ -31,6 +31,9 @@ fn line(event: &Event, ts: &str) -> Option<String> {
     let mut value = serde_json::to_value(event).ok()?;
     if let Some(object) = value.as_object_mut() {
         object.insert("ts".to_string(), serde_json::Value::String(ts.to_string()));
+        if let Event::Diagnosis(report) = event {
+            object.insert("screen".to_string(), serde_json::Value::String(super::diagnosis_screen(report)));
+        }
     }
     Some(format!("{value}\n"))
 }

@@ -3,20 +3,24 @@
 //! The engine hands events to a [`Reporter`]; which renderer sits behind it depends on `--json`
 //! and whether stdout is a terminal. Nothing else in ohdev writes to stdout.
 
+mod diagnosis;
 mod json;
 mod plain;
 mod plan;
 mod text;
 mod tty;
+mod units;
 
 use std::sync::Arc;
 
 use crate::events::Event;
 
+pub use diagnosis::diagnosis_screen;
 pub use json::{timestamp, JsonRenderer};
 pub use plain::PlainRenderer;
 pub use plan::{plan_json_lines, plan_text};
 pub use tty::TtyRenderer;
+pub use units::{human_bytes, human_duration};
 
 pub trait Renderer: Send + Sync {
     fn emit(&self, event: &Event);

@@ -2,13 +2,35 @@
 
 use console::style;
 
-use crate::events::{CheckStatus, Event, ImageState, Level, LogPodState, StepState, WatchState};
+use std::time::Duration;
+
+use super::units::{human_bytes, human_duration};
+use crate::events::{CheckStatus, Event, ImageState, Level, LogPodState, ProgressUnit, StepState, WatchState};
+
+/// ` (a, b)` from the parts there are, or nothing.
+fn parenthesised(parts: impl Iterator<Item = String>) -> String {
+    let parts: Vec<String> = parts.collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join(", "))
+    }
+}
+
+/// The text of a progress bar: what is done of what, in its unit.
+pub fn progress_text(current: u64, total: u64, unit: ProgressUnit, text: &str) -> String {
+    match unit {
+        ProgressUnit::Steps => format!("step {current}/{total}: {text}"),
+        ProgressUnit::Bytes => format!("{text}: {} of {}", human_bytes(current), human_bytes(total)),
+        ProgressUnit::Objects => text.to_string(),
+    }
+}
 
 /// The line(s) a person should see for an event, or None when the renderer shows it another way.
 pub fn format_event(event: &Event) -> Option<String> {
     match event {
-        Event::Step { state, label, detail, .. } => {
-            let detail = detail.as_ref().map(|d| format!(" ({d})")).unwrap_or_default();
+        Event::Step { state, label, detail, duration_ms, .. } => {
+            let detail = parenthesised(detail.iter().cloned().chain(duration_ms.map(|ms| human_duration(Duration::from_millis(ms)))));
             Some(match state {
                 StepState::Started => format!("{} {label}{detail}", style("→").cyan()),
                 StepState::Done => format!("{} {label}{detail}", style("✓").green()),
@@ -93,8 +115,14 @@ pub fn format_event(event: &Event) -> Option<String> {
             }
             Some(text)
         }
-        Event::Image { image, tag, state, detail } => {
-            let detail = detail.as_ref().map(|d| format!(" ({d})")).unwrap_or_default();
+        Event::Image { image, tag, state, detail, context_bytes, duration_ms } => {
+            let detail = parenthesised(
+                detail
+                    .iter()
+                    .cloned()
+                    .chain(context_bytes.map(|bytes| format!("{} of context", human_bytes(bytes))))
+                    .chain(duration_ms.map(|ms| human_duration(Duration::from_millis(ms)))),
+            );
             Some(match state {
                 ImageState::Building => format!("{} building image {image} → {tag}{detail}", style("→").cyan()),
                 ImageState::Built => format!("{} built image {image} → {tag}{detail}", style("✓").green()),
@@ -128,7 +156,7 @@ pub fn format_event(event: &Event) -> Option<String> {
             let stale = if *current { String::new() } else { format!(" {}", style("(sources changed since: `ohdev build`)").yellow()) };
             Some(format!("image    {image:<12} {tag}  {size}  built {}  {loaded}{stale}", built.as_deref().unwrap_or("?")))
         }
-        Event::Diagnosis { screen, .. } => Some(format!("{}\n{screen}", style("── diagnosis ──").red().bold())),
+        Event::Diagnosis(report) => Some(format!("{}\n{}", style("── diagnosis ──").red().bold(), super::diagnosis_screen(report))),
         Event::Orphans { objects, pruned } => Some(if *pruned {
             format!("{} pruned {} object(s) no longer in the manifests: {}", style("✓").green(), objects.len(), objects.join(", "))
         } else {

@@ -51,7 +51,7 @@ impl Renderer for TtyRenderer {
     fn emit(&self, event: &Event) {
         let mut bars = self.bars.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         match event {
-            Event::Step { id, state: StepState::Started, label, detail } => {
+            Event::Step { id, state: StepState::Started, label, detail, .. } => {
                 let bar = self.multi.add(ProgressBar::new_spinner());
                 bar.set_style(spinner_style());
                 let detail = detail.as_ref().map(|d| format!(" ({d})")).unwrap_or_default();
@@ -72,7 +72,7 @@ impl Renderer for TtyRenderer {
                     self.print(&text);
                 }
             }
-            Event::Progress { id, current, total, text } => {
+            Event::Progress { id, current, total, unit, text } => {
                 let bar = bars.entry(id.clone()).or_insert_with(|| {
                     let bar = self.multi.add(ProgressBar::new(*total));
                     bar.set_prefix(id.clone());
@@ -81,7 +81,7 @@ impl Renderer for TtyRenderer {
                 bar.set_style(bar_style());
                 bar.set_length(*total);
                 bar.set_position(*current);
-                bar.set_message(text.clone());
+                bar.set_message(super::text::progress_text(*current, *total, *unit, text));
             }
             Event::WatchStatus { image, state, .. } => {
                 // One persistent line per image while watching; errors are also printed above it.
@@ -103,7 +103,7 @@ impl Renderer for TtyRenderer {
                 // A finished image or deploy no longer needs its progress bar.
                 let finished = match other {
                     Event::Image { image, state, .. } if !matches!(state, crate::events::ImageState::Building) => Some(format!("image:{image}")),
-                    Event::Diagnosis { .. } => Some("deploy".to_string()),
+                    Event::Diagnosis(_) => Some("deploy".to_string()),
                     _ => None,
                 };
                 if let Some(bar) = finished.and_then(|id| bars.remove(&id)) {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::route::SyncFile;
-use crate::image::images::REPOSITORY_HOST;
+use crate::names::IMAGE_REPOSITORY_HOST as REPOSITORY_HOST;
 use crate::names::MANAGED_BY_SELECTOR;
 use crate::error::Error;
 use crate::tools::kubectl::Kubectl;

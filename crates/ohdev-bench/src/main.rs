@@ -108,7 +108,7 @@ fn benchmarks(options: &Options, ohdev: &Path, base: &str, id: &str, work: &Path
         platform: None,
     };
     let cache_file = work.join("digest-cache.json");
-    // As `ohdev::image::images::digest_image` does it: the cache is read while the walk runs,
+    // As `ohdev::image::digest_image` does it: the cache is read while the walk runs,
     // and written only when it changed.
     let digest_once = |cold: bool| -> Result<(Duration, usize, String)> {
         let started = Instant::now();

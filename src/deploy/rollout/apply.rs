@@ -15,7 +15,8 @@ use crate::deploy::plan::manifest::{Object, ObjectKey};
 use super::readiness::{self, Readiness};
 use crate::deploy::plan::resource::resource_name;
 use crate::error::Error;
-use crate::events::{Event, StepState};
+use crate::schedule::Schedule;
+use crate::events::{Event, StepState, ProgressUnit};
 use crate::tools::kubectl::Kubectl;
 use crate::ui::Reporter;
 
@@ -149,16 +150,18 @@ pub async fn deploy_changed(
     let mut status: Vec<Status> = (0..objects.len()).map(|index| if unchanged.contains(&index) { Status::Ready } else { Status::Waiting }).collect();
     let changed = objects.len() - unchanged.len();
     let index_of: BTreeMap<ObjectKey, usize> = plan.objects().map(|planned| (planned.key.clone(), planned.index)).collect();
-    let dependencies: BTreeMap<usize, Vec<usize>> = plan
-        .objects()
-        .map(|planned| (planned.index, planned.after.iter().filter_map(|dependency| index_of.get(&dependency.key).copied()).collect()))
-        .collect();
+    let mut dependencies: Vec<Vec<usize>> = vec![Vec::new(); objects.len()];
+    for planned in plan.objects() {
+        dependencies[planned.index] = planned.after.iter().filter_map(|dependency| index_of.get(&dependency.key).copied()).collect();
+    }
+    // The shared scheduler: an object is applied as soon as what it depends on is applied and ready.
+    let mut schedule = Schedule::new(dependencies);
+    for index in unchanged {
+        schedule.mark_done(*index);
+    }
     reporter.emit(Event::step("deploy", StepState::Started, format!("applying {changed} object(s)"), None));
     loop {
-        let ready_to_apply: Vec<usize> = (0..objects.len())
-            .filter(|index| status[*index] == Status::Waiting)
-            .filter(|index| dependencies.get(index).into_iter().flatten().all(|dependency| status[*dependency] == Status::Ready))
-            .collect();
+        let ready_to_apply: Vec<usize> = std::iter::from_fn(|| schedule.next_ready()).collect();
         let mut progressed = !ready_to_apply.is_empty();
         let applied: Vec<(usize, Result<(), Error>)> = futures_util::stream::iter(ready_to_apply.into_iter().map(|index| async move {
             (index, apply_one(kubectl, &objects[index], deadline, options, reporter).await)
@@ -173,11 +176,12 @@ pub async fn deploy_changed(
             }
             let key = objects[index].key();
             reporter.emit(Event::step(format!("apply:{key}"), StepState::Done, format!("applied {key}"), None));
-            status[index] = if POLLED_KINDS.contains(&objects[index].kind()) {
-                Status::Applied { polls: 0, last: String::new() }
+            if POLLED_KINDS.contains(&objects[index].kind()) {
+                status[index] = Status::Applied { polls: 0, last: String::new() };
             } else {
-                Status::Ready
-            };
+                status[index] = Status::Ready;
+                schedule.finish(index, true);
+            }
         }
         let polled: Vec<usize> = (0..objects.len()).filter(|index| matches!(status[*index], Status::Applied { .. })).collect();
         let fetched: Vec<(usize, Result<Value, Error>)> = futures_util::stream::iter(polled.into_iter().map(|index| async move { (index, fetch(kubectl, &objects[index], objects).await) }))
@@ -192,6 +196,7 @@ pub async fn deploy_changed(
             match readiness::evaluate(&live) {
                 Readiness::Ready => {
                     status[index] = Status::Ready;
+                    schedule.finish(index, true);
                     progressed = true;
                 }
                 Readiness::Failed(reason) => return Err(diagnose_failure(kubectl, &objects[index], &live, Some(reason), reporter).await),
@@ -208,8 +213,8 @@ pub async fn deploy_changed(
                 }
             }
         }
-        if status.iter().all(|state| *state == Status::Ready) {
-            reporter.emit(Event::step("deploy", StepState::Done, format!("{changed} object(s) applied and ready"), Some(format!("{:.1}s", started.elapsed().as_secs_f64()))));
+        if schedule.all_succeeded() {
+            reporter.emit(Event::step_done("deploy", format!("{changed} object(s) applied and ready"), None, started.elapsed()));
             return Ok(());
         }
         if Instant::now() >= deadline {
@@ -224,8 +229,9 @@ pub async fn deploy_changed(
         if !waiting.is_empty() {
             reporter.emit(Event::Progress {
                 id: "deploy".to_string(),
-                current: status.iter().filter(|state| **state == Status::Ready).count() as u64,
+                current: schedule.succeeded_count() as u64,
                 total: objects.len() as u64,
+                unit: ProgressUnit::Objects,
                 text: format!("waiting for {}", waiting.join(", ")),
             });
         }
@@ -298,12 +304,7 @@ async fn screen(kubectl: &Kubectl, object: &Object, live: &Value, reporter: &Rep
     let (pods, events) = related(kubectl, object, live).await;
     let diagnosis = diagnose::diagnose(live, &pods, &events);
     let lines = last_log_lines(kubectl, &diagnosis, object.namespace().unwrap_or("default")).await;
-    reporter.emit(Event::Diagnosis {
-        object: object.key().to_string(),
-        reason: diagnosis.reason.to_string(),
-        hint: diagnosis.hint.clone(),
-        screen: diagnose::render(&diagnosis, &lines),
-    });
+    reporter.emit(Event::Diagnosis(diagnosis.report(lines)));
     diagnosis
 }
 

@@ -12,6 +12,7 @@ use super::diagnose_events::{newest, related_events};
 pub use super::diagnose_events::{EventSummary, EVENT_LIMIT};
 pub use super::failure::FailureReason;
 use crate::deploy::plan::manifest::ObjectKey;
+use crate::events::DiagnosisReport;
 use crate::json::text;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -327,43 +328,22 @@ fn workload_level(workload: &Value, pods: &[&Value], events: &[&Value]) -> (Fail
     )
 }
 
-/// The diagnosis screen. `last_log_lines` are the container's last lines (fetched by the caller).
-pub fn render(diagnosis: &Diagnosis, last_log_lines: &[String]) -> String {
-    let mut screen = format!("{} is not ready: {}\n", diagnosis.object, diagnosis.reason);
-    if let Some(pod) = &diagnosis.pod {
-        screen.push_str(&format!("  pod:        {pod}\n"));
-    }
-    if let Some(container) = &diagnosis.container {
-        screen.push_str(&format!("  container:  {container}\n"));
-    }
-    if !diagnosis.message.is_empty() {
-        screen.push_str(&format!("  message:    {}\n", diagnosis.message));
-    }
-    if !diagnosis.events.is_empty() {
-        screen.push_str("  events (newest last):\n");
-        for event in &diagnosis.events {
-            let repeated = if event.count > 1 {
-                format!(" (x{})", event.count)
-            } else {
-                String::new()
-            };
-            screen.push_str(&format!(
-                "    {}  {:<7}  {}  {}: {}{repeated}\n",
-                event.time, event.event_type, event.reason, event.object, event.message
-            ));
+impl Diagnosis {
+    /// The diagnosis as event data, with the container's last log lines.
+    pub fn report(&self, last_log_lines: Vec<String>) -> DiagnosisReport {
+        DiagnosisReport {
+            object: self.object.to_string(),
+            reason: self.reason.to_string(),
+            hint: self.hint.clone(),
+            pod: self.pod.clone(),
+            container: self.container.clone(),
+            message: self.message.clone(),
+            events: self.events.clone(),
+            last_log_lines,
         }
     }
-    if !last_log_lines.is_empty() {
-        screen.push_str("  last log lines:\n");
-        for line in last_log_lines {
-            screen.push_str(&format!("    {line}\n"));
-        }
-    }
-    if let Some(hint) = &diagnosis.hint {
-        screen.push_str(&format!("  hint: {hint}\n"));
-    }
-    screen
 }
+
 
 #[cfg(test)]
 #[path = "diagnose_tests.rs"]

@@ -7,18 +7,7 @@ use serde_json::Value;
 use crate::deploy::plan::manifest::ObjectKey;
 use crate::json::text;
 
-/// One Kubernetes event, as shown on the diagnosis screen.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EventSummary {
-    pub time: String,
-    /// `Warning` or `Normal`.
-    pub event_type: String,
-    pub reason: String,
-    /// `Pod/app-6d9f-abcde`.
-    pub object: String,
-    pub message: String,
-    pub count: i64,
-}
+pub use crate::events::KubeEvent as EventSummary;
 
 /// How many events the screen shows.
 pub const EVENT_LIMIT: usize = 5;

@@ -311,7 +311,7 @@ fn render_screen() {
         ),
     };
     assert_eq!(
-        render(&diagnosis, &["starting".to_string(), "ready?".to_string()]),
+        crate::ui::diagnosis_screen(&diagnosis.report(vec!["starting".to_string(), "ready?".to_string()])),
         "Deployment openhands/app is not ready: ErrImageNeverPull
   pod:        app-6d9f-abcde
   container:  app
