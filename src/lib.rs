@@ -3,26 +3,26 @@
 //! Data flows one way: config → plan → engine → events → renderer. `main.rs` only calls
 //! [`main_entry`]; tests drive the same code through the binary.
 
-pub mod cli;
-pub mod cluster;
+pub(crate) mod cli;
+pub(crate) mod cluster;
 mod commands;
-pub mod config;
-pub mod deploy;
-pub mod doctor;
-pub mod engine;
-pub mod error;
-pub mod events;
-pub mod exit_status;
+pub(crate) mod config;
+pub(crate) mod deploy;
+pub(crate) mod doctor;
+pub(crate) mod engine;
+pub(crate) mod error;
+pub(crate) mod events;
+pub(crate) mod exit_status;
 pub mod image;
-pub mod json;
-pub mod logs;
-pub mod names;
-pub mod project;
-pub mod schedule;
-pub mod state;
-pub mod tools;
-pub mod ui;
-pub mod watch;
+pub(crate) mod json;
+pub(crate) mod logs;
+pub(crate) mod names;
+pub(crate) mod project;
+pub(crate) mod schedule;
+pub(crate) mod state;
+pub(crate) mod tools;
+pub(crate) mod ui;
+pub(crate) mod watch;
 
 use std::process::ExitCode;
 use std::time::Duration;

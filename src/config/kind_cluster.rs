@@ -78,7 +78,10 @@ pub struct KindCluster {
 
 #[derive(Debug, Clone)]
 pub struct KindNode {
+    // Role and labels are parsed (and validated) with the node; only the tests read them so far.
+    #[allow(dead_code)]
     pub role: String,
+    #[allow(dead_code)]
     pub labels: BTreeMap<String, String>,
     pub port_mappings: Vec<PortMapping>,
 }

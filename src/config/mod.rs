@@ -112,10 +112,6 @@ pub fn load(file: &Path) -> Result<Config, Error> {
     load_with_env(file, &|name| std::env::var(name).ok())
 }
 
-/// Variables ohdev defines itself when the environment does not: `OHDEV_ROOT` is the directory
-/// holding ohdev.yaml (so a file can name paths in its own repository from another context).
-pub const BUILT_IN_VARIABLES: &[&str] = &["OHDEV_ROOT"];
-
 pub fn load_with_env(file: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, Error> {
     let file = absolute(file);
     let root_text = file.parent().map(|dir| dir.display().to_string()).unwrap_or_default();

@@ -44,11 +44,6 @@ impl<'a> Ledger<'a> {
         }
     }
 
-    /// Objects recorded before that the plan no longer has.
-    pub fn orphans(&self) -> &[AppliedObject] {
-        &self.orphans
-    }
-
     /// The apply succeeded: record the plan (and the orphans, until they are deleted).
     pub fn commit(self) -> Result<Vec<AppliedObject>, Error> {
         let after = self.after;
@@ -108,8 +103,8 @@ mod tests {
         // Before the apply: `a` keeps its old hash (a failed apply is retried), `b` has none yet, the orphan stays.
         let hashes: Vec<(String, Option<String>)> = pending.objects.iter().map(|object| (object.name.clone(), object.hash.clone())).collect();
         assert_eq!(hashes, [("a".into(), Some("old".into())), ("b".into(), None), ("gone".into(), Some("g".into()))]);
-        assert_eq!(ledger.orphans().iter().map(|object| object.name.as_str()).collect::<Vec<_>>(), ["gone"]);
         let orphans = ledger.commit().unwrap();
+        assert_eq!(orphans.iter().map(|object| object.name.as_str()).collect::<Vec<_>>(), ["gone"]);
         let done: Applied = lock.section();
         assert_eq!(done.objects.iter().map(|object| object.hash.clone().unwrap()).collect::<Vec<_>>(), ["new", "b1", "g"]);
         Ledger::forget(&lock, &orphans).unwrap();
@@ -123,8 +118,7 @@ mod tests {
         let lock = lock(dir.path());
         lock.update_section(|section: &mut Applied| *section = applied("old", vec![object("x", "h")])).unwrap();
         let ledger = Ledger::begin(&lock, applied("new", vec![object("a", "h")])).unwrap();
-        assert!(ledger.orphans().is_empty());
-        ledger.commit().unwrap();
+        assert!(ledger.commit().unwrap().is_empty());
         let done: Applied = lock.section();
         assert_eq!(done.cluster, "new");
         assert_eq!(done.objects.len(), 1);

@@ -14,18 +14,18 @@
 //! | `builder` | one build through bollard (BuildKit, or the classic builder) |
 //! | `load` | `kind load` only where a node lacks the image; the `images` state section |
 
-pub mod builder;
+pub(crate) mod builder;
 pub mod context;
-pub mod context_tar;
+pub(crate) mod context_tar;
 pub mod digest;
 pub mod dockerignore;
-pub mod load;
+pub(crate) mod load;
 pub mod pattern;
 pub mod pattern_regexp;
-pub mod phase;
-pub mod prepare;
-pub mod result;
-pub mod select;
+pub(crate) mod phase;
+pub(crate) mod prepare;
+pub(crate) mod result;
+pub(crate) mod select;
 mod stream;
 
 pub use phase::{build_all, choose_builder, prepare_and_build};

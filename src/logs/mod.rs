@@ -23,9 +23,7 @@ use tokio::sync::{mpsc, Semaphore};
 use tokio::task::{AbortHandle, JoinSet};
 
 pub use pods::{parse_pod_list, Pod, MANAGED_BY_SELECTOR};
-pub use request::{parse_duration, LogsRequest};
-pub use select::Target;
-pub use stream::LineSplitter;
+pub use request::LogsRequest;
 
 use crate::error::Error;
 use crate::events::{Event, LogPodState};

@@ -75,7 +75,8 @@ impl Container {
 }
 
 impl Pod {
-    /// Who the pod belongs to, for messages and matching: its workload or, for a bare pod, itself.
+    /// Who the pod belongs to: its workload or, for a bare pod, itself.
+    #[cfg(test)]
     pub fn owner_label(&self) -> String {
         match &self.workload {
             Some(workload) => workload.to_string(),

@@ -68,20 +68,6 @@ pub fn version_at_least(version: &str, minimum: (u64, u64)) -> bool {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::version_at_least;
-
-    #[test]
-    fn versions() {
-        assert!(version_at_least("1.41", (1, 39)));
-        assert!(version_at_least("v0.27.0", (0, 20)));
-        assert!(!version_at_least("v0.19.0", (0, 20)));
-        assert!(version_at_least("v1.32.4-dispatcher", (1, 27)));
-        assert!(!version_at_least("garbage", (1, 0)));
-    }
-}
-
 /// Names of the Docker containers that are nodes of kind cluster `name` (kind labels them).
 pub async fn kind_node_containers(docker: &Docker, name: &str) -> Result<Vec<String>, Error> {
     let mut filters = std::collections::HashMap::new();
@@ -96,4 +82,18 @@ pub async fn kind_node_containers(docker: &Docker, name: &str) -> Result<Vec<Str
         .flat_map(|container| container.names.unwrap_or_default())
         .map(|name| name.trim_start_matches('/').to_string())
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::version_at_least;
+
+    #[test]
+    fn versions() {
+        assert!(version_at_least("1.41", (1, 39)));
+        assert!(version_at_least("v0.27.0", (0, 20)));
+        assert!(!version_at_least("v0.19.0", (0, 20)));
+        assert!(version_at_least("v1.32.4-dispatcher", (1, 27)));
+        assert!(!version_at_least("garbage", (1, 0)));
+    }
 }

@@ -20,7 +20,6 @@ pub use json::{timestamp, JsonRenderer};
 pub use plain::PlainRenderer;
 pub use plan::{plan_json_lines, plan_text};
 pub use tty::TtyRenderer;
-pub use units::{human_bytes, human_duration};
 
 pub trait Renderer: Send + Sync {
     fn emit(&self, event: &Event);

@@ -8,7 +8,7 @@
 //! document order.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use crate::events::{PlanDependency, PlanEntry};
 
@@ -110,15 +110,6 @@ impl Plan {
     /// All objects, level by level, in apply order.
     pub fn objects(&self) -> impl Iterator<Item = &PlannedObject> {
         self.levels.iter().flatten()
-    }
-
-    /// Objects that another object waits for. Waiting between levels for these only (and for everything
-    /// at the end) avoids a stall when a workload needs something a later object creates at run time,
-    /// as ingress-nginx's controller mounts the Secret that its admission Job creates.
-    pub fn waited_on(&self) -> BTreeSet<ObjectKey> {
-        self.objects()
-            .flat_map(|object| object.after.iter().map(|dependency| dependency.key.clone()))
-            .collect()
     }
 }
 

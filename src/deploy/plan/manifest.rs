@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 pub use super::object::{Object, ObjectKey, SourceRef};
-pub use super::scope::{built_in_scope, Scope, ScopeOrigin, ScopeTable};
+pub use super::scope::{Scope, ScopeOrigin, ScopeTable};
 
 /// Everything that can be wrong with the manifests themselves. Each message says where and how to fix it.
 #[derive(Debug, thiserror::Error)]

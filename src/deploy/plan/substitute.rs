@@ -12,7 +12,7 @@ use std::fmt;
 use serde_json::Value;
 
 use super::manifest::{Object, ObjectKey, SourceRef};
-pub use super::patch::{apply_patches, Patch, PatchError, PatchOperation, PatchTarget};
+pub use super::patch::{apply_patches, Patch};
 
 /// The label every applied object carries.
 pub use crate::names::{MANAGED_BY_LABEL, MANAGED_BY_VALUE};

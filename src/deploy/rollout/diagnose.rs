@@ -9,7 +9,7 @@
 use serde_json::Value;
 
 use super::diagnose_events::{newest, related_events};
-pub use super::diagnose_events::{EventSummary, EVENT_LIMIT};
+pub use super::diagnose_events::EventSummary;
 pub use super::failure::FailureReason;
 use crate::deploy::plan::manifest::ObjectKey;
 use crate::events::DiagnosisReport;
