@@ -1,5 +1,5 @@
 //! How ohdev ends, in one place: every command returns an [`ExitStatus`], and every error maps to
-//! one through [`crate::error::Error::exit_status`]. Scripts and CI depend on these numbers, so they
+//! one through `Error::exit_status` (in `error.rs`). Scripts and CI depend on these numbers, so they
 //! are documented here and in the README, and nowhere else decides them.
 //!
 //! | status        | code      | meaning                                                              |

@@ -20,7 +20,7 @@ pub async fn run(project: &ProjectLocator, args: &UpArgs, reporter: Reporter) ->
     engine::up::up(&session, &images, &options).await?;
     if args.watch {
         // The cluster now exists: the same session (and lock) carries on watching.
-        engine::watch::watch(session).await?;
+        crate::watch::run(session).await?;
     }
     Ok(ExitStatus::Success)
 }

@@ -1,4 +1,4 @@
-use crate::engine::{self, Needs, Session};
+use crate::engine::{Needs, Session};
 use crate::exit_status::ExitStatus;
 use crate::project::ProjectLocator;
 use crate::ui::Reporter;
@@ -7,6 +7,6 @@ pub async fn run(project: &ProjectLocator, reporter: Reporter) -> anyhow::Result
     let project = project.load(&reporter)?;
     let needs = Needs::new().existing_cluster().docker().lock();
     let session = Session::open(project.config, Some(project.kind_cluster), needs, reporter).await?;
-    engine::watch::watch(session).await?;
+    crate::watch::run(session).await?;
     Ok(ExitStatus::Success)
 }

@@ -12,7 +12,7 @@
 //! | [`build`]   | build images without a cluster (`ohdev build`)                                   |
 //! | [`rebuild`] | build what changed, load it, then [`reapply`]                                    |
 //! | [`reapply`] | render with the current tags, apply only what changed, wait                      |
-//! | [`watch`]   | the watch loop (`src/watch/`): rebuild, sync or reapply on every change           |
+//! | `watch`     | the watch loop lives in `src/watch/` (it is large): it calls [`rebuild`], [`reapply`] and live sync |
 //! | [`down`]    | delete the cluster, or only what ohdev applied                                   |
 //! | [`status`]  | the cluster, its nodes, each image and where it is loaded                        |
 //! | [`plan`]    | the ordered manifest set, without a cluster                                      |
@@ -27,6 +27,5 @@ pub mod rebuild;
 mod session;
 pub mod status;
 pub mod up;
-pub mod watch;
 
 pub use session::{Needs, Session};
