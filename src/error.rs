@@ -70,6 +70,10 @@ pub enum Error {
 
     #[error("interrupted; child processes were stopped")]
     Interrupted,
+
+    /// ohdev received SIGINT, SIGTERM or SIGHUP; exits 128 + the signal number, as a shell reports it.
+    #[error("{}; child processes were stopped", signal_text(*signal))]
+    Terminated { signal: i32 },
 }
 
 fn location(file: &std::path::Path, line: Option<usize>) -> String {
@@ -83,6 +87,15 @@ fn status_text(code: Option<i32>) -> String {
     match code {
         Some(code) => format!("exited with status {code}"),
         None => "was killed by a signal".to_string(),
+    }
+}
+
+fn signal_text(signal: i32) -> String {
+    match signal {
+        libc::SIGINT => "interrupted by SIGINT (Ctrl-C)".to_string(),
+        libc::SIGTERM => "terminated by SIGTERM".to_string(),
+        libc::SIGHUP => "terminated by SIGHUP (the terminal closed)".to_string(),
+        other => format!("terminated by signal {other}"),
     }
 }
 
@@ -112,6 +125,7 @@ impl Error {
             | Error::CommandTimeout { .. }
             | Error::Work { .. } => 1,
             Error::Interrupted => 130,
+            Error::Terminated { signal } => u8::try_from(signal.saturating_add(128)).unwrap_or(1),
         }
     }
 
