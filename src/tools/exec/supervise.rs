@@ -5,7 +5,8 @@
 //! reaper is the only one that reaps), then SIGKILL. The thread that dropped the child never
 //! waits. A termination task that never gets to finish (the runtime shuts down under it) SIGKILLs
 //! the group as it is dropped, so a child can outlive ohdev only if its owner was leaked, and
-//! [`kill_all`] after the runtime is gone covers that too.
+//! [`kill_all`] after the runtime is gone covers that too. Before that, [`settle`] lets ohdev wait
+//! (bounded) until every group is gone.
 //!
 //! ohdev's own shutdown (a signal) is a process-wide [`CancellationToken`]: the signal handler
 //! calls [`shutdown`], which records the signal, forwards it to every live group (as a terminal
@@ -15,7 +16,7 @@
 use std::collections::BTreeMap;
 use std::process::ExitStatus;
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::{LazyLock, Mutex, MutexGuard};
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use tokio::process::Child;
@@ -26,17 +27,15 @@ use tokio_util::sync::CancellationToken;
 pub const GRACE: Duration = Duration::from_millis(1500);
 
 /// Live process groups, each with whether ohdev's shutdown signal was already forwarded to it
-/// (then its termination does not send a second, different polite signal).
-static GROUPS: Mutex<BTreeMap<i32, bool>> = Mutex::new(BTreeMap::new());
+/// (then its termination does not send a second, different polite signal). A watch channel, so
+/// that [`settle`] can wait for it to empty.
+static GROUPS: LazyLock<watch::Sender<BTreeMap<i32, bool>>> = LazyLock::new(|| watch::Sender::new(BTreeMap::new()));
 
 /// Cancelled once ohdev is asked to stop.
 static ROOT: LazyLock<CancellationToken> = LazyLock::new(CancellationToken::new);
 
 /// The signal that started the shutdown (0 while none did).
 static SHUTDOWN_SIGNAL: AtomicI32 = AtomicI32::new(0);
-
-/// How many termination tasks are under way, for [`settle`].
-static STOPPING: LazyLock<watch::Sender<usize>> = LazyLock::new(|| watch::Sender::new(0));
 
 /// A clone of the process-wide root token: cancelled when ohdev is asked to stop. Keep it (or a
 /// `child_token()` of it for a narrower scope) where a long loop needs to notice.
@@ -67,13 +66,13 @@ pub fn shutdown(signal: i32) {
     if SHUTDOWN_SIGNAL.compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst).is_err() {
         return;
     }
-    let groups: Vec<i32> = {
-        let mut groups = lock_groups();
-        for forwarded in groups.values_mut() {
+    let mut groups = Vec::new();
+    GROUPS.send_modify(|live| {
+        for (pgid, forwarded) in live.iter_mut() {
             *forwarded = true;
+            groups.push(*pgid);
         }
-        groups.keys().copied().collect()
-    };
+    });
     for pgid in groups {
         signal_group(pgid, signal);
     }
@@ -82,17 +81,18 @@ pub fn shutdown(signal: i32) {
 
 /// Kill every live child group at once (a second signal, a closed stdout, or leftovers at exit).
 pub fn kill_all() {
-    let groups: Vec<i32> = lock_groups().keys().copied().collect();
+    let groups: Vec<i32> = GROUPS.borrow().keys().copied().collect();
     for pgid in groups {
         signal_group(pgid, libc::SIGKILL);
     }
 }
 
-/// Wait until no termination is under way, or `limit` has passed; true when none is left. Each
-/// termination ends within [`GRACE`] of starting, so a limit a little above it is enough.
+/// Wait until no child process group is left, or `limit` has passed; true when none is. A
+/// termination ends within [`GRACE`] of its start, so after a shutdown a limit a little above it
+/// gives every child its grace period, also one whose owner is dropped only with the runtime.
 pub async fn settle(limit: Duration) -> bool {
-    let mut stopping = STOPPING.subscribe();
-    let settled = tokio::time::timeout(limit, stopping.wait_for(|count| *count == 0)).await.is_ok();
+    let mut live = GROUPS.subscribe();
+    let settled = tokio::time::timeout(limit, live.wait_for(BTreeMap::is_empty)).await.is_ok();
     settled
 }
 
@@ -102,20 +102,24 @@ struct Group(i32);
 
 impl Group {
     fn register(pgid: i32) -> Group {
-        lock_groups().insert(pgid, false);
+        GROUPS.send_modify(|live| {
+            live.insert(pgid, false);
+        });
         Group(pgid)
     }
 
     /// True when ohdev's shutdown signal was already forwarded to this group.
     fn was_signalled(&self) -> bool {
-        lock_groups().get(&self.0).copied().unwrap_or(false)
+        GROUPS.borrow().get(&self.0).copied().unwrap_or(false)
     }
 }
 
 impl Drop for Group {
     fn drop(&mut self) {
         signal_group(self.0, libc::SIGKILL);
-        lock_groups().remove(&self.0);
+        GROUPS.send_modify(|live| {
+            live.remove(&self.0);
+        });
     }
 }
 
@@ -156,13 +160,9 @@ impl Drop for Supervised {
 fn stop(child: Child, group: Group) {
     match tokio::runtime::Handle::try_current() {
         Ok(runtime) => {
-            let stopping = Stopping::begin();
             // If the runtime is shutting down, the task is dropped unpolled: dropping `group`
             // then SIGKILLs, so the child still does not survive.
-            runtime.spawn(async move {
-                terminate(child, group, GRACE).await;
-                drop(stopping);
-            });
+            runtime.spawn(terminate(child, group, GRACE));
         }
         Err(_) => drop(group),
     }
@@ -176,26 +176,6 @@ async fn terminate(mut child: Child, group: Group, grace: Duration) {
     }
     let _ = tokio::time::timeout(grace, child.wait()).await;
     drop(group);
-}
-
-/// Counts one termination as under way until dropped (also when its task is dropped unfinished).
-struct Stopping;
-
-impl Stopping {
-    fn begin() -> Stopping {
-        STOPPING.send_modify(|count| *count += 1);
-        Stopping
-    }
-}
-
-impl Drop for Stopping {
-    fn drop(&mut self) {
-        STOPPING.send_modify(|count| *count -= 1);
-    }
-}
-
-fn lock_groups() -> MutexGuard<'static, BTreeMap<i32, bool>> {
-    GROUPS.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn signal_group(pgid: i32, signal: i32) {
@@ -278,7 +258,7 @@ pub(super) mod tests {
     }
 
     fn registered(pgid: i32) -> bool {
-        lock_groups().contains_key(&pgid)
+        GROUPS.borrow().contains_key(&pgid)
     }
 
     #[tokio::test]
@@ -337,11 +317,12 @@ pub(super) mod tests {
     }
 
     #[tokio::test]
-    async fn settle_returns_once_the_terminations_under_way_are_done() {
+    async fn settle_returns_once_every_group_is_gone() {
         let (child, pgid) = start("echo $$; exec sleep 30").await;
         drop(child);
         assert!(registered(pgid));
-        assert!(settle(LIMIT).await, "terminations still under way after {LIMIT:?}");
+        // Other tests of this binary start children too: settle waits for theirs as well.
+        assert!(settle(LIMIT).await, "groups still live after {LIMIT:?}: {:?}", GROUPS.borrow().keys().collect::<Vec<_>>());
         assert!(!registered(pgid), "settle returned before the termination of {pgid} finished");
         assert!(group_empties(pgid, LIMIT).await);
     }
