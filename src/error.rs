@@ -72,6 +72,10 @@ pub enum Error {
 
     #[error("interrupted; child processes were stopped")]
     Interrupted,
+
+    /// ohdev received SIGINT, SIGTERM or SIGHUP; exits 128 + the signal number, as a shell reports it.
+    #[error("{}; child processes were stopped", signal_text(*signal))]
+    Terminated { signal: i32 },
 }
 
 fn location(file: &std::path::Path, line: Option<usize>) -> String {
@@ -85,6 +89,15 @@ fn status_text(code: Option<i32>) -> String {
     match code {
         Some(code) => format!("exited with status {code}"),
         None => "was killed by a signal".to_string(),
+    }
+}
+
+fn signal_text(signal: i32) -> String {
+    match signal {
+        libc::SIGINT => "interrupted by SIGINT (Ctrl-C)".to_string(),
+        libc::SIGTERM => "terminated by SIGTERM".to_string(),
+        libc::SIGHUP => "terminated by SIGHUP (the terminal closed)".to_string(),
+        other => format!("terminated by signal {other}"),
     }
 }
 
@@ -115,6 +128,8 @@ impl Error {
             | Error::CommandTimeout { .. }
             | Error::Work { .. } => ExitStatus::Failure,
             Error::Interrupted => ExitStatus::Interrupted,
+            Error::Terminated { signal } if *signal == libc::SIGINT => ExitStatus::Interrupted,
+            Error::Terminated { signal } => ExitStatus::Terminated { signal: *signal },
         }
     }
 

@@ -47,6 +47,8 @@ pub fn main_entry() -> ExitCode {
     };
     let result = runtime.block_on(run_interruptible(cli, reporter.clone()));
     runtime.shutdown_timeout(Duration::from_secs(2));
+    // Whatever child a leaked owner still held: no process outlives ohdev.
+    tools::exec::kill_all();
     reporter.finish();
     match result {
         Ok(status) => status.into(),
@@ -69,34 +71,72 @@ fn report_error(reporter: &Reporter, error: &anyhow::Error, status: ExitStatus) 
     eprintln!("{} {text}", console::style("error:").for_stderr().red().bold());
 }
 
-/// Run the command; the first Ctrl-C, SIGTERM or SIGHUP (terminal closed) cancels it, which stops
-/// every child process group; a second one of any of them kills the groups at once.
+/// Run the command; the first SIGINT (Ctrl-C), SIGTERM or SIGHUP (terminal closed) stops it: the
+/// signal is forwarded to every child process group, the root token is cancelled, and the command
+/// is dropped, which hands each running child to a termination task (grace period, then SIGKILL).
+/// ohdev waits for those, then fails with 128 + the signal. A second signal of any of the three
+/// kills the groups at once and exits with the same code. When stdout is closed (`ohdev logs -f |
+/// head`), the command stops the same way and ohdev exits 0, as a command in a pipeline does.
 async fn run_interruptible(cli: Cli, reporter: Reporter) -> anyhow::Result<ExitStatus> {
     use tokio::signal::unix::{signal, SignalKind};
-    let mut terminate = signal(SignalKind::terminate())?;
-    let mut hangup = signal(SignalKind::hangup())?;
-    tokio::select! {
-        result = commands::run(cli, reporter) => result,
-        _ = tokio::signal::ctrl_c() => interrupted(),
-        _ = terminate.recv() => interrupted(),
-        _ = hangup.recv() => interrupted(),
+    let mut signals = Signals {
+        interrupt: signal(SignalKind::interrupt())?,
+        terminate: signal(SignalKind::terminate())?,
+        hangup: signal(SignalKind::hangup())?,
+    };
+    let mut command = Box::pin(commands::run(cli, reporter.clone()));
+    let received = tokio::select! {
+        result = &mut command => {
+            tools::exec::settle(SETTLE).await;
+            return result;
+        }
+        received = signals.next() => received,
+        _ = ui::stdout_closed() => {
+            drop(command);
+            tools::exec::settle(SETTLE).await;
+            return Ok(ExitStatus::Success);
+        }
+    };
+    let error = interrupted(received, signals, reporter);
+    drop(command);
+    tools::exec::settle(SETTLE).await;
+    Err(error)
+}
+
+/// Children dropped at the end of a run get their grace period, and a little more, before ohdev exits.
+const SETTLE: Duration = tools::exec::GRACE.saturating_add(Duration::from_millis(500));
+
+/// The signals that stop ohdev, registered once so that one arriving while the first is handled is
+/// not lost.
+struct Signals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+    hangup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    /// The next of the three signals to arrive.
+    async fn next(&mut self) -> i32 {
+        tokio::select! {
+            _ = self.interrupt.recv() => libc::SIGINT,
+            _ = self.terminate.recv() => libc::SIGTERM,
+            _ = self.hangup.recv() => libc::SIGHUP,
+        }
     }
 }
 
-fn interrupted() -> anyhow::Result<ExitStatus> {
-    use tokio::signal::unix::{signal, SignalKind};
-    tools::exec::interrupt_all();
-    tokio::spawn(async {
-        let (Ok(mut terminate), Ok(mut hangup)) = (signal(SignalKind::terminate()), signal(SignalKind::hangup())) else {
-            return;
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = terminate.recv() => {}
-            _ = hangup.recv() => {}
-        }
+/// The first signal: forward it to the children, cancel the root token, and arm the second one,
+/// which kills every group at once and exits with the first signal's code.
+fn interrupted(received: i32, mut signals: Signals, reporter: Reporter) -> anyhow::Error {
+    tools::exec::shutdown(received);
+    tokio::spawn(async move {
+        signals.next().await;
         tools::exec::kill_all();
-        std::process::exit(130);
+        let error = anyhow::Error::from(Error::Terminated { signal: received });
+        let status = exit_status_of(&error);
+        reporter.finish();
+        report_error(&reporter, &error, status);
+        std::process::exit(i32::from(status.code()));
     });
-    Err(Error::Interrupted.into())
+    Error::Terminated { signal: received }.into()
 }

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use bollard::Docker;
+use tokio_util::sync::CancellationToken;
 
 use crate::config::kind_cluster::KindCluster;
 use crate::config::Config;
@@ -67,6 +68,9 @@ impl Needs {
 pub struct Session {
     pub config: Config,
     pub reporter: Reporter,
+    /// Cancelled by the first Ctrl-C, SIGTERM or SIGHUP (a child of the process-wide root token):
+    /// long-running operations select on it to stop taking work.
+    pub cancel: CancellationToken,
     kind_cluster: Option<KindCluster>,
     kind: Option<Kind>,
     kubectl: Option<Kubectl>,
@@ -95,7 +99,8 @@ impl Session {
             (None, false)
         };
         let lock = if needs.lock { Some(StateLock::acquire(&config.root, Duration::from_secs(3), &reporter)?) } else { None };
-        let session = Session { config, reporter, kind_cluster, kind, kubectl, docker, buildkit, lock };
+        let cancel = crate::tools::exec::root_token().child_token();
+        let session = Session { config, reporter, cancel, kind_cluster, kind, kubectl, docker, buildkit, lock };
         if needs.cluster {
             session.require_cluster().await?;
         }

@@ -2,23 +2,20 @@
 //!
 //! argv is data (never a shell string); every child gets its own process group so that a timeout,
 //! a dropped future or Ctrl-C stops the child *and* whatever it started (kind starts docker, kubectl
-//! starts plugins). Stopping is SIGTERM to the group, a grace period, then SIGKILL. A global
-//! registry of live groups lets a second Ctrl-C kill everything at once.
+//! starts plugins). How a group is stopped, and the process-wide cancellation token, live in
+//! [`supervise`]: SIGTERM, a grace period, then SIGKILL, as a task that nobody blocks on.
 
-use std::collections::BTreeSet;
+mod supervise;
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 
 use crate::error::Error;
-
-/// How long a child may take to exit after SIGTERM before it gets SIGKILL.
-const GRACE: Duration = Duration::from_millis(1500);
-
-static LIVE_GROUPS: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
+use supervise::Supervised;
+pub use supervise::{cancelled, is_cancelled, kill_all, root_token, settle, shutdown, shutdown_signal, GRACE};
 
 #[derive(Debug, Clone)]
 pub struct Invocation {
@@ -129,12 +126,7 @@ impl Invocation {
 
     /// Run to completion and return the output whatever the exit status.
     pub async fn run_unchecked(self) -> Result<Output, Error> {
-        let mut command = self.command(self.stdin.is_some());
-        let mut child = command.spawn().map_err(|source| Error::CommandStart {
-            argv: self.argv.clone(),
-            source,
-        })?;
-        let guard = GroupGuard::register(child.id());
+        let mut child = self.spawn(self.stdin.is_some())?;
         if let (Some(bytes), Some(mut pipe)) = (self.stdin, child.stdin.take()) {
             tokio::spawn(async move {
                 // A child that exits without reading all of stdin closes the pipe: not our error.
@@ -142,170 +134,103 @@ impl Invocation {
                 let _ = pipe.shutdown().await;
             });
         }
-        match tokio::time::timeout(self.timeout, child.wait_with_output()).await {
-            Ok(Ok(output)) => {
-                guard.exited();
-                Ok(Output {
-                    code: output.status.code(),
-                    stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-                    stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-                })
-            }
-            Ok(Err(source)) => Err(Error::CommandStart {
-                argv: self.argv,
-                source,
-            }),
-            Err(_elapsed) => {
-                drop(guard);
-                Err(Error::CommandTimeout {
-                    argv: self.argv,
-                    timeout: self.timeout,
-                })
-            }
+        let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
+        let mut child = Supervised::new(child);
+        // Read both pipes to their end, then reap: what wait_with_output does, but the child stays
+        // ours, so a timeout or ohdev's shutdown hands it to a termination task (dropping it).
+        let finish = async {
+            let (stdout, stderr) = tokio::join!(read_all(stdout), read_all(stderr));
+            let status = child.wait().await?;
+            Ok::<_, std::io::Error>(Output {
+                code: status.code(),
+                stdout: String::from_utf8_lossy(&stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&stderr).into_owned(),
+            })
+        };
+        tokio::select! {
+            finished = tokio::time::timeout(self.timeout, finish) => match finished {
+                Ok(Ok(output)) => Ok(output),
+                Ok(Err(source)) => Err(Error::CommandStart { argv: self.argv, source }),
+                Err(_elapsed) => Err(Error::CommandTimeout { argv: self.argv, timeout: self.timeout }),
+            },
+            () = cancelled() => Err(stopped()),
         }
+    }
+
+    /// Start the child in its own group, unless ohdev is already stopping.
+    fn spawn(&self, stdin_piped: bool) -> Result<tokio::process::Child, Error> {
+        if is_cancelled() {
+            return Err(stopped());
+        }
+        self.command(stdin_piped).spawn().map_err(|source| Error::CommandStart {
+            argv: self.argv.clone(),
+            source,
+        })
     }
 }
 
+/// Why a child was not started or not waited for: ohdev itself is stopping.
+fn stopped() -> Error {
+    match shutdown_signal() {
+        Some(signal) => Error::Terminated { signal },
+        None => Error::Interrupted,
+    }
+}
+
+async fn read_all(pipe: Option<impl AsyncRead + Unpin>) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    if let Some(mut pipe) = pipe {
+        let _ = pipe.read_to_end(&mut bytes).await;
+    }
+    bytes
+}
+
 /// A long-running child whose stdout is read as it comes (`kubectl logs -f`, `kubectl exec -i`).
-/// Dropping it stops the child's whole process group.
+/// Dropping it stops the child's whole process group (in the background).
 pub struct StreamingChild {
     pub argv: Vec<String>,
     pub stdout: tokio::process::ChildStdout,
     pub stdin: Option<tokio::process::ChildStdin>,
     stderr: Option<tokio::process::ChildStderr>,
-    child: tokio::process::Child,
-    guard: GroupGuard,
+    child: Supervised,
 }
 
 impl StreamingChild {
     /// Wait for the child to exit; returns its exit code and what it wrote to stderr.
     pub async fn wait(mut self) -> Result<(Option<i32>, String), Error> {
         drop(self.stdin.take());
-        let mut stderr = String::new();
-        if let Some(mut pipe) = self.stderr.take() {
-            use tokio::io::AsyncReadExt;
-            let _ = pipe.read_to_string(&mut stderr).await;
-        }
+        let stderr = String::from_utf8_lossy(&read_all(self.stderr.take()).await).into_owned();
         let status = self.child.wait().await.map_err(|source| Error::CommandStart {
             argv: self.argv.clone(),
             source,
         })?;
-        self.guard.exited();
         Ok((status.code(), stderr))
-    }
-
-    /// Take stderr to read it concurrently with stdout.
-    pub fn take_stderr(&mut self) -> Option<tokio::process::ChildStderr> {
-        self.stderr.take()
     }
 }
 
 impl Invocation {
     /// Start the child with piped stdout (and stdin when `with_stdin`), without waiting for it.
     pub fn spawn_streaming(self, with_stdin: bool) -> Result<StreamingChild, Error> {
-        let mut command = self.command(with_stdin);
-        let mut child = command.spawn().map_err(|source| Error::CommandStart {
-            argv: self.argv.clone(),
-            source,
-        })?;
-        let guard = GroupGuard::register(child.id());
-        let stdout = child.stdout.take().ok_or_else(|| Error::CommandStart {
+        let mut child = self.spawn(with_stdin)?;
+        let (stdout, stdin, stderr) = (child.stdout.take(), child.stdin.take(), child.stderr.take());
+        let child = Supervised::new(child);
+        let stdout = stdout.ok_or_else(|| Error::CommandStart {
             argv: self.argv.clone(),
             source: std::io::Error::other("stdout was not piped"),
         })?;
         Ok(StreamingChild {
             argv: self.argv,
             stdout,
-            stdin: child.stdin.take(),
-            stderr: child.stderr.take(),
+            stdin,
+            stderr,
             child,
-            guard,
         })
-    }
-}
-
-/// Owns a child's process group until the child has exited; dropping it early stops the group.
-pub struct GroupGuard {
-    pgid: Option<i32>,
-}
-
-impl GroupGuard {
-    pub fn register(pid: Option<u32>) -> GroupGuard {
-        let pgid = pid.and_then(|pid| i32::try_from(pid).ok());
-        if let Some(pgid) = pgid {
-            lock_groups().insert(pgid);
-        }
-        GroupGuard { pgid }
-    }
-
-    /// The leader exited normally; still make sure nothing it started lingers in the group.
-    pub fn exited(mut self) {
-        if let Some(pgid) = self.pgid.take() {
-            lock_groups().remove(&pgid);
-            signal_group(pgid, libc::SIGKILL);
-        }
-    }
-}
-
-impl Drop for GroupGuard {
-    fn drop(&mut self) {
-        if let Some(pgid) = self.pgid.take() {
-            terminate_group(pgid);
-            lock_groups().remove(&pgid);
-        }
-    }
-}
-
-fn lock_groups() -> std::sync::MutexGuard<'static, BTreeSet<i32>> {
-    LIVE_GROUPS.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-fn signal_group(pgid: i32, signal: i32) {
-    // SAFETY: kill(2) with a negative pid signals a process group; no memory is touched.
-    unsafe {
-        libc::kill(-pgid, signal);
-    }
-}
-
-/// SIGTERM the group, wait up to [`GRACE`] for its leader, then SIGKILL whatever is left.
-fn terminate_group(pgid: i32) {
-    signal_group(pgid, libc::SIGTERM);
-    let deadline = Instant::now() + GRACE;
-    while Instant::now() < deadline {
-        let mut status = 0;
-        // SAFETY: waitpid on our own child's pid with WNOHANG; status is a valid out-pointer.
-        let reaped = unsafe { libc::waitpid(pgid, &mut status, libc::WNOHANG) };
-        if reaped == pgid || reaped == -1 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    signal_group(pgid, libc::SIGKILL);
-    let mut status = 0;
-    // SAFETY: as above; reaps the leader if SIGKILL was needed (ECHILD if already reaped).
-    unsafe {
-        libc::waitpid(pgid, &mut status, libc::WNOHANG);
-    }
-}
-
-/// Forward an interrupt to every live child group (first Ctrl-C).
-pub fn interrupt_all() {
-    let groups: Vec<i32> = lock_groups().iter().copied().collect();
-    for pgid in groups {
-        signal_group(pgid, libc::SIGINT);
-    }
-}
-
-/// Kill every live child group at once (second Ctrl-C, or exiting with children still registered).
-pub fn kill_all() {
-    let groups: Vec<i32> = lock_groups().iter().copied().collect();
-    for pgid in groups {
-        signal_group(pgid, libc::SIGKILL);
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::supervise::tests::{group_empties, group_members, LIMIT};
     use super::*;
 
     #[tokio::test]
@@ -345,39 +270,37 @@ mod tests {
     #[tokio::test]
     async fn streaming_child_reads_lines_and_stops_on_drop() {
         use tokio::io::AsyncBufReadExt;
-        let child = Invocation::new("sh", "sh")
-            .args(["-c", "echo first; echo $$ ; sleep 30"])
-            .spawn_streaming(false)
-            .unwrap();
-        let mut lines = tokio::io::BufReader::new(child.stdout).lines();
+        let mut child = Invocation::new("sh", "sh").args(["-c", "echo $$; echo first; exec sleep 30"]).spawn_streaming(false).unwrap();
+        let mut lines = tokio::io::BufReader::new(&mut child.stdout).lines();
+        let pgid: i32 = lines.next_line().await.unwrap().unwrap().parse().unwrap();
         assert_eq!(lines.next_line().await.unwrap().as_deref(), Some("first"));
-        let pid: i32 = lines.next_line().await.unwrap().unwrap().parse().unwrap();
         drop(lines);
-        assert!(!process_alive(pid) || pid > 0);
+        assert_eq!(group_members(pgid), [pgid]);
+        drop(child);
+        assert!(group_empties(pgid, LIMIT).await, "left in group {pgid}: {:?}", group_members(pgid));
     }
 
     #[tokio::test]
-    async fn dropping_a_streaming_child_kills_its_group() {
-        let dir = tempfile::tempdir().unwrap();
-        let pid_file = dir.path().join("pid");
-        let script = format!("echo $$ > {}; sleep 30", pid_file.display());
-        let child = Invocation::new("sh", "sh").args(["-c", script.as_str()]).spawn_streaming(false).unwrap();
-        for _ in 0..200 {
-            if pid_file.exists() && !std::fs::read_to_string(&pid_file).unwrap().trim().is_empty() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        let pid: i32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
-        drop(child);
-        assert!(!process_alive(pid), "child {pid} survived drop");
+    async fn a_streaming_child_that_exits_is_reaped_with_its_stderr() {
+        let mut child = Invocation::new("sh", "sh").args(["-c", "echo out; echo err >&2; exit 4"]).spawn_streaming(false).unwrap();
+        let mut stdout = String::new();
+        child.stdout.read_to_string(&mut stdout).await.unwrap();
+        assert_eq!(stdout, "out\n");
+        assert_eq!(child.wait().await.unwrap(), (Some(4), "err\n".to_string()));
+    }
+
+    #[tokio::test]
+    async fn what_a_finished_child_left_running_is_killed() {
+        let output = Invocation::new("sh", "sh").args(["-c", "sleep 30 >/dev/null 2>&1 & echo $$"]).run().await.unwrap();
+        let pgid: i32 = output.stdout.trim().parse().unwrap();
+        assert!(group_empties(pgid, LIMIT).await, "left in group {pgid}: {:?}", group_members(pgid));
     }
 
     #[tokio::test]
     async fn timeout_kills_the_whole_group() {
         let dir = tempfile::tempdir().unwrap();
-        let pid_file = dir.path().join("grandchild.pid");
-        let script = format!("sleep 30 & echo $! > {}; wait", pid_file.display());
+        let pid_file = dir.path().join("pgid");
+        let script = format!("echo $$ > {}; sleep 30 & wait", pid_file.display());
         let error = Invocation::new("sh", "sh")
             .args(["-c", script.as_str()])
             .timeout(Duration::from_millis(300))
@@ -385,18 +308,20 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(error, Error::CommandTimeout { .. }), "{error}");
-        let grandchild: i32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
-        assert!(!process_alive(grandchild), "grandchild {grandchild} survived");
+        let pgid: i32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
+        assert!(group_empties(pgid, LIMIT).await, "left in group {pgid}: {:?}", group_members(pgid));
     }
 
-    fn process_alive(pid: i32) -> bool {
-        for _ in 0..100 {
-            match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-                Err(_) => return false,
-                Ok(stat) if stat.split_whitespace().nth(2) == Some("Z") => return false,
-                Ok(_) => std::thread::sleep(Duration::from_millis(20)),
-            }
+    #[test]
+    fn a_signal_exits_with_128_plus_its_number() {
+        let cases = [
+            (libc::SIGINT, 130, "interrupted by SIGINT (Ctrl-C); child processes were stopped"),
+            (libc::SIGTERM, 143, "terminated by SIGTERM; child processes were stopped"),
+            (libc::SIGHUP, 129, "terminated by SIGHUP (the terminal closed); child processes were stopped"),
+        ];
+        for (signal, code, text) in cases {
+            let error = Error::Terminated { signal };
+            assert_eq!((error.exit_code(), error.to_string()), (code, text.to_string()), "signal {signal}");
         }
-        true
     }
 }

@@ -65,18 +65,35 @@ impl Reporter {
     }
 }
 
-/// Write to stdout; when the reader has gone (`ohdev logs -f | head`), stop every child and exit
-/// quietly, as a command in a pipeline does.
+/// Set once stdout's reader has gone (`ohdev logs -f | head`).
+fn stdout_closed_flag() -> &'static tokio::sync::watch::Sender<bool> {
+    static CLOSED: std::sync::OnceLock<tokio::sync::watch::Sender<bool>> = std::sync::OnceLock::new();
+    CLOSED.get_or_init(|| tokio::sync::watch::channel(false).0)
+}
+
+/// Write to stdout. When the reader has gone, nothing more is written and [`stdout_closed`]
+/// resolves: the top level then stops the command (and its children) and exits 0, as a command in a
+/// pipeline does. The renderer itself never exits the process.
 pub(crate) fn write_stdout(bytes: &[u8]) {
     use std::io::Write;
+    let closed = stdout_closed_flag();
+    if *closed.borrow() {
+        return;
+    }
     let mut stdout = std::io::stdout().lock();
     let result = stdout.write_all(bytes).and_then(|_| stdout.flush());
     if let Err(error) = result {
         if error.kind() == std::io::ErrorKind::BrokenPipe {
-            crate::tools::exec::kill_all();
-            std::process::exit(0);
+            closed.send_replace(true);
         }
     }
+}
+
+/// Resolves once stdout's reader has gone.
+pub(crate) async fn stdout_closed() {
+    let mut closed = stdout_closed_flag().subscribe();
+    // The sender lives in a static, so the channel never closes.
+    let _ = closed.wait_for(|closed| *closed).await;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

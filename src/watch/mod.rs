@@ -6,6 +6,7 @@
 //! the previous version running and watching goes on. An image that keeps rebuilding from changes
 //! made while it builds is stopped, naming the path to ignore.
 
+pub mod queue;
 pub mod route;
 pub mod sync;
 
@@ -23,12 +24,11 @@ use crate::events::{Event, WatchState};
 use crate::engine::rebuild::{build_and_load, current_tags};
 use crate::engine::reapply::reapply;
 use crate::engine::Session;
+use queue::{key_of, Finished, Queues};
 use route::{Action, Roots};
 use sync::SyncOutcome;
 
 pub const WINDOW: Duration = Duration::from_millis(75);
-/// Rebuilds in a row triggered only by changes made during the image's own job before it is stopped.
-pub const LOOP_LIMIT: u32 = 3;
 const POLL_INTERVAL: Duration = Duration::from_millis(500);
 
 fn status(session: &Session, image: &str, state: WatchState, detail: Option<String>) {
@@ -77,53 +77,6 @@ fn start_watchers(roots: &Roots, sender: mpsc::Sender<PathBuf>, session: &Sessio
     }
     watchers.push(Box::new(native));
     Ok(watchers)
-}
-
-#[derive(Default)]
-struct ImageQueue {
-    running: bool,
-    /// Work that arrived while running: coalesced into one follow-up.
-    pending: Option<Action>,
-    /// Paths changed while the current job ran.
-    changed_during_job: Vec<PathBuf>,
-    /// Consecutive jobs triggered only by changes made during the previous job, and by which paths.
-    self_triggered: u32,
-    loop_paths: BTreeMap<PathBuf, u32>,
-    stopped: bool,
-}
-
-fn key_of(action: &Action) -> String {
-    match action {
-        Action::Rebuild { image, .. } | Action::Sync { image, .. } => image.clone(),
-        Action::Reapply { .. } => "manifests".to_string(),
-    }
-}
-
-fn paths_of(action: &Action) -> Vec<PathBuf> {
-    match action {
-        Action::Rebuild { paths, .. } | Action::Reapply { paths } => paths.clone(),
-        Action::Sync { files, .. } => files.iter().map(|file| file.path.clone()).collect(),
-    }
-}
-
-/// Two pieces of work for one key become one: anything together with a rebuild is a rebuild.
-fn merge(earlier: Option<Action>, later: Action) -> Action {
-    match (earlier, later) {
-        (None, later) => later,
-        (Some(Action::Sync { image, mut files }), Action::Sync { files: more, .. }) => {
-            files.extend(more);
-            Action::Sync { image, files }
-        }
-        (Some(Action::Reapply { mut paths }), Action::Reapply { paths: more }) => {
-            paths.extend(more);
-            Action::Reapply { paths }
-        }
-        (Some(earlier), later) => {
-            let mut paths = paths_of(&earlier);
-            paths.extend(paths_of(&later));
-            Action::Rebuild { image: key_of(&later), paths }
-        }
-    }
 }
 
 /// What one job did, for the queue.
@@ -198,7 +151,7 @@ pub async fn run(session: Session) -> Result<(), Error> {
     let mut jobs: JoinSet<JobDone> = JoinSet::new();
     // Which key each running task works for, so a task that panicked still frees its queue.
     let mut task_keys: BTreeMap<tokio::task::Id, String> = BTreeMap::new();
-    let mut queues: BTreeMap<String, ImageQueue> = BTreeMap::new();
+    let mut queues = Queues::default();
     let watched: BTreeSet<String> = roots.images.iter().map(|image| image.context.display().to_string()).collect();
     session.reporter.emit(Event::info(format!(
         "watching {} for changes (Ctrl-C to stop)",
@@ -217,6 +170,8 @@ pub async fn run(session: Session) -> Result<(), Error> {
     };
     loop {
         tokio::select! {
+            // Ctrl-C or SIGTERM: stop taking work; the running job is dropped with the session.
+            _ = session.cancel.cancelled() => return Ok(()),
             first = receiver.recv() => {
                 let Some(first) = first else { return Ok(()) };
                 if !roots.accepts(&first) {
@@ -232,18 +187,7 @@ pub async fn run(session: Session) -> Result<(), Error> {
                 batch.sort();
                 batch.dedup();
                 for action in roots.route(&batch) {
-                    let key = key_of(&action);
-                    let queue = queues.entry(key.clone()).or_default();
-                    if queue.stopped {
-                        continue;
-                    }
-                    if queue.running {
-                        queue.changed_during_job.extend(paths_of(&action));
-                        queue.pending = Some(merge(queue.pending.take(), action));
-                    } else {
-                        queue.running = true;
-                        queue.self_triggered = 0;
-                        queue.loop_paths.clear();
+                    if let Some(action) = queues.offer(action) {
                         start(&mut jobs, &mut task_keys, action);
                     }
                 }
@@ -259,66 +203,30 @@ pub async fn run(session: Session) -> Result<(), Error> {
                         JobDone { key, state: WatchState::Error, detail: Some(format!("internal error: {error}; watching goes on")) }
                     }
                 };
-                let queue = queues.entry(done.key.clone()).or_default();
-                queue.running = false;
+                let next = queues.finished(&done.key);
                 status(&session, &done.key, done.state, done.detail.clone());
-                let during = std::mem::take(&mut queue.changed_during_job);
-                let Some(next) = queue.pending.take() else { continue };
-                // A loop rewrites the same path every time: a run counts only while some path was
-                // changed during every job of it, so unrelated edits during builds do not add up.
-                let during: BTreeSet<PathBuf> = during.into_iter().collect();
-                queue.loop_paths.retain(|path, _| during.contains(path));
-                if queue.loop_paths.is_empty() {
-                    queue.self_triggered = 1;
-                    queue.loop_paths = during.into_iter().map(|path| (path, 1)).collect();
-                } else {
-                    queue.self_triggered += 1;
-                    for count in queue.loop_paths.values_mut() {
-                        *count += 1;
+                match next {
+                    Finished::Start(action) => start(&mut jobs, &mut task_keys, action),
+                    Finished::Idle => {}
+                    Finished::Stopped { culprit, count } => {
+                        let relative = roots
+                            .images
+                            .iter()
+                            .find(|image| image.name == done.key)
+                            .and_then(|image| culprit.strip_prefix(&image.context).ok())
+                            .map(|path| path.display().to_string())
+                            .unwrap_or_else(|| culprit.display().to_string());
+                        session.reporter.emit(Event::WatchStatus {
+                            image: done.key.clone(),
+                            state: WatchState::Stopped,
+                            detail: Some(format!(
+                                "rebuilt {count} times in a row from files changed while it was building or rolling out (most often {}); stopped rebuilding it. Add `{relative}` to .dockerignore (or .ohdevignore), then restart `ohdev watch`",
+                                culprit.display()
+                            )),
+                        });
                     }
                 }
-                if queue.self_triggered > LOOP_LIMIT {
-                    queue.stopped = true;
-                    let culprit = queue.loop_paths.iter().max_by_key(|(_, count)| **count).map(|(path, _)| path.clone()).unwrap_or_default();
-                    let relative = roots
-                        .images
-                        .iter()
-                        .find(|image| image.name == done.key)
-                        .and_then(|image| culprit.strip_prefix(&image.context).ok())
-                        .map(|path| path.display().to_string())
-                        .unwrap_or_else(|| culprit.display().to_string());
-                    session.reporter.emit(Event::WatchStatus {
-                        image: done.key.clone(),
-                        state: WatchState::Stopped,
-                        detail: Some(format!(
-                            "rebuilt {} times in a row from files changed while it was building or rolling out (most often {}); stopped rebuilding it. Add `{relative}` to .dockerignore (or .ohdevignore), then restart `ohdev watch`",
-                            queue.self_triggered,
-                            culprit.display()
-                        )),
-                    });
-                    continue;
-                }
-                queue.running = true;
-                start(&mut jobs, &mut task_keys, next);
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn merging_work() {
-        let sync = |name: &str| Action::Sync {
-            image: "app".into(),
-            files: vec![route::SyncFile { path: name.into(), relative: name.into(), dest: "/d".into(), run: vec![] }],
-        };
-        let rebuild = |name: &str| Action::Rebuild { image: "app".into(), paths: vec![name.into()] };
-        assert!(matches!(merge(Some(sync("a")), sync("b")), Action::Sync { files, .. } if files.len() == 2));
-        assert!(matches!(merge(Some(sync("a")), rebuild("b")), Action::Rebuild { paths, .. } if paths.len() == 2));
-        assert!(matches!(merge(Some(rebuild("a")), sync("b")), Action::Rebuild { paths, .. } if paths.len() == 2));
-        assert_eq!(merge(None, rebuild("a")), rebuild("a"));
     }
 }

@@ -11,5 +11,6 @@ mod environment;
 mod images;
 mod kubectl_args;
 mod logs;
+mod signals;
 mod support;
 mod watch;
