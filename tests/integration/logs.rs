@@ -430,3 +430,52 @@ fn follow_picks_up_new_lines_and_pods_and_leaves_no_kubectl_behind() {
     let left: Vec<i32> = followers.into_iter().filter(|pid| !process_gone(*pid)).collect();
     assert!(left.is_empty(), "kubectl logs -f still running after ohdev exited: {left:?}");
 }
+
+#[test]
+fn a_closed_pipe_ends_logs_quietly_with_exit_0_and_no_kubectl_behind() {
+    // `ohdev logs -f | head -n 1`: once the reader has gone, ohdev stops its streams and exits 0,
+    // as a command in a pipeline does.
+    let test = Test::new();
+    let (cluster, fixture) = environment(&test);
+    let mut child = {
+        let mut command = test.command();
+        command.args(["logs", "-f", "--tail", "5"]).stdout(Stdio::piped()).stderr(Stdio::piped());
+        command.spawn().expect("ohdev starts")
+    };
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).expect("a first line");
+    assert!(first.contains(" │ "), "{first}");
+    drop(stdout);
+    // More output makes ohdev write into the closed pipe.
+    let more: Vec<String> = (0..50).map(|number| format!("after the reader left {number:02}")).collect();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "ohdev kept running after its stdout was closed");
+        cluster.append_log("app", "beta", "worker", &more);
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(0), "stderr: {stderr}");
+    assert!(!stderr.contains("error"), "a closed pipe is not an error: {stderr}");
+    assert!(!fixture.expected.is_empty());
+
+    let followers: Vec<i32> = std::fs::read_to_string(test.state_dir().join("calls.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .filter(|call| call["tool"] == "kubectl" && call["argv"].as_array().unwrap().iter().any(|arg| arg == "-f"))
+        .map(|call| call["pid"].as_i64().unwrap() as i32)
+        .collect();
+    assert!(!followers.is_empty(), "no `kubectl logs -f` was started");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline && !followers.iter().all(|pid| process_gone(*pid)) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let left: Vec<i32> = followers.into_iter().filter(|pid| !process_gone(*pid)).collect();
+    assert!(left.is_empty(), "kubectl logs -f still running after ohdev exited: {left:?}");
+}
