@@ -48,27 +48,39 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create (or reuse) the kind cluster and bring the environment up.
-    #[command(after_help = "Examples:\n  ohdev up\n  ohdev up --recreate        delete and recreate the cluster after editing kind/cluster.yaml\n  ohdev -C examples/demo up  the bundled demo app")]
+    #[command(
+        after_help = "Examples:\n  ohdev up\n  ohdev up --recreate        delete and recreate the cluster after editing kind/cluster.yaml\n  ohdev -C examples/demo up  the bundled demo app"
+    )]
     Up(UpArgs),
 
     /// Build images (only those whose content changed) and print their tags.
-    #[command(after_help = "Examples:\n  ohdev build               every image in ohdev.yaml\n  ohdev build app           one image (and the images it depends on)\n  ohdev build --force app   rebuild even if the tag exists\n  OHDEV_BUILDER=classic ohdev build   use the classic builder instead of BuildKit")]
+    #[command(
+        after_help = "Examples:\n  ohdev build               every image in ohdev.yaml\n  ohdev build app           one image (and the images it depends on)\n  ohdev build --force app   rebuild even if the tag exists\n  OHDEV_BUILDER=classic ohdev build   use the classic builder instead of BuildKit"
+    )]
     Build(BuildArgs),
 
     /// Rebuild what changed, load it, re-apply only the objects that changed, wait for the rollout.
-    #[command(after_help = "Examples:\n  ohdev rebuild             every image whose sources changed\n  ohdev rebuild app         one image (and what it depends on)\n  ohdev rebuild --force app rebuild even when nothing changed")]
+    #[command(
+        after_help = "Examples:\n  ohdev rebuild             every image whose sources changed\n  ohdev rebuild app         one image (and what it depends on)\n  ohdev rebuild --force app rebuild even when nothing changed"
+    )]
     Rebuild(RebuildArgs),
 
     /// Watch sources of an environment that is already up: rebuild, live-sync or re-apply on change.
-    #[command(after_help = "Examples:\n  ohdev watch\n  ohdev up --watch      bring the environment up first, then watch\n  ohdev --json watch    one event per line (image states, build start times)")]
+    #[command(
+        after_help = "Examples:\n  ohdev watch\n  ohdev up --watch      bring the environment up first, then watch\n  ohdev --json watch    one event per line (image states, build start times)"
+    )]
     Watch,
 
     /// Show the order manifests will be applied in, and why (reads only files).
-    #[command(after_help = "Examples:\n  ohdev plan\n  ohdev plan --json   one object per line: level, kind, namespace, name, after")]
+    #[command(
+        after_help = "Examples:\n  ohdev plan\n  ohdev plan --json   one object per line: level, kind, namespace, name, after"
+    )]
     Plan,
 
     /// Delete the kind cluster (or, with --keep-cluster, only what ohdev applied).
-    #[command(after_help = "Examples:\n  ohdev down                  asks before deleting when run in a terminal\n  ohdev down --yes            no question\n  ohdev down --keep-cluster   delete ohdev's objects in reverse dependency order, keep the cluster")]
+    #[command(
+        after_help = "Examples:\n  ohdev down                  asks before deleting when run in a terminal\n  ohdev down --yes            no question\n  ohdev down --keep-cluster   delete ohdev's objects in reverse dependency order, keep the cluster"
+    )]
     Down(DownArgs),
 
     /// Show the cluster, its nodes, and whether its config drifted.
@@ -80,11 +92,15 @@ pub enum Command {
     Doctor,
 
     /// Stream the logs of the environment's pods: one line per log line, a colour per pod.
-    #[command(after_help = "Examples:\n  ohdev logs                  all pods ohdev deployed (follows on a terminal)\n  ohdev logs app              pods running the image ohdev.local/app\n  ohdev logs Deployment/web   the pods of one workload (or just: ohdev logs web)\n  ohdev logs -f --since 10m   follow from ten minutes back; new pods join in\n  ohdev logs --no-follow --tail 100 -c main --grep ERROR\n  ohdev logs --json | jq -r 'select(.type == \"log\") | .line'")]
+    #[command(
+        after_help = "Examples:\n  ohdev logs                  all pods ohdev deployed (follows on a terminal)\n  ohdev logs app              pods running the image ohdev.local/app\n  ohdev logs Deployment/web   the pods of one workload (or just: ohdev logs web)\n  ohdev logs -f --since 10m   follow from ten minutes back; new pods join in\n  ohdev logs --no-follow --tail 100 -c main --grep ERROR\n  ohdev logs --json | jq -r 'select(.type == \"log\") | .line'"
+    )]
     Logs(LogsArgs),
 
     /// Print shell completions.
-    #[command(after_help = "Examples:\n  ohdev completions bash > ~/.local/share/bash-completion/completions/ohdev\n  ohdev completions zsh > \"${fpath[1]}/_ohdev\"")]
+    #[command(
+        after_help = "Examples:\n  ohdev completions bash > ~/.local/share/bash-completion/completions/ohdev\n  ohdev completions zsh > \"${fpath[1]}/_ohdev\""
+    )]
     Completions {
         /// The shell to generate completions for.
         #[arg(value_enum)]
@@ -120,7 +136,8 @@ pub struct UpArgs {
 }
 
 fn parse_duration_arg(text: &str) -> Result<std::time::Duration, String> {
-    crate::config::parse_duration(text).ok_or_else(|| format!("`{text}` is not a duration: write e.g. 90s, 5m or 1h30m"))
+    crate::config::parse_duration(text)
+        .ok_or_else(|| format!("`{text}` is not a duration: write e.g. 90s, 5m or 1h30m"))
 }
 
 #[derive(Debug, Args)]

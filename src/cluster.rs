@@ -62,11 +62,7 @@ pub fn diff(before: &str, after: &str) -> Vec<ConfigChange> {
     keys.dedup();
     keys.into_iter()
         .filter(|key| before.get(*key) != after.get(*key))
-        .map(|key| ConfigChange {
-            key: key.clone(),
-            before: before.get(key).cloned(),
-            after: after.get(key).cloned(),
-        })
+        .map(|key| ConfigChange { key: key.clone(), before: before.get(key).cloned(), after: after.get(key).cloned() })
         .collect()
 }
 
@@ -111,7 +107,12 @@ pub fn check_ports_free(cluster: &KindCluster) -> Result<(), Error> {
 
 /// `up`'s port check, before anything changes: a busy port this very cluster holds is fine (and is
 /// freed by `--recreate`); any other busy port stops `up` before the cluster is touched.
-pub async fn check_ports(config: &Config, kind_cluster: &KindCluster, docker: &Docker, lock: &StateLock) -> Result<(), Error> {
+pub async fn check_ports(
+    config: &Config,
+    kind_cluster: &KindCluster,
+    docker: &Docker,
+    lock: &StateLock,
+) -> Result<(), Error> {
     let busy = busy_ports(kind_cluster);
     if busy.is_empty() {
         return Ok(());
@@ -151,7 +152,10 @@ pub async fn ensure(
     if exists && !recreate {
         if let Some(record) = record.as_ref().filter(|record| !record.complete) {
             reporter.emit(Event::warn(
-                format!("the last `kind create cluster` for \"{name}\" was interrupted (started {}); recreating it", record.created_at),
+                format!(
+                    "the last `kind create cluster` for \"{name}\" was interrupted (started {}); recreating it",
+                    record.created_at
+                ),
                 None,
             ));
             delete(kind, name, reporter).await?;
@@ -197,7 +201,13 @@ fn record_for(config: &Config, kind_cluster: &KindCluster, complete: bool) -> Cl
     }
 }
 
-async fn create(config: &Config, kind_cluster: &KindCluster, kind: &Kind, lock: &StateLock, reporter: &Reporter) -> Result<(), Error> {
+async fn create(
+    config: &Config,
+    kind_cluster: &KindCluster,
+    kind: &Kind,
+    lock: &StateLock,
+    reporter: &Reporter,
+) -> Result<(), Error> {
     let name = &config.cluster.name;
     for mapping in public_mappings(kind_cluster) {
         reporter.emit(Event::warn(
@@ -206,17 +216,30 @@ async fn create(config: &Config, kind_cluster: &KindCluster, kind: &Kind, lock: 
                 kind_cluster.path.display(),
                 mapping.host_port
             ),
-            Some(format!("add `listenAddress: 127.0.0.1` to that extraPortMappings entry (containerPort {})", mapping.container_port)),
+            Some(format!(
+                "add `listenAddress: 127.0.0.1` to that extraPortMappings entry (containerPort {})",
+                mapping.container_port
+            )),
         ));
     }
     lock.update(|state| state.cluster = Some(record_for(config, kind_cluster, false)))?;
-    reporter.emit(Event::step("cluster", StepState::Started, format!("creating kind cluster \"{name}\""), Some(kind_cluster.path.display().to_string())));
+    reporter.emit(Event::step(
+        "cluster",
+        StepState::Started,
+        format!("creating kind cluster \"{name}\""),
+        Some(kind_cluster.path.display().to_string()),
+    ));
     if let Err(error) = kind.create(name, &kind_cluster.path, config.cluster.wait).await {
         reporter.emit(Event::step("cluster", StepState::Failed, format!("creating kind cluster \"{name}\""), None));
         return Err(error);
     }
     lock.update(|state| state.cluster = Some(record_for(config, kind_cluster, true)))?;
-    reporter.emit(Event::step("cluster", StepState::Done, format!("created kind cluster \"{name}\""), Some(format!("context {}", config.cluster.context()))));
+    reporter.emit(Event::step(
+        "cluster",
+        StepState::Done,
+        format!("created kind cluster \"{name}\""),
+        Some(format!("context {}", config.cluster.context())),
+    ));
     Ok(())
 }
 

@@ -56,15 +56,27 @@ pub async fn run(config: Result<&Config, &Error>, kind_cluster: Option<&KindClus
     checks.push(match Kind::locate() {
         Err(_) => missing(Tool::Kind),
         Ok(kind) => match kind.version().await {
-            Ok(version) => versioned("kind", &version, MIN_KIND, "install a newer kind: go install sigs.k8s.io/kind@v0.27.0 (macOS: brew upgrade kind)"),
+            Ok(version) => versioned(
+                "kind",
+                &version,
+                MIN_KIND,
+                "install a newer kind: go install sigs.k8s.io/kind@v0.27.0 (macOS: brew upgrade kind)",
+            ),
             Err(error) => Check::fail("kind", format!("`kind version` failed: {error}"), "reinstall kind"),
         },
     });
     checks.push(match Kubectl::locate("") {
         Err(_) => missing(Tool::Kubectl),
         Ok(kubectl) => match kubectl.client_version().await {
-            Ok(version) => versioned("kubectl", &version, MIN_KUBECTL, "install a kubectl within one minor version of the cluster (macOS: brew upgrade kubectl)"),
-            Err(error) => Check::fail("kubectl", format!("`kubectl version --client` failed: {error}"), "reinstall kubectl"),
+            Ok(version) => versioned(
+                "kubectl",
+                &version,
+                MIN_KUBECTL,
+                "install a kubectl within one minor version of the cluster (macOS: brew upgrade kubectl)",
+            ),
+            Err(error) => {
+                Check::fail("kubectl", format!("`kubectl version --client` failed: {error}"), "reinstall kubectl")
+            }
         },
     });
     checks.push(match Tool::Docker.locate() {
@@ -76,7 +88,14 @@ pub async fn run(config: Result<&Config, &Error>, kind_cluster: Option<&KindClus
             checks.push(Check::fail(
                 "docker daemon",
                 format!("not answering at {}", docker::endpoint()),
-                error.to_string().lines().find(|line| line.trim_start().starts_with("fix:")).unwrap_or("start Docker").trim().trim_start_matches("fix: ").to_string(),
+                error
+                    .to_string()
+                    .lines()
+                    .find(|line| line.trim_start().starts_with("fix:"))
+                    .unwrap_or("start Docker")
+                    .trim()
+                    .trim_start_matches("fix: ")
+                    .to_string(),
             ));
             None
         }
@@ -96,7 +115,11 @@ pub async fn run(config: Result<&Config, &Error>, kind_cluster: Option<&KindClus
                 checks.push(if docker::supports_buildkit(&info) {
                     Check::ok("buildkit", "supported: unused stages are skipped, stages build in parallel")
                 } else {
-                    Check::warn("buildkit", "not supported by this daemon: ohdev falls back to the classic builder", "upgrade Docker Engine (BuildKit needs API 1.39+ on Linux)")
+                    Check::warn(
+                        "buildkit",
+                        "not supported by this daemon: ohdev falls back to the classic builder",
+                        "upgrade Docker Engine (BuildKit needs API 1.39+ on Linux)",
+                    )
                 });
                 Some(info)
             }
@@ -107,8 +130,16 @@ pub async fn run(config: Result<&Config, &Error>, kind_cluster: Option<&KindClus
         },
     };
     match (config, kind_cluster) {
-        (Err(error), _) => checks.push(Check::fail("ohdev.yaml", first_line(&error.to_string()), "fix the file: `ohdev status` shows the whole error")),
-        (Ok(config), None) => checks.push(Check::fail("cluster config", format!("{} is not valid", config.cluster.config_path.display()), "run `ohdev up` to see the error with its line")),
+        (Err(error), _) => checks.push(Check::fail(
+            "ohdev.yaml",
+            first_line(&error.to_string()),
+            "fix the file: `ohdev status` shows the whole error",
+        )),
+        (Ok(config), None) => checks.push(Check::fail(
+            "cluster config",
+            format!("{} is not valid", config.cluster.config_path.display()),
+            "run `ohdev up` to see the error with its line",
+        )),
         (Ok(config), Some(kind_cluster)) => {
             checks.push(ports_check(kind_cluster));
             checks.push(inotify_check(config));
@@ -133,7 +164,8 @@ fn first_line(text: &str) -> String {
 }
 
 fn ports_check(cluster: &KindCluster) -> Check {
-    let ports: Vec<String> = cluster.port_mappings().map(|mapping| format!("{}:{}", mapping.listen_address, mapping.host_port)).collect();
+    let ports: Vec<String> =
+        cluster.port_mappings().map(|mapping| format!("{}:{}", mapping.listen_address, mapping.host_port)).collect();
     if ports.is_empty() {
         return Check::ok("host ports", "the cluster maps no host ports");
     }
@@ -141,8 +173,15 @@ fn ports_check(cluster: &KindCluster) -> Check {
     if let Some(mapping) = busy.first() {
         return Check::warn(
             "host ports",
-            format!("{}:{} is in use (fine if it is this cluster, already running)", mapping.listen_address, mapping.host_port),
-            format!("otherwise stop what listens there (`ss -ltnp 'sport = :{}'`) or change hostPort in {}", mapping.host_port, cluster.path.display()),
+            format!(
+                "{}:{} is in use (fine if it is this cluster, already running)",
+                mapping.listen_address, mapping.host_port
+            ),
+            format!(
+                "otherwise stop what listens there (`ss -ltnp 'sport = :{}'`) or change hostPort in {}",
+                mapping.host_port,
+                cluster.path.display()
+            ),
         );
     }
     let public = crate::cluster::public_mappings(cluster);
@@ -162,7 +201,11 @@ fn inotify_check(config: &Config) -> Check {
         return Check::ok("inotify", "not Linux: file watching uses the platform's own service");
     };
     let Ok(limit) = text.trim().parse::<u64>() else {
-        return Check::warn("inotify", "cannot read fs.inotify.max_user_watches", "check /proc/sys/fs/inotify/max_user_watches");
+        return Check::warn(
+            "inotify",
+            "cannot read fs.inotify.max_user_watches",
+            "check /proc/sys/fs/inotify/max_user_watches",
+        );
     };
     let directories: u64 = config.images.values().map(|image| count_directories(&image.context, 2_000_000)).sum();
     let fix = format!(
@@ -198,10 +241,17 @@ fn count_directories(root: &Path, cap: u64) -> u64 {
 
 fn disk_check(root_dir: Option<&str>) -> Check {
     let Some(root_dir) = root_dir else {
-        return Check::warn("disk", "Docker's root directory is unknown (daemon not reachable)", "start Docker, then run `ohdev doctor` again");
+        return Check::warn(
+            "disk",
+            "Docker's root directory is unknown (daemon not reachable)",
+            "start Docker, then run `ohdev doctor` again",
+        );
     };
     let Some(free) = free_bytes(Path::new(root_dir)) else {
-        return Check::ok("disk", format!("{root_dir} is not on this machine (Docker runs in a VM); check the VM's disk there"));
+        return Check::ok(
+            "disk",
+            format!("{root_dir} is not on this machine (Docker runs in a VM); check the VM's disk there"),
+        );
     };
     let gib = free as f64 / (1024.0 * 1024.0 * 1024.0);
     let hint = "free space: `docker system prune` removes unused images and build cache";

@@ -12,22 +12,13 @@ use crate::exit_status::ExitStatus;
 pub enum Error {
     /// ohdev.yaml, cluster.yaml or a manifest is wrong.
     #[error("{}: {message}\n  fix: {fix}", location(file, *line))]
-    Config {
-        file: PathBuf,
-        line: Option<usize>,
-        message: String,
-        fix: String,
-    },
+    Config { file: PathBuf, line: Option<usize>, message: String, fix: String },
 
     #[error("no ohdev.yaml found in {start} or any parent directory\n  fix: run ohdev inside a project (try `ohdev -C examples/demo up`), or pass --config FILE")]
     ConfigNotFound { start: PathBuf },
 
     #[error("`{tool}` is not installed (not found on PATH)\n  {why}\n  install it:\n{install}")]
-    ToolMissing {
-        tool: String,
-        why: String,
-        install: String,
-    },
+    ToolMissing { tool: String, why: String, install: String },
 
     #[error("the Docker daemon at {endpoint} is not answering: {cause}\n  fix: start Docker (Linux: `sudo systemctl start docker`; macOS: start Docker Desktop, OrbStack or `colima start`), or set DOCKER_HOST to a running daemon; `ohdev doctor` checks again")]
     DockerUnreachable { endpoint: String, cause: String },
@@ -40,21 +31,13 @@ pub enum Error {
     },
 
     #[error("`{}` {}{}", argv.join(" "), status_text(*code), stderr_text(stderr))]
-    CommandFailed {
-        argv: Vec<String>,
-        code: Option<i32>,
-        stderr: String,
-    },
+    CommandFailed { argv: Vec<String>, code: Option<i32>, stderr: String },
 
     #[error("`{}` did not finish within {}s and was stopped", argv.join(" "), timeout.as_secs())]
     CommandTimeout { argv: Vec<String>, timeout: Duration },
 
     #[error("host port {address}:{port} (from {file}) is already in use by another program\n  fix: stop what listens there (`ss -ltnp 'sport = :{port}'` shows it) or change hostPort in {file}")]
-    PortInUse {
-        port: u16,
-        address: String,
-        file: PathBuf,
-    },
+    PortInUse { port: u16, address: String, file: PathBuf },
 
     #[error("another ohdev (pid {holder}) is changing this project ({lock})\n  fix: wait for it to finish, or stop it; if no such process runs, delete {lock}")]
     Locked { holder: String, lock: PathBuf },
@@ -65,10 +48,7 @@ pub enum Error {
 
     /// The work itself failed; the message already explains it.
     #[error("{message}{}", hint.as_ref().map(|h| format!("\n  next: {h}")).unwrap_or_default())]
-    Work {
-        message: String,
-        hint: Option<String>,
-    },
+    Work { message: String, hint: Option<String> },
 
     #[error("interrupted; child processes were stopped")]
     Interrupted,
@@ -137,28 +117,21 @@ impl Error {
         self.exit_status().code()
     }
 
-    pub fn config(file: impl Into<PathBuf>, line: Option<usize>, message: impl Into<String>, fix: impl Into<String>) -> Self {
-        Error::Config {
-            file: file.into(),
-            line,
-            message: message.into(),
-            fix: fix.into(),
-        }
+    pub fn config(
+        file: impl Into<PathBuf>,
+        line: Option<usize>,
+        message: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Self {
+        Error::Config { file: file.into(), line, message: message.into(), fix: fix.into() }
     }
 
     pub fn work(message: impl Into<String>, hint: Option<String>) -> Self {
-        Error::Work {
-            message: message.into(),
-            hint,
-        }
+        Error::Work { message: message.into(), hint }
     }
 }
 
 /// The exit status for any error chain: the first typed [`Error`] decides, anything else is a failure of the work.
 pub fn exit_status_of(error: &anyhow::Error) -> ExitStatus {
-    error
-        .chain()
-        .find_map(|cause| cause.downcast_ref::<Error>())
-        .map(Error::exit_status)
-        .unwrap_or(ExitStatus::Failure)
+    error.chain().find_map(|cause| cause.downcast_ref::<Error>()).map(Error::exit_status).unwrap_or(ExitStatus::Failure)
 }

@@ -159,13 +159,7 @@ pub enum Event {
         duration_ms: Option<u64>,
     },
     /// Progress of a step that knows how far it is: `current` of `total` in `unit`s.
-    Progress {
-        id: String,
-        current: u64,
-        total: u64,
-        unit: ProgressUnit,
-        text: String,
-    },
+    Progress { id: String, current: u64, total: u64, unit: ProgressUnit, text: String },
     /// A line of information, a warning, or an error, with what to do next.
     Message {
         level: Level,
@@ -174,12 +168,7 @@ pub enum Event {
         hint: Option<String>,
     },
     /// The cluster exists but its config file changed since ohdev created it.
-    ClusterDrift {
-        cluster: String,
-        config: String,
-        changes: Vec<ConfigChange>,
-        hint: String,
-    },
+    ClusterDrift { cluster: String, config: String, changes: Vec<ConfigChange>, hint: String },
     ClusterStatus {
         name: String,
         exists: bool,
@@ -196,10 +185,7 @@ pub enum Event {
         hint: Option<String>,
     },
     /// The environment is up: where to open it and what to do next.
-    Ready {
-        urls: Vec<String>,
-        next: Vec<String>,
-    },
+    Ready { urls: Vec<String>, next: Vec<String> },
     /// An image changed state: `built`, `up_to_date`, `failed`, `skipped` (a dependency failed),
     /// `loaded`, `already_loaded`.
     Image {
@@ -216,12 +202,7 @@ pub enum Event {
         duration_ms: Option<u64>,
     },
     /// A Dockerfile step failed: the step and its last output lines.
-    BuildFailed {
-        image: String,
-        step: String,
-        message: String,
-        output: Vec<String>,
-    },
+    BuildFailed { image: String, step: String, message: String, output: Vec<String> },
     /// One line of `ohdev status` about an image.
     ImageStatus {
         image: String,
@@ -235,23 +216,11 @@ pub enum Event {
     /// `--json` adds `screen`, the text a person sees.
     Diagnosis(DiagnosisReport),
     /// Objects ohdev applied earlier that are no longer in the manifests.
-    Orphans {
-        objects: Vec<String>,
-        pruned: bool,
-    },
+    Orphans { objects: Vec<String>, pruned: bool },
     /// One line of a container's log (`ohdev logs`); `line` is whole, without its newline.
-    Log {
-        pod: String,
-        container: String,
-        namespace: String,
-        line: String,
-    },
+    Log { pod: String, container: String, namespace: String, line: String },
     /// `ohdev logs -f`: a pod joined the stream after it began, or went away.
-    LogPod {
-        pod: String,
-        namespace: String,
-        state: LogPodState,
-    },
+    LogPod { pod: String, namespace: String, state: LogPodState },
     /// The watch loop's status for one image (or `manifests`).
     WatchStatus {
         image: String,
@@ -265,41 +234,29 @@ pub enum Event {
     /// `ohdev build`: the tags of the images that are built (printed one per line for scripts).
     Built { tags: Vec<String> },
     /// The command failed; the same text goes to stderr.
-    Error {
-        message: String,
-        exit_code: u8,
-    },
+    Error { message: String, exit_code: u8 },
 }
 
 impl Event {
     pub fn info(message: impl Into<String>) -> Event {
-        Event::Message {
-            level: Level::Info,
-            message: message.into(),
-            hint: None,
-        }
+        Event::Message { level: Level::Info, message: message.into(), hint: None }
     }
 
     pub fn warn(message: impl Into<String>, hint: Option<String>) -> Event {
-        Event::Message {
-            level: Level::Warn,
-            message: message.into(),
-            hint,
-        }
+        Event::Message { level: Level::Warn, message: message.into(), hint }
     }
 
     pub fn step(id: impl Into<String>, state: StepState, label: impl Into<String>, detail: Option<String>) -> Event {
-        Event::Step {
-            id: id.into(),
-            state,
-            label: label.into(),
-            detail,
-            duration_ms: None,
-        }
+        Event::Step { id: id.into(), state, label: label.into(), detail, duration_ms: None }
     }
 
     /// A finished step and how long it took.
-    pub fn step_done(id: impl Into<String>, label: impl Into<String>, detail: Option<String>, duration: std::time::Duration) -> Event {
+    pub fn step_done(
+        id: impl Into<String>,
+        label: impl Into<String>,
+        detail: Option<String>,
+        duration: std::time::Duration,
+    ) -> Event {
         Event::Step {
             id: id.into(),
             state: StepState::Done,
@@ -311,14 +268,7 @@ impl Event {
 
     /// An image changed state (no measurements).
     pub fn image(image: impl Into<String>, tag: impl Into<String>, state: ImageState, detail: Option<String>) -> Event {
-        Event::Image {
-            image: image.into(),
-            tag: tag.into(),
-            state,
-            detail,
-            context_bytes: None,
-            duration_ms: None,
-        }
+        Event::Image { image: image.into(), tag: tag.into(), state, detail, context_bytes: None, duration_ms: None }
     }
 }
 

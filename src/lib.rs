@@ -31,8 +31,8 @@ use clap::Parser;
 
 use crate::cli::Cli;
 use crate::error::{exit_status_of, Error};
-use crate::exit_status::ExitStatus;
 use crate::events::Event;
+use crate::exit_status::ExitStatus;
 use crate::ui::Reporter;
 
 pub fn main_entry() -> ExitCode {

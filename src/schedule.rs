@@ -26,7 +26,10 @@ impl Schedule {
     /// outside `0..len` are ignored (the caller's set does not hold them: they are someone else's).
     pub fn new(dependencies: Vec<Vec<usize>>) -> Schedule {
         let len = dependencies.len();
-        let dependencies = dependencies.into_iter().map(|list| list.into_iter().filter(|dependency| *dependency < len).collect()).collect();
+        let dependencies = dependencies
+            .into_iter()
+            .map(|list| list.into_iter().filter(|dependency| *dependency < len).collect())
+            .collect();
         Schedule { dependencies, state: vec![State::Waiting; len] }
     }
 
@@ -37,7 +40,10 @@ impl Schedule {
 
     /// The lowest-numbered waiting node whose dependencies all succeeded, now marked running.
     pub fn next_ready(&mut self) -> Option<usize> {
-        let node = (0..self.state.len()).find(|node| self.state[*node] == State::Waiting && self.dependencies[*node].iter().all(|dependency| self.state[*dependency] == State::Succeeded))?;
+        let node = (0..self.state.len()).find(|node| {
+            self.state[*node] == State::Waiting
+                && self.dependencies[*node].iter().all(|dependency| self.state[*dependency] == State::Succeeded)
+        })?;
         self.state[node] = State::Running;
         Some(node)
     }
@@ -54,7 +60,12 @@ impl Schedule {
         loop {
             let blocked: Vec<(usize, usize)> = (0..self.state.len())
                 .filter(|node| self.state[*node] == State::Waiting)
-                .filter_map(|node| self.dependencies[node].iter().find(|dependency| matches!(self.state[**dependency], State::Failed | State::Skipped)).map(|dependency| (node, *dependency)))
+                .filter_map(|node| {
+                    self.dependencies[node]
+                        .iter()
+                        .find(|dependency| matches!(self.state[**dependency], State::Failed | State::Skipped))
+                        .map(|dependency| (node, *dependency))
+                })
                 .collect();
             if blocked.is_empty() {
                 return skipped;

@@ -14,7 +14,14 @@ pub async fn run(project: &ProjectLocator, args: &LogsArgs, reporter: Reporter) 
     let config = project.load_config()?;
     // Following is what a person at a terminal wants; a pipe wants what is there, then EOF.
     let follow = args.follow || (!args.no_follow && std::io::stdout().is_terminal());
-    let request = LogsRequest::new(args.targets.clone(), follow, args.since.clone(), args.tail, args.container.clone(), args.grep.clone())?;
+    let request = LogsRequest::new(
+        args.targets.clone(),
+        follow,
+        args.since.clone(),
+        args.tail,
+        args.container.clone(),
+        args.grep.clone(),
+    )?;
     let session = Session::open(config, None, Needs::new().kubectl(), reporter).await?;
     engine::logs::logs(&session, &request).await?;
     Ok(ExitStatus::Success)

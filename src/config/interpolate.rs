@@ -43,11 +43,7 @@ pub fn interpolate(input: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Resu
         match (lookup(name).filter(|value| !value.is_empty() || default.is_none()), default) {
             (Some(value), _) => output.push_str(&value),
             (None, Some(default)) => output.push_str(default),
-            (None, None) => {
-                return Err(InterpolateError::Unset {
-                    variable: name.to_string(),
-                })
-            }
+            (None, None) => return Err(InterpolateError::Unset { variable: name.to_string() }),
         }
     }
     output.push_str(rest);

@@ -188,11 +188,7 @@ pub fn parse(path: &Path, text: String) -> Result<KindCluster, Error> {
                 protocol,
             });
         }
-        nodes.push(KindNode {
-            role,
-            labels: raw_node.labels,
-            port_mappings,
-        });
+        nodes.push(KindNode { role, labels: raw_node.labels, port_mappings });
     }
     if control_planes == 0 {
         return Err(Error::config(
@@ -202,12 +198,7 @@ pub fn parse(path: &Path, text: String) -> Result<KindCluster, Error> {
             "add `- role: control-plane` as the first entry of `nodes`",
         ));
     }
-    Ok(KindCluster {
-        path: path.to_path_buf(),
-        text,
-        name: raw.name,
-        nodes,
-    })
+    Ok(KindCluster { path: path.to_path_buf(), text, name: raw.name, nodes })
 }
 
 /// kind names nodes `<cluster>-control-plane`, `<cluster>-control-plane2`, `<cluster>-worker`, …
@@ -228,11 +219,12 @@ fn shown(value: Option<&str>) -> String {
 
 /// 1-based line of the first `key:` in the text (good enough to point a person at it).
 pub fn key_line(text: &str, key: &str) -> Option<usize> {
-    text.lines().position(|line| {
-        let trimmed = line.trim_start().trim_start_matches("- ");
-        trimmed.starts_with(&format!("{key}:"))
-    })
-    .map(|index| index + 1)
+    text.lines()
+        .position(|line| {
+            let trimmed = line.trim_start().trim_start_matches("- ");
+            trimmed.starts_with(&format!("{key}:"))
+        })
+        .map(|index| index + 1)
 }
 
 fn value_line(text: &str, key: &str, value: &str) -> Option<usize> {
@@ -275,7 +267,11 @@ mod tests {
             ("kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha3\n", 2, "v1alpha4"),
             ("kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: master\n", 4, "control-plane"),
             ("kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodse: []\n", 3, "did you mean `nodes`"),
-            ("kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: worker\n  extraPortMapings: []\n", 5, "extraPortMappings"),
+            (
+                "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: worker\n  extraPortMapings: []\n",
+                5,
+                "extraPortMappings",
+            ),
             ("kind: Cluster\n  bad: [\n", 2, "YAML"),
         ];
         for (text, line, fix) in cases {

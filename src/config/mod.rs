@@ -2,6 +2,7 @@
 //! file's own directory and defaults that fit the OpenHands layout. Validation happens here, before
 //! any command touches Docker or the cluster.
 
+mod duration;
 pub mod interpolate;
 pub mod kind_cluster;
 mod raw;
@@ -10,6 +11,8 @@ pub mod yaml_error;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+pub use duration::parse_duration;
 
 use crate::error::Error;
 use raw::{RawConfig, RawManifestSource};
@@ -103,9 +106,7 @@ pub fn find(start: &Path) -> Result<PathBuf, Error> {
         }
         directory = current.parent();
     }
-    Err(Error::ConfigNotFound {
-        start: start.to_path_buf(),
-    })
+    Err(Error::ConfigNotFound { start: start.to_path_buf() })
 }
 
 pub fn load(file: &Path) -> Result<Config, Error> {
@@ -117,8 +118,9 @@ pub fn load_with_env(file: &Path, env: &dyn Fn(&str) -> Option<String>) -> Resul
     let root_text = file.parent().map(|dir| dir.display().to_string()).unwrap_or_default();
     let with_builtins = |name: &str| env(name).or_else(|| (name == "OHDEV_ROOT").then(|| root_text.clone()));
     let env: &dyn Fn(&str) -> Option<String> = &with_builtins;
-    let text = std::fs::read_to_string(&file)
-        .map_err(|error| Error::config(&file, None, format!("cannot read: {error}"), "check the path given to --config"))?;
+    let text = std::fs::read_to_string(&file).map_err(|error| {
+        Error::config(&file, None, format!("cannot read: {error}"), "check the path given to --config")
+    })?;
     let raw: RawConfig = if text.trim().is_empty() {
         RawConfig::default()
     } else {
@@ -221,12 +223,18 @@ impl Resolver<'_> {
                 name.clone(),
                 ImageConfig {
                     context: self.path(&key("context"), image.context.as_deref().unwrap_or("."))?,
-                    dockerfile: PathBuf::from(self.string(&key("dockerfile"), image.dockerfile.as_deref().unwrap_or("Dockerfile"))?),
+                    dockerfile: PathBuf::from(
+                        self.string(&key("dockerfile"), image.dockerfile.as_deref().unwrap_or("Dockerfile"))?,
+                    ),
                     target: image.target.map(|target| self.string(&key("target"), &target)).transpose()?,
                     build_args,
                     platform: image.platform.map(|platform| self.string(&key("platform"), &platform)).transpose()?,
                     depends_on: image.depends_on,
-                    prebuild: image.prebuild.iter().map(|part| self.string(&key("prebuild"), part)).collect::<Result<_, _>>()?,
+                    prebuild: image
+                        .prebuild
+                        .iter()
+                        .map(|part| self.string(&key("prebuild"), part))
+                        .collect::<Result<_, _>>()?,
                     sync,
                     expect: image.expect.clone(),
                     context_as_written: image.context.clone().unwrap_or_else(|| ".".to_string()),
@@ -279,7 +287,10 @@ impl Resolver<'_> {
             secrets.insert(
                 name.clone(),
                 SecretConfig {
-                    env_file: secret.env_file.map(|file| self.path(&format!("secrets.{name}.env_file"), &file)).transpose()?,
+                    env_file: secret
+                        .env_file
+                        .map(|file| self.path(&format!("secrets.{name}.env_file"), &file))
+                        .transpose()?,
                     keys: secret.keys,
                     namespace: secret.namespace.unwrap_or_else(|| namespace.clone()),
                     name,
@@ -357,38 +368,6 @@ pub fn normalize(path: &Path) -> PathBuf {
     out
 }
 
-/// `90s`, `5m`, `1h30m`, `250ms`, or a bare number of seconds.
-pub fn parse_duration(text: &str) -> Option<Duration> {
-    let text = text.trim();
-    if let Ok(seconds) = text.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let mut total = Duration::ZERO;
-    let mut number = String::new();
-    let mut chars = text.chars().peekable();
-    let mut any = false;
-    while let Some(c) = chars.next() {
-        if c.is_ascii_digit() {
-            number.push(c);
-            continue;
-        }
-        let value: u64 = number.parse().ok()?;
-        number.clear();
-        let unit = match c {
-            'h' => Duration::from_secs(3600),
-            'm' if chars.peek() == Some(&'s') => {
-                chars.next();
-                Duration::from_millis(1)
-            }
-            'm' => Duration::from_secs(60),
-            's' => Duration::from_secs(1),
-            _ => return None,
-        };
-        total += unit * u32::try_from(value).ok()?;
-        any = true;
-    }
-    (number.is_empty() && any).then_some(total)
-}
 
 #[cfg(test)]
 mod tests;

@@ -35,10 +35,7 @@ fn paths_resolve_against_the_file_and_variables_interpolate() {
     assert_eq!(config.images["web"].build_args["BASE"], "busybox");
     assert_eq!(
         config.manifests[1],
-        ManifestSource::Remote {
-            url: "https://example.org/a.yaml".into(),
-            sha256: Some("abc".into())
-        }
+        ManifestSource::Remote { url: "https://example.org/a.yaml".into(), sha256: Some("abc".into()) }
     );
 }
 

@@ -22,7 +22,12 @@ pub fn to_config_error(file: &Path, error: &serde_yaml::Error) -> Error {
         };
         return Error::config(file, line, format!("unknown key `{unknown}` at {place}"), fix);
     }
-    Error::config(file, line, text, "correct the YAML at that line (indentation uses spaces; strings with `:` or `#` need quotes)")
+    Error::config(
+        file,
+        line,
+        text,
+        "correct the YAML at that line (indentation uses spaces; strings with `:` or `#` need quotes)",
+    )
 }
 
 /// serde's text: "[path: ]unknown field `x`, expected one of `a`, `b`" or "expected `a` or `b`".
@@ -33,12 +38,7 @@ fn parse_unknown_field(text: &str) -> Option<(String, String, Vec<String>)> {
     let after = &text[start + marker.len()..];
     let end = after.find('`')?;
     let unknown = after[..end].to_string();
-    let expected: Vec<String> = after[end + 1..]
-        .split('`')
-        .skip(1)
-        .step_by(2)
-        .map(str::to_string)
-        .collect();
+    let expected: Vec<String> = after[end + 1..].split('`').skip(1).step_by(2).map(str::to_string).collect();
     Some((path, unknown, expected))
 }
 

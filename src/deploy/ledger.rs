@@ -54,7 +54,11 @@ impl<'a> Ledger<'a> {
     /// Objects that were deleted: stop recording them.
     pub fn forget(lock: &StateLock, deleted: &[AppliedObject]) -> Result<(), Error> {
         lock.update_section(|section: &mut Applied| {
-            section.objects.retain(|object| !deleted.iter().any(|gone| gone.kind == object.kind && gone.namespace == object.namespace && gone.name == object.name));
+            section.objects.retain(|object| {
+                !deleted.iter().any(|gone| {
+                    gone.kind == object.kind && gone.namespace == object.namespace && gone.name == object.name
+                })
+            });
         })
     }
 
@@ -90,23 +94,35 @@ mod tests {
     }
 
     fn lock(dir: &std::path::Path) -> StateLock {
-        StateLock::acquire(dir, std::time::Duration::from_secs(1), &Reporter::new(std::sync::Arc::new(crate::ui::PlainRenderer::new()))).unwrap()
+        StateLock::acquire(
+            dir,
+            std::time::Duration::from_secs(1),
+            &Reporter::new(std::sync::Arc::new(crate::ui::PlainRenderer::new())),
+        )
+        .unwrap()
     }
 
     #[test]
     fn begin_records_provisionally_and_commit_for_real() {
         let dir = tempfile::tempdir().unwrap();
         let lock = lock(dir.path());
-        lock.update_section(|section: &mut Applied| *section = applied("c", vec![object("a", "old"), object("gone", "g")])).unwrap();
+        lock.update_section(|section: &mut Applied| {
+            *section = applied("c", vec![object("a", "old"), object("gone", "g")])
+        })
+        .unwrap();
         let ledger = Ledger::begin(&lock, applied("c", vec![object("a", "new"), object("b", "b1")])).unwrap();
         let pending: Applied = lock.section();
         // Before the apply: `a` keeps its old hash (a failed apply is retried), `b` has none yet, the orphan stays.
-        let hashes: Vec<(String, Option<String>)> = pending.objects.iter().map(|object| (object.name.clone(), object.hash.clone())).collect();
+        let hashes: Vec<(String, Option<String>)> =
+            pending.objects.iter().map(|object| (object.name.clone(), object.hash.clone())).collect();
         assert_eq!(hashes, [("a".into(), Some("old".into())), ("b".into(), None), ("gone".into(), Some("g".into()))]);
         let orphans = ledger.commit().unwrap();
         assert_eq!(orphans.iter().map(|object| object.name.as_str()).collect::<Vec<_>>(), ["gone"]);
         let done: Applied = lock.section();
-        assert_eq!(done.objects.iter().map(|object| object.hash.clone().unwrap()).collect::<Vec<_>>(), ["new", "b1", "g"]);
+        assert_eq!(
+            done.objects.iter().map(|object| object.hash.clone().unwrap()).collect::<Vec<_>>(),
+            ["new", "b1", "g"]
+        );
         Ledger::forget(&lock, &orphans).unwrap();
         let pruned: Applied = lock.section();
         assert_eq!(pruned.objects.iter().map(|object| object.name.as_str()).collect::<Vec<_>>(), ["a", "b"]);

@@ -4,9 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::plan::resource::resource_name;
 use super::plan::graph::Plan;
 use super::plan::manifest::Object;
+use super::plan::resource::resource_name;
 
 pub const STATE_KEY: &str = "deploy";
 
@@ -71,10 +71,7 @@ pub fn from_plan(cluster: &str, objects: &[Object], plan: &Plan) -> Applied {
         })
         .collect();
     applied.sort();
-    Applied {
-        cluster: cluster.to_string(),
-        objects: applied,
-    }
+    Applied { cluster: cluster.to_string(), objects: applied }
 }
 
 pub fn content_hash(object: &Object) -> Option<String> {
@@ -94,7 +91,10 @@ pub fn unchanged(before: &Applied, objects: &[Object]) -> std::collections::BTre
             let hash = content_hash(object);
             hash.is_some()
                 && before.objects.iter().any(|old| {
-                    old.kind == object.kind() && old.namespace.as_deref() == object.namespace() && old.name == object.name() && old.hash == hash
+                    old.kind == object.kind()
+                        && old.namespace.as_deref() == object.namespace()
+                        && old.name == object.name()
+                        && old.hash == hash
                 })
         })
         .map(|(index, _)| index)
@@ -122,7 +122,11 @@ pub fn orphans(before: &Applied, now: &Applied) -> Vec<AppliedObject> {
     before
         .objects
         .iter()
-        .filter(|old| !now.objects.iter().any(|new| new.kind == old.kind && new.namespace == old.namespace && new.name == old.name))
+        .filter(|old| {
+            !now.objects
+                .iter()
+                .any(|new| new.kind == old.kind && new.namespace == old.namespace && new.name == old.name)
+        })
         .cloned()
         .collect()
 }

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use super::plan::graph::{self, Plan};
 use super::plan::manifest::{self, Object};
-use super::plan::substitute::{self, Patch};
 use super::plan::secrets;
+use super::plan::substitute::{self, Patch};
 use super::remote;
 use crate::config::{Config, ManifestSource};
 use crate::error::Error;
@@ -36,7 +36,11 @@ pub async fn render(config: &Config, tags: &BTreeMap<String, String>) -> Result<
     render_with_env(config, tags, &env).await
 }
 
-pub async fn render_with_env(config: &Config, tags: &BTreeMap<String, String>, env: &(dyn Fn(&str) -> Option<String> + Sync)) -> Result<Rendered, Error> {
+pub async fn render_with_env(
+    config: &Config,
+    tags: &BTreeMap<String, String>,
+    env: &(dyn Fn(&str) -> Option<String> + Sync),
+) -> Result<Rendered, Error> {
     let mut paths: Vec<PathBuf> = Vec::new();
     let mut cache_names = BTreeMap::new();
     for source in &config.manifests {
@@ -55,12 +59,14 @@ pub async fn render_with_env(config: &Config, tags: &BTreeMap<String, String>, e
         manifest::load(&paths).map_err(|errors| input_error(errors.to_string(), &cache_names))?
     };
     for secret in config.secrets.values() {
-        let mut object = secrets::generate(&secret.name, &secret.namespace, secret.env_file.as_deref(), &secret.keys, env)
-            .map_err(|error| input_error(error.to_string(), &cache_names))?;
+        let mut object =
+            secrets::generate(&secret.name, &secret.namespace, secret.env_file.as_deref(), &secret.keys, env)
+                .map_err(|error| input_error(error.to_string(), &cache_names))?;
         object.source.file = config.file.clone();
         objects.push(object);
     }
-    let mut objects = manifest::normalize(objects, &config.namespace).map_err(|errors| input_error(errors.to_string(), &cache_names))?;
+    let mut objects = manifest::normalize(objects, &config.namespace)
+        .map_err(|errors| input_error(errors.to_string(), &cache_names))?;
     let patches: Vec<Patch> = config
         .patches
         .iter()
@@ -71,7 +77,12 @@ pub async fn render_with_env(config: &Config, tags: &BTreeMap<String, String>, e
                 "ops": patch.ops,
             });
             serde_json::from_value(value).map_err(|error| {
-                Error::config(&config.file, None, format!("patches[{index}]: {error}"), "each op is {op: add|replace|remove, path: /json/pointer, value: …}")
+                Error::config(
+                    &config.file,
+                    None,
+                    format!("patches[{index}]: {error}"),
+                    "each op is {op: add|replace|remove, path: /json/pointer, value: …}",
+                )
             })
         })
         .collect::<Result<_, _>>()?;
@@ -92,7 +103,8 @@ pub async fn render_with_env(config: &Config, tags: &BTreeMap<String, String>, e
 fn label_pod_templates(objects: &mut [Object]) {
     for object in objects {
         for pointer in ["/spec/template/metadata", "/spec/jobTemplate/spec/template/metadata"] {
-            let Some(spec) = object.value.pointer_mut(pointer.rsplit_once('/').map(|(parent, _)| parent).unwrap_or("")) else {
+            let Some(spec) = object.value.pointer_mut(pointer.rsplit_once('/').map(|(parent, _)| parent).unwrap_or(""))
+            else {
                 continue;
             };
             let Some(spec) = spec.as_object_mut() else { continue };

@@ -2,8 +2,8 @@
 
 use super::Session;
 use crate::error::Error;
-use crate::image::{self, BuildResult};
 use crate::image::load;
+use crate::image::{self, BuildResult};
 
 /// Everything checked before the Session opens: the named images exist, their contexts and
 /// Dockerfiles are there. Returns the images to build (with their dependencies), in order.

@@ -11,7 +11,11 @@ use crate::error::Error;
 use crate::events::{Event, StepState};
 
 /// `confirm` asks the person at the terminal (or says yes for `--yes` and non-interactive runs).
-pub async fn down(session: &Session, keep_cluster: bool, confirm: impl FnOnce(&str) -> Result<bool, Error>) -> Result<(), Error> {
+pub async fn down(
+    session: &Session,
+    keep_cluster: bool,
+    confirm: impl FnOnce(&str) -> Result<bool, Error>,
+) -> Result<(), Error> {
     let name = &session.config.cluster.name;
     let lock = session.lock();
     let reporter = &session.reporter;
@@ -25,20 +29,27 @@ pub async fn down(session: &Session, keep_cluster: bool, confirm: impl FnOnce(&s
         format!("Delete kind cluster \"{name}\" and everything running in it?")
     };
     if !confirm(&question)? {
-        return Err(Error::Input {
-            message: "not deleted".into(),
-            fix: "answer y, or pass --yes".into(),
-        });
+        return Err(Error::Input { message: "not deleted".into(), fix: "answer y, or pass --yes".into() });
     }
     if keep_cluster {
         let order = record::teardown_order(&Ledger::recorded(lock));
-        reporter.emit(Event::step("teardown", StepState::Started, format!("deleting {} object(s) ohdev applied", order.len()), None));
+        reporter.emit(Event::step(
+            "teardown",
+            StepState::Started,
+            format!("deleting {} object(s) ohdev applied", order.len()),
+            None,
+        ));
         for object in &order {
             session.kubectl().invocation(object.delete_args()).timeout(Duration::from_secs(120)).run().await?;
             // Forget each as it goes: an interrupted teardown resumes where it stopped.
             Ledger::forget(lock, std::slice::from_ref(object))?;
         }
-        reporter.emit(Event::step("teardown", StepState::Done, format!("deleted {} object(s); the cluster keeps running", order.len()), None));
+        reporter.emit(Event::step(
+            "teardown",
+            StepState::Done,
+            format!("deleted {} object(s); the cluster keeps running", order.len()),
+            None,
+        ));
         return forget(session, false);
     }
     cluster::delete(session.kind(), name, reporter).await?;

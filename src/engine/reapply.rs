@@ -23,7 +23,10 @@ pub async fn reapply(session: &Session, tags: &BTreeMap<String, String>, timeout
     let missing = missing_tags(session, tags);
     if !missing.is_empty() {
         return Err(Error::work(
-            format!("image(s) {} are not built and loaded into the cluster, so nothing was re-applied", missing.join(", ")),
+            format!(
+                "image(s) {} are not built and loaded into the cluster, so nothing was re-applied",
+                missing.join(", ")
+            ),
             Some(format!("`ohdev rebuild {}` builds and loads them", missing.join(" "))),
         ));
     }
@@ -41,7 +44,15 @@ pub async fn reapply(session: &Session, tags: &BTreeMap<String, String>, timeout
         return Ok(0);
     }
     let options = apply::Options { timeout, replace_immutable: false };
-    apply::deploy_changed(session.kubectl(), &rendered.objects, &rendered.plan, &unchanged, &options, &session.reporter).await?;
+    apply::deploy_changed(
+        session.kubectl(),
+        &rendered.objects,
+        &rendered.plan,
+        &unchanged,
+        &options,
+        &session.reporter,
+    )
+    .await?;
     ledger.commit()?;
     Ok(changed)
 }

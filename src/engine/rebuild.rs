@@ -7,8 +7,8 @@ use std::time::Duration;
 use super::reapply::{missing_tags, reapply};
 use super::Session;
 use crate::error::Error;
-use crate::image::{self, BuildResult, Outcome};
 use crate::image::load;
+use crate::image::{self, BuildResult, Outcome};
 
 pub struct Rebuilt {
     pub results: Vec<BuildResult>,
@@ -19,8 +19,26 @@ pub struct Rebuilt {
 pub async fn build_and_load(session: &Session, names: &[String], force: bool) -> Result<Rebuilt, Error> {
     let selected = image::select(&session.config, names)?;
     let lock = session.lock();
-    let results = image::prepare_and_build(&session.config, &selected, lock.dir(), session.docker(), session.buildkit(), force, &session.reporter).await?;
-    load::load_all(session.kind(), session.kubectl(), &session.config.cluster.name, &results, force, lock, &session.reporter).await?;
+    let results = image::prepare_and_build(
+        &session.config,
+        &selected,
+        lock.dir(),
+        session.docker(),
+        session.buildkit(),
+        force,
+        &session.reporter,
+    )
+    .await?;
+    load::load_all(
+        session.kind(),
+        session.kubectl(),
+        &session.config.cluster.name,
+        &results,
+        force,
+        lock,
+        &session.reporter,
+    )
+    .await?;
     let failed = results
         .iter()
         .filter(|result| matches!(result.outcome, Outcome::Failed | Outcome::Skipped))
@@ -37,7 +55,10 @@ pub fn current_tags(session: &Session, results: &[BuildResult]) -> BTreeMap<Stri
         let fresh = results.iter().find(|result| &result.name == name && result.image_id().is_some());
         if let Some(result) = fresh {
             tags.insert(name.clone(), result.tag.clone());
-        } else if let Some(record) = records.get(name).filter(|record| record.loaded.get(&session.config.cluster.name).is_some_and(|nodes| !nodes.is_empty())) {
+        } else if let Some(record) = records
+            .get(name)
+            .filter(|record| record.loaded.get(&session.config.cluster.name).is_some_and(|nodes| !nodes.is_empty()))
+        {
             // Only a tag that is in the cluster: `ohdev build` records tags it never loaded.
             tags.insert(name.clone(), record.tag.clone());
         }
@@ -51,11 +72,20 @@ pub async fn rebuild(session: &Session, names: &[String], force: bool, timeout: 
     // say so before building anything.
     let selected = image::select(&session.config, names)?;
     let known = current_tags(session, &[]);
-    let unavailable: Vec<String> = missing_tags(session, &known).into_iter().filter(|name| !selected.contains(name)).collect();
+    let unavailable: Vec<String> =
+        missing_tags(session, &known).into_iter().filter(|name| !selected.contains(name)).collect();
     if !unavailable.is_empty() {
         return Err(Error::Input {
-            message: format!("image(s) {} are not in the cluster yet, so `ohdev rebuild {}` could not roll out", unavailable.join(", "), names.join(" ")),
-            fix: format!("`ohdev rebuild` (all images) or `ohdev rebuild {} {}`", names.join(" "), unavailable.join(" ")),
+            message: format!(
+                "image(s) {} are not in the cluster yet, so `ohdev rebuild {}` could not roll out",
+                unavailable.join(", "),
+                names.join(" ")
+            ),
+            fix: format!(
+                "`ohdev rebuild` (all images) or `ohdev rebuild {} {}`",
+                names.join(" "),
+                unavailable.join(" ")
+            ),
         });
     }
     let rebuilt = build_and_load(session, names, force).await?;

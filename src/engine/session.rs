@@ -82,7 +82,12 @@ pub struct Session {
 const UNDECLARED: &str = "the command opened its Session without declaring this in its Needs";
 
 impl Session {
-    pub async fn open(config: Config, kind_cluster: Option<KindCluster>, needs: Needs, reporter: Reporter) -> Result<Session, Error> {
+    pub async fn open(
+        config: Config,
+        kind_cluster: Option<KindCluster>,
+        needs: Needs,
+        reporter: Reporter,
+    ) -> Result<Session, Error> {
         let kind = if needs.kind { Some(Kind::locate()?) } else { None };
         let kubectl = if needs.kubectl { Some(Kubectl::locate(&config.cluster.context())?) } else { None };
         let (docker, buildkit) = if needs.docker {
@@ -98,7 +103,8 @@ impl Session {
         } else {
             (None, false)
         };
-        let lock = if needs.lock { Some(StateLock::acquire(&config.root, Duration::from_secs(3), &reporter)?) } else { None };
+        let lock =
+            if needs.lock { Some(StateLock::acquire(&config.root, Duration::from_secs(3), &reporter)?) } else { None };
         let cancel = crate::tools::exec::root_token().child_token();
         let session = Session { config, reporter, cancel, kind_cluster, kind, kubectl, docker, buildkit, lock };
         if needs.cluster {

@@ -27,13 +27,7 @@ pub async fn status(session: &Session) -> Result<(), Error> {
         .cluster
         .filter(|record| record.name == name && exists)
         .map(|record| cluster::diff(&record.config_text, &session.kind_cluster().text));
-    reporter.emit(Event::ClusterStatus {
-        name,
-        exists,
-        context: config.cluster.context(),
-        nodes,
-        drift,
-    });
+    reporter.emit(Event::ClusterStatus { name, exists, context: config.cluster.context(), nodes, drift });
     if config.images.is_empty() {
         return Ok(());
     }
@@ -47,7 +41,9 @@ pub async fn status(session: &Session) -> Result<(), Error> {
         };
         // Without prebuild and dependency tags the digest is only comparable for self-contained images.
         let current = match record {
-            Some(record) if image.prebuild.is_empty() && !image.build_args.values().any(|value| value.contains("${image:")) => {
+            Some(record)
+                if image.prebuild.is_empty() && !image.build_args.values().any(|value| value.contains("${image:")) =>
+            {
                 match image::digest_image(config, image, &image.build_args, state.dir()).await {
                     Ok((_, report)) => report.digest.hex() == record.digest,
                     Err(_) => false,
@@ -57,13 +53,21 @@ pub async fn status(session: &Session) -> Result<(), Error> {
             None => false,
         };
         let loaded_on = record
-            .map(|record| node_images.iter().filter(|(_, names)| names.contains(&record.tag)).map(|(node, _)| node.clone()).collect())
+            .map(|record| {
+                node_images
+                    .iter()
+                    .filter(|(_, names)| names.contains(&record.tag))
+                    .map(|(node, _)| node.clone())
+                    .collect()
+            })
             .unwrap_or_default();
         reporter.emit(Event::ImageStatus {
             image: image_name.clone(),
             tag: record.filter(|_| inspected.is_some()).map(|record| record.tag.clone()),
             size_bytes: inspected.as_ref().and_then(|image| image.size),
-            built: inspected.as_ref().and_then(|image| image.created.as_ref().map(|created| created.to_string().chars().take(19).collect())),
+            built: inspected
+                .as_ref()
+                .and_then(|image| image.created.as_ref().map(|created| created.to_string().chars().take(19).collect())),
             loaded_on,
             current,
         });

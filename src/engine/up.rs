@@ -45,12 +45,22 @@ pub async fn up(session: &Session, image_names: &[String], options: &UpOptions) 
     // The first error stops the other (a failed cluster create does not wait for a long build).
     let (_, results) = tokio::try_join!(
         cluster::ensure(config, kind_cluster, session.kind(), lock, reporter, options.recreate),
-        image::prepare_and_build(config, image_names, lock.dir(), session.docker(), session.buildkit(), options.force, reporter),
+        image::prepare_and_build(
+            config,
+            image_names,
+            lock.dir(),
+            session.docker(),
+            session.buildkit(),
+            options.force,
+            reporter
+        ),
     )?;
-    load::load_all(session.kind(), session.kubectl(), &config.cluster.name, &results, options.force, lock, reporter).await?;
+    load::load_all(session.kind(), session.kubectl(), &config.cluster.name, &results, options.force, lock, reporter)
+        .await?;
     image::fail_if_any_failed(&results)?;
 
-    let tags: BTreeMap<String, String> = results.iter().map(|result| (result.name.clone(), result.tag.clone())).collect();
+    let tags: BTreeMap<String, String> =
+        results.iter().map(|result| (result.name.clone(), result.tag.clone())).collect();
     let rendered = render::render(config, &tags).await?;
     for warning in &rendered.warnings {
         reporter.emit(Event::warn(warning.clone(), None));
@@ -69,7 +79,8 @@ pub async fn up(session: &Session, image_names: &[String], options: &UpOptions) 
     let orphans = ledger.commit()?;
     if !orphans.is_empty() {
         if options.prune {
-            for orphan in record::teardown_order(&record::Applied { cluster: String::new(), objects: orphans.clone() }) {
+            for orphan in record::teardown_order(&record::Applied { cluster: String::new(), objects: orphans.clone() })
+            {
                 session.kubectl().invocation(orphan.delete_args()).run().await?;
             }
             Ledger::forget(lock, &orphans)?;

@@ -91,7 +91,11 @@ pub async fn build(
     if let Some(platform) = &request.platform {
         options = options.platform(platform);
     }
-    let session = format!("ohdev-{}-{}", std::process::id(), blake3::hash(request.tag.as_bytes()).to_hex().get(..12).unwrap_or("0"));
+    let session = format!(
+        "ohdev-{}-{}",
+        std::process::id(),
+        blake3::hash(request.tag.as_bytes()).to_hex().get(..12).unwrap_or("0")
+    );
     options = match builder {
         Builder::BuildKit => options.version(BuilderVersion::BuilderBuildKit).session(&session),
         Builder::Classic => options.version(BuilderVersion::BuilderV1),
@@ -122,7 +126,13 @@ pub async fn build(
         }
         if let Some(BuildInfoAux::BuildKit(status)) = &info.aux {
             for vertex in &status.vertexes {
-                if let Some(progress) = tracker.vertex(&vertex.digest, &vertex.name, vertex.started.is_some(), vertex.completed.is_some(), vertex.cached) {
+                if let Some(progress) = tracker.vertex(
+                    &vertex.digest,
+                    &vertex.name,
+                    vertex.started.is_some(),
+                    vertex.completed.is_some(),
+                    vertex.cached,
+                ) {
                     on_progress(progress);
                 }
                 if !vertex.error.is_empty() {
@@ -138,10 +148,9 @@ pub async fn build(
         let _ = vertex;
         return Err(tracker.failure(error));
     }
-    let image = docker
-        .inspect_image(&request.tag)
-        .await
-        .map_err(|error| BuildError::Engine(format!("the build finished but {} is not in Docker: {error}", request.tag)))?;
+    let image = docker.inspect_image(&request.tag).await.map_err(|error| {
+        BuildError::Engine(format!("the build finished but {} is not in Docker: {error}", request.tag))
+    })?;
     image.id.ok_or_else(|| BuildError::Engine(format!("Docker reports no ID for {}", request.tag)))
 }
 
@@ -158,7 +167,14 @@ struct Tracker {
 }
 
 impl Tracker {
-    fn vertex(&mut self, digest: &str, name: &str, started: bool, completed: bool, _cached: bool) -> Option<BuildProgress> {
+    fn vertex(
+        &mut self,
+        digest: &str,
+        name: &str,
+        started: bool,
+        completed: bool,
+        _cached: bool,
+    ) -> Option<BuildProgress> {
         if !self.vertexes.contains_key(digest) {
             self.order.push(digest.to_string());
         }
@@ -167,11 +183,7 @@ impl Tracker {
             self.current = digest.to_string();
         }
         let done = self.vertexes.values().filter(|(_, done)| *done).count() as u64;
-        Some(BuildProgress {
-            step: done,
-            steps: self.vertexes.len() as u64,
-            text: name.to_string(),
-        })
+        Some(BuildProgress { step: done, steps: self.vertexes.len() as u64, text: name.to_string() })
     }
 
     fn log(&mut self, vertex: &str, text: &str) {

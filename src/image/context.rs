@@ -67,10 +67,7 @@ pub struct ContextFiles {
 impl ContextFiles {
     /// The sent paths (files, directories, symlinks) in walk order.
     pub fn paths(&self) -> Vec<String> {
-        self.entries
-            .iter()
-            .map(|entry| entry.path.clone())
-            .collect()
+        self.entries.iter().map(|entry| entry.path.clone()).collect()
     }
 
     /// What `COPY . /ctx` then `find /ctx` shows with the classic builder, sorted: the sent
@@ -98,17 +95,13 @@ impl ContextFiles {
     /// ohdev rewrites those files on every run, so sending them would change every digest.
     pub fn exclude_subtree(&mut self, relative: &str) {
         let prefix = format!("{relative}/");
-        self.entries
-            .retain(|entry| entry.path != relative && !entry.path.starts_with(&prefix));
-        self.skipped_special
-            .retain(|path| path != relative && !path.starts_with(&prefix));
+        self.entries.retain(|entry| entry.path != relative && !entry.path.starts_with(&prefix));
+        self.skipped_special.retain(|path| path != relative && !path.starts_with(&prefix));
     }
 
     /// The regular files, in walk order.
     pub fn files(&self) -> impl Iterator<Item = &Entry> {
-        self.entries
-            .iter()
-            .filter(|entry| entry.kind == EntryKind::File)
+        self.entries.iter().filter(|entry| entry.kind == EntryKind::File)
     }
 }
 
@@ -118,27 +111,13 @@ impl ContextFiles {
 pub fn walk(context_dir: &Path, dockerfile: &Path) -> io::Result<ContextFiles> {
     let rules = IgnoreRules::load(context_dir, dockerfile)?;
     let dockerfile = dockerfile_path(dockerfile)?;
-    let mut walker = Walker {
-        rules: &rules,
-        entries: Vec::new(),
-        skipped_special: Vec::new(),
-    };
+    let mut walker = Walker { rules: &rules, entries: Vec::new(), skipped_special: Vec::new() };
     walker.visit(context_dir, "", None)?;
-    let Walker {
-        entries,
-        skipped_special,
-        ..
-    } = walker;
-    if !entries
-        .iter()
-        .any(|entry| entry.path == dockerfile && entry.kind != EntryKind::Directory)
-    {
+    let Walker { entries, skipped_special, .. } = walker;
+    if !entries.iter().any(|entry| entry.path == dockerfile && entry.kind != EntryKind::Directory) {
         return Err(io::Error::new(
             io::ErrorKind::NotFound,
-            format!(
-                "cannot locate Dockerfile {}",
-                context_dir.join(&dockerfile).display()
-            ),
+            format!("cannot locate Dockerfile {}", context_dir.join(&dockerfile).display()),
         ));
     }
     let removed_by_classic_builder = removed_by_classic_builder(context_dir, &dockerfile, &entries);
@@ -175,7 +154,8 @@ impl Walker<'_> {
     fn visit(&mut self, dir: &Path, relative: &str, parent: Option<&MatchInfo>) -> io::Result<()> {
         let children = Self::children(dir)?;
         // The top level's subtrees are walked on all cores, then spliced back in walk order.
-        let mut subtrees = if relative.is_empty() { self.walk_subtrees_in_parallel(dir, &children)? } else { Vec::new() };
+        let mut subtrees =
+            if relative.is_empty() { self.walk_subtrees_in_parallel(dir, &children)? } else { Vec::new() };
         for (name, metadata) in children {
             let absolute = dir.join(&name);
             let name = name.to_str().ok_or_else(|| {
@@ -184,11 +164,7 @@ impl Walker<'_> {
                     format!("{}: file name is not valid UTF-8", absolute.display()),
                 )
             })?;
-            let path = if relative.is_empty() {
-                name.to_string()
-            } else {
-                format!("{relative}/{name}")
-            };
+            let path = if relative.is_empty() { name.to_string() } else { format!("{relative}/{name}") };
             let is_dir = metadata.is_dir();
             let (excluded, info) = self.rules.matches_with_parent(&path, parent);
             let walked = if is_dir && relative.is_empty() {
@@ -208,18 +184,13 @@ impl Walker<'_> {
             } else if file_type.is_file() {
                 EntryKind::File
             } else if file_type.is_symlink() {
-                let target =
-                    fs::read_link(&absolute).map_err(|error| with_path(error, &absolute))?;
+                let target = fs::read_link(&absolute).map_err(|error| with_path(error, &absolute))?;
                 EntryKind::Symlink { target }
             } else {
                 self.skipped_special.push(path);
                 continue;
             };
-            let size = if kind == EntryKind::File {
-                metadata.size()
-            } else {
-                0
-            };
+            let size = if kind == EntryKind::File { metadata.size() } else { 0 };
             self.entries.push(Entry {
                 path: path.clone(),
                 kind,
@@ -238,7 +209,13 @@ impl Walker<'_> {
     }
 
     /// Walk a subdirectory, or splice in the result of walking it already.
-    fn descend(&mut self, absolute: &Path, path: &str, info: &MatchInfo, walked: Option<io::Result<Walked>>) -> io::Result<()> {
+    fn descend(
+        &mut self,
+        absolute: &Path,
+        path: &str,
+        info: &MatchInfo,
+        walked: Option<io::Result<Walked>>,
+    ) -> io::Result<()> {
         match walked {
             Some(result) => {
                 let walked = result?;
@@ -251,7 +228,11 @@ impl Walker<'_> {
     }
 
     /// Each top-level directory that the sequential walk would enter, walked on a pool of threads.
-    fn walk_subtrees_in_parallel(&self, dir: &Path, children: &[(std::ffi::OsString, fs::Metadata)]) -> io::Result<Vec<(String, Option<io::Result<Walked>>)>> {
+    fn walk_subtrees_in_parallel(
+        &self,
+        dir: &Path,
+        children: &[(std::ffi::OsString, fs::Metadata)],
+    ) -> io::Result<Vec<(String, Option<io::Result<Walked>>)>> {
         let jobs: Vec<(String, MatchInfo)> = children
             .iter()
             .filter(|(_, metadata)| metadata.is_dir())
@@ -267,17 +248,17 @@ impl Walker<'_> {
             return Ok(Vec::new());
         }
         let next = std::sync::atomic::AtomicUsize::new(0);
-        let results: Vec<std::sync::Mutex<Option<io::Result<Walked>>>> = jobs.iter().map(|_| std::sync::Mutex::new(None)).collect();
+        let results: Vec<std::sync::Mutex<Option<io::Result<Walked>>>> =
+            jobs.iter().map(|_| std::sync::Mutex::new(None)).collect();
         std::thread::scope(|scope| {
             for _ in 0..threads {
                 scope.spawn(|| loop {
                     let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Some((name, info)) = jobs.get(index) else { break };
                     let mut walker = Walker { rules: self.rules, entries: Vec::new(), skipped_special: Vec::new() };
-                    let result = walker.visit(&dir.join(name), name, Some(info)).map(|()| Walked {
-                        entries: walker.entries,
-                        skipped_special: walker.skipped_special,
-                    });
+                    let result = walker
+                        .visit(&dir.join(name), name, Some(info))
+                        .map(|()| Walked { entries: walker.entries, skipped_special: walker.skipped_special });
                     if let Ok(mut slot) = results[index].lock() {
                         *slot = Some(result);
                     }
@@ -299,10 +280,7 @@ struct Walked {
 }
 
 fn timestamp(seconds: i64, nanoseconds: i64) -> Timestamp {
-    Timestamp {
-        seconds,
-        nanoseconds: u32::try_from(nanoseconds).unwrap_or(0),
-    }
+    Timestamp { seconds, nanoseconds: u32::try_from(nanoseconds).unwrap_or(0) }
 }
 
 /// Adds the path to an I/O error, keeping its kind.

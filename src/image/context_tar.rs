@@ -46,11 +46,7 @@ pub fn write_tar<W: Write>(context: &ContextFiles, output: W) -> io::Result<W> {
                 if !unchanged {
                     return Err(changed(&path.display().to_string()));
                 }
-                let reader = ExactReader {
-                    inner: file.take(entry.size),
-                    remaining: entry.size,
-                    path: &entry.path,
-                };
+                let reader = ExactReader { inner: file.take(entry.size), remaining: entry.size, path: &entry.path };
                 builder.append_data(&mut header, &entry.path, reader)?;
             }
         }
@@ -69,18 +65,12 @@ fn header_for(entry: &Entry) -> Header {
     header.set_uid(0);
     header.set_gid(0);
     header.set_mtime(u64::try_from(entry.modified.seconds).unwrap_or(0));
-    header.set_size(if entry.kind == EntryKind::File {
-        entry.size
-    } else {
-        0
-    });
+    header.set_size(if entry.kind == EntryKind::File { entry.size } else { 0 });
     header
 }
 
 fn changed(path: &str) -> io::Error {
-    io::Error::other(format!(
-        "{path} changed after the build context was scanned; scan it again"
-    ))
+    io::Error::other(format!("{path} changed after the build context was scanned; scan it again"))
 }
 
 /// Yields exactly `remaining` bytes or fails: the tar header already promised that size.

@@ -25,15 +25,9 @@ fn read_back(bytes: &[u8]) -> io::Result<Vec<Read>> {
     for entry in archive.entries()? {
         let mut entry = entry?;
         let header = entry.header();
-        let link = entry
-            .link_name()?
-            .map(|link| link.to_string_lossy().into_owned());
+        let link = entry.link_name()?.map(|link| link.to_string_lossy().into_owned());
         let mut read = Read {
-            path: entry
-                .path()?
-                .to_string_lossy()
-                .trim_end_matches('/')
-                .to_string(),
+            path: entry.path()?.to_string_lossy().trim_end_matches('/').to_string(),
             kind: header.entry_type(),
             mode: header.mode()?,
             size: header.size()?,
@@ -68,10 +62,7 @@ fn tar_lists_exactly_the_walk_with_docker_headers() -> io::Result<()> {
         ],
     )?;
     fs::set_permissions(root.join("bin/run.sh"), fs::Permissions::from_mode(0o755))?;
-    fs::set_permissions(
-        root.join("data/empty.txt"),
-        fs::Permissions::from_mode(0o600),
-    )?;
+    fs::set_permissions(root.join("data/empty.txt"), fs::Permissions::from_mode(0o600))?;
     symlink("bin/run.sh", root.join("run"))?;
     let long_target = format!("../{}", "x".repeat(150));
     symlink(&long_target, root.join("far"))?;
@@ -87,10 +78,7 @@ fn tar_lists_exactly_the_walk_with_docker_headers() -> io::Result<()> {
             let (kind, link) = match &entry.kind {
                 EntryKind::File => (EntryType::Regular, None),
                 EntryKind::Directory => (EntryType::Directory, None),
-                EntryKind::Symlink { target } => (
-                    EntryType::Symlink,
-                    Some(target.to_string_lossy().into_owned()),
-                ),
+                EntryKind::Symlink { target } => (EntryType::Symlink, Some(target.to_string_lossy().into_owned())),
             };
             let content = match entry.kind {
                 EntryKind::File => fs::read(root.join(&entry.path)),
@@ -112,39 +100,20 @@ fn tar_lists_exactly_the_walk_with_docker_headers() -> io::Result<()> {
 
     let names: Vec<&str> = read.iter().map(|entry| entry.path.as_str()).collect();
     assert!(names.contains(&long_file.as_str()) && names.contains(&"far"));
-    assert!(!names
-        .iter()
-        .any(|name| name.starts_with("secret") || name.ends_with(".tmp")));
-    let run = read
-        .iter()
-        .find(|entry| entry.path == "bin/run.sh")
-        .map(|entry| entry.mode);
+    assert!(!names.iter().any(|name| name.starts_with("secret") || name.ends_with(".tmp")));
+    let run = read.iter().find(|entry| entry.path == "bin/run.sh").map(|entry| entry.mode);
     assert_eq!(run, Some(0o755));
-    assert_eq!(
-        content_bytes(&files),
-        read.iter()
-            .map(|entry| entry.content.len() as u64)
-            .sum::<u64>()
-    );
+    assert_eq!(content_bytes(&files), read.iter().map(|entry| entry.content.len() as u64).sum::<u64>());
     Ok(())
 }
 
 #[test]
 fn a_file_changed_after_the_walk_is_an_error() -> io::Result<()> {
     let context = tempfile::tempdir()?;
-    write_tree(
-        context.path(),
-        &[("Dockerfile", "FROM scratch\n"), ("grows.txt", "short")],
-    )?;
+    write_tree(context.path(), &[("Dockerfile", "FROM scratch\n"), ("grows.txt", "short")])?;
     let files = walk(context.path(), Path::new("Dockerfile"))?;
     fs::write(context.path().join("grows.txt"), "much longer now")?;
-    let error = write_tar(&files, Vec::new())
-        .err()
-        .map(|error| error.to_string())
-        .unwrap_or_default();
-    assert!(
-        error.ends_with("grows.txt changed after the build context was scanned; scan it again"),
-        "{error}"
-    );
+    let error = write_tar(&files, Vec::new()).err().map(|error| error.to_string()).unwrap_or_default();
+    assert!(error.ends_with("grows.txt changed after the build context was scanned; scan it again"), "{error}");
     Ok(())
 }

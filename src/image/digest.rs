@@ -99,11 +99,7 @@ pub struct HashCache {
 
 impl Default for HashCache {
     fn default() -> Self {
-        HashCache {
-            files: BTreeMap::new(),
-            racy_window: Duration::from_secs(2),
-            changed: true,
-        }
+        HashCache { files: BTreeMap::new(), racy_window: Duration::from_secs(2), changed: true }
     }
 }
 
@@ -125,33 +121,21 @@ impl HashCache {
             Ok(file) if file.version == CACHE_VERSION => file.files,
             _ => BTreeMap::new(),
         };
-        Ok(HashCache {
-            files,
-            changed: false,
-            ..HashCache::default()
-        })
+        Ok(HashCache { files, changed: false, ..HashCache::default() })
     }
 
     /// Writes the cache to `path` atomically (a temporary file in the same directory, then a
     /// rename), creating the directory if needed.
     pub fn save(&self, path: &Path) -> io::Result<()> {
-        let directory = path
-            .parent()
-            .filter(|parent| !parent.as_os_str().is_empty());
+        let directory = path.parent().filter(|parent| !parent.as_os_str().is_empty());
         if let Some(directory) = directory {
             fs::create_dir_all(directory).map_err(|error| with_path(error, directory))?;
         }
-        let name = path
-            .file_name()
-            .and_then(|name| name.to_str())
-            .unwrap_or("cache");
+        let name = path.file_name().and_then(|name| name.to_str()).unwrap_or("cache");
         static SAVES: AtomicUsize = AtomicUsize::new(0);
         let unique = SAVES.fetch_add(1, Ordering::Relaxed);
         let temporary = path.with_file_name(format!(".{name}.{}-{unique}.tmp", std::process::id()));
-        let file = CacheFile {
-            version: CACHE_VERSION,
-            files: self.files.clone(),
-        };
+        let file = CacheFile { version: CACHE_VERSION, files: self.files.clone() };
         let written = (|| {
             // One buffer, one write: serde_json on an unbuffered File makes a system call per
             // token (~270 ms for 20,000 files, most of a no-op `ohdev build`).
@@ -203,9 +187,7 @@ impl HashCache {
         if !unchanged {
             return None;
         }
-        blake3::Hash::from_hex(&cached.blake3)
-            .ok()
-            .map(|hash| *hash.as_bytes())
+        blake3::Hash::from_hex(&cached.blake3).ok().map(|hash| *hash.as_bytes())
     }
 }
 
@@ -223,19 +205,12 @@ fn facts(entry: &Entry, hash: [u8; 32]) -> CachedHash {
 
 /// Digests `context` built with `input`, reading only files the cache cannot vouch for, in
 /// parallel. The cache is updated to hold exactly the context's files.
-pub fn digest(
-    context: &ContextFiles,
-    input: &DigestInput,
-    cache: &mut HashCache,
-) -> io::Result<DigestReport> {
+pub fn digest(context: &ContextFiles, input: &DigestInput, cache: &mut HashCache) -> io::Result<DigestReport> {
     let dockerfile = dockerfile_path(&input.dockerfile_rel)?;
     if dockerfile != context.dockerfile {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            format!(
-                "digest asked for Dockerfile {dockerfile}, context was walked for {}",
-                context.dockerfile
-            ),
+            format!("digest asked for Dockerfile {dockerfile}, context was walked for {}", context.dockerfile),
         ));
     }
     let started = SystemTime::now();
@@ -275,8 +250,7 @@ pub fn digest(
     }
 
     let dockerfile_path = context.root.join(&dockerfile);
-    let dockerfile_bytes =
-        fs::read(&dockerfile_path).map_err(|error| with_path(error, &dockerfile_path))?;
+    let dockerfile_bytes = fs::read(&dockerfile_path).map_err(|error| with_path(error, &dockerfile_path))?;
     let mut hasher = blake3::Hasher::new();
     field(&mut hasher, b"ohdev build digest v1");
     for entry in &context.entries {
@@ -285,20 +259,12 @@ pub fn digest(
         match &entry.kind {
             EntryKind::File => {
                 field(&mut hasher, b"file");
-                field(
-                    &mut hasher,
-                    hashes
-                        .get(entry.path.as_str())
-                        .map_or(&[0; 32], |hash| hash),
-                );
+                field(&mut hasher, hashes.get(entry.path.as_str()).map_or(&[0; 32], |hash| hash));
             }
             EntryKind::Directory => field(&mut hasher, b"directory"),
             EntryKind::Symlink { target } => {
                 field(&mut hasher, b"symlink");
-                field(
-                    &mut hasher,
-                    std::os::unix::ffi::OsStrExt::as_bytes(target.as_os_str()),
-                );
+                field(&mut hasher, std::os::unix::ffi::OsStrExt::as_bytes(target.as_os_str()));
             }
         }
     }
@@ -342,18 +308,13 @@ fn is_recent(time: Timestamp, limit: SystemTime) -> bool {
     let Ok(limit) = limit.duration_since(UNIX_EPOCH) else {
         return true;
     };
-    let limit = Timestamp {
-        seconds: limit.as_secs() as i64,
-        nanoseconds: limit.subsec_nanos(),
-    };
+    let limit = Timestamp { seconds: limit.as_secs() as i64, nanoseconds: limit.subsec_nanos() };
     time >= limit
 }
 
 /// Hashes the files' contents on up to `available_parallelism` threads, in input order.
 fn hash_files(root: &Path, entries: &[&Entry]) -> io::Result<Vec<[u8; 32]>> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |count| count.get())
-        .min(entries.len());
+    let threads = std::thread::available_parallelism().map_or(1, |count| count.get()).min(entries.len());
     if threads <= 1 {
         return entries.iter().map(|entry| hash_file(root, entry)).collect();
     }
@@ -375,28 +336,21 @@ fn hash_files(root: &Path, entries: &[&Entry]) -> io::Result<Vec<[u8; 32]>> {
             })
             .collect();
         for worker in workers {
-            let done = worker
-                .join()
-                .map_err(|_| io::Error::other("a hashing thread panicked"))?;
+            let done = worker.join().map_err(|_| io::Error::other("a hashing thread panicked"))?;
             for (index, result) in done {
                 results[index] = Some(result);
             }
         }
         Ok::<(), io::Error>(())
     })?;
-    results
-        .into_iter()
-        .map(|result| result.unwrap_or_else(|| Err(io::Error::other("a file was not hashed"))))
-        .collect()
+    results.into_iter().map(|result| result.unwrap_or_else(|| Err(io::Error::other("a file was not hashed")))).collect()
 }
 
 fn hash_file(root: &Path, entry: &Entry) -> io::Result<[u8; 32]> {
     let path = root.join(&entry.path);
     let file = File::open(&path).map_err(|error| with_path(error, &path))?;
     let mut hasher = blake3::Hasher::new();
-    hasher
-        .update_reader(file)
-        .map_err(|error| with_path(error, &path))?;
+    hasher.update_reader(file).map_err(|error| with_path(error, &path))?;
     Ok(*hasher.finalize().as_bytes())
 }
 

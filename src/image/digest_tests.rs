@@ -7,10 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 fn input() -> DigestInput {
-    DigestInput {
-        dockerfile_rel: PathBuf::from("Dockerfile"),
-        ..DigestInput::default()
-    }
+    DigestInput { dockerfile_rel: PathBuf::from("Dockerfile"), ..DigestInput::default() }
 }
 
 fn sample(root: &Path) -> io::Result<()> {
@@ -49,19 +46,11 @@ fn equal_trees_give_equal_digests_and_edits_change_them() -> io::Result<()> {
 
     let twin = tempfile::tempdir()?;
     sample(twin.path())?;
-    assert_eq!(
-        digest_of(twin.path(), &input())?.digest,
-        base,
-        "same content elsewhere"
-    );
+    assert_eq!(digest_of(twin.path(), &input())?.digest, base, "same content elsewhere");
 
     fs::write(root.join("debug.log"), "changed but ignored\n")?;
     fs::write(root.join("more.log"), "new but ignored\n")?;
-    assert_eq!(
-        digest_of(root, &input())?.digest,
-        base,
-        "ignored files do not count"
-    );
+    assert_eq!(digest_of(root, &input())?.digest, base, "ignored files do not count");
 
     let mut seen = vec![base];
     let mut expect_new = |label: &str, digest: Digest| {
@@ -92,14 +81,8 @@ fn equal_trees_give_equal_digests_and_edits_change_them() -> io::Result<()> {
         digest_of(root, &changed).map(|report| report.digest)
     };
     expect_new("target", with(&|input| input.target = Some("app".into()))?);
-    expect_new(
-        "other target",
-        with(&|input| input.target = Some("dev".into()))?,
-    );
-    expect_new(
-        "empty target",
-        with(&|input| input.target = Some(String::new()))?,
-    );
+    expect_new("other target", with(&|input| input.target = Some("dev".into()))?);
+    expect_new("empty target", with(&|input| input.target = Some(String::new()))?);
     expect_new(
         "build arg",
         with(&|input| {
@@ -112,10 +95,7 @@ fn equal_trees_give_equal_digests_and_edits_change_them() -> io::Result<()> {
             input.build_args.insert("VERSION".into(), "2".into());
         })?,
     );
-    expect_new(
-        "platform",
-        with(&|input| input.platform = Some("linux/arm64".into()))?,
-    );
+    expect_new("platform", with(&|input| input.platform = Some("linux/arm64".into()))?);
     Ok(())
 }
 
@@ -125,16 +105,10 @@ fn build_args_are_order_independent_and_unambiguous() -> io::Result<()> {
     sample(context.path())?;
     let with_args = |pairs: &[(&str, &str)]| {
         let mut input = input();
-        input.build_args = pairs
-            .iter()
-            .map(|(name, value)| (name.to_string(), value.to_string()))
-            .collect();
+        input.build_args = pairs.iter().map(|(name, value)| (name.to_string(), value.to_string())).collect();
         digest_of(context.path(), &input).map(|report| report.digest)
     };
-    assert_eq!(
-        with_args(&[("A", "1"), ("B", "2")])?,
-        with_args(&[("B", "2"), ("A", "1")])?
-    );
+    assert_eq!(with_args(&[("A", "1"), ("B", "2")])?, with_args(&[("B", "2"), ("A", "1")])?);
     assert_ne!(with_args(&[("AB", "")])?, with_args(&[("A", "B")])?);
     Ok(())
 }
@@ -148,21 +122,11 @@ fn cache_skips_unchanged_files_and_rehashes_touched_ones() -> io::Result<()> {
     let files = walk(root, Path::new("Dockerfile"))?;
     let first = digest(&files, &input(), &mut cache)?;
     assert_eq!((first.files_hashed, first.files_cached), (4, 0));
-    assert_eq!(
-        first.bytes_hashed,
-        files.files().map(|entry| entry.size).sum::<u64>()
-    );
+    assert_eq!(first.bytes_hashed, files.files().map(|entry| entry.size).sum::<u64>());
 
     let files = walk(root, Path::new("Dockerfile"))?;
     let second = digest(&files, &input(), &mut cache)?;
-    assert_eq!(
-        (
-            second.files_hashed,
-            second.files_cached,
-            second.bytes_hashed
-        ),
-        (0, 4, 0)
-    );
+    assert_eq!((second.files_hashed, second.files_cached, second.bytes_hashed), (0, 4, 0));
     assert_eq!(second.digest, first.digest);
 
     let touched = File::options().write(true).open(root.join("src/main.py"))?;
@@ -175,10 +139,7 @@ fn cache_skips_unchanged_files_and_rehashes_touched_ones() -> io::Result<()> {
     // Same size and a restored mtime: the ctime still moved, so the edit is seen.
     let before = fs::metadata(root.join("src/util.py"))?.modified()?;
     fs::write(root.join("src/util.py"), "x = 9\n")?;
-    File::options()
-        .write(true)
-        .open(root.join("src/util.py"))?
-        .set_modified(before)?;
+    File::options().write(true).open(root.join("src/util.py"))?.set_modified(before)?;
     let files = walk(root, Path::new("Dockerfile"))?;
     let fourth = digest(&files, &input(), &mut cache)?;
     assert_eq!(fourth.files_hashed, 1);
@@ -199,10 +160,7 @@ fn recently_modified_files_are_not_trusted_yet() -> io::Result<()> {
     assert_eq!(cache.racy_window(), Duration::from_secs(2));
     let files = walk(context.path(), Path::new("Dockerfile"))?;
     digest(&files, &input(), &mut cache)?;
-    assert!(
-        cache.is_empty(),
-        "files written just now could change within the same tick"
-    );
+    assert!(cache.is_empty(), "files written just now could change within the same tick");
     let again = digest(&files, &input(), &mut cache)?;
     assert_eq!(again.files_hashed, 4);
     Ok(())
@@ -219,8 +177,7 @@ fn cache_round_trips_through_an_atomic_json_file() -> io::Result<()> {
     let state = tempfile::tempdir()?;
     let path = state.path().join(".ohdev/cache/app.json");
     cache.save(&path)?;
-    let leftovers: Vec<_> =
-        fs::read_dir(path.parent().unwrap_or(state.path()))?.collect::<Result<_, _>>()?;
+    let leftovers: Vec<_> = fs::read_dir(path.parent().unwrap_or(state.path()))?.collect::<Result<_, _>>()?;
     assert_eq!(leftovers.len(), 1, "only the cache file remains");
 
     let mut loaded = HashCache::load(&path)?;
@@ -236,10 +193,7 @@ fn cache_round_trips_through_an_atomic_json_file() -> io::Result<()> {
     assert!(HashCache::new().changed(), "a new cache is worth saving");
 
     fs::write(&path, "{ not json")?;
-    assert!(
-        HashCache::load(&path)?.is_empty(),
-        "a corrupt cache is an empty cache"
-    );
+    assert!(HashCache::load(&path)?.is_empty(), "a corrupt cache is an empty cache");
     assert!(HashCache::load(&state.path().join("missing.json"))?.is_empty());
     Ok(())
 }
@@ -251,10 +205,7 @@ fn many_files_hash_in_parallel_to_the_same_result() -> io::Result<()> {
     write_tree(root, &[("Dockerfile", "FROM scratch\n")])?;
     for index in 0..300 {
         fs::create_dir_all(root.join(format!("d{}", index % 7)))?;
-        fs::write(
-            root.join(format!("d{}/f{index}", index % 7)),
-            index.to_string().repeat(index),
-        )?;
+        fs::write(root.join(format!("d{}/f{index}", index % 7)), index.to_string().repeat(index))?;
     }
     let files = walk(root, Path::new("Dockerfile"))?;
     let mut cache = trusting_cache();
@@ -263,12 +214,7 @@ fn many_files_hash_in_parallel_to_the_same_result() -> io::Result<()> {
     // Recompute each file's hash one by one and check the cache recorded exactly those.
     for entry in files.files() {
         let expected = blake3::hash(&fs::read(root.join(&entry.path))?);
-        assert_eq!(
-            cache.lookup(entry),
-            Some(*expected.as_bytes()),
-            "{}",
-            entry.path
-        );
+        assert_eq!(cache.lookup(entry), Some(*expected.as_bytes()), "{}", entry.path);
     }
     Ok(())
 }
@@ -281,17 +227,11 @@ fn errors_name_the_file_and_the_mismatch() -> io::Result<()> {
     let mut other = input();
     other.dockerfile_rel = PathBuf::from("Dockerfile.dev");
     let error = digest(&files, &other, &mut HashCache::new()).err();
-    assert_eq!(
-        error.map(|error| error.kind()),
-        Some(io::ErrorKind::InvalidInput)
-    );
+    assert_eq!(error.map(|error| error.kind()), Some(io::ErrorKind::InvalidInput));
 
     fs::remove_file(context.path().join("src/util.py"))?;
     let error = digest(&files, &input(), &mut HashCache::new()).err();
     let message = error.map(|error| error.to_string()).unwrap_or_default();
-    assert!(
-        message.starts_with(&context.path().join("src/util.py").display().to_string()),
-        "{message}"
-    );
+    assert!(message.starts_with(&context.path().join("src/util.py").display().to_string()), "{message}");
     Ok(())
 }

@@ -83,10 +83,7 @@ impl IgnoreRules {
             let Some(entry) = read_all_line(line) else {
                 continue;
             };
-            let pattern = Pattern::new(&entry).map_err(|error| ParseError {
-                line: index + 1,
-                error,
-            })?;
+            let pattern = Pattern::new(&entry).map_err(|error| ParseError { line: index + 1, error })?;
             if let Some(pattern) = pattern {
                 rules.push(pattern);
             }
@@ -96,9 +93,7 @@ impl IgnoreRules {
 
     /// Builds rules from patterns already read, like moby's `patternmatcher.New` (no comment
     /// handling, no leading-`/` stripping: that is [`parse`](Self::parse)'s job).
-    pub fn from_patterns<'text>(
-        patterns: impl IntoIterator<Item = &'text str>,
-    ) -> Result<IgnoreRules, PatternError> {
+    pub fn from_patterns<'text>(patterns: impl IntoIterator<Item = &'text str>) -> Result<IgnoreRules, PatternError> {
         let mut rules = IgnoreRules::default();
         for pattern in patterns {
             if let Some(pattern) = Pattern::new(pattern)? {
@@ -141,9 +136,7 @@ impl IgnoreRules {
 
     /// The patterns in order, as (cleaned text, is exception).
     pub fn patterns(&self) -> impl Iterator<Item = (&str, bool)> {
-        self.patterns
-            .iter()
-            .map(|pattern| (pattern.text(), pattern.is_exception()))
+        self.patterns.iter().map(|pattern| (pattern.text(), pattern.is_exception()))
     }
 
     /// Whether any pattern is an exception (`!…`).
@@ -166,8 +159,7 @@ impl IgnoreRules {
             if pattern.is_exception() != matched {
                 continue;
             }
-            let hit = pattern.matches(&path)
-                || ancestors.iter().any(|ancestor| pattern.matches(ancestor));
+            let hit = pattern.matches(&path) || ancestors.iter().any(|ancestor| pattern.matches(ancestor));
             if hit {
                 matched = !pattern.is_exception();
             }
@@ -182,11 +174,7 @@ impl IgnoreRules {
     /// `foo/bar`), and the docker CLI's tar is built with this one.
     pub fn matches_with_parent(&self, path: &str, parent: Option<&MatchInfo>) -> (bool, MatchInfo) {
         let inherited = parent.filter(|info| info.0.len() == self.patterns.len());
-        let ancestors = if inherited.is_none() {
-            ancestors(path)
-        } else {
-            Vec::new()
-        };
+        let ancestors = if inherited.is_none() { ancestors(path) } else { Vec::new() };
         let mut matched = false;
         let mut info = vec![false; self.patterns.len()];
         for (index, pattern) in self.patterns.iter().enumerate() {
@@ -195,8 +183,7 @@ impl IgnoreRules {
                 if pattern.is_exception() != matched {
                     continue;
                 }
-                hit = pattern.matches(path)
-                    || ancestors.iter().any(|ancestor| pattern.matches(ancestor));
+                hit = pattern.matches(path) || ancestors.iter().any(|ancestor| pattern.matches(ancestor));
             }
             info[index] = hit;
             if hit {
@@ -274,11 +261,7 @@ fn read_all_line(line: &str) -> Option<String> {
             pattern.remove(0);
         }
     }
-    Some(if invert {
-        format!("!{pattern}")
-    } else {
-        pattern
-    })
+    Some(if invert { format!("!{pattern}") } else { pattern })
 }
 
 /// Every proper ancestor of a cleaned relative path: `a/b/c` → `a`, `a/b`.
@@ -288,30 +271,18 @@ fn ancestors(path: &str) -> Vec<String> {
         return Vec::new();
     }
     let parts: Vec<&str> = parent_path.split('/').collect();
-    (1..=parts.len())
-        .map(|count| parts[..count].join("/"))
-        .collect()
+    (1..=parts.len()).map(|count| parts[..count].join("/")).collect()
 }
 
 fn read_rules(path: &Path) -> Result<IgnoreRules, IgnoreError> {
-    let bytes = fs::read(path).map_err(|error| IgnoreError::Read {
-        path: path.to_path_buf(),
-        error,
-    })?;
-    let text = String::from_utf8(bytes).map_err(|_| IgnoreError::NotUtf8 {
-        path: path.to_path_buf(),
-    })?;
-    IgnoreRules::parse(&text).map_err(|error| IgnoreError::Parse {
-        path: path.to_path_buf(),
-        error,
-    })
+    let bytes = fs::read(path).map_err(|error| IgnoreError::Read { path: path.to_path_buf(), error })?;
+    let text = String::from_utf8(bytes).map_err(|_| IgnoreError::NotUtf8 { path: path.to_path_buf() })?;
+    IgnoreRules::parse(&text).map_err(|error| IgnoreError::Parse { path: path.to_path_buf(), error })
 }
 
 /// The Dockerfile's path relative to the context, `/`-separated and cleaned.
 pub fn dockerfile_path(dockerfile: &Path) -> Result<String, IgnoreError> {
-    let outside = || IgnoreError::DockerfileOutsideContext {
-        path: dockerfile.to_path_buf(),
-    };
+    let outside = || IgnoreError::DockerfileOutsideContext { path: dockerfile.to_path_buf() };
     let text = dockerfile.to_str().ok_or_else(outside)?;
     let cleaned = clean(text);
     if dockerfile.is_absolute() || cleaned == "." || cleaned == ".." || cleaned.starts_with("../") {

@@ -100,56 +100,29 @@ fn moby_matches_table_with_parents() {
         ("a(b)c/def", "a(b)c/def", true),
         ("a(b)c/def", "a(b)c/xyz", false),
         ("a.|)$(}+{bc", "a.|)$(}+{bc", true),
-        (
-            "dist/*.whl",
-            "dist/proxy.py-2.4.0rc3.dev36+g08acad9-py3-none-any.whl",
-            true,
-        ),
+        ("dist/*.whl", "dist/proxy.py-2.4.0rc3.dev36+g08acad9-py3-none-any.whl", true),
         ("a\\\\", "a\\", true),
         ("a\\*b", "a*b", true),
     ];
     for (pattern, path, expected) in single {
         let rules = rules(&[pattern]);
         assert_eq!(rules.is_excluded(path), expected, "{pattern:?} on {path:?}");
-        assert_eq!(
-            excluded_in_walk(&rules, path),
-            expected,
-            "walk: {pattern:?} on {path:?}"
-        );
+        assert_eq!(excluded_in_walk(&rules, path), expected, "walk: {pattern:?} on {path:?}");
     }
     let multiple: [(&[&str], &str, bool); 4] = [
         (&["**", "!util/docker/web"], "util/docker/web/foo", false),
+        (&["**", "!util/docker/web", "util/docker/web/foo"], "util/docker/web/foo", true),
         (
-            &["**", "!util/docker/web", "util/docker/web/foo"],
-            "util/docker/web/foo",
-            true,
-        ),
-        (
-            &[
-                "**",
-                "!dist/proxy.py-2.4.0rc3.dev36+g08acad9-py3-none-any.whl",
-            ],
+            &["**", "!dist/proxy.py-2.4.0rc3.dev36+g08acad9-py3-none-any.whl"],
             "dist/proxy.py-2.4.0rc3.dev36+g08acad9-py3-none-any.whl",
             false,
         ),
-        (
-            &["**", "!dist/*.whl"],
-            "dist/proxy.py-2.4.0rc3.dev36+g08acad9-py3-none-any.whl",
-            false,
-        ),
+        (&["**", "!dist/*.whl"], "dist/proxy.py-2.4.0rc3.dev36+g08acad9-py3-none-any.whl", false),
     ];
     for (patterns, path, expected) in multiple {
         let rules = rules(patterns);
-        assert_eq!(
-            rules.is_excluded(path),
-            expected,
-            "{patterns:?} on {path:?}"
-        );
-        assert_eq!(
-            excluded_in_walk(&rules, path),
-            expected,
-            "walk: {patterns:?} on {path:?}"
-        );
+        assert_eq!(rules.is_excluded(path), expected, "{patterns:?} on {path:?}");
+        assert_eq!(excluded_in_walk(&rules, path), expected, "walk: {patterns:?} on {path:?}");
     }
 }
 
@@ -160,10 +133,7 @@ fn moby_small_cases() {
     assert!(rules(&["!fileutils.go", "*.go"]).is_excluded("fileutils.go"));
     assert!(!rules(&["*.go", "!fileutils.go"]).is_excluded("fileutils.go"));
     for folder in ["docs", "docs/", "docs/*"] {
-        assert!(
-            !rules(&[folder, "!docs/README.md"]).is_excluded("docs/README.md"),
-            "{folder}"
-        );
+        assert!(!rules(&[folder, "!docs/README.md"]).is_excluded("docs/README.md"), "{folder}");
     }
     assert!(!rules(&["*.go"]).is_excluded("."));
     assert!(!rules(&[]).is_excluded("/any/path/there"));
@@ -196,11 +166,7 @@ fn go_match_table_through_the_single_ancestor_matcher() {
         ("[\\-x]", "a", false),
     ];
     for (pattern, path, expected) in cases {
-        assert_eq!(
-            rules(&[pattern]).matches_single_ancestor(path),
-            expected,
-            "{pattern:?} {path:?}"
-        );
+        assert_eq!(rules(&[pattern]).matches_single_ancestor(path), expected, "{pattern:?} {path:?}");
     }
 }
 
@@ -220,16 +186,9 @@ fn read_all_rules() {
             ("y", false),
         ]
     );
-    let error = IgnoreRules::parse("ok\n!\n")
-        .err()
-        .map(|error| error.to_string());
-    assert_eq!(
-        error.as_deref(),
-        Some("line 2: invalid pattern `!`: illegal exclusion pattern: \"!\"")
-    );
-    let error = IgnoreRules::parse("# c\n\nsrc/[a-\n")
-        .err()
-        .map(|error| error.line);
+    let error = IgnoreRules::parse("ok\n!\n").err().map(|error| error.to_string());
+    assert_eq!(error.as_deref(), Some("line 2: invalid pattern `!`: illegal exclusion pattern: \"!\""));
+    let error = IgnoreRules::parse("# c\n\nsrc/[a-\n").err().map(|error| error.line);
     assert_eq!(error, Some(3));
 }
 
@@ -254,22 +213,10 @@ fn docker_documentation_examples() {
         ("*.md\n!README.md", "README.md", false),
         ("*.md\n!README.md", "CHANGES.md", true),
         ("*.md\n!README.md", "docs/x.md", false),
-        (
-            "*.md\n!README*.md\nREADME-secret.md",
-            "README-secret.md",
-            true,
-        ),
-        (
-            "*.md\n!README*.md\nREADME-secret.md",
-            "README-public.md",
-            false,
-        ),
+        ("*.md\n!README*.md\nREADME-secret.md", "README-secret.md", true),
+        ("*.md\n!README*.md\nREADME-secret.md", "README-public.md", false),
         ("*.md\n!README*.md\nREADME-secret.md", "other.md", true),
-        (
-            "*.md\nREADME-secret.md\n!README*.md",
-            "README-secret.md",
-            false,
-        ),
+        ("*.md\nREADME-secret.md\n!README*.md", "README-secret.md", false),
         ("/foo/bar", "foo/bar", true),
         ("foo/bar", "foo/bar", true),
         ("/foo/bar", "bar", false),
@@ -290,11 +237,7 @@ fn docker_documentation_examples() {
     for (text, path, expected) in cases {
         let rules = parsed(text);
         assert_eq!(rules.is_excluded(path), expected, "{text:?} on {path:?}");
-        assert_eq!(
-            excluded_in_walk(&rules, path),
-            expected,
-            "walk: {text:?} on {path:?}"
-        );
+        assert_eq!(excluded_in_walk(&rules, path), expected, "walk: {text:?} on {path:?}");
     }
 }
 
@@ -323,54 +266,32 @@ fn load_prefers_the_dockerfile_specific_file_and_keeps_build_files() -> std::io:
     let context = tempfile::tempdir()?;
     let root = context.path();
     std::fs::create_dir_all(root.join("containers/app"))?;
-    std::fs::write(
-        root.join(".dockerignore"),
-        "root-only\n.dockerignore\ncontainers\n",
-    )?;
-    let rules =
-        IgnoreRules::load(root, Path::new("containers/app/Dockerfile")).map_err(io::Error::from)?;
+    std::fs::write(root.join(".dockerignore"), "root-only\n.dockerignore\ncontainers\n")?;
+    let rules = IgnoreRules::load(root, Path::new("containers/app/Dockerfile")).map_err(io::Error::from)?;
     assert_eq!(rules.source(), Some(root.join(".dockerignore").as_path()));
     assert!(!rules.is_excluded(".dockerignore"));
     assert!(!rules.is_excluded("containers/app/Dockerfile"));
     assert!(rules.is_excluded("containers/app/other"));
     assert!(rules.may_reinclude_under("containers/app"));
 
-    std::fs::write(
-        root.join("containers/app/Dockerfile.dockerignore"),
-        "specific\n*.dockerignore\n",
-    )?;
-    let rules = IgnoreRules::load(root, Path::new("./containers/app/Dockerfile"))
-        .map_err(io::Error::from)?;
-    assert_eq!(
-        rules.source(),
-        Some(
-            root.join("containers/app/Dockerfile.dockerignore")
-                .as_path()
-        )
-    );
+    std::fs::write(root.join("containers/app/Dockerfile.dockerignore"), "specific\n*.dockerignore\n")?;
+    let rules = IgnoreRules::load(root, Path::new("./containers/app/Dockerfile")).map_err(io::Error::from)?;
+    assert_eq!(rules.source(), Some(root.join("containers/app/Dockerfile.dockerignore").as_path()));
     assert!(rules.is_excluded("specific"));
     assert!(!rules.is_excluded("root-only"));
-    assert!(
-        rules.is_excluded(".dockerignore"),
-        "the root file is an ordinary file now"
-    );
+    assert!(rules.is_excluded(".dockerignore"), "the root file is an ordinary file now");
 
     std::fs::write(root.join("containers/app/Dockerfile.dockerignore"), "[\n")?;
     let error = IgnoreRules::load(root, Path::new("containers/app/Dockerfile")).err();
     let message = error.map(|error| error.to_string()).unwrap_or_default();
     assert!(
-        message.ends_with(
-            "Dockerfile.dockerignore: line 1: invalid pattern `[`: unclosed character class"
-        ),
+        message.ends_with("Dockerfile.dockerignore: line 1: invalid pattern `[`: unclosed character class"),
         "{message}"
     );
 
     for outside in ["../Dockerfile", "/abs/Dockerfile", "."] {
         let error = IgnoreRules::load(root, Path::new(outside)).err();
-        assert!(
-            matches!(error, Some(IgnoreError::DockerfileOutsideContext { .. })),
-            "{outside}"
-        );
+        assert!(matches!(error, Some(IgnoreError::DockerfileOutsideContext { .. })), "{outside}");
     }
     Ok(())
 }

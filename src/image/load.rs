@@ -83,7 +83,12 @@ pub async fn load_all(
         if missing.is_empty() && !force {
             reporter.emit(Event::image(result.name.clone(), result.tag.clone(), ImageState::AlreadyLoaded, None));
         } else {
-            reporter.emit(Event::image(result.name.clone(), result.tag.clone(), ImageState::Loading, Some(format!("node(s) without it: {}", missing.join(", ")))));
+            reporter.emit(Event::image(
+                result.name.clone(),
+                result.tag.clone(),
+                ImageState::Loading,
+                Some(format!("node(s) without it: {}", missing.join(", "))),
+            ));
             kind.load_image(cluster, &result.tag).await?;
             loads += 1;
             reporter.emit(Event::image(result.name.clone(), result.tag.clone(), ImageState::Loaded, None));

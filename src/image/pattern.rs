@@ -55,23 +55,13 @@ impl Pattern {
         validate(&text).map_err(|reason| error(&cleaned, reason))?;
         let shape = compile(&text).map_err(|reason| error(&cleaned, reason))?;
         let depth = text.split('/').count();
-        Ok(Some(Pattern {
-            text,
-            exception,
-            depth,
-            shape,
-        }))
+        Ok(Some(Pattern { text, exception, depth, shape }))
     }
 
     /// An exception that matches exactly one path, taken literally (no wildcards).
     pub fn literal_exception(path: &str) -> Pattern {
         let depth = path.split('/').count();
-        Pattern {
-            text: path.to_string(),
-            exception: true,
-            depth,
-            shape: Shape::Exact,
-        }
+        Pattern { text: path.to_string(), exception: true, depth, shape: Shape::Exact }
     }
 
     /// The cleaned pattern text, without its `!`.
@@ -95,8 +85,7 @@ impl Pattern {
             Shape::Exact => path == self.text,
             Shape::Prefix(prefix) => path.starts_with(prefix.as_str()),
             Shape::Suffix(suffix) => {
-                path.ends_with(suffix.as_str())
-                    || suffix.strip_prefix('/').is_some_and(|rest| path == rest)
+                path.ends_with(suffix.as_str()) || suffix.strip_prefix('/').is_some_and(|rest| path == rest)
             }
             Shape::Tokens(tokens) => matches_tokens(tokens, path),
         }
@@ -104,10 +93,7 @@ impl Pattern {
 }
 
 fn error(pattern: &str, reason: impl Into<String>) -> PatternError {
-    PatternError {
-        pattern: pattern.to_string(),
-        reason: reason.into(),
-    }
+    PatternError { pattern: pattern.to_string(), reason: reason.into() }
 }
 
 /// Go's `filepath.Clean` for `/`-separated paths.

@@ -46,14 +46,8 @@ pub(super) enum Escaped {
 /// What Go's regexp makes of `\c`; escapes with a regexp-only meaning are refused.
 pub(super) fn escape(escaped: char) -> Result<Escaped, String> {
     Ok(match escaped {
-        'd' | 's' | 'w' => Escaped::Perl(ClassItem::Perl {
-            kind: escaped,
-            negated: false,
-        }),
-        'D' | 'S' | 'W' => Escaped::Perl(ClassItem::Perl {
-            kind: escaped.to_ascii_lowercase(),
-            negated: true,
-        }),
+        'd' | 's' | 'w' => Escaped::Perl(ClassItem::Perl { kind: escaped, negated: false }),
+        'D' | 'S' | 'W' => Escaped::Perl(ClassItem::Perl { kind: escaped.to_ascii_lowercase(), negated: true }),
         'a' => Escaped::Char('\u{7}'),
         'f' => Escaped::Char('\u{c}'),
         't' => Escaped::Char('\t'),
@@ -96,9 +90,7 @@ pub(super) fn parse_class(chars: &[char], mut index: usize) -> Result<(Class, us
                 items.push(ClassItem::Range(low, high));
             }
             (ClassItem::Range(low, _), ClassItem::Range(high, _)) => {
-                return Err(format!(
-                    "character class range `{low}-{high}` is out of order"
-                ));
+                return Err(format!("character class range `{low}-{high}` is out of order"));
             }
             _ => return Err("a class like `\\d` cannot end a range".to_string()),
         }
@@ -106,10 +98,7 @@ pub(super) fn parse_class(chars: &[char], mut index: usize) -> Result<(Class, us
 }
 
 fn class_atom(chars: &[char], index: &mut usize) -> Result<ClassItem, String> {
-    let current = chars
-        .get(*index)
-        .copied()
-        .ok_or("unclosed character class")?;
+    let current = chars.get(*index).copied().ok_or("unclosed character class")?;
     *index += 1;
     match current {
         '\\' => {
@@ -120,12 +109,10 @@ fn class_atom(chars: &[char], index: &mut usize) -> Result<ClassItem, String> {
                 Escaped::Perl(item) => item,
             })
         }
-        '*' | '?' => Err(format!(
-            "`{current}` inside [...] is mistranslated by Docker's matcher; escape it as `\\{current}`"
-        )),
-        '[' if chars.get(*index) == Some(&':') => {
-            Err("POSIX classes like [:alpha:] are not supported".to_string())
+        '*' | '?' => {
+            Err(format!("`{current}` inside [...] is mistranslated by Docker's matcher; escape it as `\\{current}`"))
         }
+        '[' if chars.get(*index) == Some(&':') => Err("POSIX classes like [:alpha:] are not supported".to_string()),
         literal => Ok(ClassItem::Range(literal, literal)),
     }
 }
@@ -133,10 +120,7 @@ fn class_atom(chars: &[char], index: &mut usize) -> Result<ClassItem, String> {
 impl Class {
     /// A class of one item, for `\d` and friends outside brackets.
     pub(super) fn single(item: ClassItem) -> Class {
-        Class {
-            negated: false,
-            items: vec![item],
-        }
+        Class { negated: false, items: vec![item] }
     }
 
     fn contains(&self, candidate: char) -> bool {
@@ -185,13 +169,9 @@ pub(super) fn matches_tokens(tokens: &[Token], path: &str) -> bool {
                 continue;
             };
             match token {
-                Token::Literal(literal) if *literal == character => {
-                    add_state(tokens, &mut next, position + 1)
-                }
+                Token::Literal(literal) if *literal == character => add_state(tokens, &mut next, position + 1),
                 Token::Single if character != '/' => add_state(tokens, &mut next, position + 1),
-                Token::Class(class) if class.contains(character) => {
-                    add_state(tokens, &mut next, position + 1)
-                }
+                Token::Class(class) if class.contains(character) => add_state(tokens, &mut next, position + 1),
                 Token::Star if character != '/' => add_state(tokens, &mut next, position),
                 Token::AnyTail if character != '\n' => add_state(tokens, &mut next, position),
                 Token::AnyDirectories => {

@@ -36,13 +36,7 @@ fn clean_follows_go_filepath_clean() {
 
 #[test]
 fn parent_follows_go_filepath_dir() {
-    for (input, expected) in [
-        ("a/b/c", "a/b"),
-        ("a", "."),
-        ("a/b/", "a/b"),
-        ("/", "/"),
-        ("/a", "/"),
-    ] {
+    for (input, expected) in [("a/b/c", "a/b"), ("a", "."), ("a/b/", "a/b"), ("/", "/"), ("/a", "/")] {
         assert_eq!(parent(input), expected, "dir({input:?})");
     }
 }
@@ -71,10 +65,7 @@ fn compile_picks_moby_match_types() {
         ("**/foo/bar", "suffix"),
         ("a(b)c/def", "exact"),
         ("a.|)$(}+{bc", "exact"),
-        (
-            "dist/proxy.py-2.4.0rc3.dev36+g08acad9-py3-none-any.whl",
-            "exact",
-        ),
+        ("dist/proxy.py-2.4.0rc3.dev36+g08acad9-py3-none-any.whl", "exact"),
     ];
     for (text, expected) in cases {
         let actual = match pattern(text).shape {
@@ -155,35 +146,22 @@ fn matches_exact_table() {
         ("a(b)c/def", "a(b)c/def", true),
         ("a(b)c/def", "a(b)c/xyz", false),
         ("a.|)$(}+{bc", "a.|)$(}+{bc", true),
-        (
-            "dist/*.whl",
-            "dist/proxy.py-2.4.0rc3.dev36+g08acad9-py3-none-any.whl",
-            true,
-        ),
+        ("dist/*.whl", "dist/proxy.py-2.4.0rc3.dev36+g08acad9-py3-none-any.whl", true),
         ("a\\\\", "a\\", true),
         ("a\\*b", "a*b", true),
     ];
     for (text, path, expected) in cases {
-        assert_eq!(
-            pattern(text).matches(path),
-            expected,
-            "pattern {text:?} on {path:?}"
-        );
+        assert_eq!(pattern(text).matches(path), expected, "pattern {text:?} on {path:?}");
     }
 }
 
 #[test]
 fn rejects_what_go_filepath_match_rejects() {
-    for text in [
-        "[", "[^", "[^bc", "a[", "[]a]", "[-]", "[x-]", "[-x]", "\\", "[a-b-c]", "!",
-    ] {
+    for text in ["[", "[^", "[^bc", "a[", "[]a]", "[-]", "[x-]", "[-x]", "\\", "[a-b-c]", "!"] {
         assert!(Pattern::new(text).is_err(), "{text:?} should be rejected");
     }
     let error = Pattern::new("!").err().map(|error| error.to_string());
-    assert_eq!(
-        error.as_deref(),
-        Some("invalid pattern `!`: illegal exclusion pattern: \"!\"")
-    );
+    assert_eq!(error.as_deref(), Some("invalid pattern `!`: illegal exclusion pattern: \"!\""));
 }
 
 #[test]
@@ -242,10 +220,6 @@ fn class_and_escape_semantics_follow_the_regexp_docker_runs() {
         ("a*b?c*x", "abxbbxdbxebxczzy", false),
     ];
     for (text, path, expected) in cases {
-        assert_eq!(
-            pattern(text).matches(path),
-            expected,
-            "pattern {text:?} on {path:?}"
-        );
+        assert_eq!(pattern(text).matches(path), expected, "pattern {text:?} on {path:?}");
     }
 }

@@ -58,9 +58,17 @@ pub fn choose_builder(buildkit_supported: bool, reporter: &Reporter) -> Builder 
 
 /// Build every prepared image whose tag Docker does not have yet (all of them with `force`), each
 /// as soon as the images it depends on are built.
-pub async fn build_all(docker: &Docker, prepared: &[PreparedImage], builder: Builder, force: bool, reporter: &Reporter) -> Vec<BuildResult> {
+pub async fn build_all(
+    docker: &Docker,
+    prepared: &[PreparedImage],
+    builder: Builder,
+    force: bool,
+    reporter: &Reporter,
+) -> Vec<BuildResult> {
     let position = |name: &String| prepared.iter().position(|image| &image.name == name);
-    let mut schedule = Schedule::new(prepared.iter().map(|image| image.config.depends_on.iter().filter_map(position).collect()).collect());
+    let mut schedule = Schedule::new(
+        prepared.iter().map(|image| image.config.depends_on.iter().filter_map(position).collect()).collect(),
+    );
     let mut results: Vec<Option<BuildResult>> = vec![None; prepared.len()];
     let mut running = FuturesUnordered::new();
     loop {
@@ -83,15 +91,16 @@ pub async fn build_all(docker: &Docker, prepared: &[PreparedImage], builder: Bui
 }
 
 fn result(image: &PreparedImage, outcome: Outcome) -> BuildResult {
-    BuildResult {
-        name: image.name.clone(),
-        tag: image.tag.clone(),
-        digest: image.digest.clone(),
-        outcome,
-    }
+    BuildResult { name: image.name.clone(), tag: image.tag.clone(), digest: image.digest.clone(), outcome }
 }
 
-async fn build_one(docker: &Docker, image: &PreparedImage, builder: Builder, force: bool, reporter: &Reporter) -> BuildResult {
+async fn build_one(
+    docker: &Docker,
+    image: &PreparedImage,
+    builder: Builder,
+    force: bool,
+    reporter: &Reporter,
+) -> BuildResult {
     if !force {
         if let Ok(existing) = docker.inspect_image(&image.tag).await {
             reporter.emit(Event::image(&image.name, &image.tag, ImageState::UpToDate, None));
@@ -110,7 +119,11 @@ async fn build_one(docker: &Docker, image: &PreparedImage, builder: Builder, for
     let mut outcome = build_with(docker, image, builder, reporter).await;
     if matches!(outcome, Err(BuildError::Stalled)) {
         reporter.emit(Event::warn(
-            format!("BuildKit made no progress building {} for {}s; retrying with the classic builder", image.name, builder::BUILDKIT_STALL.as_secs()),
+            format!(
+                "BuildKit made no progress building {} for {}s; retrying with the classic builder",
+                image.name,
+                builder::BUILDKIT_STALL.as_secs()
+            ),
             Some("set OHDEV_BUILDER=classic to skip BuildKit next time".to_string()),
         ));
         outcome = build_with(docker, image, Builder::Classic, reporter).await;
@@ -132,19 +145,19 @@ async fn build_one(docker: &Docker, image: &PreparedImage, builder: Builder, for
                 BuildError::Step { step, message, output } => (step, message, output),
                 other => ("build".to_string(), other.to_string(), Vec::new()),
             };
-            reporter.emit(Event::BuildFailed {
-                image: image.name.clone(),
-                step,
-                message,
-                output,
-            });
+            reporter.emit(Event::BuildFailed { image: image.name.clone(), step, message, output });
             reporter.emit(Event::image(&image.name, &image.tag, ImageState::Failed, None));
             result(image, Outcome::Failed)
         }
     }
 }
 
-async fn build_with(docker: &Docker, image: &PreparedImage, builder: Builder, reporter: &Reporter) -> Result<String, BuildError> {
+async fn build_with(
+    docker: &Docker,
+    image: &PreparedImage,
+    builder: Builder,
+    reporter: &Reporter,
+) -> Result<String, BuildError> {
     let mut labels = BTreeMap::new();
     labels.insert(MANAGED_BY_LABEL.to_string(), MANAGED_BY_VALUE.to_string());
     labels.insert(DIGEST_LABEL.to_string(), image.digest.clone());
@@ -197,4 +210,3 @@ async fn build_with(docker: &Docker, image: &PreparedImage, builder: Builder, re
         (outcome, _) => outcome,
     }
 }
-

@@ -71,7 +71,12 @@ pub async fn digest_image(
     walked.map_err(|error| {
         Error::work(
             format!("cannot read the build context of image {} ({}): {error}", image.name, image.context.display()),
-            Some(format!("check images.{}.context and images.{}.dockerfile in {}", image.name, image.name, config.file.display())),
+            Some(format!(
+                "check images.{}.context and images.{}.dockerfile in {}",
+                image.name,
+                image.name,
+                config.file.display()
+            )),
         )
     })
 }
@@ -90,7 +95,12 @@ fn state_dir_in_context(context: &Path, state_dir: &Path) -> Option<String> {
 
 /// Run prebuild commands, walk and digest each image (in dependency order: `${image:X}` in build
 /// args becomes X's tag, so a dependency's change changes its dependents' digests).
-pub async fn prepare(config: &Config, names: &[String], state_dir: &Path, reporter: &Reporter) -> Result<Vec<PreparedImage>, Error> {
+pub async fn prepare(
+    config: &Config,
+    names: &[String],
+    state_dir: &Path,
+    reporter: &Reporter,
+) -> Result<Vec<PreparedImage>, Error> {
     let mut prepared: Vec<PreparedImage> = Vec::new();
     for name in names {
         let image = config.images[name].clone();
@@ -172,7 +182,10 @@ async fn run_prebuild(name: &str, image: &ImageConfig, ohdev_root: &Path, report
         }
         Err(error) => {
             reporter.emit(Event::step(format!("prebuild:{name}"), StepState::Failed, &label, None));
-            Err(Error::work(format!("the prebuild command of image {name} failed: {error}"), Some(format!("fix it, then `ohdev build {name}`"))))
+            Err(Error::work(
+                format!("the prebuild command of image {name} failed: {error}"),
+                Some(format!("fix it, then `ohdev build {name}`")),
+            ))
         }
     }
 }

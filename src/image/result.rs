@@ -5,8 +5,12 @@ use crate::names::IMAGE_REPOSITORY_HOST;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    Built { image_id: String },
-    UpToDate { image_id: String },
+    Built {
+        image_id: String,
+    },
+    UpToDate {
+        image_id: String,
+    },
     Failed,
     /// Not built because an image it depends on failed.
     Skipped,
@@ -35,7 +39,8 @@ pub fn tag_for(name: &str, digest_hex: &str) -> String {
 
 /// The image phase failed when any image did: name them and what to do.
 pub fn fail_if_any_failed(results: &[BuildResult]) -> Result<(), Error> {
-    let failed: Vec<&str> = results.iter().filter(|result| result.outcome == Outcome::Failed).map(|result| result.name.as_str()).collect();
+    let failed: Vec<&str> =
+        results.iter().filter(|result| result.outcome == Outcome::Failed).map(|result| result.name.as_str()).collect();
     if failed.is_empty() {
         return Ok(());
     }

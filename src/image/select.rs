@@ -16,7 +16,9 @@ pub fn select(config: &Config, names: &[String]) -> Result<Vec<String>, Error> {
                 message: format!("no image named `{name}` in {}", config.file.display()),
                 fix: match crate::config::yaml_error::nearest(name, &known) {
                     Some(candidate) => format!("did you mean `{candidate}`? images: {}", known.join(", ")),
-                    None => format!("images: {}", if known.is_empty() { "(none)".to_string() } else { known.join(", ") }),
+                    None => {
+                        format!("images: {}", if known.is_empty() { "(none)".to_string() } else { known.join(", ") })
+                    }
                 },
             });
         }
@@ -62,7 +64,8 @@ pub fn validate(config: &Config, names: &[String]) -> Result<(), Error> {
                 "point `context` at the build context (for OpenHands: export OPENHANDS_ROOT=/path/to/OpenHands)",
             ));
         }
-        let missing: Vec<&String> = image.expect.iter().filter(|path| !image.context.join(path.as_str()).exists()).collect();
+        let missing: Vec<&String> =
+            image.expect.iter().filter(|path| !image.context.join(path.as_str()).exists()).collect();
         if !missing.is_empty() {
             return Err(Error::config(
                 &config.file,
@@ -80,7 +83,11 @@ pub fn validate(config: &Config, names: &[String]) -> Result<(), Error> {
             return Err(Error::config(
                 &config.file,
                 None,
-                format!("images.{name}.prebuild runs `{}`, which is neither on PATH nor in {}", image.prebuild[0], image.context.display()),
+                format!(
+                    "images.{name}.prebuild runs `{}`, which is neither on PATH nor in {}",
+                    image.prebuild[0],
+                    image.context.display()
+                ),
                 format!("install `{}`, or fix the command", image.prebuild[0]),
             ));
         }
@@ -123,9 +130,5 @@ pub(super) fn find_program(image: &ImageConfig) -> Result<PathBuf, which::Error>
 
 /// Names in `${image:NAME}` placeholders.
 fn image_references(value: &str) -> Vec<String> {
-    value
-        .split("${image:")
-        .skip(1)
-        .filter_map(|rest| rest.split_once('}').map(|(name, _)| name.to_string()))
-        .collect()
+    value.split("${image:").skip(1).filter_map(|rest| rest.split_once('}').map(|(name, _)| name.to_string())).collect()
 }

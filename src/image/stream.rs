@@ -22,9 +22,9 @@ impl ChannelWriter {
             return Ok(());
         }
         let chunk = Bytes::from(std::mem::replace(&mut self.buffer, Vec::with_capacity(CHUNK)));
-        self.sender
-            .blocking_send(Ok(chunk))
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the Docker daemon stopped reading the build context"))
+        self.sender.blocking_send(Ok(chunk)).map_err(|_| {
+            std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the Docker daemon stopped reading the build context")
+        })
     }
 }
 
@@ -48,7 +48,13 @@ impl Write for ChannelWriter {
 pub type TarFailure = std::sync::Arc<std::sync::Mutex<Option<String>>>;
 
 /// The body, where a tar failure is reported, and a counter of the bytes handed to the daemon so far.
-pub fn context_body(context: ContextFiles) -> (futures_util::stream::BoxStream<'static, Result<Bytes, std::io::Error>>, TarFailure, std::sync::Arc<std::sync::atomic::AtomicU64>) {
+pub fn context_body(
+    context: ContextFiles,
+) -> (
+    futures_util::stream::BoxStream<'static, Result<Bytes, std::io::Error>>,
+    TarFailure,
+    std::sync::Arc<std::sync::atomic::AtomicU64>,
+) {
     let (sender, receiver) = mpsc::channel(8);
     let error_sender = sender.clone();
     let failure = TarFailure::default();

@@ -42,7 +42,12 @@ const CHANNEL_BATCHES: usize = 256;
 const PARALLEL_WITHOUT_FOLLOW: usize = 8;
 
 /// Stream the logs `request` asks for until they end (or, following, until ohdev is stopped).
-pub async fn run(kubectl: &Kubectl, request: &LogsRequest, configured_images: &[String], reporter: &Reporter) -> anyhow::Result<()> {
+pub async fn run(
+    kubectl: &Kubectl,
+    request: &LogsRequest,
+    configured_images: &[String],
+    reporter: &Reporter,
+) -> anyhow::Result<()> {
     let pods = list_pods(kubectl, request).await.map_err(|error| explain_list_error(kubectl, error))?;
     select::check_targets(&request.args, &request.targets, &pods, configured_images)?;
     let selected: Vec<Pod> = select::select(&pods, &request.targets).into_iter().cloned().collect();
@@ -103,10 +108,12 @@ async fn list_pods(kubectl: &Kubectl, request: &LogsRequest) -> Result<Vec<Pod>,
 
 fn explain_list_error(kubectl: &Kubectl, error: Error) -> Error {
     match &error {
-        Error::CommandFailed { stderr, .. } if stderr.contains("context") && stderr.contains("does not exist") => Error::work(
-            format!("kubectl has no context {}: the kind cluster is not there", kubectl.context()),
-            Some("ohdev up".into()),
-        ),
+        Error::CommandFailed { stderr, .. } if stderr.contains("context") && stderr.contains("does not exist") => {
+            Error::work(
+                format!("kubectl has no context {}: the kind cluster is not there", kubectl.context()),
+                Some("ohdev up".into()),
+            )
+        }
         _ => error,
     }
 }
@@ -127,8 +134,15 @@ impl Engine {
         }
     }
 
-    fn spawn(&self, streams: &mut JoinSet<StreamEnd>, key: StreamKey, from_first_poll: bool, limit: Option<Arc<Semaphore>>) -> AbortHandle {
-        let (kubectl, options, grep, output) = (self.kubectl.clone(), self.options(from_first_poll), self.grep.clone(), self.output.clone());
+    fn spawn(
+        &self,
+        streams: &mut JoinSet<StreamEnd>,
+        key: StreamKey,
+        from_first_poll: bool,
+        limit: Option<Arc<Semaphore>>,
+    ) -> AbortHandle {
+        let (kubectl, options, grep, output) =
+            (self.kubectl.clone(), self.options(from_first_poll), self.grep.clone(), self.output.clone());
         streams.spawn(async move {
             let _permit = match limit {
                 Some(limit) => limit.acquire_owned().await.ok(),
@@ -149,15 +163,21 @@ impl Engine {
         }
         for pod in &selected {
             for container in &pod.containers {
-                if self.request.container.as_deref().is_some_and(|name| name != container.name) || container.has_logs() {
+                if self.request.container.as_deref().is_some_and(|name| name != container.name) || container.has_logs()
+                {
                     continue;
                 }
                 if let pods::ContainerState::Waiting(reason) = &container.state {
-                    self.notice(Event::warn(format!("{}/{} has no logs yet: it is waiting ({reason})", pod.name, container.name), None)).await;
+                    self.notice(Event::warn(
+                        format!("{}/{} has no logs yet: it is waiting ({reason})", pod.name, container.name),
+                        None,
+                    ))
+                    .await;
                 }
             }
         }
-        let changes = Tracker::default().observe(&selected.iter().collect::<Vec<_>>(), self.request.container.as_deref());
+        let changes =
+            Tracker::default().observe(&selected.iter().collect::<Vec<_>>(), self.request.container.as_deref());
         let limit = Arc::new(Semaphore::new(PARALLEL_WITHOUT_FOLLOW));
         let mut streams = JoinSet::new();
         for start in changes.start {
@@ -222,7 +242,12 @@ impl Engine {
     }
 
     /// Report a vanished pod once its streams ended (or the grace period is over: then stop them).
-    async fn settle_vanished(&self, vanishing: &mut Vec<(PodKey, Instant)>, tracker: &mut Tracker, handles: &mut HashMap<StreamKey, AbortHandle>) {
+    async fn settle_vanished(
+        &self,
+        vanishing: &mut Vec<(PodKey, Instant)>,
+        tracker: &mut Tracker,
+        handles: &mut HashMap<StreamKey, AbortHandle>,
+    ) {
         let mut index = 0;
         while index < vanishing.len() {
             let (pod_key, since) = &vanishing[index];
@@ -238,12 +263,8 @@ impl Engine {
                 }
                 tracker.stream_ended(&key, false);
             }
-            self.notice(Event::LogPod {
-                pod: pod_key.pod,
-                namespace: pod_key.namespace,
-                state: LogPodState::Gone,
-            })
-            .await;
+            self.notice(Event::LogPod { pod: pod_key.pod, namespace: pod_key.namespace, state: LogPodState::Gone })
+                .await;
         }
     }
 }

@@ -9,7 +9,6 @@ use serde_json::Value;
 pub use crate::names::MANAGED_BY_SELECTOR;
 use crate::names::{MANAGED_BY_LABEL as MANAGED_BY_KEY, MANAGED_BY_VALUE};
 
-
 /// Images ohdev builds are tagged `ohdev.local/<name>:<digest>`.
 pub use crate::names::LOCAL_IMAGE_PREFIX as IMAGE_REGISTRY;
 
@@ -105,7 +104,8 @@ fn parse_pod(pod: &Value) -> Option<Pod> {
                 .iter()
                 .filter_map(|container| {
                     let name = container["name"].as_str()?.to_string();
-                    let status = statuses.and_then(|statuses| statuses.iter().find(|status| status["name"] == name.as_str()));
+                    let status =
+                        statuses.and_then(|statuses| statuses.iter().find(|status| status["name"] == name.as_str()));
                     Some(Container {
                         image: container["image"].as_str().unwrap_or_default().to_string(),
                         state: status.map(container_state).unwrap_or_else(|| ContainerState::Waiting("Pending".into())),
@@ -119,13 +119,7 @@ fn parse_pod(pod: &Value) -> Option<Pod> {
                 .collect()
         })
         .unwrap_or_default();
-    Some(Pod {
-        namespace,
-        name,
-        managed,
-        workload,
-        containers,
-    })
+    Some(Pod { namespace, name, managed, workload, containers })
 }
 
 fn controller_of(metadata: &Value) -> Option<(&str, &str)> {
@@ -137,17 +131,13 @@ fn controller_of(metadata: &Value) -> Option<(&str, &str)> {
 /// A ReplicaSet named `<deployment>-<pod-template-hash>` belongs to that Deployment.
 fn workload_of(kind: &str, owner: &str, template_hash: Option<&str>) -> Workload {
     if kind == "ReplicaSet" {
-        if let Some(deployment) = template_hash.and_then(|hash| owner.strip_suffix(hash)).and_then(|rest| rest.strip_suffix('-')) {
-            return Workload {
-                kind: "Deployment".into(),
-                name: deployment.to_string(),
-            };
+        if let Some(deployment) =
+            template_hash.and_then(|hash| owner.strip_suffix(hash)).and_then(|rest| rest.strip_suffix('-'))
+        {
+            return Workload { kind: "Deployment".into(), name: deployment.to_string() };
         }
     }
-    Workload {
-        kind: kind.to_string(),
-        name: owner.to_string(),
-    }
+    Workload { kind: kind.to_string(), name: owner.to_string() }
 }
 
 fn container_state(status: &Value) -> ContainerState {

@@ -100,7 +100,15 @@ mod tests {
         assert_eq!(error.exit_code(), 2);
         assert!(error.to_string().contains("--since 5 minutes"), "{error}");
         assert!(LogsRequest::new(vec!["service/x".into()], false, None, None, None, None).is_err());
-        let request = LogsRequest::new(vec!["app".into()], true, Some("5m".into()), Some(3), Some("main".into()), Some(String::new())).unwrap();
+        let request = LogsRequest::new(
+            vec!["app".into()],
+            true,
+            Some("5m".into()),
+            Some(3),
+            Some("main".into()),
+            Some(String::new()),
+        )
+        .unwrap();
         assert_eq!(request.grep, None, "an empty --grep filters nothing");
         assert_eq!(request.targets, [Target::Name("app".into())]);
     }

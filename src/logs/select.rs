@@ -49,7 +49,9 @@ impl Target {
     pub fn matches(&self, pod: &Pod) -> bool {
         match self {
             Target::Workload { kind, name } if kind == "Pod" => &pod.name == name,
-            Target::Workload { kind, name } => pod.workload.as_ref().is_some_and(|workload| &workload.kind == kind && &workload.name == name),
+            Target::Workload { kind, name } => {
+                pod.workload.as_ref().is_some_and(|workload| &workload.kind == kind && &workload.name == name)
+            }
             Target::Name(name) => {
                 pod.containers.iter().any(|container| container.ohdev_image() == Some(name))
                     || pod.workload.as_ref().is_some_and(|workload| &workload.name == name)
@@ -76,7 +78,12 @@ pub fn select<'a>(pods: &'a [Pod], targets: &[Target]) -> Vec<&'a Pod> {
 }
 
 /// Every target must match a pod now, or be an image of ohdev.yaml (whose pods may start later).
-pub fn check_targets(args: &[String], targets: &[Target], pods: &[Pod], configured_images: &[String]) -> Result<(), Error> {
+pub fn check_targets(
+    args: &[String],
+    targets: &[Target],
+    pods: &[Pod],
+    configured_images: &[String],
+) -> Result<(), Error> {
     let unknown: Vec<&String> = args
         .iter()
         .zip(targets)
@@ -100,7 +107,11 @@ pub fn check_targets(args: &[String], targets: &[Target], pods: &[Pod], configur
 fn inventory(pods: &[Pod], configured_images: &[String]) -> String {
     let managed: Vec<&Pod> = pods.iter().filter(|pod| pod.managed).collect();
     let mut images: BTreeSet<String> = configured_images.iter().cloned().collect();
-    images.extend(managed.iter().flat_map(|pod| pod.containers.iter().filter_map(|container| container.ohdev_image().map(str::to_string))));
+    images.extend(
+        managed
+            .iter()
+            .flat_map(|pod| pod.containers.iter().filter_map(|container| container.ohdev_image().map(str::to_string))),
+    );
     let workloads: BTreeSet<String> = managed
         .iter()
         .map(|pod| match &pod.workload {
@@ -108,7 +119,13 @@ fn inventory(pods: &[Pod], configured_images: &[String]) -> String {
             None => format!("Pod/{}", pod.name),
         })
         .collect();
-    let list = |set: BTreeSet<String>| if set.is_empty() { "(none)".to_string() } else { set.into_iter().collect::<Vec<_>>().join(", ") };
+    let list = |set: BTreeSet<String>| {
+        if set.is_empty() {
+            "(none)".to_string()
+        } else {
+            set.into_iter().collect::<Vec<_>>().join(", ")
+        }
+    };
     let mut text = format!("  images:    {}\n  workloads: {}", list(images), list(workloads));
     if managed.is_empty() {
         text.push_str(&format!("\n  (no pod carries the label {MANAGED_BY_SELECTOR}; has `ohdev up` run?)"));
@@ -121,7 +138,8 @@ pub fn check_container(name: &str, pods: &[&Pod]) -> Result<(), Error> {
     if pods.is_empty() || pods.iter().any(|pod| pod.containers.iter().any(|container| container.name == name)) {
         return Ok(());
     }
-    let names: BTreeSet<&str> = pods.iter().flat_map(|pod| pod.containers.iter().map(|container| container.name.as_str())).collect();
+    let names: BTreeSet<&str> =
+        pods.iter().flat_map(|pod| pod.containers.iter().map(|container| container.name.as_str())).collect();
     Err(Error::Input {
         message: format!(
             "no selected pod has a container named `{name}`; their containers are: {}",
@@ -156,7 +174,13 @@ mod tests {
 
     fn pods() -> Vec<Pod> {
         vec![
-            pod("app", "web-5d4f8-abcde", true, Some(("Deployment", "web")), &[("main", "ohdev.local/app:0123"), ("proxy", "nginx:1")]),
+            pod(
+                "app",
+                "web-5d4f8-abcde",
+                true,
+                Some(("Deployment", "web")),
+                &[("main", "ohdev.local/app:0123"), ("proxy", "nginx:1")],
+            ),
             pod("app", "webhook-0", true, Some(("StatefulSet", "webhook")), &[("hook", "ohdev.local/hook:1")]),
             pod("kube-system", "coredns-77-xyz", false, Some(("Deployment", "coredns")), &[("coredns", "coredns:1")]),
             pod("default", "debug", true, None, &[("sh", "busybox")]),
@@ -169,8 +193,14 @@ mod tests {
 
     #[test]
     fn targets_parse_with_kind_aliases() {
-        assert_eq!(Target::parse("deploy/web").unwrap(), Target::Workload { kind: "Deployment".into(), name: "web".into() });
-        assert_eq!(Target::parse("StatefulSet/db").unwrap(), Target::Workload { kind: "StatefulSet".into(), name: "db".into() });
+        assert_eq!(
+            Target::parse("deploy/web").unwrap(),
+            Target::Workload { kind: "Deployment".into(), name: "web".into() }
+        );
+        assert_eq!(
+            Target::parse("StatefulSet/db").unwrap(),
+            Target::Workload { kind: "StatefulSet".into(), name: "db".into() }
+        );
         assert_eq!(Target::parse("app").unwrap(), Target::Name("app".into()));
         assert!(Target::parse("service/web").unwrap_err().to_string().contains("not a workload kind"));
         assert!(Target::parse("deploy/").is_err());
@@ -209,7 +239,10 @@ mod tests {
         assert!(text.contains("images:    app, hook, runtime"), "{text}");
         assert!(text.contains("workloads: Deployment/web, Pod/debug, StatefulSet/webhook"), "{text}");
         let configured = vec!["runtime".to_string()];
-        assert!(check_targets(&configured, &[Target::Name("runtime".into())], &pods, &configured).is_ok(), "configured image, no pod yet");
+        assert!(
+            check_targets(&configured, &[Target::Name("runtime".into())], &pods, &configured).is_ok(),
+            "configured image, no pod yet"
+        );
     }
 
     #[test]

@@ -37,7 +37,14 @@ pub struct StreamEnd {
 
 /// `kubectl --context kind-<name> logs POD -n NS -c CONTAINER [-f] [--tail=N] [--since=D]`.
 pub fn argv(key: &StreamKey, options: &StreamOptions) -> Vec<String> {
-    let mut argv = vec!["logs".to_string(), key.pod.clone(), "-n".into(), key.namespace.clone(), "-c".into(), key.container.clone()];
+    let mut argv = vec![
+        "logs".to_string(),
+        key.pod.clone(),
+        "-n".into(),
+        key.namespace.clone(),
+        "-c".into(),
+        key.container.clone(),
+    ];
     if options.follow {
         argv.push("-f".into());
     }
@@ -52,12 +59,20 @@ pub fn argv(key: &StreamKey, options: &StreamOptions) -> Vec<String> {
 
 /// Run one stream to its end. Dropping the future (abort, Ctrl-C) drops the child, which stops
 /// its process group: no `kubectl logs -f` outlives ohdev.
-pub async fn run(kubectl: Kubectl, key: StreamKey, options: StreamOptions, grep: Option<Arc<str>>, output: mpsc::Sender<Output>) -> StreamEnd {
+pub async fn run(
+    kubectl: Kubectl,
+    key: StreamKey,
+    options: StreamOptions,
+    grep: Option<Arc<str>>,
+    output: mpsc::Sender<Output>,
+) -> StreamEnd {
     let source = Arc::new(key.clone());
     let mut child = match kubectl.invocation(argv(&key, &options)).spawn_streaming(false) {
         Ok(child) => child,
         Err(error) => {
-            let _ = output.send(Output::Notice(Event::warn(format!("no logs from {}/{}: {error}", key.pod, key.container), None))).await;
+            let _ = output
+                .send(Output::Notice(Event::warn(format!("no logs from {}/{}: {error}", key.pod, key.container), None)))
+                .await;
             return StreamEnd { key, failed_early: true };
         }
     };
@@ -91,14 +106,25 @@ pub async fn run(kubectl: Kubectl, key: StreamKey, options: StreamOptions, grep:
     if !gone {
         let reason = stderr.trim().lines().last().unwrap_or("").to_string();
         let status = code.map(|code| format!("exited with status {code}")).unwrap_or_else(|| "was stopped".into());
-        let message = format!("no more logs from {}/{}: `kubectl logs` {status}{}", key.pod, key.container, if reason.is_empty() { String::new() } else { format!(": {reason}") });
+        let message = format!(
+            "no more logs from {}/{}: `kubectl logs` {status}{}",
+            key.pod,
+            key.container,
+            if reason.is_empty() { String::new() } else { format!(": {reason}") }
+        );
         let _ = output.send(Output::Notice(Event::warn(message, None))).await;
     }
     StreamEnd { key, failed_early: !printed && !gone }
 }
 
 /// Filter and send one batch; false when the writer is gone (ohdev is stopping).
-async fn send(output: &mpsc::Sender<Output>, source: &Arc<StreamKey>, mut lines: Vec<String>, grep: Option<&str>, printed: &mut bool) -> bool {
+async fn send(
+    output: &mpsc::Sender<Output>,
+    source: &Arc<StreamKey>,
+    mut lines: Vec<String>,
+    grep: Option<&str>,
+    printed: &mut bool,
+) -> bool {
     if lines.is_empty() {
         return true;
     }

@@ -20,10 +20,7 @@ pub struct StreamKey {
 
 impl StreamKey {
     pub fn pod_key(&self) -> PodKey {
-        PodKey {
-            namespace: self.namespace.clone(),
-            pod: self.pod.clone(),
-        }
+        PodKey { namespace: self.namespace.clone(), pod: self.pod.clone() }
     }
 }
 
@@ -59,10 +56,7 @@ impl Tracker {
         let mut changes = Changes::default();
         let mut present = BTreeSet::new();
         for pod in pods {
-            let pod_key = PodKey {
-                namespace: pod.namespace.clone(),
-                pod: pod.name.clone(),
-            };
+            let pod_key = PodKey { namespace: pod.namespace.clone(), pod: pod.name.clone() };
             if self.pods.insert(pod_key.clone()) && !first {
                 changes.appeared.push(pod_key.clone());
             }
@@ -130,23 +124,37 @@ mod tests {
                     name: name.to_string(),
                     image: "busybox".into(),
                     state: state.clone(),
-                    instance: Instance {
-                        container_id: Some(id.to_string()).filter(|id| !id.is_empty()),
-                        restarts: 0,
-                    },
+                    instance: Instance { container_id: Some(id.to_string()).filter(|id| !id.is_empty()), restarts: 0 },
                 })
                 .collect(),
         }
     }
 
     fn started(changes: &Changes) -> Vec<String> {
-        changes.start.iter().map(|start| format!("{}/{}{}", start.key.pod, start.key.container, if start.from_first_poll { " (first)" } else { "" })).collect()
+        changes
+            .start
+            .iter()
+            .map(|start| {
+                format!(
+                    "{}/{}{}",
+                    start.key.pod,
+                    start.key.container,
+                    if start.from_first_poll { " (first)" } else { "" }
+                )
+            })
+            .collect()
     }
 
     #[test]
     fn starts_each_container_once_and_new_pods_later() {
         let mut tracker = Tracker::default();
-        let a = pod("a", &[("main", ContainerState::Running, "1"), ("side", ContainerState::Waiting("ContainerCreating".into()), "")]);
+        let a = pod(
+            "a",
+            &[
+                ("main", ContainerState::Running, "1"),
+                ("side", ContainerState::Waiting("ContainerCreating".into()), ""),
+            ],
+        );
         let first = tracker.observe(&[&a], None);
         assert_eq!(started(&first), ["a/main (first)"]);
         assert!(first.appeared.is_empty(), "pods of the first poll are not news");

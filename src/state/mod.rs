@@ -26,7 +26,6 @@ use crate::error::Error;
 use crate::events::Event;
 use crate::ui::Reporter;
 
-
 pub const DIR_NAME: &str = ".ohdev";
 const VERSION: u32 = 1;
 
@@ -89,11 +88,7 @@ pub struct StateReader {
 impl StateReader {
     /// Read-only access for commands that do not change anything (status).
     pub fn new(project_root: &Path, reporter: &Reporter) -> StateReader {
-        StateReader {
-            dir: state_dir(project_root),
-            reporter: reporter.clone(),
-            reported: Mutex::new(BTreeSet::new()),
-        }
+        StateReader { dir: state_dir(project_root), reporter: reporter.clone(), reported: Mutex::new(BTreeSet::new()) }
     }
 
     pub fn dir(&self) -> &Path {
@@ -148,7 +143,10 @@ impl StateReader {
 
 /// Copy `file` to `<file>.corrupt-<unix seconds>`, never over an existing copy.
 fn keep_copy(file: &Path) -> std::io::Result<PathBuf> {
-    let seconds = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|elapsed| elapsed.as_secs()).unwrap_or(0);
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs())
+        .unwrap_or(0);
     let mut copy = file.with_extension(format!("json.corrupt-{seconds}"));
     let mut attempt = 1;
     while copy.exists() {
@@ -179,12 +177,16 @@ impl StateLock {
         let reader = StateReader::new(project_root, reporter);
         let dir = reader.dir.clone();
         let io_error = |what: &str, error: std::io::Error| {
-            Error::work(format!("cannot {what} in {}: {error}", dir.display()), Some("check the directory's permissions".to_string()))
+            Error::work(
+                format!("cannot {what} in {}: {error}", dir.display()),
+                Some("check the directory's permissions".to_string()),
+            )
         };
         std::fs::create_dir_all(&dir).map_err(|error| io_error("create the state directory", error))?;
         let ignore = dir.join(".gitignore");
         if !ignore.exists() {
-            std::fs::write(&ignore, "# created by ohdev: local state, never committed\n*\n").map_err(|error| io_error("write .gitignore", error))?;
+            std::fs::write(&ignore, "# created by ohdev: local state, never committed\n*\n")
+                .map_err(|error| io_error("write .gitignore", error))?;
         }
         let lock_path = dir.join("lock");
         let mut file = std::fs::OpenOptions::new()
@@ -219,8 +221,10 @@ impl StateLock {
         let mut state = state.clone();
         state.version = VERSION;
         let file = self.file();
-        let text = serde_json::to_string_pretty(&state).map_err(|error| Error::work(format!("cannot encode state: {error}"), None))?;
-        write_atomic(&file, text.as_bytes()).map_err(|error| Error::work(format!("cannot write {}: {error}", file.display()), None))
+        let text = serde_json::to_string_pretty(&state)
+            .map_err(|error| Error::work(format!("cannot encode state: {error}"), None))?;
+        write_atomic(&file, text.as_bytes())
+            .map_err(|error| Error::work(format!("cannot write {}: {error}", file.display()), None))
     }
 
     /// Read, change and write the whole state in one step.

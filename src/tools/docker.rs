@@ -22,10 +22,7 @@ pub struct EngineInfo {
 /// Connect (DOCKER_HOST or the default socket) and negotiate the API version: one round trip
 /// (`/version`), which also proves the daemon answers.
 pub async fn connect() -> Result<Docker, Error> {
-    let unreachable = |cause: String| Error::DockerUnreachable {
-        endpoint: endpoint(),
-        cause,
-    };
+    let unreachable = |cause: String| Error::DockerUnreachable { endpoint: endpoint(), cause };
     let docker = Docker::connect_with_defaults().map_err(|error| unreachable(error.to_string()))?;
     tokio::time::timeout(Duration::from_secs(10), docker.negotiate_version())
         .await
@@ -72,7 +69,8 @@ pub fn version_at_least(version: &str, minimum: (u64, u64)) -> bool {
 pub async fn kind_node_containers(docker: &Docker, name: &str) -> Result<Vec<String>, Error> {
     let mut filters = std::collections::HashMap::new();
     filters.insert("label".to_string(), vec![format!("io.x-k8s.kind.cluster={name}")]);
-    let options = bollard::query_parameters::ListContainersOptionsBuilder::default().all(true).filters(&filters).build();
+    let options =
+        bollard::query_parameters::ListContainersOptionsBuilder::default().all(true).filters(&filters).build();
     let containers = docker
         .list_containers(Some(options))
         .await

@@ -116,11 +116,7 @@ impl Invocation {
         if output.success() {
             Ok(output)
         } else {
-            Err(Error::CommandFailed {
-                argv,
-                code: output.code,
-                stderr: output.stderr,
-            })
+            Err(Error::CommandFailed { argv, code: output.code, stderr: output.stderr })
         }
     }
 
@@ -162,10 +158,7 @@ impl Invocation {
         if is_cancelled() {
             return Err(stopped());
         }
-        self.command(stdin_piped).spawn().map_err(|source| Error::CommandStart {
-            argv: self.argv.clone(),
-            source,
-        })
+        self.command(stdin_piped).spawn().map_err(|source| Error::CommandStart { argv: self.argv.clone(), source })
     }
 }
 
@@ -200,10 +193,8 @@ impl StreamingChild {
     pub async fn wait(mut self) -> Result<(Option<i32>, String), Error> {
         drop(self.stdin.take());
         let stderr = String::from_utf8_lossy(&read_all(self.stderr.take()).await).into_owned();
-        let status = self.child.wait().await.map_err(|source| Error::CommandStart {
-            argv: self.argv.clone(),
-            source,
-        })?;
+        let status =
+            self.child.wait().await.map_err(|source| Error::CommandStart { argv: self.argv.clone(), source })?;
         Ok((status.code(), stderr))
     }
 }
@@ -218,13 +209,7 @@ impl Invocation {
             argv: self.argv.clone(),
             source: std::io::Error::other("stdout was not piped"),
         })?;
-        Ok(StreamingChild {
-            argv: self.argv,
-            stdout,
-            stdin,
-            stderr,
-            child,
-        })
+        Ok(StreamingChild { argv: self.argv, stdout, stdin, stderr, child })
     }
 }
 
@@ -235,11 +220,8 @@ mod tests {
 
     #[tokio::test]
     async fn captures_output_and_status() {
-        let output = Invocation::new("sh", "sh")
-            .args(["-c", "echo out; echo err >&2; exit 3"])
-            .run_unchecked()
-            .await
-            .unwrap();
+        let output =
+            Invocation::new("sh", "sh").args(["-c", "echo out; echo err >&2; exit 3"]).run_unchecked().await.unwrap();
         assert_eq!(output.code, Some(3));
         assert_eq!(output.stdout, "out\n");
         assert_eq!(output.stderr, "err\n");
@@ -270,7 +252,10 @@ mod tests {
     #[tokio::test]
     async fn streaming_child_reads_lines_and_stops_on_drop() {
         use tokio::io::AsyncBufReadExt;
-        let mut child = Invocation::new("sh", "sh").args(["-c", "echo $$; echo first; exec sleep 30"]).spawn_streaming(false).unwrap();
+        let mut child = Invocation::new("sh", "sh")
+            .args(["-c", "echo $$; echo first; exec sleep 30"])
+            .spawn_streaming(false)
+            .unwrap();
         let mut lines = tokio::io::BufReader::new(&mut child.stdout).lines();
         let pgid: i32 = lines.next_line().await.unwrap().unwrap().parse().unwrap();
         assert_eq!(lines.next_line().await.unwrap().as_deref(), Some("first"));
@@ -282,7 +267,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_streaming_child_that_exits_is_reaped_with_its_stderr() {
-        let mut child = Invocation::new("sh", "sh").args(["-c", "echo out; echo err >&2; exit 4"]).spawn_streaming(false).unwrap();
+        let mut child =
+            Invocation::new("sh", "sh").args(["-c", "echo out; echo err >&2; exit 4"]).spawn_streaming(false).unwrap();
         let mut stdout = String::new();
         child.stdout.read_to_string(&mut stdout).await.unwrap();
         assert_eq!(stdout, "out\n");
@@ -291,7 +277,8 @@ mod tests {
 
     #[tokio::test]
     async fn what_a_finished_child_left_running_is_killed() {
-        let output = Invocation::new("sh", "sh").args(["-c", "sleep 30 >/dev/null 2>&1 & echo $$"]).run().await.unwrap();
+        let output =
+            Invocation::new("sh", "sh").args(["-c", "sleep 30 >/dev/null 2>&1 & echo $$"]).run().await.unwrap();
         let pgid: i32 = output.stdout.trim().parse().unwrap();
         assert!(group_empties(pgid, LIMIT).await, "left in group {pgid}: {:?}", group_members(pgid));
     }

@@ -28,13 +28,7 @@ impl Kind {
 
     pub async fn clusters(&self) -> Result<Vec<String>, Error> {
         let output = self.invocation().args(["get", "clusters"]).timeout(Duration::from_secs(30)).run().await?;
-        Ok(output
-            .stdout
-            .lines()
-            .map(str::trim)
-            .filter(|line| !line.is_empty())
-            .map(str::to_string)
-            .collect())
+        Ok(output.stdout.lines().map(str::trim).filter(|line| !line.is_empty()).map(str::to_string).collect())
     }
 
     pub async fn create(&self, name: &str, config: &Path, wait: Duration) -> Result<(), Error> {
@@ -51,11 +45,7 @@ impl Kind {
     }
 
     pub async fn delete(&self, name: &str) -> Result<(), Error> {
-        self.invocation()
-            .args(["delete", "cluster", "--name", name])
-            .timeout(Duration::from_secs(180))
-            .run()
-            .await?;
+        self.invocation().args(["delete", "cluster", "--name", name]).timeout(Duration::from_secs(180)).run().await?;
         Ok(())
     }
 

@@ -18,10 +18,7 @@ pub struct Kubectl {
 
 impl Kubectl {
     pub fn locate(context: &str) -> Result<Kubectl, Error> {
-        Ok(Kubectl {
-            program: Tool::Kubectl.locate()?,
-            context: context.to_string(),
-        })
+        Ok(Kubectl { program: Tool::Kubectl.locate()?, context: context.to_string() })
     }
 
     pub fn context(&self) -> &str {
@@ -83,17 +80,13 @@ pub fn parse_nodes(list: &Value) -> Vec<NodeStatus> {
             let labels = node["metadata"]["labels"].as_object();
             let role = labels
                 .and_then(|labels| {
-                    labels
-                        .keys()
-                        .find_map(|key| key.strip_prefix("node-role.kubernetes.io/").map(str::to_string))
+                    labels.keys().find_map(|key| key.strip_prefix("node-role.kubernetes.io/").map(str::to_string))
                 })
                 .unwrap_or_else(|| "worker".to_string());
             let ready = node["status"]["conditions"]
                 .as_array()
                 .map(|conditions| {
-                    conditions
-                        .iter()
-                        .any(|condition| condition["type"] == "Ready" && condition["status"] == "True")
+                    conditions.iter().any(|condition| condition["type"] == "Ready" && condition["status"] == "True")
                 })
                 .unwrap_or(false);
             NodeStatus {

@@ -34,7 +34,9 @@ impl Tool {
             Tool::Kind => "ohdev runs the local Kubernetes cluster with kind (Kubernetes in Docker).",
             Tool::Kubectl => "ohdev applies manifests and reads cluster state with kubectl.",
             Tool::Docker => "kind runs its nodes with the docker command-line client.",
-            Tool::Curl => "ohdev downloads remote manifest bundles (`url:` entries) with curl, which honours your proxy settings.",
+            Tool::Curl => {
+                "ohdev downloads remote manifest bundles (`url:` entries) with curl, which honours your proxy settings."
+            }
         }
     }
 

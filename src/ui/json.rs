@@ -19,8 +19,7 @@ impl Default for JsonRenderer {
 
 pub fn timestamp() -> String {
     let now = time::OffsetDateTime::now_utc();
-    now.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| now.unix_timestamp().to_string())
+    now.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| now.unix_timestamp().to_string())
 }
 
 fn line(event: &Event, ts: &str) -> Option<String> {

@@ -108,7 +108,9 @@ fn colors_enabled(choice: ColorChoice, term: &console::Term) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty()) && term.features().colors_supported(),
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty()) && term.features().colors_supported()
+        }
     }
 }
 

@@ -15,7 +15,12 @@ pub fn plan_text(entries: &[PlanEntry]) -> String {
             entry.label.clone()
         }
     };
-    let width = entries.iter().filter(|entry| !entry.after.is_empty()).map(|entry| label(entry).chars().count()).max().unwrap_or(0);
+    let width = entries
+        .iter()
+        .filter(|entry| !entry.after.is_empty())
+        .map(|entry| label(entry).chars().count())
+        .max()
+        .unwrap_or(0);
     let mut text = String::new();
     let mut level = None;
     for entry in entries {

@@ -30,7 +30,9 @@ pub fn progress_text(current: u64, total: u64, unit: ProgressUnit, text: &str) -
 pub fn format_event(event: &Event) -> Option<String> {
     match event {
         Event::Step { state, label, detail, duration_ms, .. } => {
-            let detail = parenthesised(detail.iter().cloned().chain(duration_ms.map(|ms| human_duration(Duration::from_millis(ms)))));
+            let detail = parenthesised(
+                detail.iter().cloned().chain(duration_ms.map(|ms| human_duration(Duration::from_millis(ms)))),
+            );
             Some(match state {
                 StepState::Started => format!("{} {label}{detail}", style("→").cyan()),
                 StepState::Done => format!("{} {label}{detail}", style("✓").green()),
@@ -135,10 +137,7 @@ pub fn format_event(event: &Event) -> Option<String> {
             })
         }
         Event::BuildFailed { image, step, message, output } => {
-            let mut text = format!(
-                "{} image {image}: step `{step}` failed\n  {message}",
-                style("error:").red().bold()
-            );
+            let mut text = format!("{} image {image}: step `{step}` failed\n  {message}", style("error:").red().bold());
             if !output.is_empty() {
                 text.push_str(&format!("\n  last {} line(s) of its output:", output.len()));
                 for line in output {
@@ -151,14 +150,33 @@ pub fn format_event(event: &Event) -> Option<String> {
             let Some(tag) = tag else {
                 return Some(format!("image    {image}: {}\n  next: ohdev build {image}", style("not built").yellow()));
             };
-            let size = size_bytes.map(|bytes| format!("{:.1} MB", bytes as f64 / 1_000_000.0)).unwrap_or_else(|| "?".into());
-            let loaded = if loaded_on.is_empty() { style("not loaded".to_string()).yellow() } else { style(format!("loaded on {}", loaded_on.join(", "))).green() };
-            let stale = if *current { String::new() } else { format!(" {}", style("(sources changed since: `ohdev build`)").yellow()) };
-            Some(format!("image    {image:<12} {tag}  {size}  built {}  {loaded}{stale}", built.as_deref().unwrap_or("?")))
+            let size =
+                size_bytes.map(|bytes| format!("{:.1} MB", bytes as f64 / 1_000_000.0)).unwrap_or_else(|| "?".into());
+            let loaded = if loaded_on.is_empty() {
+                style("not loaded".to_string()).yellow()
+            } else {
+                style(format!("loaded on {}", loaded_on.join(", "))).green()
+            };
+            let stale = if *current {
+                String::new()
+            } else {
+                format!(" {}", style("(sources changed since: `ohdev build`)").yellow())
+            };
+            Some(format!(
+                "image    {image:<12} {tag}  {size}  built {}  {loaded}{stale}",
+                built.as_deref().unwrap_or("?")
+            ))
         }
-        Event::Diagnosis(report) => Some(format!("{}\n{}", style("── diagnosis ──").red().bold(), super::diagnosis_screen(report))),
+        Event::Diagnosis(report) => {
+            Some(format!("{}\n{}", style("── diagnosis ──").red().bold(), super::diagnosis_screen(report)))
+        }
         Event::Orphans { objects, pruned } => Some(if *pruned {
-            format!("{} pruned {} object(s) no longer in the manifests: {}", style("✓").green(), objects.len(), objects.join(", "))
+            format!(
+                "{} pruned {} object(s) no longer in the manifests: {}",
+                style("✓").green(),
+                objects.len(),
+                objects.join(", ")
+            )
         } else {
             format!(
                 "{} {} object(s) applied earlier are no longer in the manifests: {}\n  {} `ohdev up --prune` deletes them",
@@ -168,7 +186,9 @@ pub fn format_event(event: &Event) -> Option<String> {
                 style("next:").dim()
             )
         }),
-        Event::Log { pod, container, line, .. } => Some(format!("{} │ {line}", pod_style(pod).apply_to(format!("{pod}/{container}")))),
+        Event::Log { pod, container, line, .. } => {
+            Some(format!("{} │ {line}", pod_style(pod).apply_to(format!("{pod}/{container}"))))
+        }
         Event::LogPod { pod, namespace, state } => {
             let what = match state {
                 LogPodState::Appeared => "started",
@@ -196,6 +216,8 @@ pub fn format_event(event: &Event) -> Option<String> {
 fn pod_style(pod: &str) -> console::Style {
     // 256-colour codes that read well on dark and light backgrounds; no red (it means errors).
     const PALETTE: [u8; 12] = [33, 37, 71, 98, 107, 130, 136, 166, 170, 67, 139, 31];
-    let hash = pod.bytes().fold(0xcbf2_9ce4_8422_2325u64, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3));
+    let hash = pod
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325u64, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3));
     console::Style::new().color256(PALETTE[(hash % PALETTE.len() as u64) as usize])
 }

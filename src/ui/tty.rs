@@ -38,7 +38,8 @@ impl Default for TtyRenderer {
 }
 
 fn spinner_style() -> ProgressStyle {
-    ProgressStyle::with_template("{spinner:.cyan} {msg} {elapsed:.dim}").unwrap_or_else(|_| ProgressStyle::default_spinner())
+    ProgressStyle::with_template("{spinner:.cyan} {msg} {elapsed:.dim}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner())
 }
 
 fn bar_style() -> ProgressStyle {
@@ -87,7 +88,9 @@ impl Renderer for TtyRenderer {
                 // One persistent line per image while watching; errors are also printed above it.
                 let bar = bars.entry(format!("watch:{image}")).or_insert_with(|| {
                     let bar = self.multi.add(ProgressBar::new_spinner());
-                    bar.set_style(ProgressStyle::with_template("{msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+                    bar.set_style(
+                        ProgressStyle::with_template("{msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                    );
                     bar
                 });
                 if let Some(text) = format_event(event) {
@@ -102,7 +105,9 @@ impl Renderer for TtyRenderer {
             other => {
                 // A finished image or deploy no longer needs its progress bar.
                 let finished = match other {
-                    Event::Image { image, state, .. } if !matches!(state, crate::events::ImageState::Building) => Some(format!("image:{image}")),
+                    Event::Image { image, state, .. } if !matches!(state, crate::events::ImageState::Building) => {
+                        Some(format!("image:{image}"))
+                    }
                     Event::Diagnosis(_) => Some("deploy".to_string()),
                     _ => None,
                 };

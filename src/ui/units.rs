@@ -26,7 +26,8 @@ mod tests {
 
     #[test]
     fn bytes_and_durations() {
-        let bytes = [(0, "0 B"), (9_999, "9999 B"), (10_000, "10.0 kB"), (2_500_000, "2500.0 kB"), (10_000_000, "10.0 MB")];
+        let bytes =
+            [(0, "0 B"), (9_999, "9999 B"), (10_000, "10.0 kB"), (2_500_000, "2500.0 kB"), (10_000_000, "10.0 MB")];
         for (value, text) in bytes {
             assert_eq!(human_bytes(value), text);
         }

@@ -19,11 +19,11 @@ use notify::{RecursiveMode, Watcher};
 use tokio::sync::{mpsc, Mutex};
 use tokio::task::JoinSet;
 
+use crate::engine::reapply::reapply;
+use crate::engine::rebuild::{build_and_load, current_tags};
+use crate::engine::Session;
 use crate::error::Error;
 use crate::events::{Event, WatchState};
-use crate::engine::rebuild::{build_and_load, current_tags};
-use crate::engine::reapply::reapply;
-use crate::engine::Session;
 use queue::{key_of, Finished, Queues};
 use route::{Action, Roots};
 use sync::SyncOutcome;
@@ -32,20 +32,25 @@ pub const WINDOW: Duration = Duration::from_millis(75);
 const POLL_INTERVAL: Duration = Duration::from_millis(500);
 
 fn status(session: &Session, image: &str, state: WatchState, detail: Option<String>) {
-    session.reporter.emit(Event::WatchStatus {
-        image: image.to_string(),
-        state,
-        detail,
-    });
+    session.reporter.emit(Event::WatchStatus { image: image.to_string(), state, detail });
 }
 
 /// Start a recursive watch on every root; fall back to polling where the inotify budget runs out.
-fn start_watchers(roots: &Roots, sender: mpsc::Sender<PathBuf>, session: &Session) -> Result<Vec<Box<dyn Watcher + Send>>, Error> {
-    let mut paths: Vec<PathBuf> = roots.images.iter().map(|image| image.context.clone()).chain(roots.manifests.iter().cloned()).collect();
+fn start_watchers(
+    roots: &Roots,
+    sender: mpsc::Sender<PathBuf>,
+    session: &Session,
+) -> Result<Vec<Box<dyn Watcher + Send>>, Error> {
+    let mut paths: Vec<PathBuf> =
+        roots.images.iter().map(|image| image.context.clone()).chain(roots.manifests.iter().cloned()).collect();
     paths.sort();
     paths.dedup();
     // A root inside another root is already covered.
-    let paths: Vec<PathBuf> = paths.iter().filter(|path| !paths.iter().any(|other| other != *path && path.starts_with(other))).cloned().collect();
+    let paths: Vec<PathBuf> = paths
+        .iter()
+        .filter(|path| !paths.iter().any(|other| other != *path && path.starts_with(other)))
+        .cloned()
+        .collect();
     let handler = move |result: notify::Result<notify::Event>| {
         if let Ok(event) = result {
             if matches!(event.kind, notify::EventKind::Access(_)) {
@@ -58,7 +63,8 @@ fn start_watchers(roots: &Roots, sender: mpsc::Sender<PathBuf>, session: &Sessio
         }
     };
     let mut watchers: Vec<Box<dyn Watcher + Send>> = Vec::new();
-    let mut native = notify::recommended_watcher(handler.clone()).map_err(|error| Error::work(format!("cannot start watching files: {error}"), None))?;
+    let mut native = notify::recommended_watcher(handler.clone())
+        .map_err(|error| Error::work(format!("cannot start watching files: {error}"), None))?;
     for path in &paths {
         match native.watch(path, RecursiveMode::Recursive) {
             Ok(()) => {}
@@ -67,9 +73,14 @@ fn start_watchers(roots: &Roots, sender: mpsc::Sender<PathBuf>, session: &Sessio
                     format!("the inotify watch limit is too small to watch {}: polling it every {} ms instead", path.display(), POLL_INTERVAL.as_millis()),
                     Some("sudo sysctl fs.inotify.max_user_watches=524288 (persist it in /etc/sysctl.d/99-ohdev.conf), then restart ohdev".to_string()),
                 ));
-                let mut poller = notify::PollWatcher::new(handler.clone(), notify::Config::default().with_poll_interval(POLL_INTERVAL))
+                let mut poller = notify::PollWatcher::new(
+                    handler.clone(),
+                    notify::Config::default().with_poll_interval(POLL_INTERVAL),
+                )
+                .map_err(|error| Error::work(format!("cannot poll {}: {error}", path.display()), None))?;
+                poller
+                    .watch(path, RecursiveMode::Recursive)
                     .map_err(|error| Error::work(format!("cannot poll {}: {error}", path.display()), None))?;
-                poller.watch(path, RecursiveMode::Recursive).map_err(|error| Error::work(format!("cannot poll {}: {error}", path.display()), None))?;
                 watchers.push(Box::new(poller));
             }
             Err(error) => return Err(Error::work(format!("cannot watch {}: {error}", path.display()), None)),
@@ -98,14 +109,24 @@ async fn run_job(session: Arc<Session>, pipeline_lock: Arc<Mutex<()>>, action: A
         Action::Sync { image, files } => {
             status(&session, &image, WatchState::Syncing, Some(format!("{} file(s)", files.len())));
             match sync::sync(session.kubectl(), &image, &files).await {
-                Ok(SyncOutcome::Synced(containers)) => (WatchState::Idle, Some(format!("synced {} file(s) into {containers} container(s)", files.len()))),
+                Ok(SyncOutcome::Synced(containers)) => {
+                    (WatchState::Idle, Some(format!("synced {} file(s) into {containers} container(s)", files.len())))
+                }
                 Ok(SyncOutcome::NoTar) => {
-                    session.reporter.emit(Event::warn(format!("image {image}: the container has no `tar`, so files cannot be synced; rebuilding instead"), None));
+                    session.reporter.emit(Event::warn(
+                        format!(
+                            "image {image}: the container has no `tar`, so files cannot be synced; rebuilding instead"
+                        ),
+                        None,
+                    ));
                     let paths: Vec<PathBuf> = files.iter().map(|file| file.path.clone()).collect();
                     rebuild(&session, &image, &paths, timeout).await
                 }
                 Ok(SyncOutcome::NoContainers) => {
-                    session.reporter.emit(Event::warn(format!("image {image}: no running container to sync into; rebuilding instead"), None));
+                    session.reporter.emit(Event::warn(
+                        format!("image {image}: no running container to sync into; rebuilding instead"),
+                        None,
+                    ));
                     let paths: Vec<PathBuf> = files.iter().map(|file| file.path.clone()).collect();
                     rebuild(&session, &image, &paths, timeout).await
                 }

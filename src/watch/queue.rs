@@ -83,7 +83,12 @@ impl Queues {
         }
         if queue.self_triggered > LOOP_LIMIT {
             queue.stopped = true;
-            let culprit = queue.loop_paths.iter().max_by_key(|(_, count)| **count).map(|(path, _)| path.clone()).unwrap_or_default();
+            let culprit = queue
+                .loop_paths
+                .iter()
+                .max_by_key(|(_, count)| **count)
+                .map(|(path, _)| path.clone())
+                .unwrap_or_default();
             return Finished::Stopped { culprit, count: queue.self_triggered };
         }
         queue.running = true;
@@ -181,10 +186,11 @@ mod tests {
         .flatten()
         .collect();
 
-        let unrelated: Vec<Step> = std::iter::once(Offer(rebuild("app", &["edit-0"]), Some(rebuild("app", &["edit-0"]))))
-            .chain((1..=3 * LOOP_LIMIT).flat_map(|round| self_triggered("app", &format!("edit-{round}"))))
-            .chain([Finish("app", Finished::Idle)])
-            .collect();
+        let unrelated: Vec<Step> =
+            std::iter::once(Offer(rebuild("app", &["edit-0"]), Some(rebuild("app", &["edit-0"]))))
+                .chain((1..=3 * LOOP_LIMIT).flat_map(|round| self_triggered("app", &format!("edit-{round}"))))
+                .chain([Finish("app", Finished::Idle)])
+                .collect();
 
         let scenarios: Vec<(&str, Vec<Step>)> = vec![
             (
@@ -221,7 +227,10 @@ mod tests {
                     Finish("app", Finished::Idle),
                 ],
             ),
-            ("the loop guard stops the fourth self-triggered job in a row, naming the path changed in every one", loop_run),
+            (
+                "the loop guard stops the fourth self-triggered job in a row, naming the path changed in every one",
+                loop_run,
+            ),
             ("edits of different paths during builds never add up to a loop", unrelated),
             (
                 "an idle moment starts the count again",
@@ -230,7 +239,10 @@ mod tests {
                     self_triggered("app", "gen").into(),
                     self_triggered("app", "gen").into(),
                     self_triggered("app", "gen").into(),
-                    vec![Finish("app", Finished::Idle), Offer(rebuild("app", &["gen"]), Some(rebuild("app", &["gen"])))],
+                    vec![
+                        Finish("app", Finished::Idle),
+                        Offer(rebuild("app", &["gen"]), Some(rebuild("app", &["gen"]))),
+                    ],
                     self_triggered("app", "gen").into(),
                     self_triggered("app", "gen").into(),
                     self_triggered("app", "gen").into(),
@@ -260,15 +272,22 @@ mod tests {
                 .flatten()
                 .collect(),
             ),
-            ("a finished job nobody started (a lost task) leaves the key idle", vec![Finish("", Finished::Idle), Finish("app", Finished::Idle)]),
+            (
+                "a finished job nobody started (a lost task) leaves the key idle",
+                vec![Finish("", Finished::Idle), Finish("app", Finished::Idle)],
+            ),
         ];
 
         for (name, steps) in scenarios {
             let mut queues = Queues::default();
             for (number, step) in steps.into_iter().enumerate() {
                 match step {
-                    Offer(action, expected) => assert_eq!(queues.offer(action.clone()), expected, "{name}: step {number}, offer {action:?}"),
-                    Finish(key, expected) => assert_eq!(queues.finished(key), expected, "{name}: step {number}, {key} finished"),
+                    Offer(action, expected) => {
+                        assert_eq!(queues.offer(action.clone()), expected, "{name}: step {number}, offer {action:?}")
+                    }
+                    Finish(key, expected) => {
+                        assert_eq!(queues.finished(key), expected, "{name}: step {number}, {key} finished")
+                    }
                 }
             }
         }

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::image::dockerignore::IgnoreRules;
 use crate::config::{Config, SyncRule};
+use crate::image::dockerignore::IgnoreRules;
 
 pub struct ImageRoot {
     pub name: String,
@@ -108,11 +108,7 @@ impl Roots {
                 crate::config::ManifestSource::Remote { .. } => None,
             })
             .collect();
-        Roots {
-            images,
-            manifests,
-            state_dir: canonical(state_dir),
-        }
+        Roots { images, manifests, state_dir: canonical(state_dir) }
     }
 
     /// Is this path something any root cares about? (Filtering happens before batching.)
@@ -129,7 +125,10 @@ impl Roots {
     fn image_relative<'a>(&'a self, path: &'a Path) -> impl Iterator<Item = (&'a ImageRoot, String)> + 'a {
         self.images.iter().filter_map(move |image| {
             let relative = path.strip_prefix(&image.context).ok()?.to_str()?.to_string();
-            if relative.is_empty() || image.dockerignore.is_excluded(&relative) || image.gitignore.is_excluded(&relative) {
+            if relative.is_empty()
+                || image.dockerignore.is_excluded(&relative)
+                || image.gitignore.is_excluded(&relative)
+            {
                 return None;
             }
             Some((image, relative))
@@ -152,7 +151,11 @@ impl Roots {
                 let rule = image.sync.iter().find(|(_, matcher, _)| matcher.is_excluded(&relative));
                 match rule {
                     Some((rule, _, prefix)) => {
-                        let under = relative.strip_prefix(prefix.as_str()).unwrap_or(&relative).trim_start_matches('/').to_string();
+                        let under = relative
+                            .strip_prefix(prefix.as_str())
+                            .unwrap_or(&relative)
+                            .trim_start_matches('/')
+                            .to_string();
                         entry.1.push(SyncFile {
                             path: path.clone(),
                             relative: under,
@@ -166,7 +169,15 @@ impl Roots {
         }
         let mut actions: Vec<Action> = per_image
             .into_iter()
-            .map(|(image, (paths, files, needs_rebuild))| if needs_rebuild { Action::Rebuild { image, paths } } else { Action::Sync { image, files } })
+            .map(
+                |(image, (paths, files, needs_rebuild))| {
+                    if needs_rebuild {
+                        Action::Rebuild { image, paths }
+                    } else {
+                        Action::Sync { image, files }
+                    }
+                },
+            )
             .collect();
         if !manifests.is_empty() {
             actions.push(Action::Reapply { paths: manifests });
@@ -219,14 +230,20 @@ mod tests {
             }]
         );
         let mixed = roots.route(&[app.join("openhands/server/app.py"), app.join("pyproject.toml")]);
-        assert!(matches!(&mixed[..], [Action::Rebuild { image, paths }] if image == "app" && paths.len() == 2), "{mixed:?}");
+        assert!(
+            matches!(&mixed[..], [Action::Rebuild { image, paths }] if image == "app" && paths.len() == 2),
+            "{mixed:?}"
+        );
         let manifest = roots.route(&[dir.join("kind/manifests/app.yaml")]);
         assert!(matches!(&manifest[..], [Action::Reapply { .. }]), "{manifest:?}");
     }
 
     #[test]
     fn gitignore_translation() {
-        assert_eq!(gitignore_patterns("# c\n\n__pycache__/\n/build\ndocs/*.md\n!keep.log\n"), ["**/__pycache__", "build", "docs/*.md", "!**/keep.log"]);
+        assert_eq!(
+            gitignore_patterns("# c\n\n__pycache__/\n/build\ndocs/*.md\n!keep.log\n"),
+            ["**/__pycache__", "build", "docs/*.md", "!**/keep.log"]
+        );
         assert_eq!(static_prefix("openhands/**/*.py"), "openhands");
         assert_eq!(static_prefix("*.py"), "");
         assert_eq!(static_prefix("a/b/c.py"), "a/b");

@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::route::SyncFile;
+use crate::error::Error;
 use crate::names::IMAGE_REPOSITORY_HOST as REPOSITORY_HOST;
 use crate::names::MANAGED_BY_SELECTOR;
-use crate::error::Error;
 use crate::tools::kubectl::Kubectl;
 
 #[derive(Debug, PartialEq, Eq)]
@@ -45,15 +45,18 @@ fn tar_of(files: &[&SyncFile]) -> Result<Vec<u8>, Error> {
     let mut builder = tar::Builder::new(Vec::new());
     builder.mode(tar::HeaderMode::Deterministic);
     for file in files {
-        builder
-            .append_path_with_name(&file.path, &file.relative)
-            .map_err(|error| Error::work(format!("cannot read {} for live sync: {error}", file.path.display()), None))?;
+        builder.append_path_with_name(&file.path, &file.relative).map_err(|error| {
+            Error::work(format!("cannot read {} for live sync: {error}", file.path.display()), None)
+        })?;
     }
     builder.into_inner().map_err(|error| Error::work(format!("cannot build the sync archive: {error}"), None))
 }
 
 fn lacks_tar(stderr: &str, code: Option<i32>) -> bool {
-    code == Some(126) || code == Some(127) || stderr.contains("executable file not found") || stderr.contains("tar: not found")
+    code == Some(126)
+        || code == Some(127)
+        || stderr.contains("executable file not found")
+        || stderr.contains("tar: not found")
 }
 
 pub async fn sync(kubectl: &Kubectl, image: &str, files: &[SyncFile]) -> Result<SyncOutcome, Error> {
@@ -74,7 +77,20 @@ pub async fn sync(kubectl: &Kubectl, image: &str, files: &[SyncFile]) -> Result<
             if !present.is_empty() {
                 let archive = tar_of(&present)?;
                 let output = kubectl
-                    .invocation(["exec", "-i", pod.as_str(), "--container", container.as_str(), "--namespace", namespace.as_str(), "--", "tar", "-x", "-C", dest])
+                    .invocation([
+                        "exec",
+                        "-i",
+                        pod.as_str(),
+                        "--container",
+                        container.as_str(),
+                        "--namespace",
+                        namespace.as_str(),
+                        "--",
+                        "tar",
+                        "-x",
+                        "-C",
+                        dest,
+                    ])
                     .stdin(archive)
                     .run_unchecked()
                     .await?;
@@ -82,16 +98,36 @@ pub async fn sync(kubectl: &Kubectl, image: &str, files: &[SyncFile]) -> Result<
                     if lacks_tar(&output.stderr, output.code) {
                         return Ok(SyncOutcome::NoTar);
                     }
-                    return Err(Error::work(format!("live sync into {namespace}/{pod} ({container}) failed: {}", output.stderr.trim()), None));
+                    return Err(Error::work(
+                        format!("live sync into {namespace}/{pod} ({container}) failed: {}", output.stderr.trim()),
+                        None,
+                    ));
                 }
             }
             if !deleted.is_empty() {
-                let mut args: Vec<String> = ["exec", pod.as_str(), "--container", container.as_str(), "--namespace", namespace.as_str(), "--", "rm", "-f"].iter().map(|arg| arg.to_string()).collect();
+                let mut args: Vec<String> = [
+                    "exec",
+                    pod.as_str(),
+                    "--container",
+                    container.as_str(),
+                    "--namespace",
+                    namespace.as_str(),
+                    "--",
+                    "rm",
+                    "-f",
+                ]
+                .iter()
+                .map(|arg| arg.to_string())
+                .collect();
                 args.extend(deleted.iter().map(|file| format!("{}/{}", dest.trim_end_matches('/'), file.relative)));
                 kubectl.invocation(args).run().await?;
             }
             if let Some(run) = group.first().map(|file| &file.run).filter(|run| !run.is_empty()) {
-                let mut args: Vec<String> = ["exec", pod.as_str(), "--container", container.as_str(), "--namespace", namespace.as_str(), "--"].iter().map(|arg| arg.to_string()).collect();
+                let mut args: Vec<String> =
+                    ["exec", pod.as_str(), "--container", container.as_str(), "--namespace", namespace.as_str(), "--"]
+                        .iter()
+                        .map(|arg| arg.to_string())
+                        .collect();
                 args.extend(run.iter().cloned());
                 kubectl.invocation(args).run().await?;
             }

@@ -23,9 +23,7 @@ impl Env {
     pub fn from_process() -> Env {
         let var = |k: &str| std::env::var(k).ok();
         Env {
-            state_dir: var("FAKE_KUBE_STATE")
-                .filter(|s| !s.is_empty())
-                .map(PathBuf::from),
+            state_dir: var("FAKE_KUBE_STATE").filter(|s| !s.is_empty()).map(PathBuf::from),
             faults: FaultEnv {
                 hang: var("FAKE_KUBE_HANG"),
                 fail: var("FAKE_KUBE_FAIL"),
@@ -109,15 +107,13 @@ pub fn run(
         }
     };
     let Some(dir) = env.state_dir.clone() else {
-        let _ = err.write_all(b"fake-kube: FAKE_KUBE_STATE is not set; it must name the directory that holds the simulated clusters\n");
+        let _ = err.write_all(
+            b"fake-kube: FAKE_KUBE_STATE is not set; it must name the directory that holds the simulated clusters\n",
+        );
         return 3;
     };
     if let Err(e) = std::fs::create_dir_all(&dir) {
-        let _ = writeln!(
-            err,
-            "fake-kube: cannot create FAKE_KUBE_STATE {}: {e}",
-            dir.display()
-        );
+        let _ = writeln!(err, "fake-kube: cannot create FAKE_KUBE_STATE {}: {e}", dir.display());
         return 3;
     }
     let store = Store::new(&dir);
@@ -138,34 +134,21 @@ pub fn run(
         let _ = writeln!(err, "fake-kube: cannot record the call in calls.jsonl: {e}");
         return 3;
     }
-    let joined = std::iter::once(tool.to_string())
-        .chain(args.iter().cloned())
-        .collect::<Vec<_>>()
-        .join(" ");
+    let joined = std::iter::once(tool.to_string()).chain(args.iter().cloned()).collect::<Vec<_>>().join(" ");
     match faults::decide(&store, &env.faults, &joined) {
         Err(msg) => {
             let _ = writeln!(err, "{msg}");
             return 2;
         }
         Ok(Action::Hang) => hang(&store, out, err),
-        Ok(Action::Fail {
-            code,
-            stdout,
-            stderr,
-        }) => {
+        Ok(Action::Fail { code, stdout, stderr }) => {
             let _ = out.write_all(stdout.as_bytes());
             let _ = err.write_all(stderr.as_bytes());
             return code;
         }
         Ok(Action::Continue) => {}
     }
-    let mut ctx = Ctx {
-        store,
-        env,
-        out,
-        err,
-        stdin: input,
-    };
+    let mut ctx = Ctx { store, env, out, err, stdin: input };
     match tool {
         "kind" => crate::kind::run(&args, &mut ctx),
         _ => crate::kubectl::run(&args, &mut ctx),
@@ -176,10 +159,7 @@ pub fn run(
 fn hang(store: &Store, out: &mut dyn Write, err: &mut dyn Write) -> ! {
     let _ = out.flush();
     let _ = err.flush();
-    let _ = write_atomic(
-        &store.path("hang.pid"),
-        format!("{}\n", std::process::id()).as_bytes(),
-    );
+    let _ = write_atomic(&store.path("hang.pid"), format!("{}\n", std::process::id()).as_bytes());
     loop {
         std::thread::sleep(std::time::Duration::from_secs(3600));
     }
@@ -199,19 +179,8 @@ pub mod testing {
     pub fn call(env: &Env, tool: &str, args: &[&str], stdin: &[u8]) -> Outcome {
         let (mut out, mut err) = (Vec::new(), Vec::new());
         let mut input = stdin;
-        let code = run(
-            tool,
-            args.iter().map(|s| s.to_string()).collect(),
-            env,
-            &mut input,
-            &mut out,
-            &mut err,
-        );
-        Outcome {
-            code,
-            stdout: String::from_utf8_lossy(&out).into(),
-            stderr: String::from_utf8_lossy(&err).into(),
-        }
+        let code = run(tool, args.iter().map(|s| s.to_string()).collect(), env, &mut input, &mut out, &mut err);
+        Outcome { code, stdout: String::from_utf8_lossy(&out).into(), stderr: String::from_utf8_lossy(&err).into() }
     }
 
     /// A state dir with a fake Docker that has `ohdev.local/app:1`, `ohdev.local/app:2` and
@@ -223,9 +192,7 @@ pub mod testing {
 
     pub fn image_id(image: &str) -> Option<String> {
         match image {
-            "ohdev.local/app:1" | "ohdev.local/app:1-alias" => {
-                Some(format!("sha256:{}", "1".repeat(64)))
-            }
+            "ohdev.local/app:1" | "ohdev.local/app:1-alias" => Some(format!("sha256:{}", "1".repeat(64))),
             "ohdev.local/app:2" => Some(format!("sha256:{}", "2".repeat(64))),
             _ => None,
         }
@@ -240,12 +207,7 @@ pub mod testing {
         }
 
         pub fn kind(&self, args: &str) -> Outcome {
-            call(
-                &self.env,
-                "kind",
-                &args.split_whitespace().collect::<Vec<_>>(),
-                b"",
-            )
+            call(&self.env, "kind", &args.split_whitespace().collect::<Vec<_>>(), b"")
         }
 
         /// kubectl against the `dev` cluster (`--context kind-dev` appended).
@@ -273,10 +235,7 @@ pub mod testing {
         pub fn cluster(&self, config: &str) {
             let path = self.dir.join("kind.yaml");
             std::fs::write(&path, config).unwrap();
-            let o = self.kind(&format!(
-                "create cluster --name dev --config {}",
-                path.display()
-            ));
+            let o = self.kind(&format!("create cluster --name dev --config {}", path.display()));
             assert_eq!(o.code, 0, "{}", o.stderr);
         }
     }
@@ -307,12 +266,7 @@ mod tests {
         env.faults.fail = Some("get clusters=>4:ERROR: injected".into());
         let o = call(&env, "kind", &["get", "clusters"], b"");
         assert_eq!((o.code, o.stderr.as_str()), (4, "ERROR: injected\n"));
-        call(
-            &env,
-            "kubectl",
-            &["apply", "--context", "kind-x", "-f", "-"],
-            b"kind: Namespace\n",
-        );
+        call(&env, "kubectl", &["apply", "--context", "kind-x", "-f", "-"], b"kind: Namespace\n");
         let lines: Vec<serde_json::Value> = std::fs::read_to_string(dir.join("calls.jsonl"))
             .unwrap()
             .lines()

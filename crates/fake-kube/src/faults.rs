@@ -41,11 +41,7 @@ fn default_exit() -> i32 {
 pub enum Action {
     Continue,
     Hang,
-    Fail {
-        code: i32,
-        stdout: String,
-        stderr: String,
-    },
+    Fail { code: i32, stdout: String, stderr: String },
 }
 
 /// The fault settings read from the environment.
@@ -59,9 +55,7 @@ pub struct FaultEnv {
 
 /// Parses `<substring>=><exit code>:<stderr>`.
 pub fn parse_fail_spec(spec: &str) -> Result<Fault, String> {
-    let bad = || {
-        format!("fake-kube: FAKE_KUBE_FAIL must look like '<substring>=><exit code>:<stderr>', got {spec:?}")
-    };
+    let bad = || format!("fake-kube: FAKE_KUBE_FAIL must look like '<substring>=><exit code>:<stderr>', got {spec:?}");
     let (pattern, rest) = spec.split_once("=>").ok_or_else(bad)?;
     let (code, stderr) = rest.split_once(':').unwrap_or((rest, ""));
     let exit = code.trim().parse::<i32>().map_err(|_| bad())?;
@@ -79,11 +73,7 @@ pub fn parse_fail_spec(spec: &str) -> Result<Fault, String> {
 fn parse_count(name: &str, v: &Option<String>) -> Result<Option<u64>, String> {
     match v {
         None => Ok(None),
-        Some(s) => s
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| format!("fake-kube: {name} must be a number, got {s:?}")),
+        Some(s) => s.trim().parse().map(Some).map_err(|_| format!("fake-kube: {name} must be a number, got {s:?}")),
     }
 }
 
@@ -112,8 +102,7 @@ pub fn collect(store: &Store, env: &FaultEnv) -> Result<Vec<(String, Fault)>, St
     }
     match std::fs::read_to_string(store.path("faults.json")) {
         Ok(text) if !text.trim().is_empty() => {
-            let list: Vec<Fault> =
-                serde_json::from_str(&text).map_err(|e| format!("fake-kube: faults.json: {e}"))?;
+            let list: Vec<Fault> = serde_json::from_str(&text).map_err(|e| format!("fake-kube: faults.json: {e}"))?;
             for (i, f) in list.into_iter().enumerate() {
                 out.push((format!("file:{i}:{}", f.pattern), f));
             }
@@ -151,11 +140,7 @@ pub fn decide(store: &Store, env: &FaultEnv, joined: &str) -> Result<Action, Str
                 if !stderr.is_empty() && !stderr.ends_with('\n') {
                     stderr.push('\n');
                 }
-                return Action::Fail {
-                    code: f.exit,
-                    stdout: f.stdout.clone(),
-                    stderr,
-                };
+                return Action::Fail { code: f.exit, stdout: f.stdout.clone(), stderr };
             }
             Action::Continue
         })
@@ -168,20 +153,13 @@ mod tests {
     use crate::state::testutil::temp_dir;
 
     fn fail(code: i32, stderr: &str) -> Action {
-        Action::Fail {
-            code,
-            stdout: String::new(),
-            stderr: stderr.to_string(),
-        }
+        Action::Fail { code, stdout: String::new(), stderr: stderr.to_string() }
     }
 
     #[test]
     fn env_fail_spec_parses_code_and_stderr() {
         let f = parse_fail_spec("kind create=>7:boom: x").unwrap();
-        assert_eq!(
-            (f.pattern.as_str(), f.exit, f.stderr.as_str()),
-            ("kind create", 7, "boom: x")
-        );
+        assert_eq!((f.pattern.as_str(), f.exit, f.stderr.as_str()), ("kind create", 7, "boom: x"));
         assert!(parse_fail_spec("no arrow").is_err());
         assert!(parse_fail_spec("x=>notanumber:y").is_err());
     }
@@ -190,27 +168,12 @@ mod tests {
     fn fail_times_limits_and_counts_only_matching_calls() {
         let dir = temp_dir("faults");
         let store = Store::new(&dir);
-        let env = FaultEnv {
-            fail: Some("get pods=>1:nope".into()),
-            fail_times: Some("2".into()),
-            ..Default::default()
-        };
-        assert_eq!(
-            decide(&store, &env, "kubectl get deploy").unwrap(),
-            Action::Continue
-        );
-        assert_eq!(
-            decide(&store, &env, "kubectl get pods -o json").unwrap(),
-            fail(1, "nope\n")
-        );
-        assert_eq!(
-            decide(&store, &env, "kubectl get pods").unwrap(),
-            fail(1, "nope\n")
-        );
-        assert_eq!(
-            decide(&store, &env, "kubectl get pods").unwrap(),
-            Action::Continue
-        );
+        let env =
+            FaultEnv { fail: Some("get pods=>1:nope".into()), fail_times: Some("2".into()), ..Default::default() };
+        assert_eq!(decide(&store, &env, "kubectl get deploy").unwrap(), Action::Continue);
+        assert_eq!(decide(&store, &env, "kubectl get pods -o json").unwrap(), fail(1, "nope\n"));
+        assert_eq!(decide(&store, &env, "kubectl get pods").unwrap(), fail(1, "nope\n"));
+        assert_eq!(decide(&store, &env, "kubectl get pods").unwrap(), Action::Continue);
     }
 
     #[test]
@@ -223,60 +186,33 @@ mod tests {
             fail_after: Some("2".into()),
             ..Default::default()
         };
-        let got: Vec<Action> = (0..4)
-            .map(|_| decide(&store, &env, "kubectl apply -f -").unwrap())
-            .collect();
-        assert_eq!(
-            got,
-            vec![
-                Action::Continue,
-                Action::Continue,
-                fail(5, ""),
-                Action::Continue
-            ]
-        );
+        let got: Vec<Action> = (0..4).map(|_| decide(&store, &env, "kubectl apply -f -").unwrap()).collect();
+        assert_eq!(got, vec![Action::Continue, Action::Continue, fail(5, ""), Action::Continue]);
     }
 
     #[test]
     fn faults_file_supports_hang_and_is_reread_each_call() {
         let dir = temp_dir("faults-file");
         let store = Store::new(&dir);
-        std::fs::write(dir.join("faults.json"), r#"[{"match":"kind load","exit":3,"stderr":"ERROR: x","times":1},{"match":"logs","hang":true}]"#).unwrap();
-        assert_eq!(
-            decide(&store, &FaultEnv::default(), "kind load docker-image a").unwrap(),
-            fail(3, "ERROR: x\n")
-        );
-        assert_eq!(
-            decide(&store, &FaultEnv::default(), "kind load docker-image a").unwrap(),
-            Action::Continue
-        );
-        assert_eq!(
-            decide(&store, &FaultEnv::default(), "kubectl logs p -f").unwrap(),
-            Action::Hang
-        );
+        std::fs::write(
+            dir.join("faults.json"),
+            r#"[{"match":"kind load","exit":3,"stderr":"ERROR: x","times":1},{"match":"logs","hang":true}]"#,
+        )
+        .unwrap();
+        assert_eq!(decide(&store, &FaultEnv::default(), "kind load docker-image a").unwrap(), fail(3, "ERROR: x\n"));
+        assert_eq!(decide(&store, &FaultEnv::default(), "kind load docker-image a").unwrap(), Action::Continue);
+        assert_eq!(decide(&store, &FaultEnv::default(), "kubectl logs p -f").unwrap(), Action::Hang);
         std::fs::write(dir.join("faults.json"), "[]").unwrap();
-        assert_eq!(
-            decide(&store, &FaultEnv::default(), "kubectl logs p -f").unwrap(),
-            Action::Continue
-        );
+        assert_eq!(decide(&store, &FaultEnv::default(), "kubectl logs p -f").unwrap(), Action::Continue);
     }
 
     #[test]
     fn env_hang_wins_over_fail() {
         let dir = temp_dir("faults-hang");
         let store = Store::new(&dir);
-        let env = FaultEnv {
-            hang: Some("create cluster".into()),
-            fail: Some("kind=>1:x".into()),
-            ..Default::default()
-        };
-        assert_eq!(
-            decide(&store, &env, "kind create cluster --name a").unwrap(),
-            Action::Hang
-        );
-        assert_eq!(
-            decide(&store, &env, "kind get clusters").unwrap(),
-            fail(1, "x\n")
-        );
+        let env =
+            FaultEnv { hang: Some("create cluster".into()), fail: Some("kind=>1:x".into()), ..Default::default() };
+        assert_eq!(decide(&store, &env, "kind create cluster --name a").unwrap(), Action::Hang);
+        assert_eq!(decide(&store, &env, "kind get clusters").unwrap(), fail(1, "x\n"));
     }
 }

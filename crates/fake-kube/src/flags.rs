@@ -10,19 +10,11 @@ pub struct FlagSpec {
 }
 
 pub const fn value(long: &'static str, short: Option<char>) -> FlagSpec {
-    FlagSpec {
-        long,
-        short,
-        takes_value: true,
-    }
+    FlagSpec { long, short, takes_value: true }
 }
 
 pub const fn switch(long: &'static str, short: Option<char>) -> FlagSpec {
-    FlagSpec {
-        long,
-        short,
-        takes_value: false,
-    }
+    FlagSpec { long, short, takes_value: false }
 }
 
 #[derive(Debug, Default, Clone)]
@@ -37,19 +29,11 @@ pub struct Parsed {
 
 impl Parsed {
     pub fn get(&self, long: &str) -> Option<&str> {
-        self.values
-            .iter()
-            .rev()
-            .find(|(k, _)| k == long)
-            .map(|(_, v)| v.as_str())
+        self.values.iter().rev().find(|(k, _)| k == long).map(|(_, v)| v.as_str())
     }
 
     pub fn all(&self, long: &str) -> Vec<&str> {
-        self.values
-            .iter()
-            .filter(|(k, _)| k == long)
-            .map(|(_, v)| v.as_str())
-            .collect()
+        self.values.iter().filter(|(k, _)| k == long).map(|(_, v)| v.as_str()).collect()
     }
 
     pub fn has(&self, long: &str) -> bool {
@@ -77,7 +61,9 @@ impl FlagError {
             FlagError::UnknownShort(c, arg) => format!("unknown shorthand flag: '{c}' in {arg}"),
             FlagError::NeedsArgument(name) => format!("flag needs an argument: {name}"),
             FlagError::BadBool(v, name) => {
-                format!("invalid argument \"{v}\" for \"{name}\" flag: strconv.ParseBool: parsing \"{v}\": invalid syntax")
+                format!(
+                    "invalid argument \"{v}\" for \"{name}\" flag: strconv.ParseBool: parsing \"{v}\": invalid syntax"
+                )
             }
         }
     }
@@ -107,10 +93,7 @@ pub fn parse(args: &[String], specs: &[FlagSpec]) -> Result<Parsed, FlagError> {
                 Some((n, v)) => (n, Some(v.to_string())),
                 None => (body, None),
             };
-            let spec = specs
-                .iter()
-                .find(|s| s.long == name)
-                .ok_or_else(|| FlagError::Unknown(name.into()))?;
+            let spec = specs.iter().find(|s| s.long == name).ok_or_else(|| FlagError::Unknown(name.into()))?;
             let v = if spec.takes_value {
                 match inline {
                     Some(v) => v,
@@ -129,10 +112,8 @@ pub fn parse(args: &[String], specs: &[FlagSpec]) -> Result<Parsed, FlagError> {
             let mut j = 0;
             while j < chars.len() {
                 let c = chars[j];
-                let spec = specs
-                    .iter()
-                    .find(|s| s.short == Some(c))
-                    .ok_or_else(|| FlagError::UnknownShort(c, a.clone()))?;
+                let spec =
+                    specs.iter().find(|s| s.short == Some(c)).ok_or_else(|| FlagError::UnknownShort(c, a.clone()))?;
                 j += 1;
                 if spec.takes_value {
                     let rest: String = chars[j..].iter().collect();
@@ -151,8 +132,7 @@ pub fn parse(args: &[String], specs: &[FlagSpec]) -> Result<Parsed, FlagError> {
                 }
                 if chars.get(j) == Some(&'=') {
                     let v: String = chars[j + 1..].iter().collect();
-                    p.values
-                        .push((spec.long.into(), check_bool(&v, &format!("-{c}"))?));
+                    p.values.push((spec.long.into(), check_bool(&v, &format!("-{c}"))?));
                     break;
                 }
                 p.values.push((spec.long.into(), "true".into()));
@@ -233,19 +213,7 @@ mod tests {
     #[test]
     fn parses_pflag_forms() {
         let p = parse(
-            &s(&[
-                "apply",
-                "-f",
-                "-",
-                "--server-side",
-                "--context=kind-a",
-                "-nns",
-                "-it",
-                "x",
-                "--",
-                "tar",
-                "-x",
-            ]),
+            &s(&["apply", "-f", "-", "--server-side", "--context=kind-a", "-nns", "-it", "x", "--", "tar", "-x"]),
             SPECS,
         )
         .unwrap();
@@ -255,35 +223,19 @@ mod tests {
         assert_eq!(p.get("namespace"), Some("ns"));
         assert!(p.on("stdin") && p.on("tty") && p.on("server-side"));
         assert_eq!(p.after_dash, s(&["tar", "-x"]));
-        assert!(!parse(&s(&["--server-side=false"]), SPECS)
-            .unwrap()
-            .on("server-side"));
+        assert!(!parse(&s(&["--server-side=false"]), SPECS).unwrap().on("server-side"));
     }
 
     #[test]
     fn reports_pflag_errors() {
-        assert_eq!(
-            parse(&s(&["--nope"]), SPECS).unwrap_err().message(),
-            "unknown flag: --nope"
-        );
-        assert_eq!(
-            parse(&s(&["-z"]), SPECS).unwrap_err().message(),
-            "unknown shorthand flag: 'z' in -z"
-        );
-        assert_eq!(
-            parse(&s(&["--context"]), SPECS).unwrap_err().message(),
-            "flag needs an argument: --context"
-        );
+        assert_eq!(parse(&s(&["--nope"]), SPECS).unwrap_err().message(), "unknown flag: --nope");
+        assert_eq!(parse(&s(&["-z"]), SPECS).unwrap_err().message(), "unknown shorthand flag: 'z' in -z");
+        assert_eq!(parse(&s(&["--context"]), SPECS).unwrap_err().message(), "flag needs an argument: --context");
     }
 
     #[test]
     fn split_command_skips_global_flag_values() {
-        let (words, rest) = split_command(
-            &s(&["--context", "kind-a", "-n", "x", "get", "pods"]),
-            SPECS,
-            1,
-        )
-        .unwrap();
+        let (words, rest) = split_command(&s(&["--context", "kind-a", "-n", "x", "get", "pods"]), SPECS, 1).unwrap();
         assert_eq!(words, s(&["get"]));
         assert_eq!(rest, s(&["--context", "kind-a", "-n", "x", "pods"]));
         assert!(split_command(&s(&["--bogus", "get"]), SPECS, 1).is_err());

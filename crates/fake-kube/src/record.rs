@@ -32,8 +32,7 @@ impl Stdin {
 }
 
 pub fn line(tool: &str, args: &[String], stdin: &Stdin) -> Value {
-    let mut v =
-        json!({"tool": tool, "argv": args, "stdin": Value::Null, "pid": std::process::id()});
+    let mut v = json!({"tool": tool, "argv": args, "stdin": Value::Null, "pid": std::process::id()});
     match stdin {
         Stdin::NotRead => {}
         Stdin::Text(s) => v["stdin"] = Value::String(s.clone()),
@@ -46,10 +45,7 @@ pub fn append(store: &Store, tool: &str, args: &[String], stdin: &Stdin) -> io::
     let mut text = serde_json::to_string(&line(tool, args, stdin)).map_err(io::Error::other)?;
     text.push('\n');
     let _guard = store.lock()?;
-    let mut f = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(store.path("calls.jsonl"))?;
+    let mut f = OpenOptions::new().create(true).append(true).open(store.path("calls.jsonl"))?;
     f.write_all(text.as_bytes())
 }
 

@@ -88,9 +88,7 @@ pub struct Store {
 
 impl Store {
     pub fn new(dir: &Path) -> Store {
-        Store {
-            dir: dir.to_path_buf(),
-        }
+        Store { dir: dir.to_path_buf() }
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
@@ -99,20 +97,15 @@ impl Store {
 
     /// Exclusive lock, released when the returned file is dropped.
     pub fn lock(&self) -> io::Result<File> {
-        let f = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(self.path(".lock"))?;
+        let f = OpenOptions::new().create(true).truncate(false).write(true).open(self.path(".lock"))?;
         f.lock()?;
         Ok(f)
     }
 
     pub fn load(&self) -> io::Result<State> {
         match fs::read(self.path("state.json")) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-                io::Error::new(io::ErrorKind::InvalidData, format!("state.json: {e}"))
-            }),
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("state.json: {e}"))),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(State::default()),
             Err(e) => Err(e),
         }
@@ -166,8 +159,7 @@ pub mod testutil {
 
     pub fn temp_dir(tag: &str) -> TempDir {
         let n = N.fetch_add(1, Ordering::SeqCst);
-        let d =
-            std::env::temp_dir().join(format!("fake-kube-test-{}-{tag}-{n}", std::process::id()));
+        let d = std::env::temp_dir().join(format!("fake-kube-test-{}-{tag}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).unwrap();
         TempDir(d)
@@ -186,9 +178,7 @@ mod tests {
                 let dir = dir.to_path_buf();
                 std::thread::spawn(move || {
                     for _ in 0..10 {
-                        Store::new(&dir)
-                            .transact(|s| *s.fault_hits.entry("k".into()).or_insert(0) += 1)
-                            .unwrap();
+                        Store::new(&dir).transact(|s| *s.fault_hits.entry("k".into()).or_insert(0) += 1).unwrap();
                     }
                 })
             })

@@ -23,8 +23,7 @@ impl Bin {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("bin")).unwrap();
         for name in ["kind", "kubectl"] {
-            std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_fake-kube"), dir.join("bin").join(name))
-                .unwrap();
+            std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_fake-kube"), dir.join("bin").join(name)).unwrap();
         }
         let state = dir.join("state");
         Bin { dir, state }
@@ -32,28 +31,15 @@ impl Bin {
 
     fn cmd(&self, tool: &str, args: &[&str]) -> Command {
         let mut c = Command::new(self.dir.join("bin").join(tool));
-        c.args(args)
-            .env("FAKE_KUBE_STATE", &self.state)
-            .env_remove("FAKE_KUBE_HANG")
-            .env_remove("FAKE_KUBE_FAIL");
+        c.args(args).env("FAKE_KUBE_STATE", &self.state).env_remove("FAKE_KUBE_HANG").env_remove("FAKE_KUBE_FAIL");
         c
     }
 
     fn run(&self, tool: &str, args: &[&str], stdin: &str) -> (i32, String, String) {
-        let mut child = self
-            .cmd(tool, args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child =
+            self.cmd(tool, args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
         use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
         let out = child.wait_with_output().unwrap();
         (
             out.status.code().unwrap_or(-1),
@@ -79,23 +65,13 @@ fn wait_for(path: &Path) -> String {
 #[test]
 fn argv0_picks_the_personality() {
     let b = Bin::new("argv0");
-    assert_eq!(
-        b.run("kind", &["version"], "").1,
-        "kind v0.27.0 go1.23.4 linux/amd64\n"
-    );
+    assert_eq!(b.run("kind", &["version"], "").1, "kind v0.27.0 go1.23.4 linux/amd64\n");
     let (code, out, _) = b.run("kubectl", &["version", "--client", "-o", "json"], "");
     assert_eq!(code, 0);
     assert!(out.contains("\"gitVersion\": \"v1.32.4\""));
-    let direct = Command::new(env!("CARGO_BIN_EXE_fake-kube"))
-        .env("FAKE_KUBE_STATE", &b.state)
-        .output()
-        .unwrap();
+    let direct = Command::new(env!("CARGO_BIN_EXE_fake-kube")).env("FAKE_KUBE_STATE", &b.state).output().unwrap();
     assert_eq!(direct.status.code(), Some(2));
-    let no_state = b
-        .cmd("kind", &["version"])
-        .env_remove("FAKE_KUBE_STATE")
-        .output()
-        .unwrap();
+    let no_state = b.cmd("kind", &["version"]).env_remove("FAKE_KUBE_STATE").output().unwrap();
     assert_eq!(no_state.status.code(), Some(3));
 }
 
@@ -112,15 +88,9 @@ fn hang_records_the_call_writes_its_pid_and_dies_on_sigterm() {
     let pid = wait_for(&b.state.join("hang.pid"));
     assert_eq!(pid.trim(), child.id().to_string());
     let calls = std::fs::read_to_string(b.state.join("calls.jsonl")).unwrap();
-    assert!(
-        calls.contains("\"argv\":[\"create\",\"cluster\",\"--name\",\"x\"]"),
-        "{calls}"
-    );
+    assert!(calls.contains("\"argv\":[\"create\",\"cluster\",\"--name\",\"x\"]"), "{calls}");
     assert!(child.try_wait().unwrap().is_none(), "still hanging");
-    Command::new("kill")
-        .args(["-TERM", pid.trim()])
-        .status()
-        .unwrap();
+    Command::new("kill").args(["-TERM", pid.trim()]).status().unwrap();
     let status = child.wait().unwrap();
     use std::os::unix::process::ExitStatusExt;
     assert_eq!(status.signal(), Some(15));
@@ -131,26 +101,12 @@ fn parallel_kubectl_calls_do_not_lose_updates() {
     let b = Bin::new("parallel");
     let cfg = b.dir.join("kind.yaml");
     std::fs::write(&cfg, "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\n").unwrap();
-    let (code, _, err) = b.run(
-        "kind",
-        &[
-            "create",
-            "cluster",
-            "--name",
-            "dev",
-            "--config",
-            cfg.to_str().unwrap(),
-        ],
-        "",
-    );
+    let (code, _, err) = b.run("kind", &["create", "cluster", "--name", "dev", "--config", cfg.to_str().unwrap()], "");
     assert_eq!(code, 0, "{err}");
     let children: Vec<_> = (0..8)
         .map(|i| {
             let mut c = b
-                .cmd(
-                    "kubectl",
-                    &["apply", "--server-side", "--context", "kind-dev", "-f", "-"],
-                )
+                .cmd("kubectl", &["apply", "--server-side", "--context", "kind-dev", "-f", "-"])
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
@@ -164,39 +120,15 @@ fn parallel_kubectl_calls_do_not_lose_updates() {
         .collect();
     for c in children {
         let out = c.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     }
-    let (code, out, _) = b.run(
-        "kubectl",
-        &["get", "cm", "-o", "name", "--context=kind-dev"],
-        "",
-    );
+    let (code, out, _) = b.run("kubectl", &["get", "cm", "-o", "name", "--context=kind-dev"], "");
     assert_eq!(code, 0);
-    assert_eq!(
-        out,
-        (0..8)
-            .map(|i| format!("configmap/cm{i}\n"))
-            .collect::<String>()
-    );
+    assert_eq!(out, (0..8).map(|i| format!("configmap/cm{i}\n")).collect::<String>());
     let calls = std::fs::read_to_string(b.state.join("calls.jsonl")).unwrap();
-    let lines: Vec<serde_json::Value> = calls
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines: Vec<serde_json::Value> = calls.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), 10);
-    assert_eq!(
-        lines
-            .iter()
-            .filter(|l| l["stdin"]
-                .as_str()
-                .is_some_and(|s| s.contains("kind: ConfigMap")))
-            .count(),
-        8
-    );
+    assert_eq!(lines.iter().filter(|l| l["stdin"].as_str().is_some_and(|s| s.contains("kind: ConfigMap"))).count(), 8);
 }
 
 #[test]
@@ -208,13 +140,7 @@ fn fail_env_var_exits_with_the_given_code_and_stderr() {
         .env("FAKE_KUBE_FAIL_TIMES", "1")
         .output()
         .unwrap();
-    assert_eq!(
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stderr).as_ref()
-        ),
-        (Some(42), "ERROR: boom\n")
-    );
+    assert_eq!((out.status.code(), String::from_utf8_lossy(&out.stderr).as_ref()), (Some(42), "ERROR: boom\n"));
     let again = b
         .cmd("kind", &["get", "clusters"])
         .env("FAKE_KUBE_FAIL", "get clusters=>42:ERROR: boom")

@@ -73,7 +73,10 @@ fn run() -> Result<()> {
     let options = options()?;
     let started = Instant::now();
     let ohdev = ohdev_binary()?;
-    check(Command::new("docker").args(["version", "--format", "{{.Server.Version}}"]), "the docker CLI and a running daemon")?;
+    check(
+        Command::new("docker").args(["version", "--format", "{{.Server.Version}}"]),
+        "the docker CLI and a running daemon",
+    )?;
     let mut cleanup = Cleanup::default();
     cleanup.keep = options.keep;
     let base = base_image(&mut cleanup)?;
@@ -89,13 +92,21 @@ fn run() -> Result<()> {
     Ok(())
 }
 
-fn benchmarks(options: &Options, ohdev: &Path, base: &str, id: &str, work: &Path, cleanup: &mut Cleanup) -> Result<String> {
+fn benchmarks(
+    options: &Options,
+    ohdev: &Path,
+    base: &str,
+    id: &str,
+    work: &Path,
+    cleanup: &mut Cleanup,
+) -> Result<String> {
     let runs = options.runs;
     let ctx = work.join("ctx");
     progress(&format!("generating {FILES} files / {} MB in {}", BYTES / 1_000_000, ctx.display()));
     let (files, bytes) = generate(&ctx)?;
     std::fs::write(ctx.join(".dockerignore"), "**/*.log\n").map_err(io)?;
-    std::fs::write(ctx.join("Dockerfile"), "ARG BASE\nFROM ${BASE}\nCOPY . /ctx\nRUN find /ctx -type f | wc -l\n").map_err(io)?;
+    std::fs::write(ctx.join("Dockerfile"), "ARG BASE\nFROM ${BASE}\nCOPY . /ctx\nRUN find /ctx -type f | wc -l\n")
+        .map_err(io)?;
     // Files modified within the hash cache's racy window (2 s) are not remembered.
     std::thread::sleep(Duration::from_millis(2_200));
 
@@ -193,7 +204,10 @@ fn benchmarks(options: &Options, ohdev: &Path, base: &str, id: &str, work: &Path
         let mut command = Command::new(ohdev);
         command.args(["--color", "never", "-C"]).arg(&multi_project).arg("build");
         let (time, output) = timed(&mut command, "ohdev build (multi-stage)")?;
-        ensure(output.contains("built image") && output.contains("(BuildKit,"), "the multi-stage build ran with BuildKit")?;
+        ensure(
+            output.contains("built image") && output.contains("(BuildKit,"),
+            "the multi-stage build ran with BuildKit",
+        )?;
         buildkit_multi.push(time);
 
         let tag = format!("ohdev-bench/multi-classic:{id}-{round}");
@@ -208,24 +222,69 @@ fn benchmarks(options: &Options, ohdev: &Path, base: &str, id: &str, work: &Path
             None => "baseline".to_string(),
             Some(baseline) => ratio(median(baseline), median(samples)),
         };
-        let _ = writeln!(table, "| {what} | {} | {} – {} | {ratio} | {note} |", seconds(median(samples)), seconds(min(samples)), seconds(max(samples)));
+        let _ = writeln!(
+            table,
+            "| {what} | {} | {} – {} | {ratio} | {note} |",
+            seconds(median(samples)),
+            seconds(min(samples)),
+            seconds(max(samples))
+        );
     };
     let _ = writeln!(table, "| measurement | median | range | speed-up vs baseline | notes |");
     let _ = writeln!(table, "|---|---:|---:|---:|---|");
     let _ = writeln!(table, "| **1. digest of the context** ({files} files, {:.0} MB) | | | | |", bytes as f64 / 1e6);
     row(&mut table, "`tar -c <ctx> \\| sha256sum`", &tar, None, "reads every byte; page cache warm for all three");
-    row(&mut table, "ohdev digest, cold (no hash cache)", &cold, Some(&tar), "walk + .dockerignore + blake3 of every file (2 threads) + cache written");
-    row(&mut table, "ohdev digest, warm (hash cache)", &warm, Some(&tar), "walk (lstat) + cache read; no file read (asserted), nothing written");
+    row(
+        &mut table,
+        "ohdev digest, cold (no hash cache)",
+        &cold,
+        Some(&tar),
+        "walk + .dockerignore + blake3 of every file (2 threads) + cache written",
+    );
+    row(
+        &mut table,
+        "ohdev digest, warm (hash cache)",
+        &warm,
+        Some(&tar),
+        "walk (lstat) + cache read; no file read (asserted), nothing written",
+    );
     let _ = writeln!(table, "| **2. `ohdev build` when nothing changed** (same context and image) | | | | |");
-    row(&mut table, "fully cached BuildKit build through bollard (`ohdev build --force`)", &buildkit_cached, None, "walk + warm digest + 200 MB context streamed + every step cached");
-    row(&mut table, "fully cached classic build (`DOCKER_BUILDKIT=0 docker build`)", &classic_cached, Some(&buildkit_cached), "the docker CLI tars and sends the context; every step cached");
-    row(&mut table, "no-op `ohdev build` (tag exists)", &noop, Some(&buildkit_cached), &format!(
-        "whole process; {} faster than the cached classic build (goal: ≥ 10× the cached BuildKit build)",
-        ratio(median(&classic_cached), median(&noop))
-    ));
-    let _ = writeln!(table, "| **3. multi-stage build, uncached** (2 needed stages, 1 unneeded, each ~200 MB of sha256 work) | | | | |");
+    row(
+        &mut table,
+        "fully cached BuildKit build through bollard (`ohdev build --force`)",
+        &buildkit_cached,
+        None,
+        "walk + warm digest + 200 MB context streamed + every step cached",
+    );
+    row(
+        &mut table,
+        "fully cached classic build (`DOCKER_BUILDKIT=0 docker build`)",
+        &classic_cached,
+        Some(&buildkit_cached),
+        "the docker CLI tars and sends the context; every step cached",
+    );
+    row(
+        &mut table,
+        "no-op `ohdev build` (tag exists)",
+        &noop,
+        Some(&buildkit_cached),
+        &format!(
+            "whole process; {} faster than the cached classic build (goal: ≥ 10× the cached BuildKit build)",
+            ratio(median(&classic_cached), median(&noop))
+        ),
+    );
+    let _ = writeln!(
+        table,
+        "| **3. multi-stage build, uncached** (2 needed stages, 1 unneeded, each ~200 MB of sha256 work) | | | | |"
+    );
     row(&mut table, "classic `docker build` CLI", &classic_multi, None, "builds all three stages, one after another");
-    row(&mut table, "BuildKit through bollard (`ohdev build`)", &buildkit_multi, Some(&classic_multi), "needed stages in parallel, unneeded stage skipped");
+    row(
+        &mut table,
+        "BuildKit through bollard (`ohdev build`)",
+        &buildkit_multi,
+        Some(&classic_multi),
+        "needed stages in parallel, unneeded stage skipped",
+    );
 
     let mut report = String::new();
     let _ = writeln!(report, "{}", machine(runs));
@@ -306,8 +365,11 @@ fn generate(root: &Path) -> Result<(usize, u64)> {
 /// A project whose ohdev.yaml has one image `name` built from `context`'s `Dockerfile`.
 fn write_project(dir: &Path, name: &str, context: &Path, build_args: &[(&str, &str)]) -> Result<()> {
     std::fs::create_dir_all(dir.join("kind")).map_err(io)?;
-    std::fs::write(dir.join("kind/cluster.yaml"), "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n")
-        .map_err(io)?;
+    std::fs::write(
+        dir.join("kind/cluster.yaml"),
+        "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n",
+    )
+    .map_err(io)?;
     let mut text = format!(
         "cluster:\n  name: bench\nimages:\n  {name}:\n    context: {}\n    dockerfile: Dockerfile\n    build_args:\n",
         context.display()
@@ -374,15 +436,28 @@ fn ohdev_binary() -> Result<PathBuf> {
 
 /// `busybox:latest`, else the test suite's `ohdev-test/busybox:*`, else one imported now.
 fn base_image(cleanup: &mut Cleanup) -> Result<String> {
-    let exists = |reference: &str| Command::new("docker").args(["image", "inspect", reference]).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|status| status.success());
+    let exists = |reference: &str| {
+        Command::new("docker")
+            .args(["image", "inspect", reference])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success())
+    };
     if exists("busybox:latest") {
         return Ok("busybox:latest".into());
     }
-    let listed = check(Command::new("docker").args(["images", "--format", "{{.Repository}}:{{.Tag}}", "ohdev-test/busybox"]), "docker images")?;
+    let listed = check(
+        Command::new("docker").args(["images", "--format", "{{.Repository}}:{{.Tag}}", "ohdev-test/busybox"]),
+        "docker images",
+    )?;
     if let Some(reference) = listed.lines().next().filter(|line| !line.is_empty()) {
         return Ok(reference.to_string());
     }
-    let busybox = ["/bin/busybox", "/usr/bin/busybox"].into_iter().find(|path| Path::new(path).exists()).ok_or("no base image and no /bin/busybox: apt-get install busybox-static")?;
+    let busybox = ["/bin/busybox", "/usr/bin/busybox"]
+        .into_iter()
+        .find(|path| Path::new(path).exists())
+        .ok_or("no base image and no /bin/busybox: apt-get install busybox-static")?;
     let reference = "ohdev-bench/busybox:latest".to_string();
     progress(&format!("importing {busybox} as {reference}"));
     let script = format!(
@@ -421,10 +496,12 @@ impl Drop for Cleanup {
             eprintln!("kept: {:?}, images {:?}, tags {:?}", self.dirs, self.ohdev_images, self.tags);
             return;
         }
-        let docker = |args: &[&str]| Command::new("docker").args(args).stdin(Stdio::null()).stderr(Stdio::null()).output().ok();
+        let docker =
+            |args: &[&str]| Command::new("docker").args(args).stdin(Stdio::null()).stderr(Stdio::null()).output().ok();
         for name in &self.ohdev_images {
             if let Some(output) = docker(&["images", "-q", "--filter", &format!("label=dev.ohdev.image={name}")]) {
-                let ids: Vec<String> = String::from_utf8_lossy(&output.stdout).split_whitespace().map(str::to_string).collect();
+                let ids: Vec<String> =
+                    String::from_utf8_lossy(&output.stdout).split_whitespace().map(str::to_string).collect();
                 for id in ids {
                     docker(&["rmi", "-f", &id]);
                 }
@@ -495,10 +572,20 @@ fn machine(runs: usize) -> String {
     let cores = std::thread::available_parallelism().map_or(0, |count| count.get());
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|text| text.lines().find(|line| line.starts_with("model name")).and_then(|line| line.split(':').nth(1)).map(|name| name.trim().to_string()))
+        .and_then(|text| {
+            text.lines()
+                .find(|line| line.starts_with("model name"))
+                .and_then(|line| line.split(':').nth(1))
+                .map(|name| name.trim().to_string())
+        })
         .unwrap_or_else(|| "unknown CPU".into());
-    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").map(|text| text.trim().to_string()).unwrap_or_default();
-    let docker = check(Command::new("docker").args(["version", "--format", "{{.Server.Version}} (API {{.Server.APIVersion}})"]), "docker").unwrap_or_default();
+    let kernel =
+        std::fs::read_to_string("/proc/sys/kernel/osrelease").map(|text| text.trim().to_string()).unwrap_or_default();
+    let docker = check(
+        Command::new("docker").args(["version", "--format", "{{.Server.Version}} (API {{.Server.APIVersion}})"]),
+        "docker",
+    )
+    .unwrap_or_default();
     let date = check(Command::new("date").args(["-u", "+%Y-%m-%d %H:%M UTC"]), "date").unwrap_or_default();
     format!("{date}; {cores} cores ({cpu}); Linux {kernel}; Docker Engine {docker}; medians of {runs} runs per row, rows interleaved run by run")
 }

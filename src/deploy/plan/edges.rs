@@ -21,17 +21,9 @@ pub const DEPENDS_ON_ANNOTATION: &str = "ohdev.dev/depends-on";
 #[derive(Debug, thiserror::Error)]
 pub enum EdgeError {
     #[error("{source_ref}: {object} has `{entry}` in its {DEPENDS_ON_ANNOTATION} annotation: write `Kind/name` or `Kind/namespace/name`, separated by commas")]
-    MalformedDependsOn {
-        object: ObjectKey,
-        source_ref: SourceRef,
-        entry: String,
-    },
+    MalformedDependsOn { object: ObjectKey, source_ref: SourceRef, entry: String },
     #[error("{source_ref}: {object} depends on `{entry}` ({DEPENDS_ON_ANNOTATION} annotation), which is not in the manifest set: fix the annotation or add that object to the manifests")]
-    UnknownDependsOn {
-        object: ObjectKey,
-        source_ref: SourceRef,
-        entry: String,
-    },
+    UnknownDependsOn { object: ObjectKey, source_ref: SourceRef, entry: String },
 }
 
 /// All edges of the set, sorted and without duplicates.
@@ -41,11 +33,7 @@ pub fn find_edges(objects: &[Object]) -> Result<Vec<Edge>, EdgeError> {
     for (dependent, object) in objects.iter().enumerate() {
         let mut add = |dependency: Option<usize>, reason: Reason| {
             if let Some(dependency) = dependency {
-                edges.insert(Edge {
-                    dependency,
-                    dependent,
-                    reason,
-                });
+                edges.insert(Edge { dependency, dependent, reason });
             }
         };
         let namespace = object.namespace();
@@ -75,11 +63,7 @@ pub fn find_edges(objects: &[Object]) -> Result<Vec<Edge>, EdgeError> {
     Ok(edges)
 }
 
-fn binding_references(
-    binding: &Object,
-    index: &Index,
-    add: &mut impl FnMut(Option<usize>, Reason),
-) {
+fn binding_references(binding: &Object, index: &Index, add: &mut impl FnMut(Option<usize>, Reason)) {
     let namespace = binding.namespace();
     let role_name = text(&binding.value, "/roleRef/name");
     match text(&binding.value, "/roleRef/kind") {
@@ -89,13 +73,9 @@ fn binding_references(
     }
     for subject in items(&binding.value, "/subjects") {
         if text(subject, "/kind") == "ServiceAccount" {
-            let subject_namespace = Some(text(subject, "/namespace"))
-                .filter(|namespace| !namespace.is_empty())
-                .or(namespace);
-            add(
-                index.find("ServiceAccount", subject_namespace, text(subject, "/name")),
-                Reason::ServiceAccount,
-            );
+            let subject_namespace =
+                Some(text(subject, "/namespace")).filter(|namespace| !namespace.is_empty()).or(namespace);
+            add(index.find("ServiceAccount", subject_namespace, text(subject, "/name")), Reason::ServiceAccount);
         }
     }
 }
@@ -104,12 +84,9 @@ fn binding_references(
 pub(super) fn pod_spec(object: &Object) -> Option<&Value> {
     let pointer = match object.kind() {
         "Pod" => "/spec",
-        "Deployment"
-        | "StatefulSet"
-        | "DaemonSet"
-        | "ReplicaSet"
-        | "ReplicationController"
-        | "Job" => "/spec/template/spec",
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "ReplicationController" | "Job" => {
+            "/spec/template/spec"
+        }
         "CronJob" => "/spec/jobTemplate/spec/template/spec",
         _ => return None,
     };
@@ -127,11 +104,7 @@ fn pod_spec_references(spec: &Value) -> Vec<(&'static str, &str, Reason)> {
         references.push(("Secret", text(secret, "/name"), Reason::Secret));
     }
     for volume in items(spec, "/volumes") {
-        references.push((
-            "ConfigMap",
-            text(volume, "/configMap/name"),
-            Reason::ConfigMap,
-        ));
+        references.push(("ConfigMap", text(volume, "/configMap/name"), Reason::ConfigMap));
         references.push(("Secret", text(volume, "/secret/secretName"), Reason::Secret));
         references.push((
             "PersistentVolumeClaim",
@@ -139,34 +112,18 @@ fn pod_spec_references(spec: &Value) -> Vec<(&'static str, &str, Reason)> {
             Reason::PersistentVolumeClaim,
         ));
         for source in items(volume, "/projected/sources") {
-            references.push((
-                "ConfigMap",
-                text(source, "/configMap/name"),
-                Reason::ConfigMap,
-            ));
+            references.push(("ConfigMap", text(source, "/configMap/name"), Reason::ConfigMap));
             references.push(("Secret", text(source, "/secret/name"), Reason::Secret));
         }
     }
     for group in ["/initContainers", "/containers", "/ephemeralContainers"] {
         for container in items(spec, group) {
             for variable in items(container, "/env") {
-                references.push((
-                    "ConfigMap",
-                    text(variable, "/valueFrom/configMapKeyRef/name"),
-                    Reason::ConfigMap,
-                ));
-                references.push((
-                    "Secret",
-                    text(variable, "/valueFrom/secretKeyRef/name"),
-                    Reason::Secret,
-                ));
+                references.push(("ConfigMap", text(variable, "/valueFrom/configMapKeyRef/name"), Reason::ConfigMap));
+                references.push(("Secret", text(variable, "/valueFrom/secretKeyRef/name"), Reason::Secret));
             }
             for source in items(container, "/envFrom") {
-                references.push((
-                    "ConfigMap",
-                    text(source, "/configMapRef/name"),
-                    Reason::ConfigMap,
-                ));
+                references.push(("ConfigMap", text(source, "/configMapRef/name"), Reason::ConfigMap));
                 references.push(("Secret", text(source, "/secretRef/name"), Reason::Secret));
             }
         }
@@ -182,11 +139,7 @@ fn depends_on(object: &Object, index: &Index) -> Result<Vec<usize>, EdgeError> {
         return Ok(Vec::new());
     };
     let mut found = Vec::new();
-    for entry in annotation
-        .split(',')
-        .map(str::trim)
-        .filter(|entry| !entry.is_empty())
-    {
+    for entry in annotation.split(',').map(str::trim).filter(|entry| !entry.is_empty()) {
         let parts: Vec<&str> = entry.split('/').map(str::trim).collect();
         let malformed = || EdgeError::MalformedDependsOn {
             object: object.key(),
@@ -196,16 +149,10 @@ fn depends_on(object: &Object, index: &Index) -> Result<Vec<usize>, EdgeError> {
         if parts.iter().any(|part| part.is_empty()) {
             return Err(malformed());
         }
-        let kind = index
-            .objects
-            .iter()
-            .map(Object::kind)
-            .find(|kind| kind.eq_ignore_ascii_case(parts[0]))
-            .unwrap_or(parts[0]);
+        let kind =
+            index.objects.iter().map(Object::kind).find(|kind| kind.eq_ignore_ascii_case(parts[0])).unwrap_or(parts[0]);
         let dependency = match parts.as_slice() {
-            [_, name] => index
-                .find(kind, object.namespace(), name)
-                .or_else(|| index.find(kind, None, name)),
+            [_, name] => index.find(kind, object.namespace(), name).or_else(|| index.find(kind, None, name)),
             [_, namespace, name] => index.find(kind, Some(namespace), name),
             _ => return Err(malformed()),
         };

@@ -5,25 +5,14 @@ use super::*;
 use crate::deploy::plan::manifest::{normalize, parse_documents};
 
 pub(crate) fn objects(yaml: &str) -> Vec<Object> {
-    normalize(
-        parse_documents(Path::new("set.yaml"), yaml).unwrap(),
-        "openhands",
-    )
-    .unwrap()
+    normalize(parse_documents(Path::new("set.yaml"), yaml).unwrap(), "openhands").unwrap()
 }
 
 fn edge_lines(set: &[Object]) -> BTreeSet<String> {
     find_edges(set)
         .unwrap()
         .iter()
-        .map(|edge| {
-            format!(
-                "{} → {}: {}",
-                set[edge.dependency].key(),
-                set[edge.dependent].key(),
-                edge.reason
-            )
-        })
+        .map(|edge| format!("{} → {}: {}", set[edge.dependency].key(), set[edge.dependent].key(), edge.reason))
         .collect()
 }
 
@@ -84,10 +73,8 @@ spec: {jobTemplate: {spec: {template: {spec: {serviceAccount: app, initContainer
 #[test]
 fn workload_references_in_the_set_become_edges() {
     let set = objects(WORKLOADS);
-    let mut expected: BTreeSet<String> = set[1..]
-        .iter()
-        .map(|object| format!("Namespace/openhands → {}: namespace", object.key()))
-        .collect();
+    let mut expected: BTreeSet<String> =
+        set[1..].iter().map(|object| format!("Namespace/openhands → {}: namespace", object.key())).collect();
     expected.extend(lines(&[
         "ConfigMap openhands/settings → Deployment openhands/web: config map",
         "ConfigMap openhands/projected-config → Deployment openhands/web: config map",
@@ -106,7 +93,8 @@ fn workload_references_in_the_set_become_edges() {
 
 #[test]
 fn rbac_and_crd_edges() {
-    let set = objects("
+    let set = objects(
+        "
 {apiVersion: v1, kind: ServiceAccount, metadata: {name: app, namespace: tools}}
 ---
 {apiVersion: rbac.authorization.k8s.io/v1, kind: Role, metadata: {name: reader, namespace: tools}}
@@ -133,7 +121,8 @@ spec: {group: example.com, scope: Namespaced, names: {kind: Widget, plural: widg
 {apiVersion: example.com/v1, kind: Widget, metadata: {name: w, namespace: tools}}
 ---
 {apiVersion: other.example.com/v1, kind: Widget, metadata: {name: different-group, namespace: tools}}
-");
+",
+    );
     assert_eq!(
         edge_lines(&set),
         lines(&[
@@ -235,11 +224,7 @@ webhooks:
 fn admission_webhook_backing_objects_come_before_what_it_validates() {
     let set = objects(INGRESS_NGINX);
     let found = edge_lines(&set);
-    let webhook: BTreeSet<String> = found
-        .iter()
-        .filter(|line| line.contains("admission webhook"))
-        .cloned()
-        .collect();
+    let webhook: BTreeSet<String> = found.iter().filter(|line| line.contains("admission webhook")).cloned().collect();
     assert_eq!(
         webhook,
         lines(&[
@@ -251,7 +236,8 @@ fn admission_webhook_backing_objects_come_before_what_it_validates() {
 
 #[test]
 fn broad_webhooks_do_not_make_their_own_dependencies_wait() {
-    let set = objects("
+    let set = objects(
+        "
 {apiVersion: v1, kind: Namespace, metadata: {name: hooks}}
 ---
 {apiVersion: v1, kind: ConfigMap, metadata: {name: hook-config, namespace: hooks}}
@@ -274,11 +260,10 @@ webhooks:
 {apiVersion: v1, kind: ConfigMap, metadata: {name: victim}}
 ---
 {apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRole, metadata: {name: cluster-scoped}}
-");
-    let webhook: BTreeSet<String> = edge_lines(&set)
-        .into_iter()
-        .filter(|line| line.contains("admission webhook"))
-        .collect();
+",
+    );
+    let webhook: BTreeSet<String> =
+        edge_lines(&set).into_iter().filter(|line| line.contains("admission webhook")).collect();
     assert_eq!(
         webhook,
         lines(&[
@@ -290,7 +275,8 @@ webhooks:
 
 #[test]
 fn webhook_selectors_only_remove_edges_when_certain() {
-    let set = objects("
+    let set = objects(
+        "
 {apiVersion: v1, kind: Namespace, metadata: {name: hooks}}
 ---
 {apiVersion: v1, kind: Service, metadata: {name: hook, namespace: hooks}}
@@ -322,11 +308,10 @@ webhooks:
 {apiVersion: v1, kind: ConfigMap, metadata: {name: e, namespace: enabled, labels: {skip-webhook: 'yes'}}}
 ---
 {apiVersion: v1, kind: Secret, metadata: {name: f, namespace: enabled}}
-");
-    let webhook: BTreeSet<String> = edge_lines(&set)
-        .into_iter()
-        .filter(|line| line.contains("admission webhook"))
-        .collect();
+",
+    );
+    let webhook: BTreeSet<String> =
+        edge_lines(&set).into_iter().filter(|line| line.contains("admission webhook")).collect();
     assert_eq!(
         webhook,
         lines(&[

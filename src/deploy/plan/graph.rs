@@ -60,27 +60,18 @@ const INSTALL_ORDER: &[&str] = &[
 
 /// Sort position of a kind: its place in the install order, unknown kinds last.
 pub fn kind_rank(kind: &str) -> usize {
-    INSTALL_ORDER
-        .iter()
-        .position(|known| *known == kind)
-        .unwrap_or(INSTALL_ORDER.len())
+    INSTALL_ORDER.iter().position(|known| *known == kind).unwrap_or(INSTALL_ORDER.len())
 }
 
 /// The stable order used everywhere in a plan: kind rank, kind name (for unknown kinds), namespace
 /// (cluster-scoped first), name.
 pub fn compare_keys(left: &ObjectKey, right: &ObjectKey) -> Ordering {
-    (
-        kind_rank(&left.kind),
-        &left.kind,
-        &left.namespace,
-        &left.name,
-    )
-        .cmp(&(
-            kind_rank(&right.kind),
-            &right.kind,
-            &right.namespace,
-            &right.name,
-        ))
+    (kind_rank(&left.kind), &left.kind, &left.namespace, &left.name).cmp(&(
+        kind_rank(&right.kind),
+        &right.kind,
+        &right.namespace,
+        &right.name,
+    ))
 }
 
 /// An object waits for `key` for these reasons.
@@ -118,10 +109,7 @@ pub enum GraphError {
     #[error(transparent)]
     Edge(#[from] EdgeError),
     #[error("dependency cycle: {}: nothing in it can be applied first; remove one of these dependencies (an `ohdev.dev/depends-on` annotation is the usual culprit). Defined in: {}", describe_cycle(cycle), sources.join(", "))]
-    Cycle {
-        cycle: Vec<(ObjectKey, Vec<Reason>)>,
-        sources: Vec<String>,
-    },
+    Cycle { cycle: Vec<(ObjectKey, Vec<Reason>)>, sources: Vec<String> },
 }
 
 fn describe_cycle(cycle: &[(ObjectKey, Vec<Reason>)]) -> String {
@@ -129,14 +117,7 @@ fn describe_cycle(cycle: &[(ObjectKey, Vec<Reason>)]) -> String {
         .iter()
         .map(|(key, reasons)| match reasons.as_slice() {
             [] => key.to_string(),
-            _ => format!(
-                "{key} ({})",
-                reasons
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            _ => format!("{key} ({})", reasons.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")),
         })
         .collect();
     steps.join(" → ")
@@ -147,22 +128,12 @@ fn describe_cycle(cycle: &[(ObjectKey, Vec<Reason>)]) -> String {
 pub fn plan(objects: &[Object]) -> Result<Plan, GraphError> {
     let edges = find_edges(objects)?;
     let keys: Vec<ObjectKey> = objects.iter().map(Object::key).collect();
-    let order = |left: &usize, right: &usize| {
-        compare_keys(&keys[*left], &keys[*right]).then(left.cmp(right))
-    };
+    let order = |left: &usize, right: &usize| compare_keys(&keys[*left], &keys[*right]).then(left.cmp(right));
     let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); objects.len()];
     let mut dependencies: Vec<BTreeMap<usize, Vec<Reason>>> = vec![BTreeMap::new(); objects.len()];
-    for Edge {
-        dependency,
-        dependent,
-        reason,
-    } in &edges
-    {
+    for Edge { dependency, dependent, reason } in &edges {
         dependents[*dependency].push(*dependent);
-        dependencies[*dependent]
-            .entry(*dependency)
-            .or_default()
-            .push(reason.clone());
+        dependencies[*dependent].entry(*dependency).or_default().push(reason.clone());
     }
     dependents.iter_mut().for_each(|list| {
         list.sort_by(order);
@@ -175,10 +146,7 @@ pub fn plan(objects: &[Object]) -> Result<Plan, GraphError> {
             .collect();
         let mut described = vec![(keys[cycle[0]].clone(), Vec::new())];
         described.extend(cycle.windows(2).map(|pair| {
-            let mut reasons = dependencies[pair[1]]
-                .get(&pair[0])
-                .cloned()
-                .unwrap_or_default();
+            let mut reasons = dependencies[pair[1]].get(&pair[0]).cloned().unwrap_or_default();
             reasons.sort();
             reasons.dedup();
             (keys[pair[1]].clone(), reasons)
@@ -200,10 +168,7 @@ pub fn plan(objects: &[Object]) -> Result<Plan, GraphError> {
                 let mut reasons = reasons.clone();
                 reasons.sort();
                 reasons.dedup();
-                Dependency {
-                    key: keys[*dependency].clone(),
-                    reasons,
-                }
+                Dependency { key: keys[*dependency].clone(), reasons }
             })
             .collect();
         after.sort_by(|left, right| compare_keys(&left.key, &right.key));
@@ -211,13 +176,7 @@ pub fn plan(objects: &[Object]) -> Result<Plan, GraphError> {
             planned.resize(level + 1, Vec::new());
         }
         let crd_not_in_set = scopes.resolve(object).1 == ScopeOrigin::CrdNotInSet;
-        planned[level].push(PlannedObject {
-            index,
-            key: keys[index].clone(),
-            level,
-            after,
-            crd_not_in_set,
-        });
+        planned[level].push(PlannedObject { index, key: keys[index].clone(), level, after, crd_not_in_set });
     }
     for level in &mut planned {
         level.sort_by(|left, right| order(&left.index, &right.index));
@@ -225,19 +184,12 @@ pub fn plan(objects: &[Object]) -> Result<Plan, GraphError> {
     Ok(Plan { levels: planned })
 }
 
-fn level_of(
-    index: usize,
-    dependencies: &[BTreeMap<usize, Vec<Reason>>],
-    levels: &mut [Option<usize>],
-) -> usize {
+fn level_of(index: usize, dependencies: &[BTreeMap<usize, Vec<Reason>>], levels: &mut [Option<usize>]) -> usize {
     if let Some(level) = levels[index] {
         return level;
     }
-    let level = dependencies[index]
-        .keys()
-        .map(|&dependency| level_of(dependency, dependencies, levels) + 1)
-        .max()
-        .unwrap_or(0);
+    let level =
+        dependencies[index].keys().map(|&dependency| level_of(dependency, dependencies, levels) + 1).max().unwrap_or(0);
     levels[index] = Some(level);
     level
 }
@@ -276,10 +228,7 @@ fn find_cycle(
             *position += 1;
             match marks[child] {
                 Mark::OnPath => {
-                    let begin = path
-                        .iter()
-                        .position(|&node| node == child)
-                        .expect("on path");
+                    let begin = path.iter().position(|&node| node == child).expect("on path");
                     let mut cycle = path[begin..].to_vec();
                     cycle.push(child);
                     return Some(cycle);
@@ -295,7 +244,6 @@ fn find_cycle(
     }
     None
 }
-
 
 impl Plan {
     /// The plan as data for the `plan` event, in apply order.

@@ -4,11 +4,7 @@ use super::*;
 use crate::deploy::plan::manifest::{normalize, parse_documents};
 
 fn objects(yaml: &str) -> Vec<Object> {
-    normalize(
-        parse_documents(Path::new("set.yaml"), yaml).unwrap(),
-        "openhands",
-    )
-    .unwrap()
+    normalize(parse_documents(Path::new("set.yaml"), yaml).unwrap(), "openhands").unwrap()
 }
 
 const ENVIRONMENT: &str = "
@@ -88,12 +84,7 @@ level 2
 fn plan_text_levels_and_kind_order() {
     let set = objects(ENVIRONMENT);
     let plan = plan(&set).unwrap();
-    assert_eq!(
-        crate::ui::plan_text(&plan.entries()),
-        EXPECTED_TEXT,
-        "\n{}",
-        crate::ui::plan_text(&plan.entries())
-    );
+    assert_eq!(crate::ui::plan_text(&plan.entries()), EXPECTED_TEXT, "\n{}", crate::ui::plan_text(&plan.entries()));
     for object in plan.objects() {
         assert_eq!(set[object.index].key(), object.key);
     }
@@ -118,9 +109,7 @@ fn plan_json_lines() {
 fn permutations(count: usize) -> Vec<Vec<usize>> {
     let identity: Vec<usize> = (0..count).collect();
     let reversed: Vec<usize> = identity.iter().rev().copied().collect();
-    let rotated: Vec<usize> = (0..count)
-        .map(|index| (index + count / 3) % count)
-        .collect();
+    let rotated: Vec<usize> = (0..count).map(|index| (index + count / 3) % count).collect();
     let interleaved: Vec<usize> = identity
         .iter()
         .filter(|index| *index % 2 == 1)
@@ -134,11 +123,7 @@ fn permutations(count: usize) -> Vec<Vec<usize>> {
 #[test]
 fn shuffled_inputs_give_the_same_plan() {
     let set = objects(ENVIRONMENT);
-    assert_eq!(
-        set.len() % 7,
-        1,
-        "the stride must be coprime to the set size"
-    );
+    assert_eq!(set.len() % 7, 1, "the stride must be coprime to the set size");
     for order in permutations(set.len()) {
         let shuffled: Vec<Object> = order.iter().map(|&index| set[index].clone()).collect();
         let plan = plan(&shuffled).unwrap();
@@ -151,7 +136,8 @@ fn shuffled_inputs_give_the_same_plan() {
 
 #[test]
 fn level_is_the_longest_chain_below() {
-    let set = objects("
+    let set = objects(
+        "
 {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}
 ---
 {apiVersion: v1, kind: ConfigMap, metadata: {name: b, annotations: {ohdev.dev/depends-on: ConfigMap/a}}}
@@ -159,21 +145,11 @@ fn level_is_the_longest_chain_below() {
 {apiVersion: v1, kind: ConfigMap, metadata: {name: c, annotations: {ohdev.dev/depends-on: ConfigMap/b}}}
 ---
 {apiVersion: v1, kind: ConfigMap, metadata: {name: d, annotations: {ohdev.dev/depends-on: 'ConfigMap/a, ConfigMap/c'}}}
-");
-    let levels: Vec<(String, usize)> = plan(&set)
-        .unwrap()
-        .objects()
-        .map(|object| (object.key.name.clone(), object.level))
-        .collect();
-    assert_eq!(
-        levels,
-        [
-            ("a".to_string(), 0),
-            ("b".to_string(), 1),
-            ("c".to_string(), 2),
-            ("d".to_string(), 3)
-        ]
+",
     );
+    let levels: Vec<(String, usize)> =
+        plan(&set).unwrap().objects().map(|object| (object.key.name.clone(), object.level)).collect();
+    assert_eq!(levels, [("a".to_string(), 0), ("b".to_string(), 1), ("c".to_string(), 2), ("d".to_string(), 3)]);
 }
 
 #[test]
@@ -207,9 +183,14 @@ Defined in: ConfigMap openhands/a in set.yaml:2 (document 1), Deployment openhan
 
 #[test]
 fn an_object_depending_on_itself_is_a_cycle() {
-    let set = objects("{apiVersion: v1, kind: ConfigMap, metadata: {name: a, annotations: {ohdev.dev/depends-on: ConfigMap/a}}}");
+    let set = objects(
+        "{apiVersion: v1, kind: ConfigMap, metadata: {name: a, annotations: {ohdev.dev/depends-on: ConfigMap/a}}}",
+    );
     let message = plan(&set).unwrap_err().to_string();
-    assert!(message.starts_with("dependency cycle: ConfigMap openhands/a → ConfigMap openhands/a (depends-on annotation):"), "{message}");
+    assert!(
+        message.starts_with("dependency cycle: ConfigMap openhands/a → ConfigMap openhands/a (depends-on annotation):"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -233,11 +214,7 @@ fn kind_rank_follows_helm_with_unknown_kinds_last() {
     let mut keys: Vec<ObjectKey> = ordered
         .iter()
         .rev()
-        .map(|kind| ObjectKey {
-            kind: kind.to_string(),
-            namespace: None,
-            name: "x".to_string(),
-        })
+        .map(|kind| ObjectKey { kind: kind.to_string(), namespace: None, name: "x".to_string() })
         .collect();
     keys.sort_by(compare_keys);
     let sorted: Vec<&str> = keys.iter().map(|key| key.kind.as_str()).collect();

@@ -56,45 +56,26 @@ pub struct Index<'a> {
 
 impl<'a> Index<'a> {
     pub fn new(objects: &'a [Object]) -> Self {
-        let by_key = objects
-            .iter()
-            .enumerate()
-            .map(|(index, object)| (object.key(), index))
-            .collect();
+        let by_key = objects.iter().enumerate().map(|(index, object)| (object.key(), index)).collect();
         let crd_by_group_kind = objects
             .iter()
             .enumerate()
             .filter(|(_, object)| object.kind() == "CustomResourceDefinition")
             .map(|(index, crd)| {
-                (
-                    (
-                        text(&crd.value, "/spec/group").to_string(),
-                        text(&crd.value, "/spec/names/kind").to_string(),
-                    ),
-                    index,
-                )
+                ((text(&crd.value, "/spec/group").to_string(), text(&crd.value, "/spec/names/kind").to_string()), index)
             })
             .collect();
-        Index {
-            objects,
-            by_key,
-            crd_by_group_kind,
-        }
+        Index { objects, by_key, crd_by_group_kind }
     }
 
     pub fn find(&self, kind: &str, namespace: Option<&str>, name: &str) -> Option<usize> {
-        let key = ObjectKey {
-            kind: kind.to_string(),
-            namespace: namespace.map(str::to_string),
-            name: name.to_string(),
-        };
+        let key =
+            ObjectKey { kind: kind.to_string(), namespace: namespace.map(str::to_string), name: name.to_string() };
         self.by_key.get(&key).copied()
     }
 
     /// The CustomResourceDefinition in the set that defines this object's kind.
     pub fn crd_of(&self, object: &Object) -> Option<usize> {
-        self.crd_by_group_kind
-            .get(&(object.group().to_string(), object.kind().to_string()))
-            .copied()
+        self.crd_by_group_kind.get(&(object.group().to_string(), object.kind().to_string())).copied()
     }
 }

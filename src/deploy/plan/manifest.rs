@@ -20,32 +20,15 @@ pub enum DeployInputError {
     #[error("manifest directory {} holds no *.yaml, *.yml or *.json file: add manifests or remove it from `manifests:`", path.display())]
     EmptyDirectory { path: PathBuf },
     #[error("cannot read manifest {}: {error}", path.display())]
-    Read {
-        path: PathBuf,
-        error: std::io::Error,
-    },
+    Read { path: PathBuf, error: std::io::Error },
     #[error("{source_ref}: invalid YAML: {message}")]
-    Yaml {
-        source_ref: SourceRef,
-        message: String,
-    },
+    Yaml { source_ref: SourceRef, message: String },
     #[error("{source_ref}: the document is {found}, not a Kubernetes object: write a mapping with apiVersion, kind and metadata.name")]
-    NotAnObject {
-        source_ref: SourceRef,
-        found: &'static str,
-    },
+    NotAnObject { source_ref: SourceRef, found: &'static str },
     #[error("{source_ref}: {described} has no {}: every object needs apiVersion, kind and metadata.name (generateName does not work with apply)", fields.join(", "))]
-    MissingFields {
-        source_ref: SourceRef,
-        described: String,
-        fields: Vec<&'static str>,
-    },
+    MissingFields { source_ref: SourceRef, described: String, fields: Vec<&'static str> },
     #[error("{key} is defined twice: in {first} and in {second}: remove one of them or rename it")]
-    Duplicate {
-        key: ObjectKey,
-        first: SourceRef,
-        second: SourceRef,
-    },
+    Duplicate { key: ObjectKey, first: SourceRef, second: SourceRef },
 }
 
 /// All input errors found in one pass, so the user fixes them in one round.
@@ -85,13 +68,8 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<Object>, InputErrors> {
 
 fn manifest_files(path: &Path) -> Result<Vec<PathBuf>, DeployInputError> {
     let metadata = std::fs::metadata(path).map_err(|error| match error.kind() {
-        std::io::ErrorKind::NotFound => DeployInputError::PathNotFound {
-            path: path.to_path_buf(),
-        },
-        _ => DeployInputError::Read {
-            path: path.to_path_buf(),
-            error,
-        },
+        std::io::ErrorKind::NotFound => DeployInputError::PathNotFound { path: path.to_path_buf() },
+        _ => DeployInputError::Read { path: path.to_path_buf(), error },
     })?;
     if !metadata.is_dir() {
         return Ok(vec![path.to_path_buf()]);
@@ -99,10 +77,8 @@ fn manifest_files(path: &Path) -> Result<Vec<PathBuf>, DeployInputError> {
     let mut files = Vec::new();
     let mut pending = vec![path.to_path_buf()];
     while let Some(directory) = pending.pop() {
-        let entries = std::fs::read_dir(&directory).map_err(|error| DeployInputError::Read {
-            path: directory.clone(),
-            error,
-        })?;
+        let entries =
+            std::fs::read_dir(&directory).map_err(|error| DeployInputError::Read { path: directory.clone(), error })?;
         for entry in entries.flatten() {
             let entry_path = entry.path();
             let file_name = entry.file_name().to_string_lossy().into_owned();
@@ -111,18 +87,13 @@ fn manifest_files(path: &Path) -> Result<Vec<PathBuf>, DeployInputError> {
             }
             if entry_path.is_dir() {
                 pending.push(entry_path);
-            } else if [".yaml", ".yml", ".json"]
-                .iter()
-                .any(|suffix| file_name.ends_with(suffix))
-            {
+            } else if [".yaml", ".yml", ".json"].iter().any(|suffix| file_name.ends_with(suffix)) {
                 files.push(entry_path);
             }
         }
     }
     if files.is_empty() {
-        return Err(DeployInputError::EmptyDirectory {
-            path: path.to_path_buf(),
-        });
+        return Err(DeployInputError::EmptyDirectory { path: path.to_path_buf() });
     }
     files.sort();
     Ok(files)
@@ -138,26 +109,18 @@ struct DocumentText {
 /// document starts. A leading chunk with no content before the first `---` is not counted as a document.
 fn split_documents(text: &str) -> Vec<DocumentText> {
     let mut documents = Vec::new();
-    let mut current = DocumentText {
-        padded: String::new(),
-        content_line: None,
-    };
+    let mut current = DocumentText { padded: String::new(), content_line: None };
     let mut first_separator_seen = false;
     for (index, line) in text.lines().enumerate() {
         let line_number = index + 1;
-        let rest = line
-            .strip_prefix("---")
-            .filter(|rest| rest.is_empty() || rest.starts_with([' ', '\t']));
+        let rest = line.strip_prefix("---").filter(|rest| rest.is_empty() || rest.starts_with([' ', '\t']));
         let body = match rest {
             Some(rest) => {
                 if first_separator_seen || current.content_line.is_some() {
                     documents.push(current);
                 }
                 first_separator_seen = true;
-                current = DocumentText {
-                    padded: "\n".repeat(index),
-                    content_line: None,
-                };
+                current = DocumentText { padded: "\n".repeat(index), content_line: None };
                 rest
             }
             None if line == "..." => "",
@@ -182,28 +145,18 @@ pub fn parse_documents(file: &Path, text: &str) -> Result<Vec<Object>, InputErro
     let mut errors = Vec::new();
     let mut objects = Vec::new();
     for (doc_index, document) in split_documents(text).into_iter().enumerate() {
-        let source_ref = SourceRef {
-            file: file.to_path_buf(),
-            doc_index,
-            line: document.content_line,
-        };
+        let source_ref = SourceRef { file: file.to_path_buf(), doc_index, line: document.content_line };
         let value = match parse_yaml(&document.padded) {
             Ok(value) => value,
             Err((message, line)) => {
                 errors.push(DeployInputError::Yaml {
-                    source_ref: SourceRef {
-                        line: line.or(source_ref.line),
-                        ..source_ref
-                    },
+                    source_ref: SourceRef { line: line.or(source_ref.line), ..source_ref },
                     message,
                 });
                 continue;
             }
         };
-        let is_list = value
-            .get("kind")
-            .and_then(Value::as_str)
-            .is_some_and(|kind| kind.ends_with("List"))
+        let is_list = value.get("kind").and_then(Value::as_str).is_some_and(|kind| kind.ends_with("List"))
             && value.get("items").is_some_and(Value::is_array);
         let candidates = match value {
             Value::Object(mut map) if is_list => match map.remove("items") {
@@ -212,10 +165,7 @@ pub fn parse_documents(file: &Path, text: &str) -> Result<Vec<Object>, InputErro
             },
             other => vec![other],
         };
-        for candidate in candidates
-            .into_iter()
-            .filter(|candidate| !candidate.is_null())
-        {
+        for candidate in candidates.into_iter().filter(|candidate| !candidate.is_null()) {
             match check_object(candidate, &source_ref) {
                 Ok(object) => objects.push(object),
                 Err(error) => errors.push(error),
@@ -230,14 +180,9 @@ pub fn parse_documents(file: &Path, text: &str) -> Result<Vec<Object>, InputErro
 }
 
 fn parse_yaml(text: &str) -> Result<Value, (String, Option<usize>)> {
-    let mut yaml: serde_yaml::Value = serde_yaml::from_str(text).map_err(|error| {
-        (
-            error.to_string(),
-            error.location().map(|location| location.line()),
-        )
-    })?;
-    yaml.apply_merge()
-        .map_err(|error| (error.to_string(), None))?;
+    let mut yaml: serde_yaml::Value = serde_yaml::from_str(text)
+        .map_err(|error| (error.to_string(), error.location().map(|location| location.line())))?;
+    yaml.apply_merge().map_err(|error| (error.to_string(), None))?;
     serde_json::to_value(&yaml).map_err(|error| (error.to_string(), None))
 }
 
@@ -249,10 +194,7 @@ fn check_object(value: Value, source_ref: &SourceRef) -> Result<Object, DeployIn
         Value::Number(_) | Value::Bool(_) | Value::Null => Some("a scalar"),
     };
     if let Some(found) = found {
-        return Err(DeployInputError::NotAnObject {
-            source_ref: source_ref.clone(),
-            found,
-        });
+        return Err(DeployInputError::NotAnObject { source_ref: source_ref.clone(), found });
     }
     let object = Object::new(source_ref.clone(), value);
     let mut fields = Vec::new();
@@ -274,28 +216,17 @@ fn check_object(value: Value, source_ref: &SourceRef) -> Result<Object, DeployIn
         (kind, "") => format!("the {kind}"),
         (kind, name) => format!("{kind}/{name}"),
     };
-    Err(DeployInputError::MissingFields {
-        source_ref: source_ref.clone(),
-        described,
-        fields,
-    })
+    Err(DeployInputError::MissingFields { source_ref: source_ref.clone(), described, fields })
 }
 
 /// Applies scopes and the default namespace, then rejects duplicates (naming both places).
 /// Cluster-scoped objects lose a stray `metadata.namespace` (the API server ignores it too), so their
 /// key is the same wherever they were written. Generated objects (Secrets) belong in `objects` already.
-pub fn normalize(
-    mut objects: Vec<Object>,
-    default_namespace: &str,
-) -> Result<Vec<Object>, InputErrors> {
+pub fn normalize(mut objects: Vec<Object>, default_namespace: &str) -> Result<Vec<Object>, InputErrors> {
     let scopes = ScopeTable::new(&objects);
     for object in &mut objects {
         let (scope, _) = scopes.resolve(object);
-        let Some(metadata) = object
-            .value
-            .get_mut("metadata")
-            .and_then(Value::as_object_mut)
-        else {
+        let Some(metadata) = object.value.get_mut("metadata").and_then(Value::as_object_mut) else {
             continue;
         };
         match scope {
@@ -303,10 +234,8 @@ pub fn normalize(
                 metadata.remove("namespace");
             }
             Scope::Namespaced => {
-                let named = metadata
-                    .get("namespace")
-                    .and_then(Value::as_str)
-                    .is_some_and(|namespace| !namespace.is_empty());
+                let named =
+                    metadata.get("namespace").and_then(Value::as_str).is_some_and(|namespace| !namespace.is_empty());
                 if !named {
                     metadata.insert("namespace".to_string(), Value::from(default_namespace));
                 }

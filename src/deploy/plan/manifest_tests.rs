@@ -15,20 +15,16 @@ fn errors(yaml: &str) -> Vec<String> {
 fn empty_documents_are_skipped_but_counted() {
     let yaml = "# header comment\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n---\n# only a comment\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n...\n";
     let objects = parse(yaml);
-    let seen: Vec<_> = objects
-        .iter()
-        .map(|object| (object.name(), object.source.doc_index, object.source.line))
-        .collect();
+    let seen: Vec<_> =
+        objects.iter().map(|object| (object.name(), object.source.doc_index, object.source.line)).collect();
     assert_eq!(seen, vec![("a", 0, Some(3)), ("b", 3, Some(10))]);
 }
 
 #[test]
 fn first_document_without_separator_and_inline_separator_content() {
     let objects = parse("apiVersion: v1\nkind: Namespace\nmetadata: {name: one}\n--- {apiVersion: v1, kind: Namespace, metadata: {name: two}}\n");
-    let seen: Vec<_> = objects
-        .iter()
-        .map(|object| (object.name(), object.source.doc_index, object.source.line))
-        .collect();
+    let seen: Vec<_> =
+        objects.iter().map(|object| (object.name(), object.source.doc_index, object.source.line)).collect();
     assert_eq!(seen, vec![("one", 0, Some(1)), ("two", 1, Some(4))]);
 }
 
@@ -37,14 +33,7 @@ fn list_kinds_are_flattened() {
     let yaml = "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n- {apiVersion: v1, kind: Secret, metadata: {name: b}}\n---\napiVersion: v1\nkind: ConfigMapList\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: c}}\n";
     let kinds: Vec<_> = parse(yaml)
         .iter()
-        .map(|object| {
-            format!(
-                "{}/{}@{}",
-                object.kind(),
-                object.name(),
-                object.source.doc_index
-            )
-        })
+        .map(|object| format!("{}/{}@{}", object.kind(), object.name(), object.source.doc_index))
         .collect();
     assert_eq!(kinds, ["ConfigMap/a@0", "Secret/b@0", "ConfigMap/c@1"]);
 }
@@ -52,33 +41,18 @@ fn list_kinds_are_flattened() {
 #[test]
 fn missing_fields_name_file_document_and_line() {
     let table = [
-        (
-            "kind: ConfigMap\nmetadata: {name: a}\n",
-            "bad.yaml:1 (document 1): ConfigMap/a has no apiVersion",
-        ),
-        (
-            "---\napiVersion: v1\nmetadata: {name: a}\n",
-            "bad.yaml:2 (document 1): the object named a has no kind",
-        ),
+        ("kind: ConfigMap\nmetadata: {name: a}\n", "bad.yaml:1 (document 1): ConfigMap/a has no apiVersion"),
+        ("---\napiVersion: v1\nmetadata: {name: a}\n", "bad.yaml:2 (document 1): the object named a has no kind"),
         (
             "x: 1\n---\napiVersion: v1\nkind: Pod\nmetadata: {generateName: p-}\n",
             "bad.yaml:3 (document 2): the Pod has no metadata.name",
         ),
-        (
-            "{}\n",
-            "bad.yaml:1 (document 1): the object has no apiVersion, kind, metadata.name",
-        ),
-        (
-            "- a\n- b\n",
-            "bad.yaml:1 (document 1): the document is a list, not a Kubernetes object",
-        ),
+        ("{}\n", "bad.yaml:1 (document 1): the object has no apiVersion, kind, metadata.name"),
+        ("- a\n- b\n", "bad.yaml:1 (document 1): the document is a list, not a Kubernetes object"),
     ];
     for (yaml, expected) in table {
         let found = errors(yaml);
-        assert!(
-            found.iter().any(|message| message.starts_with(expected)),
-            "{yaml:?}: {found:?}"
-        );
+        assert!(found.iter().any(|message| message.starts_with(expected)), "{yaml:?}: {found:?}");
     }
 }
 
@@ -86,10 +60,7 @@ fn missing_fields_name_file_document_and_line() {
 fn every_bad_document_is_reported_at_once() {
     let found = errors("kind: A\nmetadata: {name: a}\n---\nkind: B\nmetadata: {name: b}\n");
     assert_eq!(found.len(), 2, "{found:?}");
-    assert!(
-        found[1].starts_with("bad.yaml:4 (document 2): B/b has no apiVersion"),
-        "{found:?}"
-    );
+    assert!(found[1].starts_with("bad.yaml:4 (document 2): B/b has no apiVersion"), "{found:?}");
 }
 
 #[test]
@@ -98,10 +69,7 @@ fn yaml_syntax_errors_carry_the_file_line() {
     assert_eq!(found.len(), 1);
     assert!(found[0].starts_with("bad.yaml:"), "{found:?}");
     assert!(found[0].contains("(document 2): invalid YAML"), "{found:?}");
-    assert!(
-        found[0].contains("line 6") || found[0].contains("line 7"),
-        "{found:?}"
-    );
+    assert!(found[0].contains("line 6") || found[0].contains("line 7"), "{found:?}");
 }
 
 #[test]
@@ -114,14 +82,7 @@ fn merge_keys_are_applied() {
 fn accessors() {
     let objects = parse("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop, annotations: {a: b}}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n");
     let deployment = &objects[0];
-    assert_eq!(
-        (
-            deployment.api_version(),
-            deployment.group(),
-            deployment.version()
-        ),
-        ("apps/v1", "apps", "v1")
-    );
+    assert_eq!((deployment.api_version(), deployment.group(), deployment.version()), ("apps/v1", "apps", "v1"));
     assert_eq!(deployment.key().to_string(), "Deployment shop/web");
     assert_eq!(deployment.annotation("a"), Some("b"));
     assert_eq!((objects[1].group(), objects[1].version()), ("", "v1"));
@@ -139,10 +100,7 @@ fn default_namespace_scopes_and_stray_namespaces() {
         "apiVersion: other.io/v1\nkind: Gadget\nmetadata: {name: g}\n",
     ));
     let normalized = normalize(objects, "openhands").unwrap();
-    let keys: Vec<_> = normalized
-        .iter()
-        .map(|object| object.key().to_string())
-        .collect();
+    let keys: Vec<_> = normalized.iter().map(|object| object.key().to_string()).collect();
     assert_eq!(
         keys,
         [
@@ -155,27 +113,15 @@ fn default_namespace_scopes_and_stray_namespaces() {
         ]
     );
     let scopes = ScopeTable::new(&normalized);
-    assert_eq!(
-        scopes.resolve(&normalized[4]),
-        (Scope::Cluster, ScopeOrigin::CustomResourceDefinition)
-    );
-    assert_eq!(
-        scopes.resolve(&normalized[5]),
-        (Scope::Namespaced, ScopeOrigin::CrdNotInSet)
-    );
-    assert_eq!(
-        scopes.resolve(&normalized[0]),
-        (Scope::Namespaced, ScopeOrigin::BuiltIn)
-    );
+    assert_eq!(scopes.resolve(&normalized[4]), (Scope::Cluster, ScopeOrigin::CustomResourceDefinition));
+    assert_eq!(scopes.resolve(&normalized[5]), (Scope::Namespaced, ScopeOrigin::CrdNotInSet));
+    assert_eq!(scopes.resolve(&normalized[0]), (Scope::Namespaced, ScopeOrigin::BuiltIn));
 }
 
 #[test]
 fn duplicates_name_both_places() {
-    let mut objects = parse_documents(
-        Path::new("first.yaml"),
-        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
-    )
-    .unwrap();
+    let mut objects =
+        parse_documents(Path::new("first.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n").unwrap();
     objects.extend(
         parse_documents(
             Path::new("second.yaml"),
@@ -195,51 +141,30 @@ fn load_reads_directories_sorted_and_reports_missing_paths() {
     let directory = tempfile::tempdir().unwrap();
     let nested = directory.path().join("nested");
     std::fs::create_dir(&nested).unwrap();
-    std::fs::write(
-        directory.path().join("b.yaml"),
-        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n",
-    )
-    .unwrap();
-    std::fs::write(
-        directory.path().join("a.yml"),
-        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
-    )
-    .unwrap();
-    std::fs::write(
-        nested.join("c.json"),
-        r#"{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}"#,
-    )
-    .unwrap();
+    std::fs::write(directory.path().join("b.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n").unwrap();
+    std::fs::write(directory.path().join("a.yml"), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n").unwrap();
+    std::fs::write(nested.join("c.json"), r#"{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}"#)
+        .unwrap();
     std::fs::write(directory.path().join("notes.txt"), "not yaml: [").unwrap();
     std::fs::write(directory.path().join(".hidden.yaml"), "not yaml: [").unwrap();
-    let names: Vec<_> = load(&[directory.path().to_path_buf()])
-        .unwrap()
-        .iter()
-        .map(|object| object.name().to_string())
-        .collect();
+    let names: Vec<_> =
+        load(&[directory.path().to_path_buf()]).unwrap().iter().map(|object| object.name().to_string()).collect();
     assert_eq!(names, ["a", "b", "c"]);
 
     let missing = directory.path().join("missing");
     let empty = directory.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
     let InputErrors(found) = load(&[missing, empty]).unwrap_err();
-    assert!(
-        found[0].to_string().contains("missing does not exist"),
-        "{found:?}"
-    );
-    assert!(
-        found[1].to_string().contains("holds no *.yaml"),
-        "{found:?}"
-    );
+    assert!(found[0].to_string().contains("missing does not exist"), "{found:?}");
+    assert!(found[1].to_string().contains("holds no *.yaml"), "{found:?}");
 }
 
 #[test]
 fn debug_output_redacts_secret_values() {
-    let objects = parse("apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {KEY: c2VjcmV0}\nstringData: {OTHER: plain-secret}\n");
-    let shown = format!("{objects:?}");
-    assert!(
-        !shown.contains("c2VjcmV0") && !shown.contains("plain-secret"),
-        "{shown}"
+    let objects = parse(
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {KEY: c2VjcmV0}\nstringData: {OTHER: plain-secret}\n",
     );
+    let shown = format!("{objects:?}");
+    assert!(!shown.contains("c2VjcmV0") && !shown.contains("plain-secret"), "{shown}");
     assert!(shown.contains("<redacted>"));
 }

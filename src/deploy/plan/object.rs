@@ -21,18 +21,8 @@ pub struct SourceRef {
 impl fmt::Display for SourceRef {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.line {
-            Some(line) => write!(
-                formatter,
-                "{}:{line} (document {})",
-                self.file.display(),
-                self.doc_index + 1
-            ),
-            None => write!(
-                formatter,
-                "{} (document {})",
-                self.file.display(),
-                self.doc_index + 1
-            ),
+            Some(line) => write!(formatter, "{}:{line} (document {})", self.file.display(), self.doc_index + 1),
+            None => write!(formatter, "{} (document {})", self.file.display(), self.doc_index + 1),
         }
     }
 }
@@ -70,18 +60,12 @@ impl fmt::Debug for Object {
             if let Some(map) = shown.as_object_mut() {
                 for field in ["data", "stringData"] {
                     if let Some(Value::Object(entries)) = map.get_mut(field) {
-                        entries
-                            .values_mut()
-                            .for_each(|value| *value = Value::from("<redacted>"));
+                        entries.values_mut().for_each(|value| *value = Value::from("<redacted>"));
                     }
                 }
             }
         }
-        formatter
-            .debug_struct("Object")
-            .field("source", &self.source)
-            .field("value", &shown)
-            .finish()
+        formatter.debug_struct("Object").field("source", &self.source).field("value", &shown).finish()
     }
 }
 
@@ -90,10 +74,7 @@ impl Object {
         Object { source, value }
     }
     fn text(&self, pointer: &str) -> &str {
-        self.value
-            .pointer(pointer)
-            .and_then(Value::as_str)
-            .unwrap_or("")
+        self.value.pointer(pointer).and_then(Value::as_str).unwrap_or("")
     }
     pub fn api_version(&self) -> &str {
         self.text("/apiVersion")
@@ -103,15 +84,11 @@ impl Object {
     }
     /// API group: `apps` for `apps/v1`, empty for the core group (`v1`).
     pub fn group(&self) -> &str {
-        self.api_version()
-            .rsplit_once('/')
-            .map_or("", |(group, _)| group)
+        self.api_version().rsplit_once('/').map_or("", |(group, _)| group)
     }
     pub fn version(&self) -> &str {
         let api_version = self.api_version();
-        api_version
-            .rsplit_once('/')
-            .map_or(api_version, |(_, version)| version)
+        api_version.rsplit_once('/').map_or(api_version, |(_, version)| version)
     }
     pub fn name(&self) -> &str {
         self.text("/metadata/name")
@@ -128,14 +105,9 @@ impl Object {
         }
     }
     pub fn labels(&self) -> Option<&serde_json::Map<String, Value>> {
-        self.value
-            .pointer("/metadata/labels")
-            .and_then(Value::as_object)
+        self.value.pointer("/metadata/labels").and_then(Value::as_object)
     }
     pub fn annotation(&self, name: &str) -> Option<&str> {
-        self.value
-            .pointer("/metadata/annotations")?
-            .get(name)?
-            .as_str()
+        self.value.pointer("/metadata/annotations")?.get(name)?.as_str()
     }
 }

@@ -78,29 +78,21 @@ pub enum PatchError {
 pub fn apply_patches(objects: &mut [Object], patches: &[Patch]) -> Result<(), PatchError> {
     for (index, patch) in patches.iter().enumerate() {
         let mut matched = false;
-        for object in objects
-            .iter_mut()
-            .filter(|object| targets(&patch.target, object))
-        {
+        for object in objects.iter_mut().filter(|object| targets(&patch.target, object)) {
             matched = true;
             for (operation_index, operation) in patch.ops.iter().enumerate() {
-                apply_operation(&mut object.value, operation).map_err(|problem| {
-                    PatchError::PatchFailed {
-                        index,
-                        operation_index,
-                        operation: operation.describe(),
-                        object: object.key(),
-                        source_ref: object.source.clone(),
-                        problem,
-                    }
+                apply_operation(&mut object.value, operation).map_err(|problem| PatchError::PatchFailed {
+                    index,
+                    operation_index,
+                    operation: operation.describe(),
+                    object: object.key(),
+                    source_ref: object.source.clone(),
+                    problem,
                 })?;
             }
         }
         if !matched {
-            return Err(PatchError::PatchMatchesNothing {
-                index,
-                target: patch.target.clone(),
-            });
+            return Err(PatchError::PatchMatchesNothing { index, target: patch.target.clone() });
         }
     }
     Ok(())
@@ -109,10 +101,7 @@ pub fn apply_patches(objects: &mut [Object], patches: &[Patch]) -> Result<(), Pa
 fn targets(target: &PatchTarget, object: &Object) -> bool {
     object.kind() == target.kind
         && object.name() == target.name
-        && target
-            .namespace
-            .as_deref()
-            .is_none_or(|namespace| object.namespace() == Some(namespace))
+        && target.namespace.as_deref().is_none_or(|namespace| object.namespace() == Some(namespace))
 }
 
 fn parse_pointer(path: &str) -> Result<Vec<String>, String> {
@@ -120,14 +109,9 @@ fn parse_pointer(path: &str) -> Result<Vec<String>, String> {
         return Ok(Vec::new());
     }
     let Some(rest) = path.strip_prefix('/') else {
-        return Err(format!(
-            "`{path}` is not a JSON pointer (it must start with `/`)"
-        ));
+        return Err(format!("`{path}` is not a JSON pointer (it must start with `/`)"));
     };
-    Ok(rest
-        .split('/')
-        .map(|token| token.replace("~1", "/").replace("~0", "~"))
-        .collect())
+    Ok(rest.split('/').map(|token| token.replace("~1", "/").replace("~0", "~")).collect())
 }
 
 fn array_index(token: &str, length: usize, allow_end: bool) -> Result<usize, String> {
@@ -135,30 +119,20 @@ fn array_index(token: &str, length: usize, allow_end: bool) -> Result<usize, Str
         && token.bytes().all(|byte| byte.is_ascii_digit())
         && (token == "0" || !token.starts_with('0'));
     let index: usize = if valid {
-        token
-            .parse()
-            .map_err(|_| format!("index {token} is too large"))?
+        token.parse().map_err(|_| format!("index {token} is too large"))?
     } else {
         return Err(format!("`{token}` is not an array index"));
     };
-    let limit = if allow_end {
-        length
-    } else {
-        length.saturating_sub(1)
-    };
+    let limit = if allow_end { length } else { length.saturating_sub(1) };
     if index > limit || (!allow_end && length == 0) {
-        return Err(format!(
-            "index {index} is out of range (the array has {length} items)"
-        ));
+        return Err(format!("index {index} is out of range (the array has {length} items)"));
     }
     Ok(index)
 }
 
 fn apply_operation(document: &mut Value, operation: &PatchOperation) -> Result<(), String> {
     let (path, value) = match operation {
-        PatchOperation::Add { path, value } | PatchOperation::Replace { path, value } => {
-            (path, Some(value))
-        }
+        PatchOperation::Add { path, value } | PatchOperation::Replace { path, value } => (path, Some(value)),
         PatchOperation::Remove { path } => (path, None),
     };
     let tokens = parse_pointer(path)?;
@@ -193,11 +167,7 @@ fn apply_operation(document: &mut Value, operation: &PatchOperation) -> Result<(
             map.remove(last.as_str()).ok_or_else(missing)?;
         }
         (Value::Array(items), PatchOperation::Add { .. }) => {
-            let index = if last == "-" {
-                items.len()
-            } else {
-                array_index(last, items.len(), true)?
-            };
+            let index = if last == "-" { items.len() } else { array_index(last, items.len(), true)? };
             items.insert(index, value.cloned().unwrap_or(Value::Null));
         }
         (Value::Array(items), PatchOperation::Replace { .. }) => {
@@ -209,19 +179,8 @@ fn apply_operation(document: &mut Value, operation: &PatchOperation) -> Result<(
             items.remove(index);
         }
         (other, _) => {
-            let found = if other.is_string() {
-                "a string"
-            } else {
-                "not an object or array"
-            };
-            return Err(format!(
-                "{} is {found}",
-                if walked.is_empty() {
-                    "the object"
-                } else {
-                    &walked
-                }
-            ));
+            let found = if other.is_string() { "a string" } else { "not an object or array" };
+            return Err(format!("{} is {found}", if walked.is_empty() { "the object" } else { &walked }));
         }
     }
     Ok(())

@@ -4,11 +4,7 @@ use super::*;
 use crate::deploy::plan::manifest::{normalize, parse_documents};
 
 fn objects(yaml: &str) -> Vec<Object> {
-    normalize(
-        parse_documents(Path::new("set.yaml"), yaml).unwrap(),
-        "openhands",
-    )
-    .unwrap()
+    normalize(parse_documents(Path::new("set.yaml"), yaml).unwrap(), "openhands").unwrap()
 }
 
 fn patch(yaml: &str) -> Vec<Patch> {
@@ -35,22 +31,12 @@ fn patches_add_replace_remove_and_append() {
     apply_patches(&mut set, &patches).unwrap();
     let value = &set[0].value;
     assert_eq!(
-        value
-            .pointer("/spec/template/spec/containers/0/args")
-            .unwrap(),
+        value.pointer("/spec/template/spec/containers/0/args").unwrap(),
         &serde_json::json!(["--first", "--a", "--b", "--kubelet-insecure-tls"])
     );
     assert_eq!(value.pointer("/spec/replicas").unwrap(), 1);
-    assert_eq!(
-        value
-            .pointer("/spec/template/spec/containers/0/env")
-            .unwrap(),
-        &serde_json::json!([])
-    );
-    assert_eq!(
-        value.pointer("/metadata/annotations/a~0b~1c").unwrap(),
-        "no"
-    );
+    assert_eq!(value.pointer("/spec/template/spec/containers/0/env").unwrap(), &serde_json::json!([]));
+    assert_eq!(value.pointer("/metadata/annotations/a~0b~1c").unwrap(), "no");
     assert_eq!(value.pointer("/spec/paused").unwrap(), false);
 }
 
@@ -70,9 +56,7 @@ fn patch_errors_name_the_patch_and_the_problem() {
     ];
     for (patch_yaml, expected) in table {
         let mut set = objects(yaml);
-        let message = apply_patches(&mut set, &patch(&format!("[{patch_yaml}]")))
-            .unwrap_err()
-            .to_string();
+        let message = apply_patches(&mut set, &patch(&format!("[{patch_yaml}]"))).unwrap_err().to_string();
         assert!(message.contains(expected), "{patch_yaml}: {message}");
     }
 }
@@ -83,10 +67,7 @@ fn patch_config_rejects_unknown_operations_and_fields() {
         "[{target: {kind: A, name: b}, ops: [{op: move, from: /a, path: /b}]}]"
     )
     .is_err());
-    assert!(serde_yaml::from_str::<Vec<Patch>>(
-        "[{target: {kind: A, name: b, nmespace: c}, ops: []}]"
-    )
-    .is_err());
+    assert!(serde_yaml::from_str::<Vec<Patch>>("[{target: {kind: A, name: b, nmespace: c}, ops: []}]").is_err());
     assert!(serde_yaml::from_str::<Vec<Patch>>(
         "[{target: {kind: A, name: b}, ops: [{op: remove, path: /a, value: 1}]}]"
     )

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::manifest::Object;
+use super::manifest::{Object, ObjectKey};
 
 /// Resource name of a built-in kind as admission rules spell it: `Ingress` → `ingresses`,
 /// `NetworkPolicy` → `networkpolicies`. Custom resources use their CRD's `spec.names.plural` instead.
@@ -13,10 +13,7 @@ pub fn plural(kind: &str) -> String {
     if lower == "endpoints" {
         return lower;
     }
-    if ["s", "x", "ch", "sh"]
-        .iter()
-        .any(|suffix| lower.ends_with(suffix))
-    {
+    if ["s", "x", "ch", "sh"].iter().any(|suffix| lower.ends_with(suffix)) {
         return format!("{lower}es");
     }
     if let Some(stem) = lower.strip_suffix('y') {
@@ -42,5 +39,13 @@ pub fn resource_name(object: &Object, objects: &[Object]) -> String {
         plural_name
     } else {
         format!("{plural_name}.{}.{}", object.version(), object.group())
+    }
+}
+
+/// `--namespace NS` for a namespaced object, nothing for a cluster-scoped one.
+pub fn namespace_args(key: &ObjectKey) -> Vec<String> {
+    match &key.namespace {
+        Some(namespace) => vec!["--namespace".to_string(), namespace.clone()],
+        None => Vec::new(),
     }
 }

@@ -87,16 +87,8 @@ impl ScopeTable {
             .iter()
             .filter(|object| object.kind() == "CustomResourceDefinition")
             .map(|crd| {
-                let group = crd
-                    .value
-                    .pointer("/spec/group")
-                    .and_then(Value::as_str)
-                    .unwrap_or("");
-                let kind = crd
-                    .value
-                    .pointer("/spec/names/kind")
-                    .and_then(Value::as_str)
-                    .unwrap_or("");
+                let group = crd.value.pointer("/spec/group").and_then(Value::as_str).unwrap_or("");
+                let kind = crd.value.pointer("/spec/names/kind").and_then(Value::as_str).unwrap_or("");
                 let scope = match crd.value.pointer("/spec/scope").and_then(Value::as_str) {
                     Some("Cluster") => Scope::Cluster,
                     _ => Scope::Namespaced,

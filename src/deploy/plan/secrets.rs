@@ -19,40 +19,21 @@ use super::substitute::{MANAGED_BY_LABEL, MANAGED_BY_VALUE};
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
     #[error("{}", describe_missing(secret, keys, env_file.as_deref(), *env_file_exists))]
-    MissingKeys {
-        secret: String,
-        keys: Vec<String>,
-        env_file: Option<PathBuf>,
-        env_file_exists: bool,
-    },
+    MissingKeys { secret: String, keys: Vec<String>, env_file: Option<PathBuf>, env_file_exists: bool },
     #[error("secrets.{secret} in ohdev.yaml: cannot read {}: {error}", env_file.display())]
-    EnvFileUnreadable {
-        secret: String,
-        env_file: PathBuf,
-        error: std::io::Error,
-    },
+    EnvFileUnreadable { secret: String, env_file: PathBuf, error: std::io::Error },
     #[error("{}:{line}: {problem} (env files hold `KEY=value` lines; `#` starts a comment)", env_file.display())]
-    EnvFileSyntax {
-        env_file: PathBuf,
-        line: usize,
-        problem: &'static str,
-    },
-    #[error("secrets.{secret} in ohdev.yaml: `{key}` cannot be a Secret key: use letters, digits, `-`, `_` and `.` only")]
+    EnvFileSyntax { env_file: PathBuf, line: usize, problem: &'static str },
+    #[error(
+        "secrets.{secret} in ohdev.yaml: `{key}` cannot be a Secret key: use letters, digits, `-`, `_` and `.` only"
+    )]
     InvalidKey { secret: String, key: String },
 }
 
-fn describe_missing(
-    secret: &str,
-    keys: &[String],
-    env_file: Option<&Path>,
-    env_file_exists: bool,
-) -> String {
+fn describe_missing(secret: &str, keys: &[String], env_file: Option<&Path>, env_file_exists: bool) -> String {
     let (subject, lines) = match keys {
         [key] => (format!("key {key} is"), format!("a line `{key}=<value>`")),
-        _ => (
-            format!("keys {} are", keys.join(", ")),
-            "a line `KEY=<value>` for each".to_string(),
-        ),
+        _ => (format!("keys {} are", keys.join(", ")), "a line `KEY=<value>` for each".to_string()),
     };
     let exports = keys.join(" and ");
     let prefix = format!("secrets.{secret} in ohdev.yaml: {subject}");
@@ -79,16 +60,10 @@ pub fn generate(
     keys: &[String],
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Object, SecretError> {
-    if let Some(key) = keys.iter().find(|key| {
-        key.is_empty()
-            || !key
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-    }) {
-        return Err(SecretError::InvalidKey {
-            secret: name.to_string(),
-            key: key.clone(),
-        });
+    if let Some(key) =
+        keys.iter().find(|key| key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)))
+    {
+        return Err(SecretError::InvalidKey { secret: name.to_string(), key: key.clone() });
     }
     let (file_values, env_file_exists) = match env_file {
         Some(file) => match std::fs::read_to_string(file) {
@@ -135,32 +110,19 @@ pub fn generate(
         "type": "Opaque",
         "data": data,
     });
-    Ok(Object::new(
-        SourceRef {
-            file: PathBuf::from("ohdev.yaml"),
-            doc_index: 0,
-            line: None,
-        },
-        value,
-    ))
+    Ok(Object::new(SourceRef { file: PathBuf::from("ohdev.yaml"), doc_index: 0, line: None }, value))
 }
 
 /// Parses `KEY=value` lines: `export ` prefixes, `#` comments, blank lines, single quotes (literal) and
 /// double quotes (`\n`, `\t`, `\"`, `\\` escapes); quoted values may span lines. No `${VAR}` expansion.
 pub fn parse_env_file(file: &Path, text: &str) -> Result<BTreeMap<String, String>, SecretError> {
-    let syntax = |line: usize, problem: &'static str| SecretError::EnvFileSyntax {
-        env_file: file.to_path_buf(),
-        line,
-        problem,
-    };
+    let syntax =
+        |line: usize, problem: &'static str| SecretError::EnvFileSyntax { env_file: file.to_path_buf(), line, problem };
     let mut values = BTreeMap::new();
     let mut characters = text.chars().peekable();
     let mut line = 1;
     loop {
-        while characters
-            .next_if(|c| *c == ' ' || *c == '\t' || *c == '\r')
-            .is_some()
-        {}
+        while characters.next_if(|c| *c == ' ' || *c == '\t' || *c == '\r').is_some() {}
         let Some(&first) = characters.peek() else {
             break;
         };
@@ -181,17 +143,9 @@ pub fn parse_env_file(file: &Path, text: &str) -> Result<BTreeMap<String, String
         if characters.next_if_eq(&'=').is_none() {
             return Err(syntax(key_line, "this line has no `=`"));
         }
-        let key = head
-            .trim()
-            .strip_prefix("export ")
-            .unwrap_or(head.trim())
-            .trim()
-            .to_string();
+        let key = head.trim().strip_prefix("export ").unwrap_or(head.trim()).trim().to_string();
         if key.is_empty() || key.contains(char::is_whitespace) {
-            return Err(syntax(
-                key_line,
-                "the name before `=` is empty or has spaces",
-            ));
+            return Err(syntax(key_line, "the name before `=` is empty or has spaces"));
         }
         while characters.next_if(|c| *c == ' ' || *c == '\t').is_some() {}
         let mut value = String::new();
@@ -254,9 +208,7 @@ pub fn base64_encode(bytes: &[u8]) -> String {
             | u32::from(*chunk.get(2).unwrap_or(&0));
         for position in 0..4 {
             if position <= chunk.len() {
-                encoded.push(char::from(
-                    ALPHABET[((triple >> (18 - 6 * position)) & 0x3f) as usize],
-                ));
+                encoded.push(char::from(ALPHABET[((triple >> (18 - 6 * position)) & 0x3f) as usize]));
             } else {
                 encoded.push('=');
             }

@@ -9,12 +9,7 @@ fn no_environment(_: &str) -> Option<String> {
 }
 
 fn decoded(object: &Object, key: &str) -> String {
-    let encoded = object
-        .value
-        .pointer(&format!("/data/{key}"))
-        .unwrap()
-        .as_str()
-        .unwrap();
+    let encoded = object.value.pointer(&format!("/data/{key}")).unwrap().as_str().unwrap();
     // Decoding is only needed here, so the test carries a tiny decoder of its own.
     let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut bits = 0u32;
@@ -71,29 +66,15 @@ fn env_file_syntax() {
 #[test]
 fn env_file_errors_give_the_line_and_never_the_content() {
     let table = [
-        (
-            "A=1\nsecret-value-without-equals\n",
-            ".env:2: this line has no `=`",
-        ),
-        (
-            "A=1\n\nB=\"sk-unclosed\n",
-            ".env:3: a quoted value is never closed",
-        ),
-        (
-            "A='sk-1' trailing-secret\n",
-            ".env:1: text follows the closing quote",
-        ),
+        ("A=1\nsecret-value-without-equals\n", ".env:2: this line has no `=`"),
+        ("A=1\n\nB=\"sk-unclosed\n", ".env:3: a quoted value is never closed"),
+        ("A='sk-1' trailing-secret\n", ".env:1: text follows the closing quote"),
         ("=sk-value\n", ".env:1: the name before `=` is empty"),
     ];
     for (text, expected) in table {
-        let message = parse_env_file(Path::new(".env"), text)
-            .unwrap_err()
-            .to_string();
+        let message = parse_env_file(Path::new(".env"), text).unwrap_err().to_string();
         assert!(message.starts_with(expected), "{message}");
-        assert!(
-            !message.contains("secret-value") && !message.contains("sk-"),
-            "{message}"
-        );
+        assert!(!message.contains("secret-value") && !message.contains("sk-"), "{message}");
     }
 }
 
@@ -101,11 +82,7 @@ fn env_file_errors_give_the_line_and_never_the_content() {
 fn generates_a_labelled_opaque_secret() {
     let directory = tempfile::tempdir().unwrap();
     let env_file = directory.path().join(".env");
-    std::fs::write(
-        &env_file,
-        "LLM_API_KEY=sk-from-file\nOTHER=unused\nFROM_FILE=file\n",
-    )
-    .unwrap();
+    std::fs::write(&env_file, "LLM_API_KEY=sk-from-file\nOTHER=unused\nFROM_FILE=file\n").unwrap();
     let environment = |key: &str| match key {
         "LLM_API_KEY" => Some("sk-from-environment".to_string()),
         "FROM_FILE" => Some(String::new()),
@@ -120,30 +97,13 @@ fn generates_a_labelled_opaque_secret() {
         &environment,
     )
     .unwrap();
-    assert_eq!(
-        object.key().to_string(),
-        "Secret openhands/openhands-secrets"
-    );
+    assert_eq!(object.key().to_string(), "Secret openhands/openhands-secrets");
     assert_eq!(object.value["type"], "Opaque");
-    assert_eq!(
-        object.labels().unwrap()["app.kubernetes.io/managed-by"],
-        "ohdev"
-    );
-    assert_eq!(
-        decoded(&object, "LLM_API_KEY"),
-        "sk-from-environment",
-        "a non-empty environment value wins"
-    );
-    assert_eq!(
-        decoded(&object, "FROM_FILE"),
-        "file",
-        "an empty environment value does not hide the file"
-    );
+    assert_eq!(object.labels().unwrap()["app.kubernetes.io/managed-by"], "ohdev");
+    assert_eq!(decoded(&object, "LLM_API_KEY"), "sk-from-environment", "a non-empty environment value wins");
+    assert_eq!(decoded(&object, "FROM_FILE"), "file", "an empty environment value does not hide the file");
     assert_eq!(decoded(&object, "ONLY_ENV"), "é ü");
-    assert!(
-        object.value.pointer("/data/OTHER").is_none(),
-        "only the listed keys"
-    );
+    assert!(object.value.pointer("/data/OTHER").is_none(), "only the listed keys");
     assert_eq!(object.source.file, PathBuf::from("ohdev.yaml"));
 }
 
@@ -168,47 +128,29 @@ fn missing_keys_name_key_and_file_but_never_values() {
             file = env_file.display()
         )
     );
-    assert!(
-        !message.contains("sk-very-secret") && !format!("{error:?}").contains("sk-very-secret")
-    );
+    assert!(!message.contains("sk-very-secret") && !format!("{error:?}").contains("sk-very-secret"));
 
     let absent = directory.path().join("absent.env");
-    let message = generate("s", "n", Some(&absent), &keys(&["A", "B"]), &no_environment)
-        .unwrap_err()
-        .to_string();
+    let message = generate("s", "n", Some(&absent), &keys(&["A", "B"]), &no_environment).unwrap_err().to_string();
     assert!(
-        message.contains("keys A, B are set neither in")
-            && message.contains("absent.env (which does not exist)"),
+        message.contains("keys A, B are set neither in") && message.contains("absent.env (which does not exist)"),
         "{message}"
     );
     assert!(message.ends_with("or export A and B"), "{message}");
 
-    let message = generate("s", "n", None, &keys(&["A"]), &no_environment)
-        .unwrap_err()
-        .to_string();
+    let message = generate("s", "n", None, &keys(&["A"]), &no_environment).unwrap_err().to_string();
     assert_eq!(message, "secrets.s in ohdev.yaml: key A is not set in the environment and the entry names no env_file: export A, or add `env_file:`");
 }
 
 #[test]
 fn invalid_key_names_are_rejected() {
-    let message = generate("s", "n", None, &keys(&["BAD KEY"]), &no_environment)
-        .unwrap_err()
-        .to_string();
-    assert!(
-        message.contains("`BAD KEY` cannot be a Secret key"),
-        "{message}"
-    );
+    let message = generate("s", "n", None, &keys(&["BAD KEY"]), &no_environment).unwrap_err().to_string();
+    assert!(message.contains("`BAD KEY` cannot be a Secret key"), "{message}");
 }
 
 #[test]
 fn debug_of_a_generated_secret_shows_no_value() {
-    let object = generate("s", "n", None, &keys(&["A"]), &|_| {
-        Some("sk-hidden".to_string())
-    })
-    .unwrap();
+    let object = generate("s", "n", None, &keys(&["A"]), &|_| Some("sk-hidden".to_string())).unwrap();
     let shown = format!("{object:?}");
-    assert!(
-        !shown.contains(&base64_encode(b"sk-hidden")) && !shown.contains("sk-hidden"),
-        "{shown}"
-    );
+    assert!(!shown.contains(&base64_encode(b"sk-hidden")) && !shown.contains("sk-hidden"), "{shown}");
 }

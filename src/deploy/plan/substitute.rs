@@ -51,13 +51,8 @@ pub enum ImageProblem {
 
 impl fmt::Display for ImageWarning {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (source_ref, object, pointer, image, name) = (
-            &self.source_ref,
-            &self.object,
-            &self.pointer,
-            &self.image,
-            &self.logical_name,
-        );
+        let (source_ref, object, pointer, image, name) =
+            (&self.source_ref, &self.object, &self.pointer, &self.image, &self.logical_name);
         match self.problem {
             ImageProblem::LatestOrUntagged => write!(
                 formatter,
@@ -81,12 +76,8 @@ pub fn substitute_images(
 ) -> Result<Vec<ImageWarning>, SubstituteError> {
     let mut warnings = Vec::new();
     for object in objects.iter_mut() {
-        let mut walker = ImageWalker {
-            images,
-            object_key: object.key(),
-            source_ref: object.source.clone(),
-            warnings: Vec::new(),
-        };
+        let mut walker =
+            ImageWalker { images, object_key: object.key(), source_ref: object.source.clone(), warnings: Vec::new() };
         let mut pointer = String::new();
         walker.walk(&mut object.value, &mut pointer)?;
         warnings.append(&mut walker.warnings);
@@ -118,8 +109,7 @@ impl ImageWalker<'_> {
                     pointer.truncate(length);
                 }
                 if let Some(Value::String(image)) = map.get("image") {
-                    let always =
-                        map.get("imagePullPolicy").and_then(Value::as_str) == Some("Always");
+                    let always = map.get("imagePullPolicy").and_then(Value::as_str) == Some("Always");
                     self.check_reference(image, &format!("{pointer}/image"), always);
                 }
             }
@@ -131,9 +121,7 @@ impl ImageWalker<'_> {
                     pointer.truncate(length);
                 }
             }
-            Value::String(text) if text.contains("${image:") => {
-                *text = self.replace_placeholders(text, pointer)?
-            }
+            Value::String(text) if text.contains("${image:") => *text = self.replace_placeholders(text, pointer)?,
             _ => {}
         }
         Ok(())
@@ -146,16 +134,13 @@ impl ImageWalker<'_> {
             let after = &rest[start + "${image:".len()..];
             let Some(end) = after.find('}') else { break };
             let name = &after[..end];
-            let tag =
-                self.images
-                    .get(name)
-                    .ok_or_else(|| SubstituteError::UnknownImagePlaceholder {
-                        source_ref: self.source_ref.clone(),
-                        object: self.object_key.clone(),
-                        pointer: pointer.to_string(),
-                        name: name.to_string(),
-                        known: self.images.keys().cloned().collect(),
-                    })?;
+            let tag = self.images.get(name).ok_or_else(|| SubstituteError::UnknownImagePlaceholder {
+                source_ref: self.source_ref.clone(),
+                object: self.object_key.clone(),
+                pointer: pointer.to_string(),
+                name: name.to_string(),
+                known: self.images.keys().cloned().collect(),
+            })?;
             result.push_str(&rest[..start]);
             result.push_str(tag);
             rest = &after[end + 1..];
@@ -198,11 +183,7 @@ fn split_reference(image: &str) -> (&str, Option<&str>, bool) {
     };
     let last_slash = name.rfind('/').map_or(0, |slash| slash + 1);
     match name[last_slash..].rfind(':') {
-        Some(colon) => (
-            &name[..last_slash + colon],
-            Some(&name[last_slash + colon + 1..]),
-            pinned,
-        ),
+        Some(colon) => (&name[..last_slash + colon], Some(&name[last_slash + colon + 1..]), pinned),
         None => (name, None, pinned),
     }
 }
@@ -210,16 +191,10 @@ fn split_reference(image: &str) -> (&str, Option<&str>, bool) {
 /// Sets `metadata.labels["app.kubernetes.io/managed-by"] = "ohdev"` on every object.
 pub fn label_managed_by(objects: &mut [Object]) {
     for object in objects {
-        let Some(metadata) = object
-            .value
-            .get_mut("metadata")
-            .and_then(Value::as_object_mut)
-        else {
+        let Some(metadata) = object.value.get_mut("metadata").and_then(Value::as_object_mut) else {
             continue;
         };
-        let labels = metadata
-            .entry("labels")
-            .or_insert_with(|| Value::Object(Default::default()));
+        let labels = metadata.entry("labels").or_insert_with(|| Value::Object(Default::default()));
         if !labels.is_object() {
             *labels = Value::Object(Default::default());
         }

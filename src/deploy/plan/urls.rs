@@ -30,7 +30,10 @@ pub fn urls(objects: &[Object], cluster: &KindCluster) -> Vec<String> {
         let ports = object.value.pointer("/spec/ports").and_then(Value::as_array).cloned().unwrap_or_default();
         for port in ports {
             let Some(node_port) = port.get("nodePort").and_then(Value::as_u64) else { continue };
-            if let Some(mapping) = cluster.port_mappings().find(|mapping| u64::from(mapping.container_port) == node_port && mapping.host_port != 0) {
+            if let Some(mapping) = cluster
+                .port_mappings()
+                .find(|mapping| u64::from(mapping.container_port) == node_port && mapping.host_port != 0)
+            {
                 urls.push(format!("http://{}:{}/", host_address(&mapping.listen_address), mapping.host_port));
             }
         }

@@ -11,22 +11,16 @@ use std::collections::{BTreeSet, HashMap};
 use serde_json::{Map, Value};
 
 use super::index::{Edge, Index, Reason};
+use super::manifest::Object;
 use super::resource::plural;
 use crate::json::{items, text};
-use super::manifest::Object;
 
-const WEBHOOK_CONFIGURATION_KINDS: &[&str] = &[
-    "ValidatingWebhookConfiguration",
-    "MutatingWebhookConfiguration",
-];
+const WEBHOOK_CONFIGURATION_KINDS: &[&str] = &["ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"];
 
 pub(super) fn webhook_edges(index: &Index, edges: &[Edge]) -> Vec<Edge> {
     let objects = index.objects;
     let mut found = Vec::new();
-    for configuration in objects
-        .iter()
-        .filter(|object| WEBHOOK_CONFIGURATION_KINDS.contains(&object.kind()))
-    {
+    for configuration in objects.iter().filter(|object| WEBHOOK_CONFIGURATION_KINDS.contains(&object.kind())) {
         for webhook in items(&configuration.value, "/webhooks") {
             let backing = backing_objects(index, webhook);
             if backing.is_empty() {
@@ -42,11 +36,7 @@ pub(super) fn webhook_edges(index: &Index, edges: &[Edge]) -> Vec<Edge> {
                     continue;
                 }
                 for &dependency in &backing {
-                    found.push(Edge {
-                        dependency,
-                        dependent,
-                        reason: Reason::AdmissionWebhook(webhook_name.clone()),
-                    });
+                    found.push(Edge { dependency, dependent, reason: Reason::AdmissionWebhook(webhook_name.clone()) });
                 }
             }
         }
@@ -62,28 +52,17 @@ fn backing_objects(index: &Index, webhook: &Value) -> Vec<usize> {
         return Vec::new();
     };
     let mut backing = vec![service];
-    let selector = index.objects[service]
-        .value
-        .pointer("/spec/selector")
-        .and_then(Value::as_object);
+    let selector = index.objects[service].value.pointer("/spec/selector").and_then(Value::as_object);
     let Some(selector) = selector.filter(|selector| !selector.is_empty()) else {
         return backing;
     };
     for (position, object) in index.objects.iter().enumerate() {
-        if !matches!(object.kind(), "Deployment" | "DaemonSet" | "StatefulSet")
-            || object.namespace() != Some(namespace)
+        if !matches!(object.kind(), "Deployment" | "DaemonSet" | "StatefulSet") || object.namespace() != Some(namespace)
         {
             continue;
         }
-        let labels = object
-            .value
-            .pointer("/spec/template/metadata/labels")
-            .and_then(Value::as_object);
-        if labels.is_some_and(|labels| {
-            selector
-                .iter()
-                .all(|(key, value)| labels.get(key) == Some(value))
-        }) {
+        let labels = object.value.pointer("/spec/template/metadata/labels").and_then(Value::as_object);
+        if labels.is_some_and(|labels| selector.iter().all(|(key, value)| labels.get(key) == Some(value))) {
             backing.push(position);
         }
     }
@@ -94,10 +73,7 @@ fn backing_objects(index: &Index, webhook: &Value) -> Vec<usize> {
 fn with_ancestors(start: &[usize], edges: &[Edge]) -> BTreeSet<usize> {
     let mut dependencies: HashMap<usize, Vec<usize>> = HashMap::new();
     for edge in edges {
-        dependencies
-            .entry(edge.dependent)
-            .or_default()
-            .push(edge.dependency);
+        dependencies.entry(edge.dependent).or_default().push(edge.dependency);
     }
     let mut seen: BTreeSet<usize> = start.iter().copied().collect();
     let mut pending: Vec<usize> = start.to_vec();
@@ -121,14 +97,9 @@ fn intercepts(webhook: &Value, object: &Object, index: &Index) -> bool {
     let exact_versions = text(webhook, "/matchPolicy") == "Exact";
     let rule_matches = items(webhook, "/rules").iter().any(|rule| {
         let listed = |pointer: &str, wanted: &str| {
-            rule.pointer(pointer)
-                .and_then(Value::as_array)
-                .is_none_or(|values| {
-                    values
-                        .iter()
-                        .filter_map(Value::as_str)
-                        .any(|value| value == "*" || value == wanted)
-                })
+            rule.pointer(pointer).and_then(Value::as_array).is_none_or(|values| {
+                values.iter().filter_map(Value::as_str).any(|value| value == "*" || value == wanted)
+            })
         };
         let scope_matches = match text(rule, "/scope") {
             "Namespaced" => object.namespace().is_some(),
@@ -147,22 +118,10 @@ fn intercepts(webhook: &Value, object: &Object, index: &Index) -> bool {
     let namespace_matches = match object.namespace() {
         None => Some(true),
         Some(namespace) => {
-            let namespace_object = index
-                .find("Namespace", None, namespace)
-                .map(|position| &index.objects[position]);
-            let mut labels = namespace_object
-                .and_then(Object::labels)
-                .cloned()
-                .unwrap_or_default();
-            labels.insert(
-                "kubernetes.io/metadata.name".to_string(),
-                Value::from(namespace),
-            );
-            selector_matches(
-                webhook.get("namespaceSelector"),
-                &labels,
-                namespace_object.is_some(),
-            )
+            let namespace_object = index.find("Namespace", None, namespace).map(|position| &index.objects[position]);
+            let mut labels = namespace_object.and_then(Object::labels).cloned().unwrap_or_default();
+            labels.insert("kubernetes.io/metadata.name".to_string(), Value::from(namespace));
+            selector_matches(webhook.get("namespaceSelector"), &labels, namespace_object.is_some())
         }
     };
     let object_labels = object.labels().cloned().unwrap_or_default();
@@ -173,35 +132,19 @@ fn intercepts(webhook: &Value, object: &Object, index: &Index) -> bool {
 
 /// Evaluates a label selector. `complete` says whether `labels` are all the labels there are; when not,
 /// a requirement on an unknown key gives `None` (undecidable).
-fn selector_matches(
-    selector: Option<&Value>,
-    labels: &Map<String, Value>,
-    complete: bool,
-) -> Option<bool> {
+fn selector_matches(selector: Option<&Value>, labels: &Map<String, Value>, complete: bool) -> Option<bool> {
     let Some(selector) = selector else {
         return Some(true);
     };
     let mut requirements: Vec<(String, String, Vec<String>)> = Vec::new();
     if let Some(match_labels) = selector.get("matchLabels").and_then(Value::as_object) {
         for (key, value) in match_labels {
-            requirements.push((
-                key.clone(),
-                "In".to_string(),
-                vec![value.as_str().unwrap_or("").to_string()],
-            ));
+            requirements.push((key.clone(), "In".to_string(), vec![value.as_str().unwrap_or("").to_string()]));
         }
     }
     for expression in items(selector, "/matchExpressions") {
-        let values = items(expression, "/values")
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect();
-        requirements.push((
-            text(expression, "/key").to_string(),
-            text(expression, "/operator").to_string(),
-            values,
-        ));
+        let values = items(expression, "/values").iter().filter_map(Value::as_str).map(str::to_string).collect();
+        requirements.push((text(expression, "/key").to_string(), text(expression, "/operator").to_string(), values));
     }
     let mut undecided = false;
     for (key, operator, values) in requirements {
@@ -230,4 +173,3 @@ fn selector_matches(
         Some(true)
     }
 }
-

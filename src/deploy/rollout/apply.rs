@@ -9,14 +9,14 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use serde_json::Value;
 
-use super::diagnose::{self, FailureReason};
+use super::explain::{diagnose_failure, fail_fast, fetch, is_workload, timeout, Stuck};
+use super::readiness::{self, Readiness};
 use crate::deploy::plan::graph::Plan;
 use crate::deploy::plan::manifest::{Object, ObjectKey};
-use super::readiness::{self, Readiness};
-use crate::deploy::plan::resource::resource_name;
+use crate::deploy::plan::resource::{namespace_args, resource_name};
 use crate::error::Error;
+use crate::events::{Event, ProgressUnit, StepState};
 use crate::schedule::Schedule;
-use crate::events::{Event, StepState, ProgressUnit};
 use crate::tools::kubectl::Kubectl;
 use crate::ui::Reporter;
 
@@ -26,7 +26,16 @@ const CONCURRENT_APPLIES: usize = 4;
 const FAIL_FAST_POLLS: u32 = 4;
 
 /// Kinds whose readiness must be read back from the cluster; everything else is ready once applied.
-const POLLED_KINDS: &[&str] = &["Deployment", "StatefulSet", "DaemonSet", "Job", "PersistentVolumeClaim", "CustomResourceDefinition", "Pod", "Service"];
+const POLLED_KINDS: &[&str] = &[
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "Job",
+    "PersistentVolumeClaim",
+    "CustomResourceDefinition",
+    "Pod",
+    "Service",
+];
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -41,17 +50,12 @@ enum Status {
     Ready,
 }
 
-
-fn scoped_args(key: &ObjectKey) -> Vec<String> {
-    match &key.namespace {
-        Some(namespace) => vec!["--namespace".to_string(), namespace.clone()],
-        None => Vec::new(),
-    }
-}
-
 /// Errors a later try can get past: an admission webhook or a CRD that is not served yet.
 pub fn is_retryable(stderr: &str) -> bool {
-    stderr.contains("failed calling webhook") || stderr.contains("no matches for kind") || stderr.contains("ensure CRDs are installed first") || stderr.contains("the server could not find the requested resource")
+    stderr.contains("failed calling webhook")
+        || stderr.contains("no matches for kind")
+        || stderr.contains("ensure CRDs are installed first")
+        || stderr.contains("the server could not find the requested resource")
 }
 
 /// `The Deployment "x" is invalid: spec.selector: Invalid value: …: field is immutable` → `spec.selector`
@@ -64,8 +68,15 @@ pub fn immutable_field(stderr: &str) -> Option<String> {
     Some(after.split(": ").next().unwrap_or(after).trim().to_string())
 }
 
-async fn apply_one(kubectl: &Kubectl, object: &Object, deadline: Instant, options: &Options, reporter: &Reporter) -> Result<(), Error> {
-    let body = serde_json::to_vec(&object.value).map_err(|error| Error::work(format!("cannot encode {}: {error}", object.key()), None))?;
+async fn apply_one(
+    kubectl: &Kubectl,
+    object: &Object,
+    deadline: Instant,
+    options: &Options,
+    reporter: &Reporter,
+) -> Result<(), Error> {
+    let body = serde_json::to_vec(&object.value)
+        .map_err(|error| Error::work(format!("cannot encode {}: {error}", object.key()), None))?;
     let mut backoff = Duration::from_millis(250);
     let mut replaced = false;
     loop {
@@ -91,7 +102,13 @@ async fn apply_one(kubectl: &Kubectl, object: &Object, deadline: Instant, option
         }
         if let Some(field) = immutable_field(&stderr) {
             if options.replace_immutable && !replaced {
-                reporter.emit(Event::warn(format!("{}: `{field}` cannot change in place; deleting and recreating it (--replace-immutable)", object.key()), None));
+                reporter.emit(Event::warn(
+                    format!(
+                        "{}: `{field}` cannot change in place; deleting and recreating it (--replace-immutable)",
+                        object.key()
+                    ),
+                    None,
+                ));
                 delete(kubectl, object, &resource_name(object, std::slice::from_ref(object)), true).await?;
                 replaced = true;
                 continue;
@@ -101,7 +118,11 @@ async fn apply_one(kubectl: &Kubectl, object: &Object, deadline: Instant, option
                 Some("`ohdev up --replace-immutable` deletes and recreates it (its pods restart)".to_string()),
             ));
         }
-        return Err(Error::CommandFailed { argv, code: output.code, stderr: format!("applying {} from {}:\n{stderr}", object.key(), object.source) });
+        return Err(Error::CommandFailed {
+            argv,
+            code: output.code,
+            stderr: format!("applying {} from {}:\n{stderr}", object.key(), object.source),
+        });
     }
 }
 
@@ -117,22 +138,21 @@ fn first_line(text: &str) -> String {
 pub async fn delete(kubectl: &Kubectl, object: &Object, resource: &str, wait: bool) -> Result<(), Error> {
     let key = object.key();
     let mut args = vec!["delete".to_string(), resource.to_string(), key.name.clone()];
-    args.extend(scoped_args(&key));
+    args.extend(namespace_args(&key));
     args.push("--ignore-not-found".to_string());
     args.push(format!("--wait={wait}"));
     kubectl.invocation(args).timeout(Duration::from_secs(120)).run().await?;
     Ok(())
 }
 
-async fn fetch(kubectl: &Kubectl, object: &Object, objects: &[Object]) -> Result<Value, Error> {
-    let key = object.key();
-    let mut args = vec![resource_name(object, objects), key.name.clone()];
-    args.extend(scoped_args(&key));
-    kubectl.get_json(args).await
-}
-
 /// Apply every object in dependency order and wait until all are ready.
-pub async fn deploy(kubectl: &Kubectl, objects: &[Object], plan: &Plan, options: &Options, reporter: &Reporter) -> Result<(), Error> {
+pub async fn deploy(
+    kubectl: &Kubectl,
+    objects: &[Object],
+    plan: &Plan,
+    options: &Options,
+    reporter: &Reporter,
+) -> Result<(), Error> {
     deploy_changed(kubectl, objects, plan, &BTreeSet::new(), options, reporter).await
 }
 
@@ -147,12 +167,16 @@ pub async fn deploy_changed(
 ) -> Result<(), Error> {
     let started = Instant::now();
     let deadline = started + options.timeout;
-    let mut status: Vec<Status> = (0..objects.len()).map(|index| if unchanged.contains(&index) { Status::Ready } else { Status::Waiting }).collect();
+    let mut status: Vec<Status> = (0..objects.len())
+        .map(|index| if unchanged.contains(&index) { Status::Ready } else { Status::Waiting })
+        .collect();
     let changed = objects.len() - unchanged.len();
-    let index_of: BTreeMap<ObjectKey, usize> = plan.objects().map(|planned| (planned.key.clone(), planned.index)).collect();
+    let index_of: BTreeMap<ObjectKey, usize> =
+        plan.objects().map(|planned| (planned.key.clone(), planned.index)).collect();
     let mut dependencies: Vec<Vec<usize>> = vec![Vec::new(); objects.len()];
     for planned in plan.objects() {
-        dependencies[planned.index] = planned.after.iter().filter_map(|dependency| index_of.get(&dependency.key).copied()).collect();
+        dependencies[planned.index] =
+            planned.after.iter().filter_map(|dependency| index_of.get(&dependency.key).copied()).collect();
     }
     // The shared scheduler: an object is applied as soon as what it depends on is applied and ready.
     let mut schedule = Schedule::new(dependencies);
@@ -163,12 +187,13 @@ pub async fn deploy_changed(
     loop {
         let ready_to_apply: Vec<usize> = std::iter::from_fn(|| schedule.next_ready()).collect();
         let mut progressed = !ready_to_apply.is_empty();
-        let applied: Vec<(usize, Result<(), Error>)> = futures_util::stream::iter(ready_to_apply.into_iter().map(|index| async move {
-            (index, apply_one(kubectl, &objects[index], deadline, options, reporter).await)
-        }))
-        .buffer_unordered(CONCURRENT_APPLIES)
-        .collect()
-        .await;
+        let applied: Vec<(usize, Result<(), Error>)> =
+            futures_util::stream::iter(ready_to_apply.into_iter().map(|index| async move {
+                (index, apply_one(kubectl, &objects[index], deadline, options, reporter).await)
+            }))
+            .buffer_unordered(CONCURRENT_APPLIES)
+            .collect()
+            .await;
         for (index, result) in applied {
             if let Err(error) = result {
                 reporter.emit(Event::step("deploy", StepState::Failed, "applying manifests", None));
@@ -183,11 +208,14 @@ pub async fn deploy_changed(
                 schedule.finish(index, true);
             }
         }
-        let polled: Vec<usize> = (0..objects.len()).filter(|index| matches!(status[*index], Status::Applied { .. })).collect();
-        let fetched: Vec<(usize, Result<Value, Error>)> = futures_util::stream::iter(polled.into_iter().map(|index| async move { (index, fetch(kubectl, &objects[index], objects).await) }))
-            .buffer_unordered(CONCURRENT_APPLIES)
-            .collect()
-            .await;
+        let polled: Vec<usize> =
+            (0..objects.len()).filter(|index| matches!(status[*index], Status::Applied { .. })).collect();
+        let fetched: Vec<(usize, Result<Value, Error>)> = futures_util::stream::iter(
+            polled.into_iter().map(|index| async move { (index, fetch(kubectl, &objects[index], objects).await) }),
+        )
+        .buffer_unordered(CONCURRENT_APPLIES)
+        .collect()
+        .await;
         for (index, live) in fetched {
             let live = match live {
                 Ok(live) => live,
@@ -199,7 +227,9 @@ pub async fn deploy_changed(
                     schedule.finish(index, true);
                     progressed = true;
                 }
-                Readiness::Failed(reason) => return Err(diagnose_failure(kubectl, &objects[index], &live, Some(reason), reporter).await),
+                Readiness::Failed(reason) => {
+                    return Err(diagnose_failure(kubectl, &objects[index], &live, Some(reason), reporter).await)
+                }
                 Readiness::InProgress(what) => {
                     if let Status::Applied { polls, last } = &mut status[index] {
                         *polls += 1;
@@ -214,11 +244,25 @@ pub async fn deploy_changed(
             }
         }
         if schedule.all_succeeded() {
-            reporter.emit(Event::step_done("deploy", format!("{changed} object(s) applied and ready"), None, started.elapsed()));
+            reporter.emit(Event::step_done(
+                "deploy",
+                format!("{changed} object(s) applied and ready"),
+                None,
+                started.elapsed(),
+            ));
             return Ok(());
         }
         if Instant::now() >= deadline {
-            return Err(timeout(kubectl, objects, &status, options.timeout, reporter).await);
+            let stuck = status
+                .iter()
+                .enumerate()
+                .filter_map(|(index, state)| match state {
+                    Status::Waiting => Some((index, Stuck::NotApplied)),
+                    Status::Applied { last, .. } => Some((index, Stuck::NotReady(last.clone()))),
+                    Status::Ready => None,
+                })
+                .collect();
+            return Err(timeout(kubectl, objects, stuck, options.timeout, reporter).await);
         }
         let waiting: Vec<String> = (0..objects.len())
             .filter_map(|index| match &status[index] {
@@ -241,144 +285,16 @@ pub async fn deploy_changed(
     }
 }
 
-fn is_workload(kind: &str) -> bool {
-    matches!(kind, "Deployment" | "StatefulSet" | "DaemonSet" | "Job" | "Pod")
-}
-
-async fn related(kubectl: &Kubectl, object: &Object, live: &Value) -> (Value, Value) {
-    let namespace = object.namespace().unwrap_or("default").to_string();
-    let selector = live
-        .pointer("/spec/selector/matchLabels")
-        .and_then(Value::as_object)
-        .map(|labels| labels.iter().map(|(key, value)| format!("{key}={}", value.as_str().unwrap_or_default())).collect::<Vec<_>>().join(","));
-    let pods = match (object.kind(), selector) {
-        ("Pod", _) => serde_json::json!({"items": [live.clone()]}),
-        (_, Some(selector)) if !selector.is_empty() => kubectl
-            .get_json(["pods".to_string(), "--namespace".to_string(), namespace.clone(), "--selector".to_string(), selector])
-            .await
-            .unwrap_or(Value::Null),
-        _ => Value::Null,
-    };
-    let events = kubectl.get_json(["events".to_string(), "--namespace".to_string(), namespace]).await.unwrap_or(Value::Null);
-    (current_pods(live, pods), events)
-}
-
-fn container_images(spec: Option<&Value>) -> Vec<String> {
-    let mut images: Vec<String> = spec
-        .and_then(|spec| spec.get("containers"))
-        .and_then(Value::as_array)
-        .map(|containers| containers.iter().filter_map(|container| container["image"].as_str().map(str::to_string)).collect())
-        .unwrap_or_default();
-    images.sort();
-    images
-}
-
-/// During a rollout the selector also matches the previous version's pods: judge only pods that
-/// run the images of the workload's current template (a fixed app must not fail on its old crash).
-pub fn current_pods(workload: &Value, pods: Value) -> Value {
-    let wanted = container_images(workload.pointer("/spec/template/spec"));
-    if wanted.is_empty() {
-        return pods;
-    }
-    let Some(items) = pods.get("items").and_then(Value::as_array) else { return pods };
-    let current: Vec<Value> = items.iter().filter(|pod| container_images(pod.get("spec")) == wanted).cloned().collect();
-    serde_json::json!({ "items": current })
-}
-
-async fn last_log_lines(kubectl: &Kubectl, diagnosis: &diagnose::Diagnosis, namespace: &str) -> Vec<String> {
-    let (Some(pod), Some(container)) = (&diagnosis.pod, &diagnosis.container) else { return Vec::new() };
-    if !matches!(diagnosis.reason, FailureReason::CrashLoopBackOff | FailureReason::OomKilled | FailureReason::Other(_) | FailureReason::ReadinessProbeFailed) {
-        return Vec::new();
-    }
-    let output = kubectl
-        .invocation(["logs", pod.as_str(), "--container", container.as_str(), "--namespace", namespace, "--tail=20"])
-        .run_unchecked()
-        .await;
-    match output {
-        Ok(output) if output.success() => output.stdout.lines().map(str::to_string).collect(),
-        _ => Vec::new(),
-    }
-}
-
-async fn screen(kubectl: &Kubectl, object: &Object, live: &Value, reporter: &Reporter) -> diagnose::Diagnosis {
-    let (pods, events) = related(kubectl, object, live).await;
-    let diagnosis = diagnose::diagnose(live, &pods, &events);
-    let lines = last_log_lines(kubectl, &diagnosis, object.namespace().unwrap_or("default")).await;
-    reporter.emit(Event::Diagnosis(diagnosis.report(lines)));
-    diagnosis
-}
-
-/// A definite failure (image missing, crash loop, bad config…) ends the wait early.
-async fn fail_fast(kubectl: &Kubectl, object: &Object, live: &Value, reporter: &Reporter) -> Option<Error> {
-    let (pods, events) = related(kubectl, object, live).await;
-    let diagnosis = diagnose::diagnose(live, &pods, &events);
-    let definite = matches!(
-        diagnosis.reason,
-        FailureReason::ErrImageNeverPull | FailureReason::ImagePullBackOff | FailureReason::CreateContainerConfigError | FailureReason::OomKilled | FailureReason::CrashLoopBackOff | FailureReason::Unschedulable
-    );
-    if !definite {
-        return None;
-    }
-    Some(diagnose_failure(kubectl, object, live, None, reporter).await)
-}
-
-async fn diagnose_failure(kubectl: &Kubectl, object: &Object, live: &Value, reason: Option<String>, reporter: &Reporter) -> Error {
-    let diagnosis = screen(kubectl, object, live, reporter).await;
-    reporter.emit(Event::step("deploy", StepState::Failed, "deploying", None));
-    Error::work(
-        format!("{} is not ready: {}", object.key(), reason.unwrap_or_else(|| diagnosis.reason.to_string())),
-        diagnosis.hint.or_else(|| Some("`ohdev logs` shows the containers' output".to_string())),
-    )
-}
-
-async fn timeout(kubectl: &Kubectl, objects: &[Object], status: &[Status], limit: Duration, reporter: &Reporter) -> Error {
-    let mut stuck = Vec::new();
-    let mut hint = None;
-    for (index, state) in status.iter().enumerate() {
-        match state {
-            Status::Applied { last, .. } => {
-                stuck.push(format!("{} ({last})", objects[index].key()));
-                if is_workload(objects[index].kind()) {
-                    if let Ok(live) = fetch(kubectl, &objects[index], objects).await {
-                        let diagnosis = screen(kubectl, &objects[index], &live, reporter).await;
-                        hint = hint.or(diagnosis.hint);
-                    }
-                }
-            }
-            Status::Waiting => stuck.push(format!("{} (not applied: waits for its dependencies)", objects[index].key())),
-            Status::Ready => {}
-        }
-    }
-    reporter.emit(Event::step("deploy", StepState::Failed, "deploying", None));
-    let mut set: BTreeSet<String> = BTreeSet::new();
-    set.extend(stuck);
-    Error::work(
-        format!("not ready after {}s: {}", limit.as_secs(), set.into_iter().collect::<Vec<_>>().join(", ")),
-        hint.or_else(|| Some("raise the deadline with `ohdev up --timeout 10m` (or deploy.timeout in ohdev.yaml), or look at `ohdev logs`".to_string())),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn immutable_field_is_named() {
-        let stderr = "The Deployment \"app\" is invalid: spec.selector: Invalid value: v1.LabelSelector{…}: field is immutable";
+        let stderr =
+            "The Deployment \"app\" is invalid: spec.selector: Invalid value: v1.LabelSelector{…}: field is immutable";
         assert_eq!(immutable_field(stderr).as_deref(), Some("spec.selector"));
         assert_eq!(immutable_field("error: something else"), None);
-    }
-
-    #[test]
-    fn only_pods_of_the_current_template_are_judged() {
-        let workload = serde_json::json!({"spec": {"template": {"spec": {"containers": [{"image": "ohdev.local/app:new"}]}}}});
-        let pods = serde_json::json!({"items": [
-            {"metadata": {"name": "old"}, "spec": {"containers": [{"image": "ohdev.local/app:old"}]}},
-            {"metadata": {"name": "new"}, "spec": {"containers": [{"image": "ohdev.local/app:new"}]}}
-        ]});
-        let current = current_pods(&workload, pods);
-        let names: Vec<&str> = current["items"].as_array().unwrap().iter().map(|pod| pod["metadata"]["name"].as_str().unwrap()).collect();
-        assert_eq!(names, ["new"]);
     }
 
     #[test]

@@ -9,17 +9,11 @@ use crate::json::text;
 
 use crate::names::LOCAL_IMAGE_PREFIX;
 
-
 /// The container's spec (from `containers` or `initContainers`).
 fn container_spec<'p>(pod: &'p Value, container: &str) -> Option<&'p Value> {
     ["/spec/containers", "/spec/initContainers"]
         .iter()
-        .flat_map(|pointer| {
-            pod.pointer(pointer)
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-        })
+        .flat_map(|pointer| pod.pointer(pointer).and_then(Value::as_array).into_iter().flatten())
         .find(|spec| text(spec, "/name") == container)
 }
 
@@ -35,9 +29,7 @@ pub(super) fn hint(
     pod: Option<&Value>,
     container: Option<&str>,
 ) -> Option<String> {
-    let spec = pod
-        .zip(container)
-        .and_then(|(pod, container)| container_spec(pod, container));
+    let spec = pod.zip(container).and_then(|(pod, container)| container_spec(pod, container));
     let image = spec.map(|spec| text(spec, "/image")).unwrap_or("");
     match reason {
         FailureReason::ErrImageNeverPull | FailureReason::ImagePullBackOff => Some(match logical_image(image) {
@@ -81,7 +73,9 @@ fn config_error_hint(message: &str) -> String {
         if let Some(rest) = message.strip_prefix(quoted) {
             let name = rest.split('"').next().unwrap_or("");
             return match kind {
-                "Secret" => format!("Secret {name} does not exist: add it under `secrets:` in ohdev.yaml (or to the manifests)"),
+                "Secret" => {
+                    format!("Secret {name} does not exist: add it under `secrets:` in ohdev.yaml (or to the manifests)")
+                }
                 _ => format!("ConfigMap {name} does not exist: add it to the manifests"),
             };
         }
@@ -89,20 +83,16 @@ fn config_error_hint(message: &str) -> String {
     if message.contains("runAsNonRoot") {
         return "the image runs as root but the pod requires non-root: add a numeric USER to the Dockerfile or set securityContext.runAsUser".to_string();
     }
-    "the container's configuration names something that is missing: see the message above"
-        .to_string()
+    "the container's configuration names something that is missing: see the message above".to_string()
 }
 
 fn unschedulable_hint(message: &str) -> String {
     if message.contains("Insufficient cpu") || message.contains("Insufficient memory") {
-        "the nodes lack CPU or memory for the pod's requests: lower resources.requests or give Docker more resources".to_string()
-    } else if message.contains("PersistentVolumeClaim") || message.contains("persistentvolumeclaim")
-    {
+        "the nodes lack CPU or memory for the pod's requests: lower resources.requests or give Docker more resources"
+            .to_string()
+    } else if message.contains("PersistentVolumeClaim") || message.contains("persistentvolumeclaim") {
         "the pod's volume claim cannot be bound: check its storageClassName (kind provides `standard`)".to_string()
-    } else if message.contains("taint")
-        || message.contains("affinity")
-        || message.contains("selector")
-    {
+    } else if message.contains("taint") || message.contains("affinity") || message.contains("selector") {
         "no node matches the pod's nodeSelector, affinity or tolerations: compare them with the kind nodes' labels and taints".to_string()
     } else {
         "the scheduler found no node for the pod: see its message above".to_string()

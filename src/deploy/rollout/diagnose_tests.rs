@@ -43,7 +43,8 @@ fn event(name: &str, kind: &str, reason: &str, message: &str, time: &str) -> Val
 
 #[test]
 fn classification_table() {
-    let running_unready = "{phase: Running, containerStatuses: [{name: app, ready: false, restartCount: 0, state: {running: {}}}]}";
+    let running_unready =
+        "{phase: Running, containerStatuses: [{name: app, ready: false, restartCount: 0, state: {running: {}}}]}";
     let cases = vec![
         Case {
             description: "image never pulled",
@@ -174,18 +175,11 @@ fn classification_table() {
         },
     ];
     for case in cases {
-        let diagnosis = diagnose(
-            &deployment(),
-            &json!({"kind": "List", "items": case.pods}),
-            &json!({"items": case.events}),
-        );
+        let diagnosis =
+            diagnose(&deployment(), &json!({"kind": "List", "items": case.pods}), &json!({"items": case.events}));
         let description = case.description;
         assert_eq!(diagnosis.reason, case.reason, "{description}");
-        assert_eq!(
-            diagnosis.container.as_deref(),
-            case.container,
-            "{description}"
-        );
+        assert_eq!(diagnosis.container.as_deref(), case.container, "{description}");
         assert_eq!(diagnosis.message, case.message, "{description}");
         match (case.hint, &diagnosis.hint) {
             (Some(expected), Some(hint)) => {
@@ -199,67 +193,30 @@ fn classification_table() {
 
 #[test]
 fn a_pod_workload_and_a_failed_job() {
-    let pod_object = pod(
-        "solo",
-        "2024-01-01T00:00:00Z",
-        LOCAL,
-        &waiting("ErrImageNeverPull", "gone"),
-    );
+    let pod_object = pod("solo", "2024-01-01T00:00:00Z", LOCAL, &waiting("ErrImageNeverPull", "gone"));
     let diagnosis = diagnose(&pod_object, &json!([]), &json!([]));
-    assert_eq!(
-        (diagnosis.reason, diagnosis.pod.as_deref()),
-        (FailureReason::ErrImageNeverPull, Some("solo"))
-    );
+    assert_eq!((diagnosis.reason, diagnosis.pod.as_deref()), (FailureReason::ErrImageNeverPull, Some("solo")));
 
     let job = value("{kind: Job, metadata: {name: migrate, namespace: openhands}, spec: {selector: {matchLabels: {job: migrate}}}, status: {conditions: [{type: Failed, status: 'True', reason: BackoffLimitExceeded, message: Job has reached the specified backoff limit}]}}");
     let diagnosis = diagnose(&job, &json!([]), &json!([]));
-    assert_eq!(
-        diagnosis.reason,
-        FailureReason::Other("BackoffLimitExceeded".to_string())
-    );
-    assert_eq!(
-        diagnosis.message,
-        "Job has reached the specified backoff limit"
-    );
+    assert_eq!(diagnosis.reason, FailureReason::Other("BackoffLimitExceeded".to_string()));
+    assert_eq!(diagnosis.message, "Job has reached the specified backoff limit");
     let mut failed_pod = pod("migrate-x", "2024-01-01T00:00:00Z", LOCAL, "{phase: Failed, containerStatuses: [{name: app, ready: false, restartCount: 0, state: {terminated: {reason: Error, exitCode: 3}}}]}");
     failed_pod["metadata"]["labels"] = json!({"job": "migrate"});
     let diagnosis = diagnose(&job, &json!([failed_pod]), &json!([]));
     assert_eq!(
         (diagnosis.reason, diagnosis.message.as_str()),
-        (
-            FailureReason::Other("Error".to_string()),
-            "the container exited with code 3 (Error); 0 restarts"
-        )
+        (FailureReason::Other("Error".to_string()), "the container exited with code 3 (Error); 0 restarts")
     );
 }
 
 #[test]
 fn newest_related_events_oldest_first() {
     let mut events: Vec<Value> = (0..7)
-        .map(|second| {
-            event(
-                "web-1",
-                "Pod",
-                &format!("E{second}"),
-                "m",
-                &format!("2024-01-01T00:00:0{second}Z"),
-            )
-        })
+        .map(|second| event("web-1", "Pod", &format!("E{second}"), "m", &format!("2024-01-01T00:00:0{second}Z")))
         .collect();
-    events.push(event(
-        "web",
-        "Deployment",
-        "ScalingReplicaSet",
-        "scaled",
-        "2024-01-01T00:00:05.500000Z",
-    ));
-    events.push(event(
-        "unrelated",
-        "Pod",
-        "Other",
-        "m",
-        "2024-01-01T00:00:09Z",
-    ));
+    events.push(event("web", "Deployment", "ScalingReplicaSet", "scaled", "2024-01-01T00:00:05.500000Z"));
+    events.push(event("unrelated", "Pod", "Other", "m", "2024-01-01T00:00:09Z"));
     let mut elsewhere = event("web-1", "Pod", "Elsewhere", "m", "2024-01-01T00:00:09Z");
     elsewhere["involvedObject"]["namespace"] = json!("other");
     events.push(elsewhere);
@@ -267,21 +224,10 @@ fn newest_related_events_oldest_first() {
     micro["eventTime"] = json!("2024-01-01T00:00:04.250000Z");
     events.push(micro);
     events.reverse();
-    let pods = json!([pod(
-        "web-1",
-        "2024-01-01T00:00:00Z",
-        LOCAL,
-        "{phase: Running}"
-    )]);
-    let reasons: Vec<String> = diagnose(&deployment(), &pods, &json!(events))
-        .events
-        .iter()
-        .map(|event| event.reason.clone())
-        .collect();
-    assert_eq!(
-        reasons,
-        ["E4", "SuccessfulCreate", "E5", "ScalingReplicaSet", "E6"]
-    );
+    let pods = json!([pod("web-1", "2024-01-01T00:00:00Z", LOCAL, "{phase: Running}")]);
+    let reasons: Vec<String> =
+        diagnose(&deployment(), &pods, &json!(events)).events.iter().map(|event| event.reason.clone()).collect();
+    assert_eq!(reasons, ["E4", "SuccessfulCreate", "E5", "ScalingReplicaSet", "E6"]);
 }
 
 #[test]
@@ -295,9 +241,7 @@ fn render_screen() {
         pod: Some("app-6d9f-abcde".to_string()),
         container: Some("app".to_string()),
         reason: FailureReason::ErrImageNeverPull,
-        message:
-            "Container image \"ohdev.local/app:0123\" is not present with pull policy of Never"
-                .to_string(),
+        message: "Container image \"ohdev.local/app:0123\" is not present with pull policy of Never".to_string(),
         events: vec![EventSummary {
             time: "2024-01-01T00:00:00Z".to_string(),
             event_type: "Warning".to_string(),
@@ -306,9 +250,7 @@ fn render_screen() {
             message: "Container image is not present".to_string(),
             count: 4,
         }],
-        hint: Some(
-            "image ohdev.local/app:0123 is not in the cluster: run `ohdev rebuild app`".to_string(),
-        ),
+        hint: Some("image ohdev.local/app:0123 is not in the cluster: run `ohdev rebuild app`".to_string()),
     };
     assert_eq!(
         crate::ui::diagnosis_screen(&diagnosis.report(vec!["starting".to_string(), "ready?".to_string()])),

@@ -5,11 +5,13 @@
 //! webhook and CRD-discovery errors until the deadline, and on a failure fetches the workload, its pods,
 //! events and last log lines. Judging those answers is pure: `readiness::evaluate` for one object's
 //! `kubectl get -o json`, `diagnose::diagnose` for a failed workload (reason, events, hint), so both are
-//! unit-tested without a cluster. The diagnosis is data (`Diagnosis`); `ui/` formats it.
+//! unit-tested without a cluster; `explain` fetches what a diagnosis needs and builds the errors. The
+//! diagnosis is data (`Diagnosis`); `ui/` formats it.
 
 pub mod apply;
 pub mod diagnose;
 mod diagnose_events;
 mod diagnose_hints;
+mod explain;
 pub mod failure;
 pub mod readiness;

@@ -18,21 +18,16 @@ pub enum Readiness {
     Failed(String),
 }
 
-use Readiness::{Failed, InProgress, Ready};
 use crate::json::text;
+use Readiness::{Failed, InProgress, Ready};
 
 fn number(object: &Value, pointer: &str) -> Option<i64> {
     object.pointer(pointer).and_then(Value::as_i64)
 }
 
-
 /// The condition of `kind` in `status.conditions`.
 fn condition<'v>(object: &'v Value, kind: &str) -> Option<&'v Value> {
-    object
-        .pointer("/status/conditions")?
-        .as_array()?
-        .iter()
-        .find(|condition| text(condition, "/type") == kind)
+    object.pointer("/status/conditions")?.as_array()?.iter().find(|condition| text(condition, "/type") == kind)
 }
 
 fn condition_is(object: &Value, kind: &str, status: &str) -> bool {
@@ -52,10 +47,7 @@ fn condition_message(object: &Value, kind: &str) -> String {
 
 /// Judges one object. Kinds without a rollout to wait for are ready once applied.
 pub fn evaluate(object: &Value) -> Readiness {
-    if object
-        .pointer("/metadata/deletionTimestamp")
-        .is_some_and(|stamp| !stamp.is_null())
-    {
+    if object.pointer("/metadata/deletionTimestamp").is_some_and(|stamp| !stamp.is_null()) {
         return InProgress("the object is being deleted".to_string());
     }
     match text(object, "/kind") {
@@ -82,9 +74,7 @@ fn generation_pending(object: &Value) -> Option<Readiness> {
         Some(observed) => Some(InProgress(format!(
             "the controller has not observed generation {generation} yet (it is at {observed})"
         ))),
-        None => Some(InProgress(format!(
-            "the controller has not observed generation {generation} yet"
-        ))),
+        None => Some(InProgress(format!("the controller has not observed generation {generation} yet"))),
     }
 }
 
@@ -94,8 +84,7 @@ fn deployment(object: &Value) -> Readiness {
     }
     let progressing = condition(object, "Progressing");
     if progressing.is_some_and(|condition| {
-        text(condition, "/status") == "False"
-            && text(condition, "/reason") == "ProgressDeadlineExceeded"
+        text(condition, "/status") == "False" && text(condition, "/reason") == "ProgressDeadlineExceeded"
     }) {
         return Failed(format!(
             "the rollout exceeded its progress deadline ({})",
@@ -109,14 +98,9 @@ fn deployment(object: &Value) -> Readiness {
     if updated < wanted {
         InProgress(format!("{updated} of {wanted} replicas updated"))
     } else if total > updated {
-        InProgress(format!(
-            "{} old replicas still terminating",
-            total - updated
-        ))
+        InProgress(format!("{} old replicas still terminating", total - updated))
     } else if available < wanted {
-        InProgress(format!(
-            "{available} of {wanted} updated replicas available"
-        ))
+        InProgress(format!("{available} of {wanted} updated replicas available"))
     } else {
         Ready
     }
@@ -141,19 +125,12 @@ fn stateful_set(object: &Value) -> Readiness {
         return if updated >= needed {
             Ready
         } else {
-            InProgress(format!(
-                "{updated} of {needed} replicas above the partition updated"
-            ))
+            InProgress(format!("{updated} of {needed} replicas above the partition updated"))
         };
     }
-    let (current, update) = (
-        text(object, "/status/currentRevision"),
-        text(object, "/status/updateRevision"),
-    );
+    let (current, update) = (text(object, "/status/currentRevision"), text(object, "/status/updateRevision"));
     if !current.is_empty() && !update.is_empty() && current != update {
-        return InProgress(format!(
-            "rolling update from revision {current} to {update}"
-        ));
+        return InProgress(format!("rolling update from revision {current} to {update}"));
     }
     Ready
 }
@@ -181,10 +158,7 @@ fn job(object: &Value) -> Readiness {
         return Ready;
     }
     if condition_is(object, "Failed", "True") {
-        return Failed(format!(
-            "the job failed ({})",
-            condition_message(object, "Failed")
-        ));
+        return Failed(format!("the job failed ({})", condition_message(object, "Failed")));
     }
     if object.pointer("/spec/suspend") == Some(&Value::Bool(true)) {
         return InProgress("the job is suspended".to_string());
@@ -192,9 +166,7 @@ fn job(object: &Value) -> Readiness {
     let active = number(object, "/status/active").unwrap_or(0);
     let succeeded = number(object, "/status/succeeded").unwrap_or(0);
     let completions = number(object, "/spec/completions").unwrap_or(1);
-    InProgress(format!(
-        "the job is running: {active} active, {succeeded} of {completions} completions"
-    ))
+    InProgress(format!("the job is running: {active} active, {succeeded} of {completions} completions"))
 }
 
 fn persistent_volume_claim(object: &Value) -> Readiness {
@@ -206,10 +178,7 @@ fn persistent_volume_claim(object: &Value) -> Readiness {
 
 fn custom_resource_definition(object: &Value) -> Readiness {
     if condition_is(object, "NamesAccepted", "False") {
-        return Failed(format!(
-            "the API server rejected the names ({})",
-            condition_message(object, "NamesAccepted")
-        ));
+        return Failed(format!("the API server rejected the names ({})", condition_message(object, "NamesAccepted")));
     }
     if condition_is(object, "Established", "True") {
         Ready
@@ -222,13 +191,10 @@ fn pod(object: &Value) -> Readiness {
     match text(object, "/status/phase") {
         "Succeeded" => return Ready,
         "Failed" => {
-            let reason = [
-                text(object, "/status/reason"),
-                text(object, "/status/message"),
-            ]
-            .into_iter()
-            .filter(|part| !part.is_empty())
-            .collect::<Vec<_>>();
+            let reason = [text(object, "/status/reason"), text(object, "/status/message")]
+                .into_iter()
+                .filter(|part| !part.is_empty())
+                .collect::<Vec<_>>();
             return Failed(if reason.is_empty() {
                 "the pod failed".to_string()
             } else {
@@ -240,9 +206,7 @@ fn pod(object: &Value) -> Readiness {
     if condition_is(object, "Ready", "True") {
         Ready
     } else {
-        let phase = Some(text(object, "/status/phase"))
-            .filter(|phase| !phase.is_empty())
-            .unwrap_or("Pending");
+        let phase = Some(text(object, "/status/phase")).filter(|phase| !phase.is_empty()).unwrap_or("Pending");
         InProgress(format!("waiting for the pod to be Ready (phase {phase})"))
     }
 }

@@ -219,7 +219,8 @@ pub(super) mod tests {
             let Some(pid) = entry.file_name().to_str().and_then(|name| name.parse::<i32>().ok()) else { continue };
             let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
             // After the command name in parentheses: state, parent pid, process group.
-            let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+            let fields: Vec<&str> =
+                stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
             if fields.len() > 2 && fields[0] != "Z" && fields[2].parse() == Ok(pgid) {
                 members.push(pid);
             }
@@ -253,7 +254,10 @@ pub(super) mod tests {
 
     fn ignores_sigterm(pid: i32) -> bool {
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        let mask = status.lines().find_map(|line| line.strip_prefix("SigIgn:")).and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok());
+        let mask = status
+            .lines()
+            .find_map(|line| line.strip_prefix("SigIgn:"))
+            .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok());
         mask.is_some_and(|mask| mask & (1 << (libc::SIGTERM - 1)) != 0)
     }
 
@@ -281,7 +285,10 @@ pub(super) mod tests {
         // This runtime has one thread and the test has not yielded since the drop: the termination
         // task has not run, so a drop that stopped the group itself would have left nothing here.
         let now = group_members(pgid);
-        assert!(members.iter().all(|pid| now.contains(pid)), "the drop itself stopped the group: {members:?} then {now:?}");
+        assert!(
+            members.iter().all(|pid| now.contains(pid)),
+            "the drop itself stopped the group: {members:?} then {now:?}"
+        );
         assert!(registered(pgid), "forgotten before it was stopped");
         // SIGTERM is ignored, so only the SIGKILL after the grace period can empty the group.
         assert!(group_empties(pgid, LIMIT).await, "left in group {pgid}: {:?}", group_members(pgid));
@@ -322,7 +329,11 @@ pub(super) mod tests {
         drop(child);
         assert!(registered(pgid));
         // Other tests of this binary start children too: settle waits for theirs as well.
-        assert!(settle(LIMIT).await, "groups still live after {LIMIT:?}: {:?}", GROUPS.borrow().keys().collect::<Vec<_>>());
+        assert!(
+            settle(LIMIT).await,
+            "groups still live after {LIMIT:?}: {:?}",
+            GROUPS.borrow().keys().collect::<Vec<_>>()
+        );
         assert!(!registered(pgid), "settle returned before the termination of {pgid} finished");
         assert!(group_empties(pgid, LIMIT).await);
     }

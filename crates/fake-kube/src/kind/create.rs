@@ -24,17 +24,13 @@ pub fn parse_duration(s: &str) -> Option<u64> {
         return None;
     }
     while !rest.is_empty() {
-        let num_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
+        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
         if num_len == 0 {
             return None;
         }
         let n: f64 = rest[..num_len].parse().ok()?;
         rest = &rest[num_len..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
+        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
         let ms = match &rest[..unit_len] {
             "ms" => 1.0,
             "s" => 1000.0,
@@ -51,11 +47,7 @@ pub fn parse_duration(s: &str) -> Option<u64> {
 /// Formats milliseconds like Go's `time.Duration.String()` (whole seconds and up only).
 pub fn format_duration(ms: u64) -> String {
     if ms < 1000 {
-        return if ms == 0 {
-            "0s".into()
-        } else {
-            format!("{ms}ms")
-        };
+        return if ms == 0 { "0s".into() } else { format!("{ms}ms") };
     }
     let s = ms / 1000;
     let (h, m, sec) = (s / 3600, s % 3600 / 60, s % 60);
@@ -81,11 +73,7 @@ fn port_in_use(p: &config::PortMapping) -> Option<String> {
     busy.then_some(addr)
 }
 
-fn node_labels(
-    name: &str,
-    role: &str,
-    extra: &BTreeMap<String, String>,
-) -> BTreeMap<String, String> {
+fn node_labels(name: &str, role: &str, extra: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     let mut l = BTreeMap::new();
     for (k, v) in [
         ("beta.kubernetes.io/arch", "amd64"),
@@ -97,14 +85,8 @@ fn node_labels(
     }
     l.insert("kubernetes.io/hostname".into(), name.into());
     if role == "control-plane" {
-        l.insert(
-            "node-role.kubernetes.io/control-plane".into(),
-            String::new(),
-        );
-        l.insert(
-            "node.kubernetes.io/exclude-from-external-load-balancers".into(),
-            String::new(),
-        );
+        l.insert("node-role.kubernetes.io/control-plane".into(), String::new());
+        l.insert("node.kubernetes.io/exclude-from-external-load-balancers".into(), String::new());
     }
     l.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
     l
@@ -120,12 +102,9 @@ pub fn run(ctx: &mut Ctx, p: &Parsed) -> i32 {
     } else {
         match std::fs::read_to_string(config_path) {
             Ok(t) => (t.clone(), config::parse(&t)),
-            Err(_) => (
-                String::new(),
-                Err(format!(
-                    "error reading file: open {config_path}: no such file or directory"
-                )),
-            ),
+            Err(_) => {
+                (String::new(), Err(format!("error reading file: open {config_path}: no such file or directory")))
+            }
         }
     };
     let cfg = match cfg {
@@ -140,7 +119,12 @@ pub fn run(ctx: &mut Ctx, p: &Parsed) -> i32 {
         .or_else(|| cfg.name.clone())
         .unwrap_or_else(|| "kind".into());
     let wait = match p.get("wait").map(|w| (w, parse_duration(w))) {
-        Some((w, None)) => return ctx.fail(1, &format!("ERROR: invalid argument \"{w}\" for \"--wait\" flag: time: invalid duration \"{w}\"")),
+        Some((w, None)) => {
+            return ctx.fail(
+                1,
+                &format!("ERROR: invalid argument \"{w}\" for \"--wait\" flag: time: invalid duration \"{w}\""),
+            )
+        }
         Some((_, Some(ms))) => ms,
         None => 0,
     };
@@ -149,7 +133,10 @@ pub fn run(ctx: &mut Ctx, p: &Parsed) -> i32 {
         Err(e) => return ctx.fail(3, &format!("fake-kube: state: {e}")),
     };
     if exists {
-        return ctx.fail(1, &format!("ERROR: failed to create cluster: node(s) already exist for a cluster with the name \"{name}\""));
+        return ctx.fail(
+            1,
+            &format!("ERROR: failed to create cluster: node(s) already exist for a cluster with the name \"{name}\""),
+        );
     }
     let named = config::node_names(&name, &cfg.nodes);
     ctx.warn(&format!("Creating cluster \"{name}\" ...\n"));
@@ -161,15 +148,7 @@ pub fn run(ctx: &mut Ctx, p: &Parsed) -> i32 {
         if let Some(addr) = spec.ports.iter().find_map(port_in_use) {
             ctx.warn(&format!(" ✗ Preparing nodes {boxes}\n"));
             let id = hash::hex64(&format!("endpoint/{node_name}"));
-            let proto = if spec
-                .ports
-                .iter()
-                .any(|p| p.protocol.eq_ignore_ascii_case("UDP"))
-            {
-                "udp4"
-            } else {
-                "tcp4"
-            };
+            let proto = if spec.ports.iter().any(|p| p.protocol.eq_ignore_ascii_case("UDP")) { "udp4" } else { "tcp4" };
             return ctx.fail(
                 1,
                 &format!(
@@ -190,12 +169,7 @@ pub fn run(ctx: &mut Ctx, p: &Parsed) -> i32 {
     if wait > 0 {
         ctx.warn(&format!(" • Waiting ≤ {} for control-plane = Ready ⏳  ...\n ✓ Waiting ≤ {} for control-plane = Ready ⏳\n • Ready after 0s 💚\n", format_duration(wait), format_duration(wait)));
     }
-    let mut cluster = Cluster {
-        name: name.clone(),
-        config: text,
-        created: time::now(),
-        ..Default::default()
-    };
+    let mut cluster = Cluster { name: name.clone(), config: text, created: time::now(), ..Default::default() };
     cluster.nodes = named
         .iter()
         .map(|(n, s)| Node {
@@ -219,7 +193,14 @@ pub fn run(ctx: &mut Ctx, p: &Parsed) -> i32 {
     });
     match saved {
         Ok(true) => {}
-        Ok(false) => return ctx.fail(1, &format!("ERROR: failed to create cluster: node(s) already exist for a cluster with the name \"{name}\"")),
+        Ok(false) => {
+            return ctx.fail(
+                1,
+                &format!(
+                    "ERROR: failed to create cluster: node(s) already exist for a cluster with the name \"{name}\""
+                ),
+            )
+        }
         Err(e) => return ctx.fail(3, &format!("fake-kube: state: {e}")),
     }
     let kubeconfig = p.get("kubeconfig").filter(|k| !k.is_empty());

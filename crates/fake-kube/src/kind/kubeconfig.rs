@@ -18,10 +18,8 @@ fn entries(cluster: &str) -> (Value, Value, Value) {
         api_port(cluster)
     ))
     .expect("static yaml");
-    let x = serde_yaml::from_str(&format!(
-        "context:\n  cluster: {ctx}\n  user: {ctx}\nname: {ctx}\n"
-    ))
-    .expect("static yaml");
+    let x = serde_yaml::from_str(&format!("context:\n  cluster: {ctx}\n  user: {ctx}\nname: {ctx}\n"))
+        .expect("static yaml");
     let u = serde_yaml::from_str(&format!(
         "name: {ctx}\nuser:\n  client-certificate-data: {}\n  client-key-data: {}\n",
         fake("cert"),
@@ -42,9 +40,7 @@ fn update(doc: &mut Mapping, cluster: &str, add: bool) {
     let ctx = format!("kind-{cluster}");
     let (c, x, u) = entries(cluster);
     for (key, entry) in [("clusters", c), ("contexts", x), ("users", u)] {
-        let list = doc
-            .entry(Value::from(key))
-            .or_insert_with(|| Value::Sequence(vec![]));
+        let list = doc.entry(Value::from(key)).or_insert_with(|| Value::Sequence(vec![]));
         if !list.is_sequence() {
             *list = Value::Sequence(vec![]);
         }
@@ -56,8 +52,7 @@ fn update(doc: &mut Mapping, cluster: &str, add: bool) {
     }
     doc.insert("apiVersion".into(), "v1".into());
     doc.insert("kind".into(), "Config".into());
-    doc.entry("preferences".into())
-        .or_insert_with(|| Value::Mapping(Mapping::new()));
+    doc.entry("preferences".into()).or_insert_with(|| Value::Mapping(Mapping::new()));
     if add {
         doc.insert("current-context".into(), Value::from(ctx));
     } else if doc.get("current-context").and_then(Value::as_str) == Some(ctx.as_str()) {
@@ -95,12 +90,8 @@ mod tests {
         write(&path, "b", true).unwrap();
         write(&path, "a", false).unwrap();
         let v: Value = serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        let names: Vec<&str> = v["contexts"]
-            .as_sequence()
-            .unwrap()
-            .iter()
-            .map(|c| c["name"].as_str().unwrap())
-            .collect();
+        let names: Vec<&str> =
+            v["contexts"].as_sequence().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
         assert_eq!(names, vec!["kind-b"]);
         assert_eq!(v["current-context"].as_str(), Some("kind-b"));
         assert!(render("a").contains("server: https://127.0.0.1:"));

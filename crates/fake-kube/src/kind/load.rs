@@ -23,18 +23,10 @@ pub fn run(ctx: &mut Ctx, p: &Parsed, images: &[String]) -> i32 {
     if images.is_empty() {
         return ctx.fail(1, "ERROR: name of image is required");
     }
-    let name = p
-        .get("name")
-        .map(String::from)
-        .or_else(|| ctx.env.kind_cluster_name.clone())
-        .unwrap_or_else(|| "kind".into());
-    let wanted: Vec<String> = p
-        .all("nodes")
-        .iter()
-        .flat_map(|v| v.split(','))
-        .filter(|s| !s.is_empty())
-        .map(String::from)
-        .collect();
+    let name =
+        p.get("name").map(String::from).or_else(|| ctx.env.kind_cluster_name.clone()).unwrap_or_else(|| "kind".into());
+    let wanted: Vec<String> =
+        p.all("nodes").iter().flat_map(|v| v.split(',')).filter(|s| !s.is_empty()).map(String::from).collect();
     let mut ids = Vec::new();
     for image in images {
         match docker_image_id(ctx, image) {

@@ -63,15 +63,9 @@ pub fn run(args: &[String], ctx: &mut Ctx) -> i32 {
     let w: Vec<&str> = words.iter().map(String::as_str).collect();
     let Some(specs) = spec(&w) else {
         return match w.as_slice() {
-            [] => ctx.fail(
-                1,
-                "ERROR: a subcommand is required (fake-kube: create, delete, get, load, version)",
-            ),
+            [] => ctx.fail(1, "ERROR: a subcommand is required (fake-kube: create, delete, get, load, version)"),
             [one] => ctx.fail(1, &format!("ERROR: unknown command \"{one}\" for \"kind\"")),
-            [a, b, ..] => ctx.fail(
-                1,
-                &format!("ERROR: unknown command \"{b}\" for \"kind {a}\""),
-            ),
+            [a, b, ..] => ctx.fail(1, &format!("ERROR: unknown command \"{b}\" for \"kind {a}\"")),
         };
     };
     let p = match flags::parse(&rest, &specs) {
@@ -81,20 +75,11 @@ pub fn run(args: &[String], ctx: &mut Ctx) -> i32 {
     let takes_args = w == ["load", "docker-image"];
     if !takes_args {
         if let Some(extra) = p.positional.first() {
-            return ctx.fail(
-                1,
-                &format!(
-                    "ERROR: unknown command \"{extra}\" for \"kind {}\"",
-                    w.join(" ")
-                ),
-            );
+            return ctx.fail(1, &format!("ERROR: unknown command \"{extra}\" for \"kind {}\"", w.join(" ")));
         }
     }
     let name = || {
-        p.get("name")
-            .map(String::from)
-            .or_else(|| ctx.env.kind_cluster_name.clone())
-            .unwrap_or_else(|| "kind".into())
+        p.get("name").map(String::from).or_else(|| ctx.env.kind_cluster_name.clone()).unwrap_or_else(|| "kind".into())
     };
     match w.as_slice() {
         ["version"] => {
@@ -178,10 +163,7 @@ fn delete_cluster(ctx: &mut Ctx, name: &str, kubeconfig_path: Option<&str>) -> i
     if let Some(path) = kubeconfig_path.filter(|p| !p.is_empty()) {
         if std::path::Path::new(path).exists() {
             if let Err(e) = kubeconfig::write(std::path::Path::new(path), name, false) {
-                return ctx.fail(
-                    1,
-                    &format!("ERROR: failed to delete cluster \"{name}\": {e}"),
-                );
+                return ctx.fail(1, &format!("ERROR: failed to delete cluster \"{name}\": {e}"));
             }
         }
     }

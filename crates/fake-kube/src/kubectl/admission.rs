@@ -18,10 +18,7 @@ fn go_strings(v: Option<&Value>) -> String {
     match v.and_then(Value::as_array) {
         Some(a) => format!(
             "[]string{{{}}}",
-            a.iter()
-                .map(|x| format!("{:?}", x.as_str().unwrap_or("")))
-                .collect::<Vec<_>>()
-                .join(", ")
+            a.iter().map(|x| format!("{:?}", x.as_str().unwrap_or(""))).collect::<Vec<_>>().join(", ")
         ),
         None => "[]string(nil)".into(),
     }
@@ -35,10 +32,7 @@ pub fn go_label_selector(sel: &Value) -> String {
     } else {
         format!(
             "map[string]string{{{}}}",
-            ml.iter()
-                .map(|(k, v)| format!("{k:?}:{v:?}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            ml.iter().map(|(k, v)| format!("{k:?}:{v:?}")).collect::<Vec<_>>().join(", ")
         )
     };
     let exprs = match sel.get("matchExpressions").and_then(Value::as_array) {
@@ -97,9 +91,9 @@ fn backing_deployment(c: &Cluster, ns: &str, svc: &Obj) -> Option<usize> {
         o.group == "apps" && o.kind == "Deployment" && o.namespace == ns && {
             let labels = string_map(o.body.pointer("/spec/template/metadata/labels"));
             match &sel {
-                Some(Value::Object(m)) if !m.is_empty() => m
-                    .iter()
-                    .all(|(k, v)| labels.get(k).map(String::as_str) == v.as_str()),
+                Some(Value::Object(m)) if !m.is_empty() => {
+                    m.iter().all(|(k, v)| labels.get(k).map(String::as_str) == v.as_str())
+                }
                 _ => o.name == "ingress-nginx-controller",
             }
         }
@@ -107,44 +101,25 @@ fn backing_deployment(c: &Cluster, ns: &str, svc: &Obj) -> Option<usize> {
 }
 
 fn webhook_error(c: &Cluster, pods: &[PodView]) -> Option<KubeErr> {
-    for vwc in c
-        .objects
-        .iter()
-        .filter(|o| o.kind == "ValidatingWebhookConfiguration")
-    {
-        for wh in vwc
-            .body
-            .get("webhooks")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            if str_at(wh, &["name"]) != Some(NGINX_WEBHOOK)
-                || str_at(wh, &["failurePolicy"]) == Some("Ignore")
-            {
+    for vwc in c.objects.iter().filter(|o| o.kind == "ValidatingWebhookConfiguration") {
+        for wh in vwc.body.get("webhooks").and_then(Value::as_array).into_iter().flatten() {
+            if str_at(wh, &["name"]) != Some(NGINX_WEBHOOK) || str_at(wh, &["failurePolicy"]) == Some("Ignore") {
                 continue;
             }
             let Some(svc) = wh.pointer("/clientConfig/service") else {
                 continue;
             };
-            let (ns, name) = (
-                str_at(svc, &["namespace"]).unwrap_or("default"),
-                str_at(svc, &["name"]).unwrap_or(""),
-            );
+            let (ns, name) = (str_at(svc, &["namespace"]).unwrap_or("default"), str_at(svc, &["name"]).unwrap_or(""));
             let port = svc.get("port").and_then(Value::as_u64).unwrap_or(443);
             let path = str_at(svc, &["path"]).unwrap_or("");
-            let timeout = wh
-                .get("timeoutSeconds")
-                .and_then(Value::as_u64)
-                .unwrap_or(10);
+            let timeout = wh.get("timeoutSeconds").and_then(Value::as_u64).unwrap_or(10);
             let url = format!("https://{name}.{ns}.svc:{port}{path}?timeout={timeout}s");
             let why = match c.find("", "Service", ns, name).map(|i| &c.objects[i]) {
                 None => format!("service \"{name}\" not found"),
                 Some(s) => match backing_deployment(c, ns, s) {
                     None => format!("no endpoints available for service \"{name}\""),
                     Some(d) => {
-                        let mine: Vec<&PodView> =
-                            pods.iter().filter(|p| p.owner == Some(d)).collect();
+                        let mine: Vec<&PodView> = pods.iter().filter(|p| p.owner == Some(d)).collect();
                         if workload_ready(&c.objects[d], &mine) {
                             continue;
                         }
@@ -164,24 +139,14 @@ fn webhook_error(c: &Cluster, pods: &[PodView]) -> Option<KubeErr> {
 
 fn go_string_map(v: Option<&Value>) -> String {
     let m = string_map(v);
-    format!(
-        "map[string]string{{{}}}",
-        m.iter()
-            .map(|(k, v)| format!("{k:?}:{v:?}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    )
+    format!("map[string]string{{{}}}", m.iter().map(|(k, v)| format!("{k:?}:{v:?}")).collect::<Vec<_>>().join(", "))
 }
 
 /// apps/v1 workloads need a selector, and it must select the pod template's labels.
 fn selector_mismatch(rt: &ResType, name: &str, body: &Value) -> Option<KubeErr> {
-    let apps = rt.group == "apps"
-        && matches!(
-            rt.kind.as_str(),
-            "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet"
-        );
-    let job_with_selector =
-        rt.group == "batch" && rt.kind == "Job" && body.pointer("/spec/selector").is_some();
+    let apps =
+        rt.group == "apps" && matches!(rt.kind.as_str(), "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet");
+    let job_with_selector = rt.group == "batch" && rt.kind == "Job" && body.pointer("/spec/selector").is_some();
     if !apps && !job_with_selector {
         return None;
     }
@@ -192,17 +157,18 @@ fn selector_mismatch(rt: &ResType, name: &str, body: &Value) -> Option<KubeErr> 
     if selector_object_matches(sel, &string_map(labels)) {
         return None;
     }
-    Some(invalid(rt, name, format!("spec.template.metadata.labels: Invalid value: {}: `selector` does not match template `labels`", go_string_map(labels))))
+    Some(invalid(
+        rt,
+        name,
+        format!(
+            "spec.template.metadata.labels: Invalid value: {}: `selector` does not match template `labels`",
+            go_string_map(labels)
+        ),
+    ))
 }
 
 /// Checks one object about to be stored as `rt` in `ns` (empty for cluster-scoped).
-pub fn check(
-    c: &Cluster,
-    rt: &ResType,
-    ns: &str,
-    body: &Value,
-    pods: &[PodView],
-) -> Result<(), KubeErr> {
+pub fn check(c: &Cluster, rt: &ResType, ns: &str, body: &Value, pods: &[PodView]) -> Result<(), KubeErr> {
     if rt.namespaced && !c.namespace_exists(ns) {
         return Err(KubeErr::not_found("namespaces", ns));
     }

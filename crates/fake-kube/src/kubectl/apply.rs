@@ -29,12 +29,8 @@ fn apply_all(c: &mut Cluster, docs: Vec<Doc>, o: &Options) -> Reply {
     for d in docs {
         let api_version = str_at(&d.value, &["apiVersion"]).unwrap_or("").to_string();
         let kind = str_at(&d.value, &["kind"]).unwrap_or("").to_string();
-        let name = str_at(&d.value, &["metadata", "name"])
-            .unwrap_or("")
-            .to_string();
-        let obj_ns = str_at(&d.value, &["metadata", "namespace"])
-            .unwrap_or("")
-            .to_string();
+        let name = str_at(&d.value, &["metadata", "name"]).unwrap_or("").to_string();
+        let obj_ns = str_at(&d.value, &["metadata", "namespace"]).unwrap_or("").to_string();
         let Some(rt) = for_object(c, &api_version, &kind) else {
             errors.push(KubeErr::plain(format!(
                 "resource mapping not found for name: {name:?} namespace: {obj_ns:?} from {:?}: no matches for kind {kind:?} in version {api_version:?}\nensure CRDs are installed first",
@@ -62,31 +58,20 @@ fn apply_all(c: &mut Cluster, docs: Vec<Doc>, o: &Options) -> Reply {
     let mut out = String::new();
     let mut applied = Vec::new();
     for (rt, ns, d) in mapped {
-        if str_at(&d.value, &["metadata", "name"])
-            .unwrap_or("")
-            .is_empty()
-        {
+        if str_at(&d.value, &["metadata", "name"]).unwrap_or("").is_empty() {
             errors.push(KubeErr::plain("resource name may not be empty"));
             continue;
         }
         let pods = all_pods(c);
         if let Err(e) = admission::check(c, &rt, &ns, &d.value, &pods) {
-            errors.push(if o.server_side {
-                e
-            } else {
-                e.with_source("creating", &d.source)
-            });
+            errors.push(if o.server_side { e } else { e.with_source("creating", &d.source) });
             continue;
         }
         let label = name_of(&rt, &d.value);
         if o.dry_run {
             out.push_str(&format!(
                 "{label} {} (server dry run)\n",
-                if o.server_side {
-                    "serverside-applied"
-                } else {
-                    "configured"
-                }
+                if o.server_side { "serverside-applied" } else { "configured" }
             ));
             continue;
         }
@@ -104,26 +89,15 @@ fn apply_all(c: &mut Cluster, docs: Vec<Doc>, o: &Options) -> Reply {
     }
     if errors.is_empty() && matches!(o.format, Format::Json | Format::Yaml) {
         let pods = all_pods(c);
-        let objs: Vec<(ResType, serde_json::Value)> = applied
-            .into_iter()
-            .map(|(rt, i)| (rt, render_obj(c, i, &pods)))
-            .collect();
+        let objs: Vec<(ResType, serde_json::Value)> =
+            applied.into_iter().map(|(rt, i)| (rt, render_obj(c, i, &pods))).collect();
         out.push_str(&render(&objs, objs.len() == 1, o.format, false));
     }
-    Reply {
-        out,
-        err: render_errs(&errors),
-        code: i32::from(!errors.is_empty()),
-    }
+    Reply { out, err: render_errs(&errors), code: i32::from(!errors.is_empty()) }
 }
 
 pub fn run(ctx: &mut Ctx, p: &Parsed, context: &str) -> i32 {
-    let files: Vec<&str> = p
-        .all("filename")
-        .into_iter()
-        .flat_map(|f| f.split(','))
-        .filter(|f| !f.is_empty())
-        .collect();
+    let files: Vec<&str> = p.all("filename").into_iter().flat_map(|f| f.split(',')).filter(|f| !f.is_empty()).collect();
     if p.has("kustomize") || p.on("prune") {
         return ctx.fail(1, "error: fake-kube: apply -k / --prune is not simulated");
     }
@@ -137,9 +111,19 @@ pub fn run(ctx: &mut Ctx, p: &Parsed, context: &str) -> i32 {
     let dry_run = match p.get("dry-run").unwrap_or("none") {
         "none" | "false" => false,
         "server" => true,
-        "client" if server_side => return ctx.fail(1, "error: --dry-run=client doesn't work with --server-side (did you mean --dry-run=server instead?)"),
+        "client" if server_side => {
+            return ctx.fail(
+                1,
+                "error: --dry-run=client doesn't work with --server-side (did you mean --dry-run=server instead?)",
+            )
+        }
         "client" => return ctx.fail(1, "error: fake-kube: --dry-run=client is not simulated"),
-        other => return ctx.fail(1, &format!("error: Invalid dry-run value ({other}). Must be \"none\", \"server\", or \"client\".")),
+        other => {
+            return ctx.fail(
+                1,
+                &format!("error: Invalid dry-run value ({other}). Must be \"none\", \"server\", or \"client\"."),
+            )
+        }
     };
     let format = match parse_format(p.get("output")) {
         Ok(f) => f,
@@ -162,10 +146,7 @@ pub fn run(ctx: &mut Ctx, p: &Parsed, context: &str) -> i32 {
         manager,
         dry_run,
         format,
-        namespace: p
-            .get("namespace")
-            .filter(|n| !n.is_empty())
-            .map(String::from),
+        namespace: p.get("namespace").filter(|n| !n.is_empty()).map(String::from),
     };
     with_cluster(ctx, context, |c| apply_all(c, docs, &opts))
 }

@@ -23,13 +23,7 @@ fn deployment(name: &str, ns: &str, app: (&str, &str), image: &str, replicas: u6
 }
 
 pub fn seed(cluster: &mut Cluster) {
-    for ns in [
-        "default",
-        "kube-node-lease",
-        "kube-public",
-        "kube-system",
-        "local-path-storage",
-    ] {
+    for ns in ["default", "kube-node-lease", "kube-public", "kube-system", "local-path-storage"] {
         add(
             cluster,
             "namespace",
@@ -69,13 +63,7 @@ pub fn seed(cluster: &mut Cluster) {
         cluster,
         "deployment",
         "kube-system",
-        deployment(
-            "coredns",
-            "kube-system",
-            ("k8s-app", "kube-dns"),
-            "registry.k8s.io/coredns/coredns:v1.11.3",
-            2,
-        ),
+        deployment("coredns", "kube-system", ("k8s-app", "kube-dns"), "registry.k8s.io/coredns/coredns:v1.11.3", 2),
     );
     add(
         cluster,

@@ -2,14 +2,7 @@
 
 use super::resources::ResType;
 
-type Builtin = (
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static [&'static str],
-    bool,
-);
+type Builtin = (&'static str, &'static str, &'static str, &'static str, &'static [&'static str], bool);
 
 #[rustfmt::skip]
 const BUILTINS: &[Builtin] = &[

@@ -42,31 +42,18 @@ fn remove(c: &mut Cluster, rt: &ResType, ns: &str, name: &str) -> bool {
         c.objects.retain(|o| o.namespace != name);
     }
     if rt.kind == "CustomResourceDefinition" {
-        let group = str_at(&gone.body, &["spec", "group"])
-            .unwrap_or("")
-            .to_string();
-        let kind = str_at(&gone.body, &["spec", "names", "kind"])
-            .unwrap_or("")
-            .to_string();
+        let group = str_at(&gone.body, &["spec", "group"]).unwrap_or("").to_string();
+        let kind = str_at(&gone.body, &["spec", "names", "kind"]).unwrap_or("").to_string();
         c.objects.retain(|o| !(o.group == group && o.kind == kind));
     }
     true
 }
 
-fn delete_all(
-    c: &mut Cluster,
-    targets: Vec<Target>,
-    ignore_not_found: bool,
-    mut errors: Vec<KubeErr>,
-) -> Reply {
+fn delete_all(c: &mut Cluster, targets: Vec<Target>, ignore_not_found: bool, mut errors: Vec<KubeErr>) -> Reply {
     let mut reply = Reply::default();
     for t in targets {
         if remove(c, &t.rt, &t.ns, &t.name) {
-            reply.out.push_str(&format!(
-                "{} \"{}\" deleted\n",
-                t.rt.qualified_singular(),
-                t.name
-            ));
+            reply.out.push_str(&format!("{} \"{}\" deleted\n", t.rt.qualified_singular(), t.name));
         } else if !ignore_not_found {
             let e = KubeErr::not_found(&t.rt.qualified_plural(), &t.name);
             errors.push(match &t.source {
@@ -93,49 +80,31 @@ fn select(c: &Cluster, p: &Parsed) -> Result<Vec<Target>, KubeErr> {
             .iter()
             .map(|a| {
                 let (t, n) = a.split_once('/').unwrap_or((a, ""));
-                Ok(Target {
-                    rt: resolve(c, t)?,
-                    ns: ns.clone(),
-                    name: n.into(),
-                    source: None,
-                })
+                Ok(Target { rt: resolve(c, t)?, ns: ns.clone(), name: n.into(), source: None })
             })
             .collect();
     }
-    let types: Vec<ResType> = args[0]
-        .split(',')
-        .filter(|t| !t.is_empty())
-        .map(|t| resolve(c, t))
-        .collect::<Result<_, _>>()?;
+    let types: Vec<ResType> =
+        args[0].split(',').filter(|t| !t.is_empty()).map(|t| resolve(c, t)).collect::<Result<_, _>>()?;
     let names = &args[1..];
     if !names.is_empty() {
         return Ok(types
             .iter()
             .flat_map(|rt| {
-                names.iter().map(|n| Target {
-                    rt: rt.clone(),
-                    ns: ns.clone(),
-                    name: n.clone(),
-                    source: None,
-                })
+                names.iter().map(|n| Target { rt: rt.clone(), ns: ns.clone(), name: n.clone(), source: None })
             })
             .collect());
     }
     let selector = match p.get("selector") {
         Some(s) => Some(LabelSelector::parse(s)?),
         None if p.on("all") => None,
-        None => {
-            return Err(KubeErr::plain(
-                "resource(s) were provided, but no name was specified",
-            ))
-        }
+        None => return Err(KubeErr::plain("resource(s) were provided, but no name was specified")),
     };
     let pods = all_pods(c);
     let mut out = Vec::new();
     for rt in types {
         let in_scope = |o_ns: &str| !rt.namespaced || all_ns || o_ns == ns;
-        let matches =
-            |body: &serde_json::Value| selector.as_ref().is_none_or(|s| s.matches_object(body));
+        let matches = |body: &serde_json::Value| selector.as_ref().is_none_or(|s| s.matches_object(body));
         if rt.group.is_empty() && rt.kind == "Pod" {
             for p in &pods {
                 let pns = str_at(&p.body, &["metadata", "namespace"]).unwrap_or("");
@@ -150,27 +119,19 @@ fn select(c: &Cluster, p: &Parsed) -> Result<Vec<Target>, KubeErr> {
             }
             continue;
         }
-        for o in c.objects.iter().filter(|o| {
-            o.group == rt.group && o.kind == rt.kind && in_scope(&o.namespace) && matches(&o.body)
-        }) {
-            out.push(Target {
-                rt: rt.clone(),
-                ns: o.namespace.clone(),
-                name: o.name.clone(),
-                source: None,
-            });
+        for o in c
+            .objects
+            .iter()
+            .filter(|o| o.group == rt.group && o.kind == rt.kind && in_scope(&o.namespace) && matches(&o.body))
+        {
+            out.push(Target { rt: rt.clone(), ns: o.namespace.clone(), name: o.name.clone(), source: None });
         }
     }
     Ok(out)
 }
 
 pub fn run(ctx: &mut Ctx, p: &Parsed, context: &str) -> i32 {
-    let files: Vec<&str> = p
-        .all("filename")
-        .into_iter()
-        .flat_map(|f| f.split(','))
-        .filter(|f| !f.is_empty())
-        .collect();
+    let files: Vec<&str> = p.all("filename").into_iter().flat_map(|f| f.split(',')).filter(|f| !f.is_empty()).collect();
     let ignore = p.on("ignore-not-found");
     let docs = if files.is_empty() {
         None
@@ -190,9 +151,7 @@ pub fn run(ctx: &mut Ctx, p: &Parsed, context: &str) -> i32 {
                 for d in docs {
                     let api_version = str_at(&d.value, &["apiVersion"]).unwrap_or("");
                     let kind = str_at(&d.value, &["kind"]).unwrap_or("");
-                    let name = str_at(&d.value, &["metadata", "name"])
-                        .unwrap_or("")
-                        .to_string();
+                    let name = str_at(&d.value, &["metadata", "name"]).unwrap_or("").to_string();
                     let ns = str_at(&d.value, &["metadata", "namespace"])
                         .map(String::from)
                         .unwrap_or_else(|| default_ns.clone());
@@ -213,10 +172,7 @@ pub fn run(ctx: &mut Ctx, p: &Parsed, context: &str) -> i32 {
             },
         };
         if targets.is_empty() && by_selector {
-            return Reply {
-                err: "No resources found\n".into(),
-                ..Default::default()
-            };
+            return Reply { err: "No resources found\n".into(), ..Default::default() };
         }
         delete_all(c, targets, ignore, Vec::new())
     })

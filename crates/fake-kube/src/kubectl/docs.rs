@@ -13,47 +13,29 @@ pub struct Doc {
 }
 
 fn flatten(v: Value, source: &str, out: &mut Vec<Doc>) {
-    let is_list = v
-        .get("kind")
-        .and_then(Value::as_str)
-        .is_some_and(|k| k.ends_with("List"))
+    let is_list = v.get("kind").and_then(Value::as_str).is_some_and(|k| k.ends_with("List"))
         && v.get("items").is_some_and(Value::is_array);
     if is_list {
         for item in v["items"].as_array().cloned().unwrap_or_default() {
             flatten(item, source, out);
         }
     } else {
-        out.push(Doc {
-            value: v,
-            source: source.into(),
-        });
+        out.push(Doc { value: v, source: source.into() });
     }
 }
 
 fn validate(v: &Value, source: &str) -> Result<(), KubeErr> {
     let mut missing = Vec::new();
-    if v.get("apiVersion")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .is_empty()
-    {
+    if v.get("apiVersion").and_then(Value::as_str).unwrap_or("").is_empty() {
         missing.push("apiVersion not set");
     }
-    if v.get("kind")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .is_empty()
-    {
+    if v.get("kind").and_then(Value::as_str).unwrap_or("").is_empty() {
         missing.push("kind not set");
     }
     if missing.is_empty() {
         return Ok(());
     }
-    let what = if missing.len() == 1 {
-        missing[0].to_string()
-    } else {
-        format!("[{}]", missing.join(", "))
-    };
+    let what = if missing.len() == 1 { missing[0].to_string() } else { format!("[{}]", missing.join(", ")) };
     Err(KubeErr::plain(format!(
         "error validating \"{source}\": error validating data: {what}; if you choose to ignore these errors, turn validation off with --validate=false"
     )))
@@ -63,16 +45,12 @@ fn validate(v: &Value, source: &str) -> Result<(), KubeErr> {
 pub fn parse_text(text: &str, source: &str) -> Result<Vec<Doc>, KubeErr> {
     let mut out = Vec::new();
     for de in serde_yaml::Deserializer::from_str(text) {
-        let y = <serde_yaml::Value as serde::Deserialize>::deserialize(de).map_err(|e| {
-            KubeErr::plain(format!(
-                "error parsing {source}: error converting YAML to JSON: yaml: {e}"
-            ))
-        })?;
+        let y = <serde_yaml::Value as serde::Deserialize>::deserialize(de)
+            .map_err(|e| KubeErr::plain(format!("error parsing {source}: error converting YAML to JSON: yaml: {e}")))?;
         if y.is_null() {
             continue;
         }
-        let v: Value = serde_json::to_value(&y)
-            .map_err(|e| KubeErr::plain(format!("error parsing {source}: {e}")))?;
+        let v: Value = serde_json::to_value(&y).map_err(|e| KubeErr::plain(format!("error parsing {source}: {e}")))?;
         if !v.is_object() {
             return Err(KubeErr::plain(format!(
                 "error parsing {source}: error converting YAML to JSON: yaml: expected a mapping"
@@ -85,10 +63,7 @@ pub fn parse_text(text: &str, source: &str) -> Result<Vec<Doc>, KubeErr> {
 }
 
 fn is_manifest(p: &Path) -> bool {
-    matches!(
-        p.extension().and_then(|e| e.to_str()),
-        Some("yaml" | "yml" | "json")
-    )
+    matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json"))
 }
 
 fn read_dir(dir: &Path, recursive: bool, out: &mut Vec<Doc>) -> Result<(), KubeErr> {
@@ -144,10 +119,7 @@ mod tests {
     fn parses_multi_doc_yaml_json_and_lists() {
         let text = "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\n---\n{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"c\"}}]}\n";
         let docs = parse_text(text, "STDIN").unwrap();
-        let kinds: Vec<&str> = docs
-            .iter()
-            .map(|d| d.value["kind"].as_str().unwrap())
-            .collect();
+        let kinds: Vec<&str> = docs.iter().map(|d| d.value["kind"].as_str().unwrap()).collect();
         assert_eq!(kinds, vec!["Namespace", "ConfigMap"]);
     }
 

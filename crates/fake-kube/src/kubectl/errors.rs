@@ -8,22 +8,14 @@ pub enum KubeErr {
     /// An API server status error.
     Status { reason: String, message: String },
     /// A 422 Invalid status; `group_kind` like `Deployment.apps`, causes like `spec.selector: …`.
-    Invalid {
-        kind: String,
-        group_kind: String,
-        name: String,
-        causes: Vec<String>,
-    },
+    Invalid { kind: String, group_kind: String, name: String, causes: Vec<String> },
     /// A client-side error.
     Plain(String),
 }
 
 impl KubeErr {
     pub fn status(reason: &str, message: impl Into<String>) -> KubeErr {
-        KubeErr::Status {
-            reason: reason.into(),
-            message: message.into(),
-        }
+        KubeErr::Status { reason: reason.into(), message: message.into() }
     }
 
     /// `Error from server (NotFound): deployments.apps "x" not found`
@@ -38,12 +30,9 @@ impl KubeErr {
     fn server_message(&self) -> String {
         match self {
             KubeErr::Status { message, .. } => message.clone(),
-            KubeErr::Invalid {
-                group_kind,
-                name,
-                causes,
-                ..
-            } => format!("{group_kind} \"{name}\" is invalid: {}", causes.join(", ")),
+            KubeErr::Invalid { group_kind, name, causes, .. } => {
+                format!("{group_kind} \"{name}\" is invalid: {}", causes.join(", "))
+            }
             KubeErr::Plain(m) => m.clone(),
         }
     }
@@ -64,21 +53,12 @@ impl KubeErr {
     /// The form used when this is the only error.
     fn alone(&self) -> String {
         match self {
-            KubeErr::Invalid {
-                kind, name, causes, ..
-            } => {
+            KubeErr::Invalid { kind, name, causes, .. } => {
                 let head = format!("The {kind} \"{name}\" is invalid: ");
                 if causes.len() == 1 {
                     format!("{head}{}", causes[0])
                 } else {
-                    format!(
-                        "{head}\n{}",
-                        causes
-                            .iter()
-                            .map(|c| format!("* {c}"))
-                            .collect::<Vec<_>>()
-                            .join("\n")
-                    )
+                    format!("{head}\n{}", causes.iter().map(|c| format!("* {c}")).collect::<Vec<_>>().join("\n"))
                 }
             }
             KubeErr::Plain(m) if m.starts_with("error: ") => m.clone(),
@@ -90,10 +70,9 @@ impl KubeErr {
     /// Wraps the server message the way `AddSourceToErr` does for client-side apply/delete -f.
     pub fn with_source(self, verb: &str, source: &str) -> KubeErr {
         match self {
-            KubeErr::Status { reason, message } => KubeErr::Status {
-                reason,
-                message: format!("error when {verb} \"{source}\": {message}"),
-            },
+            KubeErr::Status { reason, message } => {
+                KubeErr::Status { reason, message: format!("error when {verb} \"{source}\": {message}") }
+            }
             other => other,
         }
     }
@@ -125,13 +104,18 @@ mod tests {
             name: "web".into(),
             causes: vec!["spec.selector: Invalid value: x: field is immutable".into()],
         };
-        assert_eq!(render(std::slice::from_ref(&invalid)), "The Deployment \"web\" is invalid: spec.selector: Invalid value: x: field is immutable\n");
+        assert_eq!(
+            render(std::slice::from_ref(&invalid)),
+            "The Deployment \"web\" is invalid: spec.selector: Invalid value: x: field is immutable\n"
+        );
         assert_eq!(
             render(&[KubeErr::plain("resource mapping not found"), invalid]),
             "resource mapping not found\nError from server (Invalid): Deployment.apps \"web\" is invalid: spec.selector: Invalid value: x: field is immutable\n"
         );
-        let sourced = KubeErr::status("NotFound", "namespaces \"x\" not found")
-            .with_source("creating", "STDIN");
-        assert_eq!(render(&[sourced]), "Error from server (NotFound): error when creating \"STDIN\": namespaces \"x\" not found\n");
+        let sourced = KubeErr::status("NotFound", "namespaces \"x\" not found").with_source("creating", "STDIN");
+        assert_eq!(
+            render(&[sourced]),
+            "Error from server (NotFound): error when creating \"STDIN\": namespaces \"x\" not found\n"
+        );
     }
 }

@@ -22,11 +22,7 @@ pub fn event(
     field_path: Option<&str>,
     count: u64,
 ) -> Value {
-    let name = format!(
-        "{}.{}",
-        who.name,
-        &hash::hex64(&format!("{}/{reason}/{message}", who.uid))[..16]
-    );
+    let name = format!("{}.{}", who.name, &hash::hex64(&format!("{}/{reason}/{message}", who.uid))[..16]);
     let now = time::now();
     let mut involved = json!({"kind": who.kind, "apiVersion": who.api_version, "namespace": who.namespace, "name": who.name, "uid": who.uid});
     if let Some(fp) = field_path {

@@ -79,13 +79,11 @@ pub fn run(ctx: &mut Ctx, p: &Parsed, context: &str) -> i32 {
         return ctx.fail(1, "error: pod, type/name or --filename must be specified");
     };
     if p.positional.len() > 1 {
-        return ctx.fail(1, "error: exec [POD] [COMMAND] is not supported anymore. Use exec [POD] -- [COMMAND] instead");
+        return ctx
+            .fail(1, "error: exec [POD] [COMMAND] is not supported anymore. Use exec [POD] -- [COMMAND] instead");
     }
     if p.after_dash.is_empty() {
-        return ctx.fail(
-            1,
-            "error: you must specify at least one command for the container",
-        );
+        return ctx.fail(1, "error: you must specify at least one command for the container");
     }
     let ns = namespace(p);
     let cmd = p.after_dash.clone();
@@ -99,29 +97,19 @@ pub fn run(ctx: &mut Ctx, p: &Parsed, context: &str) -> i32 {
             Err(e) => return Reply::fail(render_errs(&[e])),
         };
         let view = &pods[pod];
-        let pod_name = str_at(&view.body, &["metadata", "name"])
-            .unwrap_or("")
-            .to_string();
-        let (containers, note) = match pick_containers(&view.body, container_flag.as_deref(), false)
-        {
+        let pod_name = str_at(&view.body, &["metadata", "name"]).unwrap_or("").to_string();
+        let (containers, note) = match pick_containers(&view.body, container_flag.as_deref(), false) {
             Ok(x) => x,
             Err(e) => return Reply::fail(render_errs(&[e])),
         };
         let container = containers[0].clone();
-        let mut reply = Reply {
-            err: note,
-            ..Default::default()
-        };
-        let running = view
-            .body
-            .pointer("/status/containerStatuses")
-            .and_then(|a| a.as_array())
-            .is_some_and(|cs| {
-                cs.iter().any(|s| {
-                    s.get("name").and_then(|n| n.as_str()) == Some(container.as_str())
-                        && s.pointer("/state/running").is_some()
-                })
-            });
+        let mut reply = Reply { err: note, ..Default::default() };
+        let running = view.body.pointer("/status/containerStatuses").and_then(|a| a.as_array()).is_some_and(|cs| {
+            cs.iter().any(|s| {
+                s.get("name").and_then(|n| n.as_str()) == Some(container.as_str())
+                    && s.pointer("/state/running").is_some()
+            })
+        });
         if !running {
             reply.err.push_str(&render_errs(&[KubeErr::plain(format!(
                 "unable to upgrade connection: container not found (\"{container}\")"
@@ -129,12 +117,9 @@ pub fn run(ctx: &mut Ctx, p: &Parsed, context: &str) -> i32 {
             reply.code = 1;
             return reply;
         }
-        let no_tar = view
-            .body
-            .pointer("/metadata/annotations")
-            .and_then(|a| a.get(NO_TAR_ANNOTATION))
-            .and_then(|v| v.as_str())
-            == Some("true");
+        let no_tar =
+            view.body.pointer("/metadata/annotations").and_then(|a| a.get(NO_TAR_ANNOTATION)).and_then(|v| v.as_str())
+                == Some("true");
         let prog = cmd[0].rsplit('/').next().unwrap_or("").to_string();
         if no_tar && prog == "tar" {
             reply.err.push_str("OCI runtime exec failed: exec failed: unable to start container process: exec: \"tar\": executable file not found in $PATH: unknown\ncommand terminated with exit code 126\n");
@@ -145,15 +130,13 @@ pub fn run(ctx: &mut Ctx, p: &Parsed, context: &str) -> i32 {
             return reply;
         };
         if tar.gzip {
-            reply.err.push_str("fake-kube: gzip-compressed tar streams are not simulated\ncommand terminated with exit code 2\n");
+            reply.err.push_str(
+                "fake-kube: gzip-compressed tar streams are not simulated\ncommand terminated with exit code 2\n",
+            );
             reply.code = 2;
             return reply;
         }
-        let root: PathBuf = fs_root
-            .join(&ns)
-            .join(&pod_name)
-            .join(&container)
-            .join(tar.dest.trim_start_matches('/'));
+        let root: PathBuf = fs_root.join(&ns).join(&pod_name).join(&container).join(tar.dest.trim_start_matches('/'));
         match ustar::read(&stdin).and_then(|entries| ustar::unpack(&entries, &root)) {
             Ok(_) => reply,
             Err(e) => {
@@ -175,24 +158,13 @@ mod tests {
 
     #[test]
     fn recognizes_tar_extract_forms() {
-        let want = |d: &str| {
-            Some(TarExtract {
-                dest: d.into(),
-                gzip: false,
-            })
-        };
+        let want = |d: &str| Some(TarExtract { dest: d.into(), gzip: false });
         assert_eq!(parse_tar(&cmd("tar -x -C /app")), want("/app"));
         assert_eq!(parse_tar(&cmd("tar xf - -C /app/src")), want("/app/src"));
         assert_eq!(parse_tar(&cmd("tar -xmf - -C /x")), want("/x"));
         assert_eq!(parse_tar(&cmd("/bin/tar --directory=/d -x")), want("/d"));
         assert_eq!(parse_tar(&cmd("tar -C /d -xf -")), want("/d"));
-        assert_eq!(
-            parse_tar(&cmd("tar -xzf - -C /d")),
-            Some(TarExtract {
-                dest: "/d".into(),
-                gzip: true
-            })
-        );
+        assert_eq!(parse_tar(&cmd("tar -xzf - -C /d")), Some(TarExtract { dest: "/d".into(), gzip: true }));
         assert_eq!(parse_tar(&cmd("tar -cf - /x")), None);
         assert_eq!(parse_tar(&cmd("sh -c true")), None);
     }

@@ -23,41 +23,21 @@ struct Item {
 
 fn replicasets(c: &Cluster, pods: &[PodView]) -> Vec<Item> {
     let mut out = Vec::new();
-    for (i, o) in c
-        .objects
-        .iter()
-        .enumerate()
-        .filter(|(_, o)| o.group == "apps" && o.kind == "Deployment")
-    {
+    for (i, o) in c.objects.iter().enumerate().filter(|(_, o)| o.group == "apps" && o.kind == "Deployment") {
         let mine: Vec<&PodView> = pods.iter().filter(|p| p.owner == Some(i)).collect();
-        let ready = if workload_ready(o, &mine) {
-            replicas(o)
-        } else {
-            mine.iter().filter(|p| p.outcome.ready).count() as u64
-        };
+        let ready =
+            if workload_ready(o, &mine) { replicas(o) } else { mine.iter().filter(|p| p.outcome.ready).count() as u64 };
         let mut rs = replicaset_of(o);
         rs["status"] = json!({"replicas": replicas(o), "fullyLabeledReplicas": replicas(o), "readyReplicas": ready, "availableReplicas": ready, "observedGeneration": 1});
-        out.push(Item {
-            body: rs,
-            bumps: None,
-        });
+        out.push(Item { body: rs, bumps: None });
     }
     out
 }
 
 fn candidates(c: &Cluster, pods: &[PodView], rt: &ResType) -> Vec<Item> {
     match (rt.group.as_str(), rt.kind.as_str()) {
-        ("", "Pod") => pods
-            .iter()
-            .map(|p| Item {
-                body: p.body.clone(),
-                bumps: p.owner.or(p.stored),
-            })
-            .collect(),
-        ("", "Node") => nodes::all(c)
-            .into_iter()
-            .map(|body| Item { body, bumps: None })
-            .collect(),
+        ("", "Pod") => pods.iter().map(|p| Item { body: p.body.clone(), bumps: p.owner.or(p.stored) }).collect(),
+        ("", "Node") => nodes::all(c).into_iter().map(|body| Item { body, bumps: None }).collect(),
         ("apps", "ReplicaSet") => replicasets(c, pods),
         ("", "Event") => object_events(c, pods)
             .into_iter()
@@ -69,18 +49,13 @@ fn candidates(c: &Cluster, pods: &[PodView], rt: &ResType) -> Vec<Item> {
             .iter()
             .enumerate()
             .filter(|(_, o)| o.group == rt.group && o.kind == rt.kind)
-            .map(|(i, _)| Item {
-                body: render_obj(c, i, pods),
-                bumps: Some(i),
-            })
+            .map(|(i, _)| Item { body: render_obj(c, i, pods), bumps: Some(i) })
             .collect(),
     }
 }
 
 fn meta<'a>(v: &'a Value, field: &str) -> &'a str {
-    v.pointer(&format!("/metadata/{field}"))
-        .and_then(Value::as_str)
-        .unwrap_or("")
+    v.pointer(&format!("/metadata/{field}")).and_then(Value::as_str).unwrap_or("")
 }
 
 struct Query {
@@ -106,11 +81,7 @@ fn requests(c: &Cluster, args: &[String]) -> Result<Vec<(ResType, Vec<String>)>,
         return Ok(out);
     }
     let names: Vec<String> = args[1..].to_vec();
-    args[0]
-        .split(',')
-        .filter(|t| !t.is_empty())
-        .map(|t| Ok((resolve(c, t)?, names.clone())))
-        .collect()
+    args[0].split(',').filter(|t| !t.is_empty()).map(|t| Ok((resolve(c, t)?, names.clone()))).collect()
 }
 
 fn get(c: &mut Cluster, args: &[String], q: &Query) -> Reply {
@@ -124,9 +95,7 @@ fn get(c: &mut Cluster, args: &[String], q: &Query) -> Reply {
     for (rt, names) in &reqs {
         let mut items: Vec<Item> = candidates(c, &pods, rt)
             .into_iter()
-            .filter(|it| {
-                !rt.namespaced || q.all_namespaces || meta(&it.body, "namespace") == q.namespace
-            })
+            .filter(|it| !rt.namespaced || q.all_namespaces || meta(&it.body, "namespace") == q.namespace)
             .collect();
         items.sort_by(|a, b| {
             (meta(&a.body, "namespace"), meta(&a.body, "name"))
@@ -178,22 +147,17 @@ fn get(c: &mut Cluster, args: &[String], q: &Query) -> Reply {
 
 pub fn run(ctx: &mut Ctx, p: &Parsed, context: &str) -> i32 {
     if p.on("watch") {
-        return ctx.fail(
-            1,
-            "error: fake-kube: --watch is not simulated; poll with get",
-        );
+        return ctx.fail(1, "error: fake-kube: --watch is not simulated; poll with get");
     }
     if p.has("raw") || p.has("filename") {
-        return ctx.fail(1, "error: fake-kube: get --raw / -f is not simulated; use kubectl api-resources for discovery");
+        return ctx
+            .fail(1, "error: fake-kube: get --raw / -f is not simulated; use kubectl api-resources for discovery");
     }
     let parsed = (|| -> Result<Query, KubeErr> {
         Ok(Query {
             format: parse_format(p.get("output"))?,
             labels: p.get("selector").map(LabelSelector::parse).transpose()?,
-            fields: p
-                .get("field-selector")
-                .map(FieldSelector::parse)
-                .transpose()?,
+            fields: p.get("field-selector").map(FieldSelector::parse).transpose()?,
             all_namespaces: p.on("all-namespaces"),
             namespace: namespace(p),
             ignore_not_found: p.on("ignore-not-found"),

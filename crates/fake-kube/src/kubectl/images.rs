@@ -11,8 +11,7 @@ pub const LOCAL_REGISTRY: &str = "ohdev.local";
 /// `nginx:1` → `docker.io/library/nginx:1`; `org/x` → `docker.io/org/x:latest`; hosts kept.
 pub fn normalize(image: &str) -> String {
     let (first, _) = image.split_once('/').unwrap_or(("", image));
-    let has_host =
-        !first.is_empty() && (first.contains('.') || first.contains(':') || first == "localhost");
+    let has_host = !first.is_empty() && (first.contains('.') || first.contains(':') || first == "localhost");
     let mut full = if has_host {
         image.to_string()
     } else if image.contains('/') {
@@ -47,10 +46,7 @@ pub fn pull_policy(container: &Value) -> String {
 /// The image ID loaded on `node` for `image`, if any.
 pub fn loaded_id<'a>(node: &'a Node, image: &str) -> Option<&'a String> {
     let want = normalize(image);
-    node.images
-        .iter()
-        .find(|(tag, _)| normalize(tag) == want)
-        .map(|(_, id)| id)
+    node.images.iter().find(|(tag, _)| normalize(tag) == want).map(|(_, id)| id)
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -90,33 +86,18 @@ mod tests {
 
     #[test]
     fn local_images_need_a_kind_load() {
-        let mut node = Node {
-            name: "n".into(),
-            role: "worker".into(),
-            ..Default::default()
-        };
+        let mut node = Node { name: "n".into(), role: "worker".into(), ..Default::default() };
         let c = json!({"image": "ohdev.local/app:abc"});
         assert_eq!(check(Some(&node), &c), Pull::BackOff);
         assert_eq!(
-            check(
-                Some(&node),
-                &json!({"image": "ohdev.local/app:abc", "imagePullPolicy": "Never"})
-            ),
+            check(Some(&node), &json!({"image": "ohdev.local/app:abc", "imagePullPolicy": "Never"})),
             Pull::Never
         );
-        assert_eq!(
-            check(
-                Some(&node),
-                &json!({"image": "nginx:1", "imagePullPolicy": "Never"})
-            ),
-            Pull::Never
-        );
+        assert_eq!(check(Some(&node), &json!({"image": "nginx:1", "imagePullPolicy": "Never"})), Pull::Never);
         assert_eq!(check(Some(&node), &json!({"image": "nginx:1"})), Pull::Ok);
-        node.images
-            .insert("ohdev.local/app:abc".into(), "sha256:1".into());
+        node.images.insert("ohdev.local/app:abc".into(), "sha256:1".into());
         assert_eq!(check(Some(&node), &c), Pull::Ok);
-        node.images
-            .insert("ohdev.local/app:latest".into(), "sha256:2".into());
+        node.images.insert("ohdev.local/app:latest".into(), "sha256:2".into());
         assert_eq!(
             check(Some(&node), &json!({"image": "ohdev.local/app:latest"})),
             Pull::BackOff,

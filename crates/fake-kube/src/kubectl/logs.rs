@@ -17,12 +17,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
 
 /// Index in `pods` of the pod named by `target` (`name`, `pod/name`, or `TYPE/name` of a workload).
-pub fn resolve_pod(
-    c: &Cluster,
-    pods: &[PodView],
-    ns: &str,
-    target: &str,
-) -> Result<usize, KubeErr> {
+pub fn resolve_pod(c: &Cluster, pods: &[PodView], ns: &str, target: &str) -> Result<usize, KubeErr> {
     let in_ns = |p: &PodView| str_at(&p.body, &["metadata", "namespace"]) == Some(ns);
     let (kind, name) = match target.split_once('/') {
         Some((t, n)) => (Some(resolve(c, t)?), n),
@@ -33,20 +28,11 @@ pub fn resolve_pod(
             let owner = c
                 .find(&rt.group, &rt.kind, ns, name)
                 .ok_or_else(|| KubeErr::not_found(&rt.qualified_plural(), name))?;
-            let mut mine: Vec<usize> = (0..pods.len())
-                .filter(|&i| pods[i].owner == Some(owner))
-                .collect();
-            mine.sort_by_key(|&i| {
-                str_at(&pods[i].body, &["metadata", "name"])
-                    .unwrap_or("")
-                    .to_string()
-            });
-            mine.first().copied().ok_or_else(|| {
-                KubeErr::plain(format!(
-                    "timed out waiting for the condition on {}/{name}",
-                    rt.plural
-                ))
-            })
+            let mut mine: Vec<usize> = (0..pods.len()).filter(|&i| pods[i].owner == Some(owner)).collect();
+            mine.sort_by_key(|&i| str_at(&pods[i].body, &["metadata", "name"]).unwrap_or("").to_string());
+            mine.first()
+                .copied()
+                .ok_or_else(|| KubeErr::plain(format!("timed out waiting for the condition on {}/{name}", rt.plural)))
         }
         _ => pods
             .iter()
@@ -56,19 +42,11 @@ pub fn resolve_pod(
 }
 
 /// The containers to use and a stderr note (`Defaulted container …`) when one was picked for us.
-pub fn pick_containers(
-    pod: &Value,
-    flag: Option<&str>,
-    all: bool,
-) -> Result<(Vec<String>, String), KubeErr> {
+pub fn pick_containers(pod: &Value, flag: Option<&str>, all: bool) -> Result<(Vec<String>, String), KubeErr> {
     let names: Vec<String> = pod
         .pointer("/spec/containers")
         .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|c| c.get("name").and_then(Value::as_str).map(String::from))
-                .collect()
-        })
+        .map(|a| a.iter().filter_map(|c| c.get("name").and_then(Value::as_str).map(String::from)).collect())
         .unwrap_or_default();
     let pod_name = str_at(pod, &["metadata", "name"]).unwrap_or("");
     if all {
@@ -78,30 +56,18 @@ pub fn pick_containers(
         return if names.iter().any(|n| n == c) {
             Ok((vec![c.to_string()], String::new()))
         } else {
-            Err(KubeErr::plain(format!(
-                "container {c} is not valid for pod {pod_name}"
-            )))
+            Err(KubeErr::plain(format!("container {c} is not valid for pod {pod_name}")))
         };
     }
-    let default = str_at(
-        pod,
-        &[
-            "metadata",
-            "annotations",
-            "kubectl.kubernetes.io/default-container",
-        ],
-    )
-    .map(String::from)
-    .filter(|d| names.contains(d));
+    let default = str_at(pod, &["metadata", "annotations", "kubectl.kubernetes.io/default-container"])
+        .map(String::from)
+        .filter(|d| names.contains(d));
     let chosen = default
         .clone()
         .or_else(|| names.first().cloned())
         .ok_or_else(|| KubeErr::plain(format!("pod {pod_name} has no containers")))?;
     let note = if names.len() > 1 && default.is_none() {
-        format!(
-            "Defaulted container \"{chosen}\" out of: {}\n",
-            names.join(", ")
-        )
+        format!("Defaulted container \"{chosen}\" out of: {}\n", names.join(", "))
     } else {
         String::new()
     };
@@ -130,11 +96,7 @@ struct Plan {
 }
 
 fn decorate(line: &str, prefix: &str, timestamps: bool) -> String {
-    let ts = if timestamps {
-        format!("{} ", time::now_nanos())
-    } else {
-        String::new()
-    };
+    let ts = if timestamps { format!("{} ", time::now_nanos()) } else { String::new() };
     format!("{prefix}{ts}{line}\n")
 }
 
@@ -157,32 +119,22 @@ fn read_new(s: &mut Stream) -> Vec<String> {
         return Vec::new();
     };
     let complete: Vec<u8> = s.partial.drain(..=last_nl).collect();
-    String::from_utf8_lossy(&complete)
-        .lines()
-        .map(String::from)
-        .collect()
+    String::from_utf8_lossy(&complete).lines().map(String::from).collect()
 }
 
 fn pod_exists(store: &Store, context: &str, ns: &str, pod: &str) -> bool {
     let Ok(state) = store.load() else { return true };
-    let Some(c) = context
-        .strip_prefix("kind-")
-        .and_then(|n| state.clusters.get(n))
-    else {
+    let Some(c) = context.strip_prefix("kind-").and_then(|n| state.clusters.get(n)) else {
         return false;
     };
     all_pods(c).iter().any(|p| {
-        str_at(&p.body, &["metadata", "namespace"]) == Some(ns)
-            && str_at(&p.body, &["metadata", "name"]) == Some(pod)
+        str_at(&p.body, &["metadata", "namespace"]) == Some(ns) && str_at(&p.body, &["metadata", "name"]) == Some(pod)
     })
 }
 
 pub fn run(ctx: &mut Ctx, p: &Parsed, context: &str) -> i32 {
     if p.has("selector") {
-        return ctx.fail(
-            1,
-            "error: fake-kube: logs -l is not simulated; name a pod (ohdev finds pods with get)",
-        );
+        return ctx.fail(1, "error: fake-kube: logs -l is not simulated; name a pod (ohdev finds pods with get)");
     }
     let Some(target) = p.positional.first().cloned() else {
         return ctx.fail(1, "error: expected 'logs [-f] [-p] (POD | TYPE/NAME) [-c CONTAINER]'.\nPOD or TYPE/NAME is a required argument for the logs command\nSee 'kubectl logs -h' for help and examples");
@@ -194,10 +146,7 @@ pub fn run(ctx: &mut Ctx, p: &Parsed, context: &str) -> i32 {
         Some(Err(_)) => return ctx.fail(1, "error: invalid argument for --tail"),
     };
     let ns = namespace(p);
-    let container = p
-        .get("container")
-        .map(String::from)
-        .or_else(|| p.positional.get(1).cloned());
+    let container = p.get("container").map(String::from).or_else(|| p.positional.get(1).cloned());
     let (all, previous, prefix) = (p.on("all-containers"), p.on("previous"), p.on("prefix"));
     let logs_root = ctx.store.path("logs");
     let mut plan: Option<Plan> = None;
@@ -218,14 +167,9 @@ pub fn run(ctx: &mut Ctx, p: &Parsed, context: &str) -> i32 {
             let status = pod
                 .pointer("/status/containerStatuses")
                 .and_then(Value::as_array)
-                .and_then(|a| {
-                    a.iter()
-                        .find(|s| s.get("name").and_then(Value::as_str) == Some(name.as_str()))
-                        .cloned()
-                });
+                .and_then(|a| a.iter().find(|s| s.get("name").and_then(Value::as_str) == Some(name.as_str())).cloned());
             let never_started = status.as_ref().is_none_or(|s| {
-                s.pointer("/state/waiting").is_some()
-                    && s.get("restartCount").and_then(Value::as_u64).unwrap_or(0) == 0
+                s.pointer("/state/waiting").is_some() && s.get("restartCount").and_then(Value::as_u64).unwrap_or(0) == 0
             });
             if never_started && !previous {
                 let reason = status
@@ -235,46 +179,26 @@ pub fn run(ctx: &mut Ctx, p: &Parsed, context: &str) -> i32 {
                     .unwrap_or("ContainerCreating");
                 return Reply::fail(render_errs(&[KubeErr::status(
                     "BadRequest",
-                    format!(
-                        "container \"{name}\" in pod \"{pod_name}\" is waiting to start: {}",
-                        waiting_text(reason)
-                    ),
+                    format!("container \"{name}\" in pod \"{pod_name}\" is waiting to start: {}", waiting_text(reason)),
                 )]));
             }
-            let file = if previous {
-                format!("{name}.previous.log")
-            } else {
-                format!("{name}.log")
-            };
+            let file = if previous { format!("{name}.previous.log") } else { format!("{name}.log") };
             let path = logs_root.join(&ns).join(&pod_name).join(file);
             if previous && !path.exists() {
                 return Reply::fail(render_errs(&[KubeErr::status(
                     "BadRequest",
-                    format!(
-                        "previous terminated container \"{name}\" in pod \"{pod_name}\" not found"
-                    ),
+                    format!("previous terminated container \"{name}\" in pod \"{pod_name}\" not found"),
                 )]));
             }
             streams.push(Stream {
                 path,
-                prefix: if prefix {
-                    format!("[pod/{pod_name}/{name}] ")
-                } else {
-                    String::new()
-                },
+                prefix: if prefix { format!("[pod/{pod_name}/{name}] ") } else { String::new() },
                 offset: 0,
                 partial: Vec::new(),
             });
         }
-        plan = Some(Plan {
-            ns: ns.clone(),
-            pod: pod_name,
-            streams,
-        });
-        Reply {
-            err: note,
-            ..Default::default()
-        }
+        plan = Some(Plan { ns: ns.clone(), pod: pod_name, streams });
+        Reply { err: note, ..Default::default() }
     });
     let Some(mut plan) = plan.filter(|_| code == 0) else {
         return code;
@@ -286,10 +210,7 @@ pub fn run(ctx: &mut Ctx, p: &Parsed, context: &str) -> i32 {
             lines.push(String::from_utf8_lossy(&std::mem::take(&mut s.partial)).into_owned());
         }
         let skip = tail.map_or(0, |t| lines.len().saturating_sub(t));
-        let text: String = lines[skip..]
-            .iter()
-            .map(|l| decorate(l, &s.prefix, timestamps))
-            .collect();
+        let text: String = lines[skip..].iter().map(|l| decorate(l, &s.prefix, timestamps)).collect();
         ctx.say(&text);
     }
     if !p.on("follow") {
@@ -299,10 +220,7 @@ pub fn run(ctx: &mut Ctx, p: &Parsed, context: &str) -> i32 {
     loop {
         std::thread::sleep(std::time::Duration::from_millis(50));
         for s in &mut plan.streams {
-            let text: String = read_new(s)
-                .iter()
-                .map(|l| decorate(l, &s.prefix, timestamps))
-                .collect();
+            let text: String = read_new(s).iter().map(|l| decorate(l, &s.prefix, timestamps)).collect();
             ctx.say(&text);
         }
         ticks += 1;

@@ -45,11 +45,7 @@ impl Reply {
         if !e.ends_with('\n') {
             e.push('\n');
         }
-        Reply {
-            out: String::new(),
-            err: e,
-            code: 1,
-        }
+        Reply { out: String::new(), err: e, code: 1 }
     }
 }
 
@@ -59,14 +55,9 @@ fn parse(args: &[String]) -> Result<(String, Parsed), String> {
     let Some(cmd) = words.first().cloned() else {
         return Err("error: fake-kube: kubectl needs a command (version, get, apply, delete, logs, exec, api-resources, cluster-info)".into());
     };
-    let spec = specs::for_command(&cmd)
-        .ok_or_else(|| format!("error: unknown command \"{cmd}\" for \"kubectl\""))?;
-    let p = flags::parse(&rest, &spec).map_err(|e| {
-        format!(
-            "error: {}\nSee 'kubectl {cmd} --help' for usage.",
-            e.message()
-        )
-    })?;
+    let spec = specs::for_command(&cmd).ok_or_else(|| format!("error: unknown command \"{cmd}\" for \"kubectl\""))?;
+    let p = flags::parse(&rest, &spec)
+        .map_err(|e| format!("error: {}\nSee 'kubectl {cmd} --help' for usage.", e.message()))?;
     Ok((cmd, p))
 }
 
@@ -74,9 +65,7 @@ pub fn stdin_mode(args: &[String]) -> StdinMode {
     match parse(args) {
         Ok((cmd, p))
             if (cmd == "apply" || cmd == "delete")
-                && p.all("filename")
-                    .iter()
-                    .any(|f| f.split(',').any(|x| x == "-")) =>
+                && p.all("filename").iter().any(|f| f.split(',').any(|x| x == "-")) =>
         {
             StdinMode::Text
         }
@@ -87,24 +76,16 @@ pub fn stdin_mode(args: &[String]) -> StdinMode {
 
 /// The namespace flag, or `default`.
 pub fn namespace(p: &Parsed) -> String {
-    p.get("namespace")
-        .filter(|n| !n.is_empty())
-        .unwrap_or("default")
-        .to_string()
+    p.get("namespace").filter(|n| !n.is_empty()).unwrap_or("default").to_string()
 }
 
 /// Runs `f` on the named cluster under the state lock (counting the call), then prints its reply.
 pub fn with_cluster(ctx: &mut Ctx, context: &str, f: impl FnOnce(&mut Cluster) -> Reply) -> i32 {
-    let result = ctx.store.transact(|s| {
-        match context
-            .strip_prefix("kind-")
-            .and_then(|n| s.clusters.get_mut(n))
-        {
-            None => Reply::fail(format!("error: context \"{context}\" does not exist")),
-            Some(c) => {
-                c.kubectl_calls += 1;
-                f(c)
-            }
+    let result = ctx.store.transact(|s| match context.strip_prefix("kind-").and_then(|n| s.clusters.get_mut(n)) {
+        None => Reply::fail(format!("error: context \"{context}\" does not exist")),
+        Some(c) => {
+            c.kubectl_calls += 1;
+            f(c)
         }
     });
     match result {
@@ -123,7 +104,9 @@ pub fn run(args: &[String], ctx: &mut Ctx) -> i32 {
         Err(e) => return ctx.fail(1, &e),
     };
     if p.on("help") {
-        ctx.say(&format!("fake-kube: `kubectl {cmd} --help` is not simulated; the real kubectl checks argument vectors.\n"));
+        ctx.say(&format!(
+            "fake-kube: `kubectl {cmd} --help` is not simulated; the real kubectl checks argument vectors.\n"
+        ));
         return 0;
     }
     if cmd == "version" && p.on("client") {
@@ -163,15 +146,9 @@ fn version(ctx: &mut Ctx, p: &Parsed) -> i32 {
     let text = match p.get("output") {
         Some("json") => crate::util::json::pretty(&v),
         Some("yaml") => serde_yaml::to_string(&crate::util::json::sorted(&v)).unwrap_or_default(),
-        Some(other) => {
-            return ctx.fail(
-                1,
-                &format!("error: --output must be 'yaml' or 'json', got {other}"),
-            )
-        }
+        Some(other) => return ctx.fail(1, &format!("error: --output must be 'yaml' or 'json', got {other}")),
         None if with_server => {
-            "Client Version: v1.32.4\nKustomize Version: v5.5.0\nServer Version: v1.32.2\n"
-                .to_string()
+            "Client Version: v1.32.4\nKustomize Version: v5.5.0\nServer Version: v1.32.2\n".to_string()
         }
         None => "Client Version: v1.32.4\nKustomize Version: v5.5.0\n".to_string(),
     };
@@ -180,10 +157,7 @@ fn version(ctx: &mut Ctx, p: &Parsed) -> i32 {
         return 0;
     }
     let context = p.get("context").unwrap_or("").to_string();
-    with_cluster(ctx, &context, |_| Reply {
-        out: text,
-        ..Default::default()
-    })
+    with_cluster(ctx, &context, |_| Reply { out: text, ..Default::default() })
 }
 
 #[cfg(test)]

@@ -33,8 +33,7 @@ pub fn node_object(cluster: &Cluster, index: usize, node: &Node) -> Value {
     let ip = format!("172.18.0.{}", 2 + index);
     let mut spec = json!({"podCIDR": format!("10.244.{index}.0/24"), "podCIDRs": [format!("10.244.{index}.0/24")], "providerID": format!("kind://docker/{}/{}", cluster.name, node.name)});
     if node.role == "control-plane" && has_workers {
-        spec["taints"] =
-            json!([{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}]);
+        spec["taints"] = json!([{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}]);
     }
     json!({
         "apiVersion": "v1",

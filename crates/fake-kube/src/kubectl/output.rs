@@ -34,22 +34,11 @@ pub fn list(items: Vec<Value>) -> Value {
 }
 
 pub fn name_of(rt: &ResType, obj: &Value) -> String {
-    format!(
-        "{}/{}",
-        rt.qualified_singular(),
-        obj.pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-    )
+    format!("{}/{}", rt.qualified_singular(), obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or(""))
 }
 
 /// Prints objects; `single` means one object was asked for by name (printed bare, not in a List).
-pub fn render(
-    items: &[(ResType, Value)],
-    single: bool,
-    format: Format,
-    with_namespace: bool,
-) -> String {
+pub fn render(items: &[(ResType, Value)], single: bool, format: Format, with_namespace: bool) -> String {
     match format {
         Format::Json | Format::Yaml => {
             let v = if single && items.len() == 1 {
@@ -63,10 +52,7 @@ pub fn render(
                 serde_yaml::to_string(&crate::util::json::sorted(&v)).unwrap_or_default()
             }
         }
-        Format::Name => items
-            .iter()
-            .map(|(rt, v)| format!("{}\n", name_of(rt, v)))
-            .collect(),
+        Format::Name => items.iter().map(|(rt, v)| format!("{}\n", name_of(rt, v))).collect(),
         Format::Table => {
             if items.is_empty() {
                 return String::new();
@@ -74,38 +60,19 @@ pub fn render(
             let rows: Vec<(String, String)> = items
                 .iter()
                 .map(|(_, v)| {
-                    let ns = v
-                        .pointer("/metadata/namespace")
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .to_string();
-                    (
-                        ns,
-                        v.pointer("/metadata/name")
-                            .and_then(Value::as_str)
-                            .unwrap_or("")
-                            .to_string(),
-                    )
+                    let ns = v.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("").to_string();
+                    (ns, v.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string())
                 })
                 .collect();
             if with_namespace {
-                let w = rows
-                    .iter()
-                    .map(|(n, _)| n.len())
-                    .max()
-                    .unwrap_or(0)
-                    .max("NAMESPACE".len())
-                    + 3;
+                let w = rows.iter().map(|(n, _)| n.len()).max().unwrap_or(0).max("NAMESPACE".len()) + 3;
                 let mut out = format!("{:<w$}NAME\n", "NAMESPACE");
                 for (ns, name) in rows {
                     out.push_str(&format!("{ns:<w$}{name}\n"));
                 }
                 out
             } else {
-                std::iter::once("NAME".to_string())
-                    .chain(rows.into_iter().map(|(_, n)| n))
-                    .map(|l| l + "\n")
-                    .collect()
+                std::iter::once("NAME".to_string()).chain(rows.into_iter().map(|(_, n)| n)).map(|l| l + "\n").collect()
             }
         }
     }

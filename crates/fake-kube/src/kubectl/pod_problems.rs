@@ -9,27 +9,15 @@ use serde_json::Value;
 
 pub enum Problem {
     Unschedulable(String),
-    Waiting {
-        container: String,
-        reason: String,
-        message: String,
-    },
-    Crash {
-        container: String,
-        oom: bool,
-    },
+    Waiting { container: String, reason: String, message: String },
+    Crash { container: String, oom: bool },
     JobFailed,
 }
 
 fn missing_reference(cluster: &Cluster, ns: &str, c: &Value) -> Option<String> {
     let exists = |kind: &str, name: &str| cluster.find("", kind, ns, name).is_some();
     let mut refs: Vec<(&str, &str, bool)> = Vec::new();
-    for e in c
-        .get("envFrom")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
+    for e in c.get("envFrom").and_then(Value::as_array).into_iter().flatten() {
         for (field, kind) in [("secretRef", "Secret"), ("configMapRef", "ConfigMap")] {
             if let Some(r) = e.get(field) {
                 refs.push((
@@ -57,37 +45,15 @@ fn missing_reference(cluster: &Cluster, ns: &str, c: &Value) -> Option<String> {
 }
 
 pub fn find_problem(cluster: &Cluster, plan: &PodPlan, spec: &Value) -> Option<Problem> {
-    let k8s_nodes = cluster
-        .nodes
-        .iter()
-        .filter(|n| n.is_kubernetes_node())
-        .count();
-    let containers: Vec<Value> = spec
-        .get("containers")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let first = containers
-        .first()
-        .and_then(|c| c.get("name"))
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
-    for v in spec
-        .get("volumes")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        if let Some(claim) = v
-            .pointer("/persistentVolumeClaim/claimName")
-            .and_then(Value::as_str)
-        {
-            if cluster
-                .find("", "PersistentVolumeClaim", &plan.namespace, claim)
-                .is_none()
-            {
-                return Some(Problem::Unschedulable(format!("0/{k8s_nodes} nodes are available: persistentvolumeclaim \"{claim}\" not found.")));
+    let k8s_nodes = cluster.nodes.iter().filter(|n| n.is_kubernetes_node()).count();
+    let containers: Vec<Value> = spec.get("containers").and_then(Value::as_array).cloned().unwrap_or_default();
+    let first = containers.first().and_then(|c| c.get("name")).and_then(Value::as_str).unwrap_or("").to_string();
+    for v in spec.get("volumes").and_then(Value::as_array).into_iter().flatten() {
+        if let Some(claim) = v.pointer("/persistentVolumeClaim/claimName").and_then(Value::as_str) {
+            if cluster.find("", "PersistentVolumeClaim", &plan.namespace, claim).is_none() {
+                return Some(Problem::Unschedulable(format!(
+                    "0/{k8s_nodes} nodes are available: persistentvolumeclaim \"{claim}\" not found."
+                )));
             }
         }
     }
@@ -97,16 +63,9 @@ pub fn find_problem(cluster: &Cluster, plan: &PodPlan, spec: &Value) -> Option<P
             "0/{k8s_nodes} nodes are available: {k8s_nodes} Insufficient memory."
         )));
     }
-    let node = plan
-        .node
-        .as_ref()
-        .and_then(|n| cluster.nodes.iter().find(|x| &x.name == n));
+    let node = plan.node.as_ref().and_then(|n| cluster.nodes.iter().find(|x| &x.name == n));
     for c in &containers {
-        let name = c
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
+        let name = c.get("name").and_then(Value::as_str).unwrap_or("").to_string();
         let image = c.get("image").and_then(Value::as_str).unwrap_or("");
         match images::check(node, c) {
             Pull::Ok => {}
@@ -114,9 +73,7 @@ pub fn find_problem(cluster: &Cluster, plan: &PodPlan, spec: &Value) -> Option<P
                 return Some(Problem::Waiting {
                     container: name,
                     reason: "ErrImageNeverPull".into(),
-                    message: format!(
-                        "Container image \"{image}\" is not present with pull policy of Never"
-                    ),
+                    message: format!("Container image \"{image}\" is not present with pull policy of Never"),
                 })
             }
             Pull::BackOff => {
@@ -129,11 +86,7 @@ pub fn find_problem(cluster: &Cluster, plan: &PodPlan, spec: &Value) -> Option<P
         }
     }
     if fail == "ImagePullBackOff" {
-        let image = containers
-            .first()
-            .and_then(|c| c.get("image"))
-            .and_then(Value::as_str)
-            .unwrap_or("");
+        let image = containers.first().and_then(|c| c.get("image")).and_then(Value::as_str).unwrap_or("");
         return Some(Problem::Waiting {
             container: first,
             reason: "ImagePullBackOff".into(),
@@ -142,11 +95,7 @@ pub fn find_problem(cluster: &Cluster, plan: &PodPlan, spec: &Value) -> Option<P
     }
     for c in &containers {
         if let Some(msg) = missing_reference(cluster, &plan.namespace, c) {
-            let name = c
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string();
+            let name = c.get("name").and_then(Value::as_str).unwrap_or("").to_string();
             return Some(Problem::Waiting {
                 container: name,
                 reason: "CreateContainerConfigError".into(),
@@ -160,14 +109,8 @@ pub fn find_problem(cluster: &Cluster, plan: &PodPlan, spec: &Value) -> Option<P
             reason: fail.into(),
             message: "secret \"fake-kube-missing\" not found".into(),
         }),
-        "CrashLoopBackOff" => Some(Problem::Crash {
-            container: first,
-            oom: false,
-        }),
-        "OOMKilled" => Some(Problem::Crash {
-            container: first,
-            oom: true,
-        }),
+        "CrashLoopBackOff" => Some(Problem::Crash { container: first, oom: false }),
+        "OOMKilled" => Some(Problem::Crash { container: first, oom: true }),
         "JobFailed" if plan.job => Some(Problem::JobFailed),
         _ => None,
     }

@@ -37,10 +37,7 @@ pub struct PodOutcome {
 }
 
 fn image_id(cluster: &Cluster, plan: &PodPlan, image: &str) -> String {
-    let node = plan
-        .node
-        .as_ref()
-        .and_then(|n| cluster.nodes.iter().find(|x| &x.name == n));
+    let node = plan.node.as_ref().and_then(|n| cluster.nodes.iter().find(|x| &x.name == n));
     match node.and_then(|n| images::loaded_id(n, image)) {
         Some(id) => id.clone(),
         None => {
@@ -65,11 +62,7 @@ fn condition(kind: &str, ok: bool, reason: Option<&str>, message: Option<&str>) 
 /// Fills `pod["status"]` and returns what it means for the pod's owner.
 pub fn compute(cluster: &Cluster, plan: &PodPlan, pod: &mut Value) -> PodOutcome {
     let spec = pod.get("spec").cloned().unwrap_or(Value::Null);
-    let containers: Vec<Value> = spec
-        .get("containers")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let containers: Vec<Value> = spec.get("containers").and_then(Value::as_array).cloned().unwrap_or_default();
     let problem = find_problem(cluster, plan, &spec);
     let now = time::now();
     let count = plan.progress.max(1);
@@ -81,12 +74,10 @@ pub fn compute(cluster: &Cluster, plan: &PodPlan, pod: &mut Value) -> PodOutcome
         uid: plan.uid.clone(),
     };
     let mut out = PodOutcome::default();
-    let node_ip = plan.node.as_ref().map(|n| {
-        format!(
-            "172.18.0.{}",
-            2 + cluster.nodes.iter().position(|x| &x.name == n).unwrap_or(0)
-        )
-    });
+    let node_ip = plan
+        .node
+        .as_ref()
+        .map(|n| format!("172.18.0.{}", 2 + cluster.nodes.iter().position(|x| &x.name == n).unwrap_or(0)));
     let pod_ip = format!(
         "10.244.{}.{}",
         hash::fnv64(plan.node.as_deref().unwrap_or("").as_bytes()) % 4,
@@ -95,15 +86,7 @@ pub fn compute(cluster: &Cluster, plan: &PodPlan, pod: &mut Value) -> PodOutcome
 
     if let Some(Problem::Unschedulable(msg)) = &problem {
         out.failure = Some("Unschedulable".into());
-        out.events.push(event(
-            &involved,
-            "FailedScheduling",
-            msg,
-            "Warning",
-            "default-scheduler",
-            None,
-            count,
-        ));
+        out.events.push(event(&involved, "FailedScheduling", msg, "Warning", "default-scheduler", None, count));
         pod["status"] = json!({"phase": "Pending", "qosClass": "BestEffort", "conditions": [condition("PodScheduled", false, Some("Unschedulable"), Some(msg))]});
         return out;
     }
@@ -118,17 +101,9 @@ pub fn compute(cluster: &Cluster, plan: &PodPlan, pod: &mut Value) -> PodOutcome
         let mut st = json!({"name": name, "image": image, "imageID": "", "ready": false, "restartCount": 0, "started": false, "lastState": {}});
         let running = json!({"running": {"startedAt": now}});
         let creating = json!({"waiting": {"reason": "ContainerCreating"}});
-        st["state"] = if started {
-            running.clone()
-        } else {
-            creating.clone()
-        };
+        st["state"] = if started { running.clone() } else { creating.clone() };
         match &problem {
-            Some(Problem::Waiting {
-                container,
-                reason,
-                message,
-            }) if started && container == name => {
+            Some(Problem::Waiting { container, reason, message }) if started && container == name => {
                 phase = "Pending";
                 st["state"] = json!({"waiting": {"reason": reason, "message": message}});
                 out.failure = Some(reason.clone());
@@ -137,35 +112,11 @@ pub fn compute(cluster: &Cluster, plan: &PodPlan, pod: &mut Value) -> PodOutcome
                     "ImagePullBackOff" => {
                         let full = images::normalize(image);
                         let pull_msg = format!("Failed to pull image \"{image}\": rpc error: code = NotFound desc = failed to pull and unpack image \"{full}\": failed to resolve reference \"{full}\": {full}: not found");
-                        out.events.push(event(
-                            &involved,
-                            "Failed",
-                            &pull_msg,
-                            "Warning",
-                            "kubelet",
-                            Some(&fp),
-                            count,
-                        ));
-                        out.events.push(event(
-                            &involved,
-                            "BackOff",
-                            message,
-                            "Normal",
-                            "kubelet",
-                            Some(&fp),
-                            count,
-                        ));
+                        out.events.push(event(&involved, "Failed", &pull_msg, "Warning", "kubelet", Some(&fp), count));
+                        out.events.push(event(&involved, "BackOff", message, "Normal", "kubelet", Some(&fp), count));
                     }
                     "ErrImageNeverPull" => {
-                        out.events.push(event(
-                            &involved,
-                            reason,
-                            message,
-                            "Warning",
-                            "kubelet",
-                            Some(&fp),
-                            count,
-                        ));
+                        out.events.push(event(&involved, reason, message, "Warning", "kubelet", Some(&fp), count));
                         out.events.push(event(
                             &involved,
                             "Failed",
@@ -189,11 +140,7 @@ pub fn compute(cluster: &Cluster, plan: &PodPlan, pod: &mut Value) -> PodOutcome
             }
             Some(Problem::Waiting { .. }) if started => st["state"] = creating.clone(),
             Some(Problem::Crash { container, oom }) if started && container == name => {
-                let (code, reason) = if *oom {
-                    (137, "OOMKilled")
-                } else {
-                    (1, "Error")
-                };
+                let (code, reason) = if *oom { (137, "OOMKilled") } else { (1, "Error") };
                 let msg = format!(
                     "back-off 5m0s restarting failed container={name} pod={}_{}({})",
                     plan.name, plan.namespace, plan.uid
@@ -202,11 +149,7 @@ pub fn compute(cluster: &Cluster, plan: &PodPlan, pod: &mut Value) -> PodOutcome
                 st["lastState"] = json!({"terminated": {"exitCode": code, "reason": reason, "startedAt": now, "finishedAt": now, "containerID": format!("containerd://{}", hash::hex64(&plan.uid))}});
                 st["restartCount"] = json!(count);
                 st["imageID"] = json!(image_id(cluster, plan, image));
-                out.failure = Some(if *oom {
-                    "OOMKilled".into()
-                } else {
-                    "CrashLoopBackOff".into()
-                });
+                out.failure = Some(if *oom { "OOMKilled".into() } else { "CrashLoopBackOff".into() });
                 let backoff = format!(
                     "Back-off restarting failed container {name} in pod {}_{}({})",
                     plan.name, plan.namespace, plan.uid
@@ -223,14 +166,16 @@ pub fn compute(cluster: &Cluster, plan: &PodPlan, pod: &mut Value) -> PodOutcome
             }
             Some(Problem::JobFailed) if done => {
                 phase = "Failed";
-                st["state"] = json!({"terminated": {"exitCode": 1, "reason": "Error", "startedAt": now, "finishedAt": now}});
+                st["state"] =
+                    json!({"terminated": {"exitCode": 1, "reason": "Error", "startedAt": now, "finishedAt": now}});
                 st["imageID"] = json!(image_id(cluster, plan, image));
                 out.failed = true;
                 out.failure = Some("JobFailed".into());
             }
             None if done => {
                 phase = "Succeeded";
-                st["state"] = json!({"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": now, "finishedAt": now}});
+                st["state"] =
+                    json!({"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": now, "finishedAt": now}});
                 st["imageID"] = json!(image_id(cluster, plan, image));
                 out.succeeded = true;
             }
@@ -238,10 +183,7 @@ pub fn compute(cluster: &Cluster, plan: &PodPlan, pod: &mut Value) -> PodOutcome
                 st["imageID"] = json!(image_id(cluster, plan, image));
                 st["started"] = json!(true);
                 st["ready"] = json!(ready);
-                st["containerID"] = json!(format!(
-                    "containerd://{}",
-                    hash::hex64(&format!("{}/{name}", plan.uid))
-                ));
+                st["containerID"] = json!(format!("containerd://{}", hash::hex64(&format!("{}/{name}", plan.uid))));
             }
             _ => {}
         }

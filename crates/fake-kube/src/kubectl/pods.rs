@@ -32,33 +32,19 @@ pub fn is_workload(o: &Obj) -> bool {
 }
 
 pub fn template_hash(o: &Obj) -> String {
-    let t = o
-        .body
-        .pointer("/spec/template")
-        .cloned()
-        .unwrap_or(Value::Null);
+    let t = o.body.pointer("/spec/template").cloned().unwrap_or(Value::Null);
     hash::safe_suffix(&sorted(&t).to_string(), 10)
 }
 
 fn uid_of(o: &Obj) -> String {
-    str_at(&o.body, &["metadata", "uid"])
-        .unwrap_or("")
-        .to_string()
+    str_at(&o.body, &["metadata", "uid"]).unwrap_or("").to_string()
 }
 
 /// Nodes regular pods go to: the workers, or the control plane(s) when there are none.
 pub fn schedulable(cluster: &Cluster) -> Vec<&Node> {
-    let workers: Vec<&Node> = cluster
-        .nodes
-        .iter()
-        .filter(|n| n.role == "worker")
-        .collect();
+    let workers: Vec<&Node> = cluster.nodes.iter().filter(|n| n.role == "worker").collect();
     if workers.is_empty() {
-        cluster
-            .nodes
-            .iter()
-            .filter(|n| n.role == "control-plane")
-            .collect()
+        cluster.nodes.iter().filter(|n| n.role == "control-plane").collect()
     } else {
         workers
     }
@@ -66,25 +52,17 @@ pub fn schedulable(cluster: &Cluster) -> Vec<&Node> {
 
 fn pick_node(cluster: &Cluster, pod_name: &str) -> Option<String> {
     let nodes = schedulable(cluster);
-    (!nodes.is_empty()).then(|| {
-        nodes[(hash::fnv64(pod_name.as_bytes()) % nodes.len() as u64) as usize]
-            .name
-            .clone()
-    })
+    (!nodes.is_empty()).then(|| nodes[(hash::fnv64(pod_name.as_bytes()) % nodes.len() as u64) as usize].name.clone())
 }
 
 fn daemon_nodes<'a>(cluster: &'a Cluster, o: &Obj) -> Vec<&'a Node> {
-    let tolerates_cp = o
-        .body
-        .pointer("/spec/template/spec/tolerations")
-        .and_then(Value::as_array)
-        .is_some_and(|ts| {
-            ts.iter().any(|t| {
-                let key = str_at(t, &["key"]).unwrap_or("");
-                key == "node-role.kubernetes.io/control-plane"
-                    || (key.is_empty() && str_at(t, &["operator"]) == Some("Exists"))
-            })
-        });
+    let tolerates_cp = o.body.pointer("/spec/template/spec/tolerations").and_then(Value::as_array).is_some_and(|ts| {
+        ts.iter().any(|t| {
+            let key = str_at(t, &["key"]).unwrap_or("");
+            key == "node-role.kubernetes.io/control-plane"
+                || (key.is_empty() && str_at(t, &["operator"]) == Some("Exists"))
+        })
+    });
     let has_workers = cluster.nodes.iter().any(|n| n.role == "worker");
     cluster
         .nodes
@@ -94,13 +72,8 @@ fn daemon_nodes<'a>(cluster: &'a Cluster, o: &Obj) -> Vec<&'a Node> {
 }
 
 fn fail_annotation(o: &Obj) -> Option<String> {
-    let from = |p: &str| {
-        o.body
-            .pointer(p)
-            .and_then(|a| a.get(FAIL_ANNOTATION))
-            .and_then(Value::as_str)
-            .map(String::from)
-    };
+    let from =
+        |p: &str| o.body.pointer(p).and_then(|a| a.get(FAIL_ANNOTATION)).and_then(Value::as_str).map(String::from);
     from("/spec/template/metadata/annotations").or_else(|| from("/metadata/annotations"))
 }
 
@@ -148,11 +121,7 @@ impl Owned<'_> {
         let mut labels = self.labels.clone();
         labels.extend(extra.iter().map(|(k, v)| ((*k).to_string(), v.clone())));
         let uid = hash::uid(&format!("{}/{name}/{}", o.namespace, uid_of(o)));
-        let template = o
-            .body
-            .pointer("/spec/template")
-            .cloned()
-            .unwrap_or(Value::Null);
+        let template = o.body.pointer("/spec/template").cloned().unwrap_or(Value::Null);
         let mut body = json!({
             "apiVersion": "v1", "kind": "Pod",
             "metadata": {
@@ -176,12 +145,7 @@ impl Owned<'_> {
             fail: fail_annotation(o),
         };
         let outcome = compute(self.cluster, &plan, &mut body);
-        PodView {
-            owner: Some(self.index),
-            stored: None,
-            body,
-            outcome,
-        }
+        PodView { owner: Some(self.index), stored: None, body, outcome }
     }
 }
 
@@ -195,22 +159,10 @@ pub fn replicaset_of(o: &Obj) -> Value {
     let name = format!("{}-{h}", o.name);
     let mut labels = string_map(o.body.pointer("/spec/template/metadata/labels"));
     labels.insert("pod-template-hash".into(), h.clone());
-    let mut template = o
-        .body
-        .pointer("/spec/template")
-        .cloned()
-        .unwrap_or(json!({}));
+    let mut template = o.body.pointer("/spec/template").cloned().unwrap_or(json!({}));
     crate::util::json::set(&mut template, &["metadata", "labels"], map_value(&labels));
-    let mut selector = o
-        .body
-        .pointer("/spec/selector")
-        .cloned()
-        .unwrap_or(json!({}));
-    crate::util::json::set(
-        &mut selector,
-        &["matchLabels", "pod-template-hash"],
-        json!(h),
-    );
+    let mut selector = o.body.pointer("/spec/selector").cloned().unwrap_or(json!({}));
+    crate::util::json::set(&mut selector, &["matchLabels", "pod-template-hash"], json!(h));
     json!({
         "apiVersion": "apps/v1", "kind": "ReplicaSet",
         "metadata": {"name": name, "namespace": o.namespace, "uid": hash::uid(&format!("rs/{}/{name}", uid_of(o))), "labels": map_value(&labels),
@@ -221,42 +173,26 @@ pub fn replicaset_of(o: &Obj) -> Value {
 }
 
 pub fn replicas(o: &Obj) -> u64 {
-    o.body
-        .pointer("/spec/replicas")
-        .and_then(Value::as_u64)
-        .unwrap_or(1)
+    o.body.pointer("/spec/replicas").and_then(Value::as_u64).unwrap_or(1)
 }
 
 fn workload_pods(cluster: &Cluster, index: usize) -> Vec<PodView> {
     let o = &cluster.objects[index];
     let labels = string_map(o.body.pointer("/spec/template/metadata/labels"));
     let h = template_hash(o);
-    let mut owned = Owned {
-        cluster,
-        index,
-        owner_ref: Value::Null,
-        labels,
-        ready_after: WORKLOAD_READY_POLLS,
-        job: false,
-    };
+    let mut owned =
+        Owned { cluster, index, owner_ref: Value::Null, labels, ready_after: WORKLOAD_READY_POLLS, job: false };
     let epoch = o.pod_epoch;
     match o.kind.as_str() {
         "Deployment" => {
             let rs = replicaset_of(o);
             let rs_name = rs["metadata"]["name"].as_str().unwrap_or("").to_string();
-            owned.owner_ref = controller_ref(
-                "apps/v1",
-                "ReplicaSet",
-                &rs_name,
-                rs["metadata"]["uid"].as_str().unwrap_or(""),
-            );
+            owned.owner_ref =
+                controller_ref("apps/v1", "ReplicaSet", &rs_name, rs["metadata"]["uid"].as_str().unwrap_or(""));
             owned.labels.insert("pod-template-hash".into(), h);
             (0..replicas(o))
                 .map(|i| {
-                    let name = format!(
-                        "{rs_name}-{}",
-                        hash::safe_suffix(&format!("{rs_name}/{i}/{epoch}"), 5)
-                    );
+                    let name = format!("{rs_name}-{}", hash::safe_suffix(&format!("{rs_name}/{i}/{epoch}"), 5));
                     let node = pick_node(cluster, &name);
                     owned.pod(name, node, &[])
                 })
@@ -264,9 +200,7 @@ fn workload_pods(cluster: &Cluster, index: usize) -> Vec<PodView> {
         }
         "StatefulSet" => {
             owned.owner_ref = controller_ref("apps/v1", "StatefulSet", &o.name, &uid_of(o));
-            owned
-                .labels
-                .insert("controller-revision-hash".into(), format!("{}-{h}", o.name));
+            owned.labels.insert("controller-revision-hash".into(), format!("{}-{h}", o.name));
             (0..replicas(o))
                 .map(|i| {
                     let name = format!("{}-{i}", o.name);
@@ -281,26 +215,16 @@ fn workload_pods(cluster: &Cluster, index: usize) -> Vec<PodView> {
         }
         "DaemonSet" => {
             owned.owner_ref = controller_ref("apps/v1", "DaemonSet", &o.name, &uid_of(o));
-            owned
-                .labels
-                .insert("controller-revision-hash".into(), h.clone());
+            owned.labels.insert("controller-revision-hash".into(), h.clone());
             owned.labels.insert(
                 "pod-template-generation".into(),
-                o.body
-                    .pointer("/metadata/generation")
-                    .and_then(Value::as_u64)
-                    .unwrap_or(1)
-                    .to_string(),
+                o.body.pointer("/metadata/generation").and_then(Value::as_u64).unwrap_or(1).to_string(),
             );
             daemon_nodes(cluster, o)
                 .into_iter()
                 .map(|n| {
                     owned.pod(
-                        format!(
-                            "{}-{}",
-                            o.name,
-                            hash::safe_suffix(&format!("{}/{h}/{epoch}", n.name), 5)
-                        ),
+                        format!("{}-{}", o.name, hash::safe_suffix(&format!("{}/{h}/{epoch}", n.name), 5)),
                         Some(n.name.clone()),
                         &[],
                     )
@@ -319,11 +243,7 @@ fn workload_pods(cluster: &Cluster, index: usize) -> Vec<PodView> {
             ] {
                 owned.labels.insert(k.into(), v);
             }
-            let name = format!(
-                "{}-{}",
-                o.name,
-                hash::safe_suffix(&format!("{uid}/{epoch}"), 5)
-            );
+            let name = format!("{}-{}", o.name, hash::safe_suffix(&format!("{uid}/{epoch}"), 5));
             let node = pick_node(cluster, &name);
             vec![owned.pod(name, node, &[])]
         }
@@ -332,16 +252,10 @@ fn workload_pods(cluster: &Cluster, index: usize) -> Vec<PodView> {
 
 fn bare_pod(cluster: &Cluster, index: usize) -> PodView {
     let o = &cluster.objects[index];
-    let node = str_at(&o.body, &["spec", "nodeName"])
-        .map(String::from)
-        .or_else(|| pick_node(cluster, &o.name));
+    let node = str_at(&o.body, &["spec", "nodeName"]).map(String::from).or_else(|| pick_node(cluster, &o.name));
     let mut body = o.body.clone();
     let job = false;
-    body["spec"] = pod_spec(
-        o.body.get("spec").unwrap_or(&Value::Null),
-        node.as_deref(),
-        job,
-    );
+    body["spec"] = pod_spec(o.body.get("spec").unwrap_or(&Value::Null), node.as_deref(), job);
     let fail = o
         .body
         .pointer("/metadata/annotations")
@@ -359,12 +273,7 @@ fn bare_pod(cluster: &Cluster, index: usize) -> PodView {
         fail,
     };
     let outcome = compute(cluster, &plan, &mut body);
-    PodView {
-        owner: None,
-        stored: Some(index),
-        body,
-        outcome,
-    }
+    PodView { owner: None, stored: Some(index), body, outcome }
 }
 
 /// Every pod in the cluster, workloads' pods first, then bare pods, in store order.

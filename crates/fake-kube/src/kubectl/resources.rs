@@ -60,19 +60,14 @@ pub fn split_api_version(api_version: &str) -> (String, String) {
 }
 
 pub fn crd_established(cluster: &Cluster, crd: &Obj) -> bool {
-    crd.polls >= CRD_ESTABLISHED_POLLS
-        || cluster.kubectl_calls >= crd.applied_at_call + CRD_ESTABLISHED_CALLS
+    crd.polls >= CRD_ESTABLISHED_POLLS || cluster.kubectl_calls >= crd.applied_at_call + CRD_ESTABLISHED_CALLS
 }
 
 fn crd_types(crd: &Obj) -> Vec<ResType> {
     let spec = &crd.body["spec"];
     let s = |path: &[&str]| str_at(spec, path).unwrap_or("").to_string();
     let kind = s(&["names", "kind"]);
-    let versions = spec
-        .get("versions")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let versions = spec.get("versions").and_then(Value::as_array).cloned().unwrap_or_default();
     versions
         .iter()
         .filter(|v| v.get("served").and_then(Value::as_bool).unwrap_or(true))
@@ -81,16 +76,10 @@ fn crd_types(crd: &Obj) -> Vec<ResType> {
             version: str_at(v, &["name"]).unwrap_or("v1").into(),
             kind: kind.clone(),
             plural: s(&["names", "plural"]),
-            singular: Some(s(&["names", "singular"]))
-                .filter(|x| !x.is_empty())
-                .unwrap_or_else(|| kind.to_lowercase()),
+            singular: Some(s(&["names", "singular"])).filter(|x| !x.is_empty()).unwrap_or_else(|| kind.to_lowercase()),
             short: spec["names"]["shortNames"]
                 .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|x| x.as_str().map(String::from))
-                        .collect()
-                })
+                .map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect())
                 .unwrap_or_default(),
             namespaced: s(&["scope"]) != "Cluster",
         })
@@ -117,9 +106,7 @@ pub fn all_types(cluster: &Cluster) -> Vec<ResType> {
 /// The type for an object's apiVersion + kind, if the server knows it (the apply "mapping").
 pub fn for_object(cluster: &Cluster, api_version: &str, kind: &str) -> Option<ResType> {
     let (group, version) = split_api_version(api_version);
-    all_types(cluster)
-        .into_iter()
-        .find(|t| t.group == group && t.version == version && t.kind == kind)
+    all_types(cluster).into_iter().find(|t| t.group == group && t.version == version && t.kind == kind)
 }
 
 /// Resolves a resource argument as kubectl does: `name`, `name.group` or `name.version.group`,
@@ -128,10 +115,7 @@ pub fn resolve(cluster: &Cluster, arg: &str) -> Result<ResType, KubeErr> {
     let lower = arg.to_lowercase();
     let types = all_types(cluster);
     let matches_name = |t: &ResType, n: &str| {
-        t.plural == n
-            || t.singular == n
-            || t.kind.to_lowercase() == n
-            || t.short.iter().any(|s| s == n)
+        t.plural == n || t.singular == n || t.kind.to_lowercase() == n || t.short.iter().any(|s| s == n)
     };
     if let Some(t) = types.iter().find(|t| matches_name(t, &lower)) {
         return Ok(t.clone());
@@ -142,18 +126,14 @@ pub fn resolve(cluster: &Cluster, arg: &str) -> Result<ResType, KubeErr> {
                 continue;
             }
             let by_group = rest == t.group;
-            let by_version = rest
-                .split_once('.')
-                .is_some_and(|(v, g)| v == t.version && g == t.group)
+            let by_version = rest.split_once('.').is_some_and(|(v, g)| v == t.version && g == t.group)
                 || (t.group.is_empty() && rest == t.version);
             if by_group || by_version {
                 return Ok(t.clone());
             }
         }
     }
-    Err(KubeErr::plain(format!(
-        "the server doesn't have a resource type \"{arg}\""
-    )))
+    Err(KubeErr::plain(format!("the server doesn't have a resource type \"{arg}\"")))
 }
 
 #[cfg(test)]
@@ -172,30 +152,17 @@ mod tests {
             applied_at_call: applied_at,
             ..Default::default()
         };
-        Cluster {
-            objects: vec![crd],
-            kubectl_calls: calls,
-            ..Default::default()
-        }
+        Cluster { objects: vec![crd], kubectl_calls: calls, ..Default::default() }
     }
 
     #[test]
     fn resolves_kubectl_spellings() {
         let c = Cluster::default();
-        for arg in [
-            "deploy",
-            "deployments",
-            "Deployment",
-            "deployments.apps",
-            "deployment.v1.apps",
-        ] {
+        for arg in ["deploy", "deployments", "Deployment", "deployments.apps", "deployment.v1.apps"] {
             assert_eq!(resolve(&c, arg).unwrap().kind, "Deployment", "{arg}");
         }
         assert_eq!(resolve(&c, "po").unwrap().qualified_plural(), "pods");
-        assert_eq!(
-            resolve(&c, "ing").unwrap().qualified_singular(),
-            "ingress.networking.k8s.io"
-        );
+        assert_eq!(resolve(&c, "ing").unwrap().qualified_singular(), "ingress.networking.k8s.io");
         assert_eq!(
             resolve(&c, "nope").unwrap_err(),
             KubeErr::plain("the server doesn't have a resource type \"nope\"")

@@ -35,10 +35,7 @@ fn split_top(s: &str) -> Vec<String> {
         cur.push(c);
     }
     out.push(cur);
-    out.into_iter()
-        .map(|x| x.trim().to_string())
-        .filter(|x| !x.is_empty())
-        .collect()
+    out.into_iter().map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect()
 }
 
 fn set_values(rest: &str) -> Option<Vec<String>> {
@@ -48,11 +45,7 @@ fn set_values(rest: &str) -> Option<Vec<String>> {
 
 impl LabelSelector {
     pub fn parse(s: &str) -> Result<LabelSelector, KubeErr> {
-        let bad = || {
-            KubeErr::plain(format!(
-                "unable to parse requirement: found '{s}', expected: identifier"
-            ))
-        };
+        let bad = || KubeErr::plain(format!("unable to parse requirement: found '{s}', expected: identifier"));
         let mut reqs = Vec::new();
         for part in split_top(s) {
             let req = if let Some(k) = part.strip_prefix('!') {
@@ -99,29 +92,21 @@ pub fn selector_object_matches(sel: &Value, labels: &BTreeMap<String, String>) -
     if !ml.iter().all(|(k, v)| labels.get(k) == Some(v)) {
         return false;
     }
-    sel.get("matchExpressions")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .all(|e| {
-            let key = e.get("key").and_then(Value::as_str).unwrap_or("");
-            let vals: Vec<String> = e
-                .get("values")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|x| x.as_str().map(String::from))
-                        .collect()
-                })
-                .unwrap_or_default();
-            match e.get("operator").and_then(Value::as_str).unwrap_or("") {
-                "In" => labels.get(key).is_some_and(|x| vals.contains(x)),
-                "NotIn" => labels.get(key).is_none_or(|x| !vals.contains(x)),
-                "Exists" => labels.contains_key(key),
-                "DoesNotExist" => !labels.contains_key(key),
-                _ => false,
-            }
-        })
+    sel.get("matchExpressions").and_then(Value::as_array).into_iter().flatten().all(|e| {
+        let key = e.get("key").and_then(Value::as_str).unwrap_or("");
+        let vals: Vec<String> = e
+            .get("values")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+            .unwrap_or_default();
+        match e.get("operator").and_then(Value::as_str).unwrap_or("") {
+            "In" => labels.get(key).is_some_and(|x| vals.contains(x)),
+            "NotIn" => labels.get(key).is_none_or(|x| !vals.contains(x)),
+            "Exists" => labels.contains_key(key),
+            "DoesNotExist" => !labels.contains_key(key),
+            _ => false,
+        }
+    })
 }
 
 #[derive(Debug, Clone, Default)]
@@ -138,9 +123,7 @@ impl FieldSelector {
             } else if let Some((k, v)) = part.split_once('=') {
                 (k, true, v)
             } else {
-                return Err(KubeErr::plain(format!(
-                    "invalid selector: '{s}'; can't understand '{part}'"
-                )));
+                return Err(KubeErr::plain(format!("invalid selector: '{s}'; can't understand '{part}'")));
             };
             reqs.push((path.trim().to_string(), eq, val.trim().to_string()));
         }
@@ -166,10 +149,7 @@ mod tests {
     use serde_json::json;
 
     fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -186,31 +166,20 @@ mod tests {
             ("!missing,app", true),
             ("app=api", false),
         ] {
-            assert_eq!(
-                LabelSelector::parse(sel).unwrap().matches(&l),
-                want,
-                "{sel}"
-            );
+            assert_eq!(LabelSelector::parse(sel).unwrap().matches(&l), want, "{sel}");
         }
     }
 
     #[test]
     fn object_selectors_and_field_selectors() {
         let l = labels(&[("app", "web")]);
-        assert!(selector_object_matches(
-            &json!({"matchLabels": {"app": "web"}}),
-            &l
-        ));
+        assert!(selector_object_matches(&json!({"matchLabels": {"app": "web"}}), &l));
         assert!(!selector_object_matches(
             &json!({"matchExpressions": [{"key": "app", "operator": "In", "values": ["x"]}]}),
             &l
         ));
         let ev = json!({"involvedObject": {"name": "p", "kind": "Pod"}, "type": "Warning"});
-        assert!(FieldSelector::parse("involvedObject.name=p,type!=Normal")
-            .unwrap()
-            .matches(&ev));
-        assert!(!FieldSelector::parse("involvedObject.kind=Deployment")
-            .unwrap()
-            .matches(&ev));
+        assert!(FieldSelector::parse("involvedObject.name=p,type!=Normal").unwrap().matches(&ev));
+        assert!(!FieldSelector::parse("involvedObject.kind=Deployment").unwrap().matches(&ev));
     }
 }

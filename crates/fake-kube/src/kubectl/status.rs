@@ -28,10 +28,7 @@ fn owned(pods: &[PodView], index: usize) -> Vec<&PodView> {
 }
 
 fn generation(o: &Obj) -> u64 {
-    o.body
-        .pointer("/metadata/generation")
-        .and_then(Value::as_u64)
-        .unwrap_or(1)
+    o.body.pointer("/metadata/generation").and_then(Value::as_u64).unwrap_or(1)
 }
 
 /// True when a Deployment/StatefulSet/DaemonSet is fully rolled out and available.
@@ -62,12 +59,7 @@ fn deployment(o: &Obj, pods: &[&PodView]) -> Value {
             s[k] = json!(want);
         }
         s["conditions"] = json!([
-            cond(
-                "Available",
-                true,
-                "MinimumReplicasAvailable",
-                "Deployment has minimum availability."
-            ),
+            cond("Available", true, "MinimumReplicasAvailable", "Deployment has minimum availability."),
             cond(
                 "Progressing",
                 true,
@@ -91,20 +83,10 @@ fn deployment(o: &Obj, pods: &[&PodView]) -> Value {
             &format!("ReplicaSet \"{rs}\" has timed out progressing."),
         )
     } else {
-        cond(
-            "Progressing",
-            true,
-            "ReplicaSetUpdated",
-            &format!("ReplicaSet \"{rs}\" is progressing."),
-        )
+        cond("Progressing", true, "ReplicaSetUpdated", &format!("ReplicaSet \"{rs}\" is progressing."))
     };
     s["conditions"] = json!([
-        cond(
-            "Available",
-            false,
-            "MinimumReplicasUnavailable",
-            "Deployment does not have minimum availability."
-        ),
+        cond("Available", false, "MinimumReplicasUnavailable", "Deployment does not have minimum availability."),
         progressing
     ]);
     s
@@ -112,11 +94,7 @@ fn deployment(o: &Obj, pods: &[&PodView]) -> Value {
 
 fn statefulset(o: &Obj, pods: &[&PodView]) -> Value {
     let want = replicas(o);
-    let ready = if workload_ready(o, pods) {
-        want
-    } else {
-        pods.iter().filter(|p| p.outcome.ready).count() as u64
-    };
+    let ready = if workload_ready(o, pods) { want } else { pods.iter().filter(|p| p.outcome.ready).count() as u64 };
     let failing = pods.iter().any(|p| p.outcome.failure.is_some());
     let rev = format!("{}-{}", o.name, super::pods::template_hash(o));
     let mut s = json!({"replicas": want, "readyReplicas": ready, "availableReplicas": ready, "currentReplicas": want, "updatedReplicas": want, "currentRevision": rev, "updateRevision": rev, "collisionCount": 0});
@@ -128,11 +106,7 @@ fn statefulset(o: &Obj, pods: &[&PodView]) -> Value {
 
 fn daemonset(o: &Obj, pods: &[&PodView]) -> Value {
     let n = pods.len() as u64;
-    let ready = if workload_ready(o, pods) {
-        n
-    } else {
-        pods.iter().filter(|p| p.outcome.ready).count() as u64
-    };
+    let ready = if workload_ready(o, pods) { n } else { pods.iter().filter(|p| p.outcome.ready).count() as u64 };
     let failing = pods.iter().any(|p| p.outcome.failure.is_some());
     let mut s = json!({"desiredNumberScheduled": n, "currentNumberScheduled": n, "updatedNumberScheduled": n, "numberMisscheduled": 0, "numberReady": ready, "numberAvailable": ready});
     if ready < n {
@@ -151,34 +125,14 @@ fn job(pods: &[&PodView]) -> Value {
         s["succeeded"] = json!(1);
         s["completionTime"] = json!(now);
         s["conditions"] = json!([
-            cond(
-                "SuccessCriteriaMet",
-                true,
-                "CompletionsReached",
-                "Reached expected number of succeeded pods"
-            ),
-            cond(
-                "Complete",
-                true,
-                "CompletionsReached",
-                "Reached expected number of succeeded pods"
-            )
+            cond("SuccessCriteriaMet", true, "CompletionsReached", "Reached expected number of succeeded pods"),
+            cond("Complete", true, "CompletionsReached", "Reached expected number of succeeded pods")
         ]);
     } else if pods.iter().any(|p| p.outcome.failed) {
         s["failed"] = json!(1);
         s["conditions"] = json!([
-            cond(
-                "FailureTarget",
-                true,
-                "BackoffLimitExceeded",
-                "Job has reached the specified backoff limit"
-            ),
-            cond(
-                "Failed",
-                true,
-                "BackoffLimitExceeded",
-                "Job has reached the specified backoff limit"
-            )
+            cond("FailureTarget", true, "BackoffLimitExceeded", "Job has reached the specified backoff limit"),
+            cond("Failed", true, "BackoffLimitExceeded", "Job has reached the specified backoff limit")
         ]);
     } else {
         s["active"] = json!(pods.len());
@@ -196,44 +150,26 @@ fn storage_class<'a>(cluster: &'a Cluster, o: &Obj) -> Result<&'a Obj, String> {
             .ok_or_else(|| format!("storageclass.storage.k8s.io \"{name}\" not found")),
         None => classes()
             .find(|x| {
-                str_at(
-                    &x.body,
-                    &[
-                        "metadata",
-                        "annotations",
-                        "storageclass.kubernetes.io/is-default-class",
-                    ],
-                ) == Some("true")
+                str_at(&x.body, &["metadata", "annotations", "storageclass.kubernetes.io/is-default-class"])
+                    == Some("true")
             })
-            .ok_or_else(|| {
-                "no persistent volumes available for this claim and no storage class is set"
-                    .to_string()
-            }),
+            .ok_or_else(|| "no persistent volumes available for this claim and no storage class is set".to_string()),
     }
 }
 
 fn pvc_consumed(o: &Obj, pods: &[PodView]) -> bool {
     pods.iter().any(|p| {
         str_at(&p.body, &["metadata", "namespace"]) == Some(o.namespace.as_str())
-            && p.body
-                .pointer("/spec/volumes")
-                .and_then(Value::as_array)
-                .is_some_and(|vs| {
-                    vs.iter().any(|v| {
-                        v.pointer("/persistentVolumeClaim/claimName")
-                            .and_then(Value::as_str)
-                            == Some(o.name.as_str())
-                    })
+            && p.body.pointer("/spec/volumes").and_then(Value::as_array).is_some_and(|vs| {
+                vs.iter().any(|v| {
+                    v.pointer("/persistentVolumeClaim/claimName").and_then(Value::as_str) == Some(o.name.as_str())
                 })
+            })
     })
 }
 
 /// Why a PVC is still Pending (reason, message, event type), or None when it is Bound.
-pub fn pvc_pending(
-    cluster: &Cluster,
-    o: &Obj,
-    pods: &[PodView],
-) -> Option<(&'static str, String, &'static str)> {
+pub fn pvc_pending(cluster: &Cluster, o: &Obj, pods: &[PodView]) -> Option<(&'static str, String, &'static str)> {
     match storage_class(cluster, o) {
         Err(msg) => Some(("ProvisioningFailed", msg, "Warning")),
         Ok(sc) if str_at(&sc.body, &["volumeBindingMode"]) == Some("WaitForFirstConsumer") && !pvc_consumed(o, pods) => {
@@ -253,35 +189,17 @@ fn pvc(cluster: &Cluster, o: &Obj, pods: &[PodView], body: &mut Value) -> Value 
     if let Ok(sc) = storage_class(cluster, o) {
         body["spec"]["storageClassName"] = json!(sc.name);
     }
-    let modes = o
-        .body
-        .pointer("/spec/accessModes")
-        .cloned()
-        .unwrap_or(json!(["ReadWriteOnce"]));
-    let size = o
-        .body
-        .pointer("/spec/resources/requests/storage")
-        .cloned()
-        .unwrap_or(json!("1Gi"));
+    let modes = o.body.pointer("/spec/accessModes").cloned().unwrap_or(json!(["ReadWriteOnce"]));
+    let size = o.body.pointer("/spec/resources/requests/storage").cloned().unwrap_or(json!("1Gi"));
     json!({"phase": "Bound", "accessModes": modes, "capacity": {"storage": size}})
 }
 
 fn crd(cluster: &Cluster, o: &Obj) -> Value {
     let established = crd_established(cluster, o);
     let est = if established {
-        cond(
-            "Established",
-            true,
-            "InitialNamesAccepted",
-            "the initial names have been accepted",
-        )
+        cond("Established", true, "InitialNamesAccepted", "the initial names have been accepted")
     } else {
-        cond(
-            "Established",
-            false,
-            "Installing",
-            "the initial names have been accepted",
-        )
+        cond("Established", false, "Installing", "the initial names have been accepted")
     };
     let versions: Vec<Value> = o
         .body
@@ -310,10 +228,7 @@ pub fn render(cluster: &Cluster, index: usize, pods: &[PodView]) -> Value {
         ("apiextensions.k8s.io", "CustomResourceDefinition") => Some(crd(cluster, o)),
         ("", "Namespace") => Some(json!({"phase": "Active"})),
         ("", "Service") => Some(json!({"loadBalancer": {}})),
-        ("", "Pod") => pods
-            .iter()
-            .find(|p| p.stored == Some(index))
-            .map(|p| p.body["status"].clone()),
+        ("", "Pod") => pods.iter().find(|p| p.stored == Some(index)).map(|p| p.body["status"].clone()),
         _ => None,
     };
     if let Some(s) = status {
@@ -328,11 +243,7 @@ pub fn object_events(cluster: &Cluster, pods: &[PodView]) -> Vec<Value> {
     for (i, o) in cluster.objects.iter().enumerate() {
         let who = Involved {
             kind: o.kind.clone(),
-            api_version: if o.group.is_empty() {
-                o.version.clone()
-            } else {
-                format!("{}/{}", o.group, o.version)
-            },
+            api_version: if o.group.is_empty() { o.version.clone() } else { format!("{}/{}", o.group, o.version) },
             namespace: o.namespace.clone(),
             name: o.name.clone(),
             uid: str_at(&o.body, &["metadata", "uid"]).unwrap_or("").into(),
@@ -364,15 +275,7 @@ pub fn object_events(cluster: &Cluster, pods: &[PodView]) -> Vec<Value> {
             }
             "PersistentVolumeClaim" => {
                 if let Some((reason, msg, kind)) = pvc_pending(cluster, o, pods) {
-                    out.push(event(
-                        &who,
-                        reason,
-                        &msg,
-                        kind,
-                        "persistentvolume-controller",
-                        None,
-                        count,
-                    ));
+                    out.push(event(&who, reason, &msg, kind, "persistentvolume-controller", None, count));
                 }
             }
             _ => {}

@@ -10,9 +10,9 @@ use serde_json::{json, Value};
 
 impl Cluster {
     pub fn find(&self, group: &str, kind: &str, namespace: &str, name: &str) -> Option<usize> {
-        self.objects.iter().position(|o| {
-            o.group == group && o.kind == kind && o.namespace == namespace && o.name == name
-        })
+        self.objects
+            .iter()
+            .position(|o| o.group == group && o.kind == kind && o.namespace == namespace && o.name == name)
     }
 
     pub fn namespace_exists(&self, ns: &str) -> bool {
@@ -38,13 +38,7 @@ pub struct Upserted {
     pub changed: bool,
 }
 
-const SERVER_METADATA: &[&str] = &[
-    "uid",
-    "resourceVersion",
-    "generation",
-    "creationTimestamp",
-    "managedFields",
-];
+const SERVER_METADATA: &[&str] = &["uid", "resourceVersion", "generation", "creationTimestamp", "managedFields"];
 
 /// The object as the user wrote it, without server-set fields (for change detection).
 fn user_view(body: &Value, kind: &str) -> Value {
@@ -69,23 +63,14 @@ fn secret_string_data(body: &mut Value) {
     };
     if let Value::Object(entries) = sd {
         for (k, v) in entries {
-            let text = v
-                .as_str()
-                .map(String::from)
-                .unwrap_or_else(|| v.to_string());
-            set(
-                body,
-                &["data", &k],
-                Value::String(b64::encode(text.as_bytes())),
-            );
+            let text = v.as_str().map(String::from).unwrap_or_else(|| v.to_string());
+            set(body, &["data", &k], Value::String(b64::encode(text.as_bytes())));
         }
     }
 }
 
 fn service_defaults(cluster: &mut Cluster, body: &mut Value, old: Option<&Value>) {
-    let spec_type = str_at(body, &["spec", "type"])
-        .unwrap_or("ClusterIP")
-        .to_string();
+    let spec_type = str_at(body, &["spec", "type"]).unwrap_or("ClusterIP").to_string();
     set(body, &["spec", "type"], json!(spec_type));
     if spec_type == "ExternalName" {
         return;
@@ -99,10 +84,7 @@ fn service_defaults(cluster: &mut Cluster, body: &mut Value, old: Option<&Value>
     };
     set(body, &["spec", "clusterIP"], json!(ip));
     set(body, &["spec", "clusterIPs"], json!([ip]));
-    if let Some(ports) = body
-        .pointer_mut("/spec/ports")
-        .and_then(Value::as_array_mut)
-    {
+    if let Some(ports) = body.pointer_mut("/spec/ports").and_then(Value::as_array_mut) {
         for p in ports {
             if p.get("protocol").is_none() {
                 p["protocol"] = json!("TCP");
@@ -116,16 +98,8 @@ fn service_defaults(cluster: &mut Cluster, body: &mut Value, old: Option<&Value>
 }
 
 /// Stores `body` (already validated) as an object of type `rt` in namespace `ns` ("" if cluster-scoped).
-pub fn upsert(
-    cluster: &mut Cluster,
-    rt: &ResType,
-    ns: &str,
-    mut body: Value,
-    manager: &str,
-) -> Upserted {
-    let name = str_at(&body, &["metadata", "name"])
-        .unwrap_or("")
-        .to_string();
+pub fn upsert(cluster: &mut Cluster, rt: &ResType, ns: &str, mut body: Value, manager: &str) -> Upserted {
+    let name = str_at(&body, &["metadata", "name"]).unwrap_or("").to_string();
     if let Some(m) = body.as_object_mut() {
         m.remove("status");
     }
@@ -147,20 +121,13 @@ pub fn upsert(
     let (uid, created_at, mut generation, spec_changed, changed) = match &old {
         Some(o) => (
             str_at(o, &["metadata", "uid"]).unwrap_or("").to_string(),
-            str_at(o, &["metadata", "creationTimestamp"])
-                .unwrap_or(&now)
-                .to_string(),
-            o.pointer("/metadata/generation")
-                .and_then(Value::as_u64)
-                .unwrap_or(1),
+            str_at(o, &["metadata", "creationTimestamp"]).unwrap_or(&now).to_string(),
+            o.pointer("/metadata/generation").and_then(Value::as_u64).unwrap_or(1),
             o.get("spec") != body.get("spec"),
             user_view(o, &rt.kind) != user_view(&body, &rt.kind),
         ),
         None => (
-            hash::uid(&format!(
-                "{}/{}/{}/{ns}/{name}/{rv}",
-                cluster.name, rt.group, rt.kind
-            )),
+            hash::uid(&format!("{}/{}/{}/{ns}/{name}/{rv}", cluster.name, rt.group, rt.kind)),
             now.clone(),
             1,
             true,
@@ -170,10 +137,7 @@ pub fn upsert(
     if old.is_some() && spec_changed {
         generation += 1;
     }
-    let meta = body
-        .get_mut("metadata")
-        .and_then(Value::as_object_mut)
-        .expect("validated objects have metadata");
+    let meta = body.get_mut("metadata").and_then(Value::as_object_mut).expect("validated objects have metadata");
     meta.insert("uid".into(), json!(uid));
     meta.insert("resourceVersion".into(), json!(rv.to_string()));
     meta.insert("creationTimestamp".into(), json!(created_at));
@@ -192,33 +156,21 @@ pub fn upsert(
             if spec_changed {
                 o.polls = 0;
             }
-            Upserted {
-                index: i,
-                created: false,
-                changed,
-            }
+            Upserted { index: i, created: false, changed }
         }
         None => {
             cluster.objects.push(Obj {
                 group: rt.group.clone(),
                 version: rt.version.clone(),
                 kind: rt.kind.clone(),
-                namespace: if rt.namespaced {
-                    ns.to_string()
-                } else {
-                    String::new()
-                },
+                namespace: if rt.namespaced { ns.to_string() } else { String::new() },
                 name,
                 body,
                 polls: 0,
                 applied_at_call,
                 pod_epoch: 0,
             });
-            Upserted {
-                index: cluster.objects.len() - 1,
-                created: true,
-                changed: true,
-            }
+            Upserted { index: cluster.objects.len() - 1, created: true, changed: true }
         }
     }
 }

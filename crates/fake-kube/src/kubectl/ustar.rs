@@ -59,17 +59,8 @@ pub fn read(bytes: &[u8]) -> Result<Vec<Entry>, String> {
         }
         let not_tar = || "tar: This does not look like a tar archive".to_string();
         let stored = number(&h[148..156]).map_err(|_| not_tar())?;
-        let sum: u64 = h
-            .iter()
-            .enumerate()
-            .map(|(i, &b)| {
-                if (148..156).contains(&i) {
-                    32
-                } else {
-                    u64::from(b)
-                }
-            })
-            .sum();
+        let sum: u64 =
+            h.iter().enumerate().map(|(i, &b)| if (148..156).contains(&i) { 32 } else { u64::from(b) }).sum();
         if stored != sum {
             return Err(not_tar());
         }
@@ -120,12 +111,7 @@ pub fn read(bytes: &[u8]) -> Result<Vec<Entry>, String> {
             _ => Kind::Other,
         };
         let mode = number(&h[100..108])? as u32;
-        out.push(Entry {
-            path,
-            kind,
-            mode,
-            data: data.to_vec(),
-        });
+        out.push(Entry { path, kind, mode, data: data.to_vec() });
     }
     Ok(out)
 }
@@ -146,28 +132,22 @@ fn inside(root: &Path, path: &str) -> Option<PathBuf> {
 /// Unpacks into `root`; returns the number of entries written.
 pub fn unpack(entries: &[Entry], root: &Path) -> Result<usize, String> {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::create_dir_all(root)
-        .map_err(|e| format!("tar: {}: Cannot mkdir: {e}", root.display()))?;
+    std::fs::create_dir_all(root).map_err(|e| format!("tar: {}: Cannot mkdir: {e}", root.display()))?;
     let mut n = 0;
     for e in entries {
         let Some(target) = inside(root, &e.path) else {
             continue;
         };
         match &e.kind {
-            Kind::Dir => std::fs::create_dir_all(&target)
-                .map_err(|err| format!("tar: {}: Cannot mkdir: {err}", e.path))?,
+            Kind::Dir => {
+                std::fs::create_dir_all(&target).map_err(|err| format!("tar: {}: Cannot mkdir: {err}", e.path))?
+            }
             Kind::File => {
                 if let Some(parent) = target.parent() {
-                    std::fs::create_dir_all(parent)
-                        .map_err(|err| format!("tar: {}: Cannot mkdir: {err}", e.path))?;
+                    std::fs::create_dir_all(parent).map_err(|err| format!("tar: {}: Cannot mkdir: {err}", e.path))?;
                 }
-                std::fs::write(&target, &e.data)
-                    .map_err(|err| format!("tar: {}: Cannot open: {err}", e.path))?;
-                let mode = if e.mode & 0o777 == 0 {
-                    0o644
-                } else {
-                    e.mode & 0o7777
-                };
+                std::fs::write(&target, &e.data).map_err(|err| format!("tar: {}: Cannot open: {err}", e.path))?;
+                let mode = if e.mode & 0o777 == 0 { 0o644 } else { e.mode & 0o7777 };
                 let _ = std::fs::set_permissions(&target, std::fs::Permissions::from_mode(mode));
             }
             Kind::Symlink(link) => {
@@ -217,12 +197,7 @@ pub mod tests {
         let long = format!("{}/deep.py", "d".repeat(120));
         let mut tar = entry("app/", b'5', b"", 0o755);
         tar.extend(entry("app/main.py", b'0', b"print(1)\n", 0o644));
-        tar.extend(entry(
-            "././@LongLink",
-            b'L',
-            format!("{long}\0").as_bytes(),
-            0,
-        ));
+        tar.extend(entry("././@LongLink", b'L', format!("{long}\0").as_bytes(), 0));
         tar.extend(entry("ignored", b'0', b"x", 0o600));
         tar.extend(entry("../evil", b'0', b"no", 0o644));
         tar.extend(vec![0u8; 1024]);
@@ -234,39 +209,23 @@ pub mod tests {
         let tmp = temp_dir("ustar");
         let root = tmp.join("dest");
         assert_eq!(unpack(&entries, &root).unwrap(), 3);
-        assert_eq!(
-            std::fs::read_to_string(root.join("app/main.py")).unwrap(),
-            "print(1)\n"
-        );
+        assert_eq!(std::fs::read_to_string(root.join("app/main.py")).unwrap(), "print(1)\n");
         assert_eq!(std::fs::read_to_string(root.join(&long)).unwrap(), "x");
         assert!(!root.parent().unwrap().join("evil").exists());
     }
 
     #[test]
     fn rejects_garbage_and_reads_gnu_tar_output() {
-        assert!(read(&[7u8; 1024])
-            .unwrap_err()
-            .contains("does not look like a tar archive"));
+        assert!(read(&[7u8; 1024]).unwrap_err().contains("does not look like a tar archive"));
         let src = temp_dir("ustar-src");
         std::fs::create_dir_all(src.join("pkg/sub")).unwrap();
         std::fs::write(src.join("pkg/sub/a.txt"), "hello").unwrap();
-        let Ok(out) = std::process::Command::new("tar")
-            .args(["-c", "-C"])
-            .arg(&*src)
-            .arg("pkg")
-            .output()
-        else {
+        let Ok(out) = std::process::Command::new("tar").args(["-c", "-C"]).arg(&*src).arg("pkg").output() else {
             eprintln!("skipped: no tar binary on this machine");
             return;
         };
         let entries = read(&out.stdout).unwrap();
-        let file = entries
-            .iter()
-            .find(|e| e.path == "pkg/sub/a.txt")
-            .expect("file entry");
-        assert_eq!(
-            (file.kind.clone(), file.data.as_slice()),
-            (Kind::File, b"hello".as_slice())
-        );
+        let file = entries.iter().find(|e| e.path == "pkg/sub/a.txt").expect("file entry");
+        assert_eq!((file.kind.clone(), file.data.as_slice()), (Kind::File, b"hello".as_slice()));
     }
 }

@@ -30,22 +30,13 @@ pub fn safe_suffix(seed: &str, len: usize) -> String {
 
 /// 64 lowercase hex characters derived from `seed` (a fake sha256 digest body).
 pub fn hex64(seed: &str) -> String {
-    (0..4)
-        .map(|i| format!("{:016x}", fnv64(format!("{i}:{seed}").as_bytes())))
-        .collect()
+    (0..4).map(|i| format!("{:016x}", fnv64(format!("{i}:{seed}").as_bytes()))).collect()
 }
 
 /// A UUID-shaped identifier derived from `seed`.
 pub fn uid(seed: &str) -> String {
     let h = hex64(seed);
-    format!(
-        "{}-{}-4{}-8{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[13..16],
-        &h[17..20],
-        &h[20..32]
-    )
+    format!("{}-{}-4{}-8{}-{}", &h[0..8], &h[8..12], &h[13..16], &h[17..20], &h[20..32])
 }
 
 #[cfg(test)]
@@ -65,10 +56,7 @@ mod tests {
     fn uid_has_uuid_shape() {
         let u = uid("seed");
         let parts: Vec<&str> = u.split('-').collect();
-        assert_eq!(
-            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
-            vec![8, 4, 4, 4, 12]
-        );
+        assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), vec![8, 4, 4, 4, 12]);
         assert_eq!(hex64("a").len(), 64);
     }
 }

@@ -26,9 +26,7 @@ pub fn pretty(v: &Value) -> String {
     let mut buf = Vec::new();
     let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
     let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
-    sorted(v)
-        .serialize(&mut ser)
-        .expect("serializing a Value cannot fail");
+    sorted(v).serialize(&mut ser).expect("serializing a Value cannot fail");
     let mut s = String::from_utf8(buf).expect("serde_json writes UTF-8");
     s.push('\n');
     s
@@ -58,9 +56,7 @@ pub fn set(v: &mut Value, path: &[&str], val: Value) {
             m.insert((*p).to_string(), val);
             return;
         }
-        cur = m
-            .entry((*p).to_string())
-            .or_insert_with(|| Value::Object(Map::new()));
+        cur = m.entry((*p).to_string()).or_insert_with(|| Value::Object(Map::new()));
     }
 }
 
@@ -87,11 +83,7 @@ pub fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
 }
 
 pub fn map_value(m: &BTreeMap<String, String>) -> Value {
-    Value::Object(
-        m.iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-            .collect(),
-    )
+    Value::Object(m.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect())
 }
 
 #[cfg(test)]

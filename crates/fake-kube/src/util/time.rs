@@ -4,9 +4,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 fn since_epoch() -> (u64, u32) {
-    let d = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
+    let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     (d.as_secs(), d.subsec_nanos())
 }
 
@@ -27,12 +25,7 @@ fn civil(days: i64) -> (i64, u32, u32) {
 pub fn format(secs: u64, nanos: Option<u32>) -> String {
     let (y, mo, d) = civil((secs / 86_400) as i64);
     let rem = secs % 86_400;
-    let base = format!(
-        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    );
+    let base = format!("{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60);
     match nanos {
         Some(n) => format!("{base}.{n:09}Z"),
         None => format!("{base}Z"),
@@ -56,9 +49,6 @@ mod tests {
     fn formats_known_instants() {
         assert_eq!(super::format(0, None), "1970-01-01T00:00:00Z");
         assert_eq!(super::format(951_782_400, None), "2000-02-29T00:00:00Z");
-        assert_eq!(
-            super::format(1_735_787_045, Some(5)),
-            "2025-01-02T03:04:05.000000005Z"
-        );
+        assert_eq!(super::format(1_735_787_045, Some(5)), "2025-01-02T03:04:05.000000005Z");
     }
 }

@@ -70,10 +70,18 @@ impl Drop for Run {
             return;
         }
         let filter = format!("label=dev.ohdev.image={}", self.image);
-        if let Ok(output) = Command::new("docker").args(["images", "-q", "--filter", &filter]).stderr(Stdio::null()).output() {
-            let ids: std::collections::BTreeSet<String> = String::from_utf8_lossy(&output.stdout).split_whitespace().map(str::to_string).collect();
+        if let Ok(output) =
+            Command::new("docker").args(["images", "-q", "--filter", &filter]).stderr(Stdio::null()).output()
+        {
+            let ids: std::collections::BTreeSet<String> =
+                String::from_utf8_lossy(&output.stdout).split_whitespace().map(str::to_string).collect();
             if !ids.is_empty() {
-                let _ = Command::new("docker").args(["rmi", "-f"]).args(&ids).stdout(Stdio::null()).stderr(Stdio::null()).status();
+                let _ = Command::new("docker")
+                    .args(["rmi", "-f"])
+                    .args(&ids)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status();
             }
         }
         let _ = std::fs::remove_dir_all(&self.dir);
@@ -82,55 +90,89 @@ impl Drop for Run {
 
 fn run() -> Result<()> {
     let (edits, keep) = options()?;
-    let exe_dir = std::env::current_exe().map_err(|e| e.to_string())?.parent().ok_or("no directory for this binary")?.to_path_buf();
+    let exe_dir = std::env::current_exe()
+        .map_err(|e| e.to_string())?
+        .parent()
+        .ok_or("no directory for this binary")?
+        .to_path_buf();
     let ohdev = binary(&exe_dir, "OHDEV_BIN", "ohdev")?;
     let fake_kube = binary(&exe_dir, "FAKE_KUBE_BIN", "fake-kube")?;
     let base = base_image()?;
-    let id = format!("{:x}", SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |time| time.as_nanos()) ^ u128::from(std::process::id()));
-    let mut run = Run { dir: std::env::temp_dir().join(format!("ohdev-watch-bench-{id}")), image: format!("bench-watch-{}", &id[id.len() - 10..]), keep, watch: None };
+    let id = format!(
+        "{:x}",
+        SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |time| time.as_nanos()) ^ u128::from(std::process::id())
+    );
+    let mut run = Run {
+        dir: std::env::temp_dir().join(format!("ohdev-watch-bench-{id}")),
+        image: format!("bench-watch-{}", &id[id.len() - 10..]),
+        keep,
+        watch: None,
+    };
     let dir = run.dir.clone();
     let (image, state) = (run.image.clone(), dir.join(".fake-kube"));
 
     // The fixture project, with this run's image name, and the stand-in as kind and kubectl.
     copy_dir(&Path::new(FIXTURE).join("app"), &dir.join("app"))?;
-    let manifest = std::fs::read_to_string(Path::new(FIXTURE).join("k8s/app.yaml")).map_err(|e| format!("the watch fixture: {e}"))?;
+    let manifest = std::fs::read_to_string(Path::new(FIXTURE).join("k8s/app.yaml"))
+        .map_err(|e| format!("the watch fixture: {e}"))?;
     write(&dir.join("k8s/app.yaml"), &manifest.replace("image: IMAGE", &format!("image: {image}")))?;
     write(&dir.join("kind/cluster.yaml"), CLUSTER_YAML)?;
     let config = format!("cluster:\n  name: bench\nnamespace: app\nimages:\n  {image}:\n    context: app\n    dockerfile: Dockerfile\n    build_args: {{BASE: \"{base}\"}}\n    sync:\n      - {{src: \"app/**/*.py\", dest: /srv/app}}\nmanifests: [k8s]\n");
     write(&dir.join("ohdev.yaml"), &config)?;
-    std::fs::create_dir_all(dir.join(".bin")).and_then(|()| std::fs::create_dir_all(&state)).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(dir.join(".bin"))
+        .and_then(|()| std::fs::create_dir_all(&state))
+        .map_err(|e| e.to_string())?;
     for tool in ["kind", "kubectl"] {
-        std::os::unix::fs::symlink(&fake_kube, dir.join(".bin").join(tool)).map_err(|e| format!("linking {tool}: {e}"))?;
+        std::os::unix::fs::symlink(&fake_kube, dir.join(".bin").join(tool))
+            .map_err(|e| format!("linking {tool}: {e}"))?;
     }
     let path = format!("{}:{}", dir.join(".bin").display(), std::env::var("PATH").unwrap_or_default());
     let command = |args: &[&str]| {
         let mut command = Command::new(&ohdev);
-        command.args(args).current_dir(&dir).env("PATH", &path).env("FAKE_KUBE_STATE", &state).env("NO_COLOR", "1").stdin(Stdio::null());
+        command
+            .args(args)
+            .current_dir(&dir)
+            .env("PATH", &path)
+            .env("FAKE_KUBE_STATE", &state)
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null());
         command
     };
 
     progress(&format!("ohdev up ({image}, base {base}) in {}", dir.display()));
     let up = command(&["--json", "up"]).output().map_err(|e| format!("ohdev: {e}"))?;
     if !up.status.success() {
-        return Err(format!("ohdev up failed:\n{}{}", String::from_utf8_lossy(&up.stdout), String::from_utf8_lossy(&up.stderr)));
+        return Err(format!(
+            "ohdev up failed:\n{}{}",
+            String::from_utf8_lossy(&up.stdout),
+            String::from_utf8_lossy(&up.stderr)
+        ));
     }
     let stderr = std::fs::File::create(dir.join("watch-stderr.txt")).map_err(|e| e.to_string())?;
-    let mut child = command(&["--json", "watch"]).stdout(Stdio::piped()).stderr(stderr).spawn().map_err(|e| format!("ohdev watch: {e}"))?;
+    let mut child = command(&["--json", "watch"])
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .map_err(|e| format!("ohdev watch: {e}"))?;
     let stdout = child.stdout.take().ok_or("no stdout")?;
     run.watch = Some(child);
     let events = read_events(stdout, dir.join("watch-events.jsonl"))?;
-    wait_for(&events, "the `watching … for changes` message", |event| event["type"] == "message" && event["message"].as_str().is_some_and(|m| m.starts_with("watching ")))?;
+    wait_for(&events, "the `watching … for changes` message", |event| {
+        event["type"] == "message" && event["message"].as_str().is_some_and(|m| m.starts_with("watching "))
+    })?;
 
     // 1. A context file: save → `building`, each edit on an idle loop.
     let (mut to_build, mut to_idle, mut on_receipt) = (Vec::new(), Vec::new(), 0);
     for edit in 1..=edits {
         progress(&format!("rebuild {edit}/{edits}"));
         let saved = save(&dir.join("app/main.txt"), &format!("v{edit} {id}\n"))?;
-        let (building, received) = wait_for(&events, "watch_status building", |event| is_status(event, &image, "building"))?;
+        let (building, received) =
+            wait_for(&events, "watch_status building", |event| is_status(event, &image, "building"))?;
         let (start, exact) = event_time(&building, received)?;
         on_receipt += usize::from(!exact);
         to_build.push(millis(saved, start));
-        let (idle, received) = wait_for(&events, "watch_status idle after the rebuild", |event| is_status(event, &image, "idle"))?;
+        let (idle, received) =
+            wait_for(&events, "watch_status idle after the rebuild", |event| is_status(event, &image, "idle"))?;
         to_idle.push(millis(saved, event_time(&idle, received)?.0));
     }
 
@@ -143,23 +185,40 @@ fn run() -> Result<()> {
         let deadline = Instant::now() + DEADLINE;
         while !synced(&state.join("fs/app"), &content) {
             if Instant::now() > deadline {
-                return Err(format!("sync {edit}: the file never appeared under {}", state.join("fs/app/<pod>/web").join(SYNCED).display()));
+                return Err(format!(
+                    "sync {edit}: the file never appeared under {}",
+                    state.join("fs/app/<pod>/web").join(SYNCED).display()
+                ));
             }
             std::thread::sleep(POLL);
         }
         to_file.push(millis(saved, SystemTime::now()));
-        let (idle, _) = wait_for(&events, "watch_status idle after the sync", |event| is_status(event, &image, "idle") || is_status(event, &image, "building"))?;
-        if idle["state"] != "idle" || !idle["detail"].as_str().is_some_and(|detail| detail.starts_with("synced 1 file")) {
+        let (idle, _) = wait_for(&events, "watch_status idle after the sync", |event| {
+            is_status(event, &image, "idle") || is_status(event, &image, "building")
+        })?;
+        if idle["state"] != "idle" || !idle["detail"].as_str().is_some_and(|detail| detail.starts_with("synced 1 file"))
+        {
             return Err(format!("sync {edit} did not end in a sync: {idle}"));
         }
     }
 
     let cores = std::thread::available_parallelism().map_or(0, |count| count.get());
-    let date = Command::new("date").args(["-u", "+%Y-%m-%d %H:%M UTC"]).output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default();
+    let date = Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
     let args: String = std::env::args().skip(1).map(|arg| format!(" {arg}")).collect();
     println!("`cargo build --release -p ohdev -p fake-kube -p ohdev-bench && ./target/release/watch_latency{args}`\n");
-    println!("{date}, Linux {}, {cores} cores, release build, {edits} edits each; base image {base}; build start = {}:\n", std::env::consts::ARCH,
-        if on_receipt == 0 { "the `ts` of the `building` event (RFC 3339, sub-second)".to_string() } else { format!("the time the `building` line was read in {on_receipt} of {edits} edits (their `ts` had no sub-second digits), else its `ts`") });
+    println!(
+        "{date}, Linux {}, {cores} cores, release build, {edits} edits each; base image {base}; build start = {}:\n",
+        std::env::consts::ARCH,
+        if on_receipt == 0 {
+            "the `ts` of the `building` event (RFC 3339, sub-second)".to_string()
+        } else {
+            format!("the time the `building` line was read in {on_receipt} of {edits} edits (their `ts` had no sub-second digits), else its `ts`")
+        }
+    );
     println!("| measurement (ms) | p50 | p95 | min | max |\n|---|---:|---:|---:|---:|");
     println!("| save → build start | {} |", stats(&to_build));
     println!("| save → file in the container, sync rule (stand-in) | {} |", stats(&to_file));
@@ -192,19 +251,31 @@ fn options() -> Result<(usize, bool)> {
 
 fn binary(exe_dir: &Path, variable: &str, name: &str) -> Result<PathBuf> {
     let path = std::env::var_os(variable).map_or_else(|| exe_dir.join(name), PathBuf::from);
-    let missing = format!("{} not found: run `cargo build --release -p ohdev -p fake-kube` first, or set {variable}", path.display());
+    let missing = format!(
+        "{} not found: run `cargo build --release -p ohdev -p fake-kube` first, or set {variable}",
+        path.display()
+    );
     path.is_file().then_some(path).ok_or(missing)
 }
 
 /// `busybox:latest`, else the integration tests' `ohdev-test/busybox:*` (never imported here).
 fn base_image() -> Result<String> {
-    let inspect = Command::new("docker").args(["image", "inspect", "busybox:latest"]).stdout(Stdio::null()).stderr(Stdio::null()).status();
+    let inspect = Command::new("docker")
+        .args(["image", "inspect", "busybox:latest"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
     if inspect.map_err(|e| format!("docker: {e}"))?.success() {
         return Ok("busybox:latest".into());
     }
-    let listed = Command::new("docker").args(["images", "--format", "{{.Repository}}:{{.Tag}}", "ohdev-test/busybox"]).output().map_err(|e| format!("docker: {e}"))?;
+    let listed = Command::new("docker")
+        .args(["images", "--format", "{{.Repository}}:{{.Tag}}", "ohdev-test/busybox"])
+        .output()
+        .map_err(|e| format!("docker: {e}"))?;
     let listed = String::from_utf8_lossy(&listed.stdout).to_string();
-    listed.lines().next().filter(|line| !line.is_empty()).map(str::to_string).ok_or_else(|| "no busybox:latest nor ohdev-test/busybox:* image: `docker pull busybox` or run `cargo test` once".to_string())
+    listed.lines().next().filter(|line| !line.is_empty()).map(str::to_string).ok_or_else(|| {
+        "no busybox:latest nor ohdev-test/busybox:* image: `docker pull busybox` or run `cargo test` once".to_string()
+    })
 }
 
 fn copy_dir(from: &Path, to: &Path) -> Result<()> {
@@ -221,7 +292,9 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
 }
 
 fn write(path: &Path, content: &str) -> Result<()> {
-    std::fs::create_dir_all(path.parent().ok_or("no parent")?).and_then(|()| std::fs::write(path, content)).map_err(|e| format!("{}: {e}", path.display()))
+    std::fs::create_dir_all(path.parent().ok_or("no parent")?)
+        .and_then(|()| std::fs::write(path, content))
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Writes the file; the save time is when the write (open, write, close) has returned.
@@ -238,7 +311,8 @@ fn read_events(stdout: impl std::io::Read + Send + 'static, log: PathBuf) -> Res
         for line in BufReader::new(stdout).lines().map_while(|line| line.ok()) {
             let received = SystemTime::now();
             let _ = writeln!(log, "{line}");
-            let event = serde_json::from_str(&line).unwrap_or_else(|_| serde_json::json!({"type": "not-json", "line": line}));
+            let event =
+                serde_json::from_str(&line).unwrap_or_else(|_| serde_json::json!({"type": "not-json", "line": line}));
             if sender.send((event, received)).is_err() {
                 break;
             }
@@ -248,13 +322,19 @@ fn read_events(stdout: impl std::io::Read + Send + 'static, log: PathBuf) -> Res
 }
 
 /// The next event matching `done`; an `error` or `stopped` watch status, or the end of the watch, is an error.
-fn wait_for(events: &Receiver<(Value, SystemTime)>, what: &str, done: impl Fn(&Value) -> bool) -> Result<(Value, SystemTime)> {
+fn wait_for(
+    events: &Receiver<(Value, SystemTime)>,
+    what: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Result<(Value, SystemTime)> {
     let deadline = Instant::now() + DEADLINE;
     loop {
         let (event, received) = match events.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
             Ok(next) => next,
             Err(RecvTimeoutError::Timeout) => return Err(format!("no {what} within {DEADLINE:?}")),
-            Err(RecvTimeoutError::Disconnected) => return Err(format!("no {what} (ohdev watch ended? see watch-stderr.txt, --keep)")),
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(format!("no {what} (ohdev watch ended? see watch-stderr.txt, --keep)"))
+            }
         };
         if event["type"] == "watch_status" && (event["state"] == "error" || event["state"] == "stopped") {
             return Err(format!("ohdev watch: {event}"));
@@ -285,7 +365,11 @@ fn parse_ts(ts: &str) -> Option<i128> {
     let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
     let seconds = number(11..13)? * 3600 + number(14..16)? * 60 + number(17..19)?;
     let fraction = ts.get(19..)?.strip_suffix('Z')?;
-    let nanos = if fraction.is_empty() { 0 } else { format!("{:0<9}", fraction.strip_prefix('.')?).get(..9)?.parse::<i64>().ok()? };
+    let nanos = if fraction.is_empty() {
+        0
+    } else {
+        format!("{:0<9}", fraction.strip_prefix('.')?).get(..9)?.parse::<i64>().ok()?
+    };
     // Days since 1970-01-01 (Howard Hinnant's days_from_civil).
     let y = if month <= 2 { year - 1 } else { year };
     let (era, year_of_era) = (y.div_euclid(400), y.rem_euclid(400));
@@ -297,7 +381,8 @@ fn parse_ts(ts: &str) -> Option<i128> {
 /// True when some pod's `web` container under `fs_app` holds exactly `content` at [`SYNCED`].
 fn synced(fs_app: &Path, content: &str) -> bool {
     let Ok(pods) = std::fs::read_dir(fs_app) else { return false };
-    pods.filter_map(|pod| pod.ok()).any(|pod| std::fs::read(pod.path().join("web").join(SYNCED)).is_ok_and(|bytes| bytes == content.as_bytes()))
+    pods.filter_map(|pod| pod.ok())
+        .any(|pod| std::fs::read(pod.path().join("web").join(SYNCED)).is_ok_and(|bytes| bytes == content.as_bytes()))
 }
 
 fn millis(from: SystemTime, to: SystemTime) -> f64 {

@@ -5,33 +5,14 @@ use serde_json::json;
 fn context_is_required_and_must_exist() {
     let w = World::new("kubectl-context");
     let o = crate::app::testing::call(&w.env, "kubectl", &["get", "pods"], b"");
-    assert_eq!(
-        (o.code, o.stderr.as_str()),
-        (1, "error: ohdev stand-in: --context is required\n")
-    );
-    let o = crate::app::testing::call(
-        &w.env,
-        "kubectl",
-        &["get", "pods", "--context=kind-nope"],
-        b"",
-    );
-    assert_eq!(
-        (o.code, o.stderr.as_str()),
-        (1, "error: context \"kind-nope\" does not exist\n")
-    );
-    let v = crate::app::testing::call(
-        &w.env,
-        "kubectl",
-        &["version", "--client", "-o", "json"],
-        b"",
-    );
+    assert_eq!((o.code, o.stderr.as_str()), (1, "error: ohdev stand-in: --context is required\n"));
+    let o = crate::app::testing::call(&w.env, "kubectl", &["get", "pods", "--context=kind-nope"], b"");
+    assert_eq!((o.code, o.stderr.as_str()), (1, "error: context \"kind-nope\" does not exist\n"));
+    let v = crate::app::testing::call(&w.env, "kubectl", &["version", "--client", "-o", "json"], b"");
     let parsed: serde_json::Value = serde_json::from_str(&v.stdout).unwrap();
     assert_eq!(parsed["clientVersion"]["gitVersion"], "v1.32.4");
     assert_eq!(
-        (
-            parsed["clientVersion"]["major"].as_str(),
-            parsed["clientVersion"]["minor"].as_str()
-        ),
+        (parsed["clientVersion"]["major"].as_str(), parsed["clientVersion"]["minor"].as_str()),
         (Some("1"), Some("32"))
     );
 }
@@ -40,23 +21,11 @@ fn context_is_required_and_must_exist() {
 fn unknown_flags_and_commands_fail_like_kubectl() {
     let w = world("kubectl-flags");
     let o = w.kubectl("get pods --bogus", "");
-    assert_eq!(
-        (o.code, o.stderr.as_str()),
-        (
-            1,
-            "error: unknown flag: --bogus\nSee 'kubectl get --help' for usage.\n"
-        )
-    );
+    assert_eq!((o.code, o.stderr.as_str()), (1, "error: unknown flag: --bogus\nSee 'kubectl get --help' for usage.\n"));
     let o = w.kubectl("frobnicate", "");
-    assert_eq!(
-        (o.code, o.stderr.as_str()),
-        (1, "error: unknown command \"frobnicate\" for \"kubectl\"\n")
-    );
+    assert_eq!((o.code, o.stderr.as_str()), (1, "error: unknown command \"frobnicate\" for \"kubectl\"\n"));
     let o = w.kubectl("get widgets", "");
-    assert_eq!(
-        o.stderr,
-        "error: the server doesn't have a resource type \"widgets\"\n"
-    );
+    assert_eq!(o.stderr, "error: the server doesn't have a resource type \"widgets\"\n");
 }
 
 #[test]
@@ -69,32 +38,14 @@ fn fresh_cluster_has_kinds_system_objects() {
         .iter()
         .map(|n| n["metadata"]["name"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(
-        ns,
-        vec![
-            "default",
-            "kube-node-lease",
-            "kube-public",
-            "kube-system",
-            "local-path-storage"
-        ]
-    );
-    assert_eq!(
-        w.get("storageclass standard")["volumeBindingMode"],
-        "WaitForFirstConsumer"
-    );
+    assert_eq!(ns, vec!["default", "kube-node-lease", "kube-public", "kube-system", "local-path-storage"]);
+    assert_eq!(w.get("storageclass standard")["volumeBindingMode"], "WaitForFirstConsumer");
     let nodes = w.get("nodes");
     let items = nodes["items"].as_array().unwrap();
     assert_eq!(items.len(), 2);
-    assert_eq!(
-        items[0]["metadata"]["labels"]["node-role.kubernetes.io/control-plane"],
-        ""
-    );
+    assert_eq!(items[0]["metadata"]["labels"]["node-role.kubernetes.io/control-plane"], "");
     assert_eq!(items[1]["metadata"]["labels"]["tier"], "apps");
-    assert_eq!(
-        items[1]["metadata"]["labels"]["kubernetes.io/hostname"],
-        "dev-worker"
-    );
+    assert_eq!(items[1]["metadata"]["labels"]["kubernetes.io/hostname"], "dev-worker");
     assert_eq!(items[1]["status"]["nodeInfo"]["kubeletVersion"], "v1.32.2");
     assert_eq!(condition(&items[1], "Ready").unwrap()["status"], "True");
     assert_eq!(items[0]["spec"]["taints"][0]["effect"], "NoSchedule");
@@ -105,11 +56,7 @@ fn fresh_cluster_has_kinds_system_objects() {
 #[test]
 fn node_images_list_what_kind_loaded() {
     let w = world("kubectl-node-images");
-    assert_eq!(
-        w.kind("load docker-image ohdev.local/app:1 --name dev")
-            .code,
-        0
-    );
+    assert_eq!(w.kind("load docker-image ohdev.local/app:1 --name dev").code, 0);
     let node = w.get("node dev-control-plane");
     assert_eq!(
         node["status"]["images"],
@@ -121,25 +68,13 @@ fn node_images_list_what_kind_loaded() {
 fn get_not_found_ignore_and_empty_lists() {
     let w = world("kubectl-get");
     let o = w.kubectl("get deployment nope -n app -o json", "");
-    assert_eq!(
-        (o.code, o.stderr.as_str()),
-        (
-            1,
-            "Error from server (NotFound): deployments.apps \"nope\" not found\n"
-        )
-    );
+    assert_eq!((o.code, o.stderr.as_str()), (1, "Error from server (NotFound): deployments.apps \"nope\" not found\n"));
     let o = w.kubectl("get pods nope -n app", "");
-    assert_eq!(
-        o.stderr,
-        "Error from server (NotFound): pods \"nope\" not found\n"
-    );
+    assert_eq!(o.stderr, "Error from server (NotFound): pods \"nope\" not found\n");
     let o = w.kubectl("get deploy nope -n app --ignore-not-found -o json", "");
     assert_eq!((o.code, o.stdout.as_str(), o.stderr.as_str()), (0, "", ""));
     let empty = w.get("deployments -n app");
-    assert_eq!(
-        empty,
-        json!({"apiVersion": "v1", "items": [], "kind": "List", "metadata": {"resourceVersion": ""}})
-    );
+    assert_eq!(empty, json!({"apiVersion": "v1", "items": [], "kind": "List", "metadata": {"resourceVersion": ""}}));
     let o = w.kubectl("get pods -n app", "");
     assert_eq!(o.stderr, "No resources found in app namespace.\n");
     let o = w.kubectl("get ns/app -o name", "");
@@ -152,7 +87,11 @@ fn api_resources_lists_builtins_and_established_crds() {
     let core = w.kubectl("api-resources --api-group= -o name", "");
     assert!(core.stdout.lines().any(|l| l == "pods"), "{}", core.stdout);
     let apps = w.kubectl("api-resources --api-group=apps -o name", "");
-    assert_eq!(apps.stdout, "controllerrevisions.apps\ndaemonsets.apps\ndeployments.apps\nreplicasets.apps\nstatefulsets.apps\n".replace("controllerrevisions.apps\n", ""));
+    assert_eq!(
+        apps.stdout,
+        "controllerrevisions.apps\ndaemonsets.apps\ndeployments.apps\nreplicasets.apps\nstatefulsets.apps\n"
+            .replace("controllerrevisions.apps\n", "")
+    );
     let none = w.kubectl("api-resources --api-group=example.com -o name", "");
     assert_eq!((none.code, none.stdout.as_str()), (0, ""));
 }

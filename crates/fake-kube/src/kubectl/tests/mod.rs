@@ -25,8 +25,5 @@ pub fn world(tag: &str) -> World {
 }
 
 pub fn condition<'a>(obj: &'a serde_json::Value, kind: &str) -> Option<&'a serde_json::Value> {
-    obj.pointer("/status/conditions")?
-        .as_array()?
-        .iter()
-        .find(|c| c["type"] == kind)
+    obj.pointer("/status/conditions")?.as_array()?.iter().find(|c| c["type"] == kind)
 }

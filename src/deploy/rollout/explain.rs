@@ -1,0 +1,204 @@
+//! What the rollout fetches when something is not ready, and the errors it ends with: the workload's
+//! current pods and its namespace's events, the failing container's last log lines, a diagnosis event
+//! for the screen, and the error that names the object and what to do. A definite failure (an image
+//! that is not there, a crash loop) ends the wait early instead of running out the deadline.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::diagnose::{self, FailureReason};
+use crate::deploy::plan::manifest::Object;
+use crate::deploy::plan::resource::{namespace_args, resource_name};
+use crate::error::Error;
+use crate::events::{Event, StepState};
+use crate::tools::kubectl::Kubectl;
+use crate::ui::Reporter;
+
+pub(super) async fn fetch(kubectl: &Kubectl, object: &Object, objects: &[Object]) -> Result<Value, Error> {
+    let key = object.key();
+    let mut args = vec![resource_name(object, objects), key.name.clone()];
+    args.extend(namespace_args(&key));
+    kubectl.get_json(args).await
+}
+
+/// Why an object is not ready when the deadline passes.
+pub(super) enum Stuck {
+    /// Never applied: what it depends on was not ready.
+    NotApplied,
+    /// Applied; the last status seen.
+    NotReady(String),
+}
+
+pub(super) fn is_workload(kind: &str) -> bool {
+    matches!(kind, "Deployment" | "StatefulSet" | "DaemonSet" | "Job" | "Pod")
+}
+
+async fn related(kubectl: &Kubectl, object: &Object, live: &Value) -> (Value, Value) {
+    let namespace = object.namespace().unwrap_or("default").to_string();
+    let selector = live.pointer("/spec/selector/matchLabels").and_then(Value::as_object).map(|labels| {
+        labels
+            .iter()
+            .map(|(key, value)| format!("{key}={}", value.as_str().unwrap_or_default()))
+            .collect::<Vec<_>>()
+            .join(",")
+    });
+    let pods = match (object.kind(), selector) {
+        ("Pod", _) => serde_json::json!({"items": [live.clone()]}),
+        (_, Some(selector)) if !selector.is_empty() => kubectl
+            .get_json([
+                "pods".to_string(),
+                "--namespace".to_string(),
+                namespace.clone(),
+                "--selector".to_string(),
+                selector,
+            ])
+            .await
+            .unwrap_or(Value::Null),
+        _ => Value::Null,
+    };
+    let events =
+        kubectl.get_json(["events".to_string(), "--namespace".to_string(), namespace]).await.unwrap_or(Value::Null);
+    (current_pods(live, pods), events)
+}
+
+fn container_images(spec: Option<&Value>) -> Vec<String> {
+    let mut images: Vec<String> = spec
+        .and_then(|spec| spec.get("containers"))
+        .and_then(Value::as_array)
+        .map(|containers| {
+            containers.iter().filter_map(|container| container["image"].as_str().map(str::to_string)).collect()
+        })
+        .unwrap_or_default();
+    images.sort();
+    images
+}
+
+/// During a rollout the selector also matches the previous version's pods: judge only pods that
+/// run the images of the workload's current template (a fixed app must not fail on its old crash).
+pub fn current_pods(workload: &Value, pods: Value) -> Value {
+    let wanted = container_images(workload.pointer("/spec/template/spec"));
+    if wanted.is_empty() {
+        return pods;
+    }
+    let Some(items) = pods.get("items").and_then(Value::as_array) else { return pods };
+    let current: Vec<Value> = items.iter().filter(|pod| container_images(pod.get("spec")) == wanted).cloned().collect();
+    serde_json::json!({ "items": current })
+}
+
+async fn last_log_lines(kubectl: &Kubectl, diagnosis: &diagnose::Diagnosis, namespace: &str) -> Vec<String> {
+    let (Some(pod), Some(container)) = (&diagnosis.pod, &diagnosis.container) else { return Vec::new() };
+    if !matches!(
+        diagnosis.reason,
+        FailureReason::CrashLoopBackOff
+            | FailureReason::OomKilled
+            | FailureReason::Other(_)
+            | FailureReason::ReadinessProbeFailed
+    ) {
+        return Vec::new();
+    }
+    let output = kubectl
+        .invocation(["logs", pod.as_str(), "--container", container.as_str(), "--namespace", namespace, "--tail=20"])
+        .run_unchecked()
+        .await;
+    match output {
+        Ok(output) if output.success() => output.stdout.lines().map(str::to_string).collect(),
+        _ => Vec::new(),
+    }
+}
+
+async fn screen(kubectl: &Kubectl, object: &Object, live: &Value, reporter: &Reporter) -> diagnose::Diagnosis {
+    let (pods, events) = related(kubectl, object, live).await;
+    let diagnosis = diagnose::diagnose(live, &pods, &events);
+    let lines = last_log_lines(kubectl, &diagnosis, object.namespace().unwrap_or("default")).await;
+    reporter.emit(Event::Diagnosis(diagnosis.report(lines)));
+    diagnosis
+}
+
+/// A definite failure (image missing, crash loop, bad config…) ends the wait early.
+pub(super) async fn fail_fast(kubectl: &Kubectl, object: &Object, live: &Value, reporter: &Reporter) -> Option<Error> {
+    let (pods, events) = related(kubectl, object, live).await;
+    let diagnosis = diagnose::diagnose(live, &pods, &events);
+    let definite = matches!(
+        diagnosis.reason,
+        FailureReason::ErrImageNeverPull
+            | FailureReason::ImagePullBackOff
+            | FailureReason::CreateContainerConfigError
+            | FailureReason::OomKilled
+            | FailureReason::CrashLoopBackOff
+            | FailureReason::Unschedulable
+    );
+    if !definite {
+        return None;
+    }
+    Some(diagnose_failure(kubectl, object, live, None, reporter).await)
+}
+
+pub(super) async fn diagnose_failure(
+    kubectl: &Kubectl,
+    object: &Object,
+    live: &Value,
+    reason: Option<String>,
+    reporter: &Reporter,
+) -> Error {
+    let diagnosis = screen(kubectl, object, live, reporter).await;
+    reporter.emit(Event::step("deploy", StepState::Failed, "deploying", None));
+    Error::work(
+        format!("{} is not ready: {}", object.key(), reason.unwrap_or_else(|| diagnosis.reason.to_string())),
+        diagnosis.hint.or_else(|| Some("`ohdev logs` shows the containers' output".to_string())),
+    )
+}
+
+pub(super) async fn timeout(
+    kubectl: &Kubectl,
+    objects: &[Object],
+    stuck_objects: Vec<(usize, Stuck)>,
+    limit: Duration,
+    reporter: &Reporter,
+) -> Error {
+    let mut stuck = Vec::new();
+    let mut hint = None;
+    for (index, state) in stuck_objects {
+        match state {
+            Stuck::NotReady(last) => {
+                stuck.push(format!("{} ({last})", objects[index].key()));
+                if is_workload(objects[index].kind()) {
+                    if let Ok(live) = fetch(kubectl, &objects[index], objects).await {
+                        let diagnosis = screen(kubectl, &objects[index], &live, reporter).await;
+                        hint = hint.or(diagnosis.hint);
+                    }
+                }
+            }
+            Stuck::NotApplied => {
+                stuck.push(format!("{} (not applied: waits for its dependencies)", objects[index].key()))
+            }
+        }
+    }
+    reporter.emit(Event::step("deploy", StepState::Failed, "deploying", None));
+    let mut set: BTreeSet<String> = BTreeSet::new();
+    set.extend(stuck);
+    Error::work(
+        format!("not ready after {}s: {}", limit.as_secs(), set.into_iter().collect::<Vec<_>>().join(", ")),
+        hint.or_else(|| Some("raise the deadline with `ohdev up --timeout 10m` (or deploy.timeout in ohdev.yaml), or look at `ohdev logs`".to_string())),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_pods_of_the_current_template_are_judged() {
+        let workload =
+            serde_json::json!({"spec": {"template": {"spec": {"containers": [{"image": "ohdev.local/app:new"}]}}}});
+        let pods = serde_json::json!({"items": [
+            {"metadata": {"name": "old"}, "spec": {"containers": [{"image": "ohdev.local/app:old"}]}},
+            {"metadata": {"name": "new"}, "spec": {"containers": [{"image": "ohdev.local/app:new"}]}}
+        ]});
+        let current = current_pods(&workload, pods);
+        let names: Vec<&str> =
+            current["items"].as_array().unwrap().iter().map(|pod| pod["metadata"]["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["new"]);
+    }
+}
