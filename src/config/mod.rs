@@ -180,14 +180,18 @@ impl Resolver<'_> {
     fn duration(&self, key: &str, value: Option<&str>, default: Duration) -> Result<Duration, Error> {
         let Some(value) = value else { return Ok(default) };
         let value = self.string(key, value)?;
-        parse_duration(&value).ok_or_else(|| {
-            Error::config(
+        match parse_duration(&value) {
+            Some(duration) if !duration.is_zero() => Ok(duration),
+            parsed => Err(Error::config(
                 self.file,
                 self.line_of(&value),
-                format!("`{key}` is `{value}`, which is not a duration"),
+                match parsed {
+                    Some(_) => format!("`{key}` is `{value}`, which leaves no time to wait"),
+                    None => format!("`{key}` is `{value}`, which is not a duration"),
+                },
                 "write a number with a unit, e.g. 90s, 5m or 1h30m",
-            )
-        })
+            )),
+        }
     }
 
     fn resolve(&self, raw: RawConfig) -> Result<Config, Error> {

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use super::plan::graph::{self, Plan};
 use super::plan::manifest::{self, Object};
+use super::plan::namespaces;
 use super::plan::secrets;
 use super::plan::substitute::{self, Patch};
 use super::remote;
@@ -67,6 +68,8 @@ pub async fn render_with_env(
     }
     let mut objects = manifest::normalize(objects, &config.namespace)
         .map_err(|errors| input_error(errors.to_string(), &cache_names))?;
+    namespaces::ensure_namespaces(&mut objects, &config.namespace, &config.file)
+        .map_err(|missing| input_error(missing.to_string(), &cache_names))?;
     let patches: Vec<Patch> = config
         .patches
         .iter()

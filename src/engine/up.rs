@@ -43,7 +43,7 @@ pub async fn up(session: &Session, image_names: &[String], options: &UpOptions) 
 
     // The cluster and the images do not depend on each other: create one while building the other.
     // The first error stops the other (a failed cluster create does not wait for a long build).
-    let (_, results) = tokio::try_join!(
+    let (cluster_outcome, results) = tokio::try_join!(
         cluster::ensure(config, kind_cluster, session.kind(), lock, reporter, options.recreate),
         image::prepare_and_build(
             config,
@@ -55,6 +55,11 @@ pub async fn up(session: &Session, image_names: &[String], options: &UpOptions) 
             reporter
         ),
     )?;
+    if cluster_outcome != cluster::Outcome::Reused {
+        // A new cluster holds nothing ohdev applied to the one before (deleted by `--recreate` or
+        // outside ohdev): forget those objects instead of calling them orphans.
+        Ledger::clear(lock)?;
+    }
     load::load_all(session.kind(), session.kubectl(), &config.cluster.name, &results, options.force, lock, reporter)
         .await?;
     image::fail_if_any_failed(&results)?;

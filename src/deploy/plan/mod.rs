@@ -5,9 +5,11 @@
 //! 2. `secrets::generate` makes one Secret per `secrets:` entry; they join the objects;
 //! 3. `manifest::normalize` defaults namespaces, strips namespaces from cluster-scoped objects, rejects
 //!    duplicates (patch targets are matched after this, so a target's namespace may be left out);
-//! 4. `substitute::apply_patches`, then `substitute::substitute_images` (warnings to show), then
+//! 4. `namespaces::ensure_namespaces` adds the default namespace when nothing creates it and refuses
+//!    any other namespace that nothing creates;
+//! 5. `substitute::apply_patches`, then `substitute::substitute_images` (warnings to show), then
 //!    `substitute::label_managed_by`;
-//! 5. `edges` finds what depends on what (`webhooks` adds admission-webhook edges), `graph::plan`
+//! 6. `edges` finds what depends on what (`webhooks` adds admission-webhook edges), `graph::plan`
 //!    turns the edges into a dependency graph, shown by `ohdev plan` level by level (the levels are
 //!    for reading; the rollout starts each object as soon as its own dependencies are ready).
 
@@ -15,6 +17,7 @@ pub mod edges;
 pub mod graph;
 pub mod index;
 pub mod manifest;
+pub mod namespaces;
 mod object;
 mod patch;
 pub mod resource;

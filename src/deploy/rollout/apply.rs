@@ -46,8 +46,31 @@ pub struct Options {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Status {
     Waiting,
-    Applied { polls: u32, last: String },
+    /// Applied, not ready yet: how often it was polled, the last status seen, and the failures of
+    /// the readiness `kubectl get` in a row (with the last one's message).
+    Applied { polls: u32, last: String, failures: u32, last_error: Option<String> },
     Ready,
+}
+
+/// Failed readiness reads in a row after which the wait stops with kubectl's message: a cluster
+/// that keeps refusing is not "not ready yet".
+const READ_FAILURES: u32 = 3;
+
+/// kubectl's stderr says the API cannot be used at all (refused, unreachable, not allowed):
+/// waiting longer will not help, so the wait stops at once.
+fn api_unusable(stderr: &str) -> bool {
+    const SIGNS: &[&str] = &[
+        "connection refused",
+        "was refused",
+        "Unable to connect to the server",
+        "Forbidden",
+        "forbidden:",
+        "Unauthorized",
+        "provide credentials",
+        "no such host",
+        "i/o timeout",
+    ];
+    SIGNS.iter().any(|sign| stderr.contains(sign))
 }
 
 /// Errors a later try can get past: an admission webhook or a CRD that is not served yet.
@@ -202,7 +225,7 @@ pub async fn deploy_changed(
             let key = objects[index].key();
             reporter.emit(Event::step(format!("apply:{key}"), StepState::Done, format!("applied {key}"), None));
             if POLLED_KINDS.contains(&objects[index].kind()) {
-                status[index] = Status::Applied { polls: 0, last: String::new() };
+                status[index] = Status::Applied { polls: 0, last: String::new(), failures: 0, last_error: None };
             } else {
                 status[index] = Status::Ready;
                 schedule.finish(index, true);
@@ -218,8 +241,43 @@ pub async fn deploy_changed(
         .await;
         for (index, live) in fetched {
             let live = match live {
-                Ok(live) => live,
-                Err(_) => continue, // not visible yet; the deadline decides
+                Ok(live) => {
+                    if let Status::Applied { failures, last_error, .. } = &mut status[index] {
+                        *failures = 0;
+                        *last_error = None;
+                    }
+                    live
+                }
+                Err(error) => {
+                    let message = error.to_string();
+                    let stderr = match &error {
+                        Error::CommandFailed { stderr, .. } => stderr.as_str(),
+                        _ => message.as_str(),
+                    };
+                    // An object that is not visible yet is "not ready yet"; anything else counts.
+                    let not_found = stderr.contains("NotFound") || stderr.contains("not found");
+                    if let Status::Applied { failures, last_error, .. } = &mut status[index] {
+                        *last_error = Some(first_line(stderr));
+                        if !not_found {
+                            *failures += 1;
+                            if api_unusable(stderr) || *failures >= READ_FAILURES {
+                                reporter.emit(Event::step("deploy", StepState::Failed, "waiting for readiness", None));
+                                return Err(Error::work(
+                                    format!(
+                                        "cannot read the status of {} ({} failed read(s) in a row): {message}",
+                                        objects[index].key(),
+                                        failures
+                                    ),
+                                    Some(
+                                        "check that the cluster answers: `kubectl --context <context> get nodes` (`ohdev status`)"
+                                            .to_string(),
+                                    ),
+                                ));
+                            }
+                        }
+                    }
+                    continue;
+                }
             };
             match readiness::evaluate(&live) {
                 Readiness::Ready => {
@@ -231,7 +289,7 @@ pub async fn deploy_changed(
                     return Err(diagnose_failure(kubectl, &objects[index], &live, Some(reason), reporter).await)
                 }
                 Readiness::InProgress(what) => {
-                    if let Status::Applied { polls, last } = &mut status[index] {
+                    if let Status::Applied { polls, last, .. } = &mut status[index] {
                         *polls += 1;
                         *last = what;
                         if *polls % FAIL_FAST_POLLS == 0 && is_workload(objects[index].kind()) {
@@ -258,7 +316,9 @@ pub async fn deploy_changed(
                 .enumerate()
                 .filter_map(|(index, state)| match state {
                     Status::Waiting => Some((index, Stuck::NotApplied)),
-                    Status::Applied { last, .. } => Some((index, Stuck::NotReady(last.clone()))),
+                    Status::Applied { last, last_error, .. } => {
+                        Some((index, Stuck::NotReady { last: last.clone(), last_error: last_error.clone() }))
+                    }
                     Status::Ready => None,
                 })
                 .collect();

@@ -27,8 +27,8 @@ pub(super) async fn fetch(kubectl: &Kubectl, object: &Object, objects: &[Object]
 pub(super) enum Stuck {
     /// Never applied: what it depends on was not ready.
     NotApplied,
-    /// Applied; the last status seen.
-    NotReady(String),
+    /// Applied; the last status seen and the last failed read, if the last read failed.
+    NotReady { last: String, last_error: Option<String> },
 }
 
 pub(super) fn is_workload(kind: &str) -> bool {
@@ -161,8 +161,13 @@ pub(super) async fn timeout(
     let mut hint = None;
     for (index, state) in stuck_objects {
         match state {
-            Stuck::NotReady(last) => {
-                stuck.push(format!("{} ({last})", objects[index].key()));
+            Stuck::NotReady { last, last_error } => {
+                let seen = match (last.is_empty(), last_error) {
+                    (_, Some(error)) => format!("last read failed: {error}"),
+                    (true, None) => "no status reported yet".to_string(),
+                    (false, None) => last,
+                };
+                stuck.push(format!("{} ({seen})", objects[index].key()));
                 if is_workload(objects[index].kind()) {
                     if let Ok(live) = fetch(kubectl, &objects[index], objects).await {
                         let diagnosis = screen(kubectl, &objects[index], &live, reporter).await;
