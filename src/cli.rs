@@ -138,7 +138,9 @@ pub struct UpArgs {
 fn parse_duration_arg(text: &str) -> Result<std::time::Duration, String> {
     match crate::config::parse_duration(text) {
         None => Err(format!("`{text}` is not a duration: write e.g. 90s, 5m or 1h30m")),
-        Some(duration) if duration.is_zero() => Err(format!("`{text}` leaves no time to wait: write e.g. 90s, 5m or 1h30m")),
+        Some(duration) if duration.is_zero() => {
+            Err(format!("`{text}` leaves no time to wait: write e.g. 90s, 5m or 1h30m"))
+        }
         Some(duration) => Ok(duration),
     }
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::yaml_error::to_config_error;
+use super::yaml_error::from_str_strict;
 use crate::error::Error;
 
 pub const API_VERSION: &str = "kind.x-k8s.io/v1alpha4";
@@ -109,7 +109,7 @@ pub fn load(path: &Path) -> Result<KindCluster, Error> {
 }
 
 pub fn parse(path: &Path, text: String) -> Result<KindCluster, Error> {
-    let raw: RawKindCluster = serde_yaml::from_str(&text).map_err(|error| to_config_error(path, &error))?;
+    let raw: RawKindCluster = from_str_strict(path, &text)?;
     match raw.kind.as_deref() {
         Some("Cluster") => {}
         other => {

@@ -121,11 +121,15 @@ pub fn load_with_env(file: &Path, env: &dyn Fn(&str) -> Option<String>) -> Resul
     let text = std::fs::read_to_string(&file).map_err(|error| {
         Error::config(&file, None, format!("cannot read: {error}"), "check the path given to --config")
     })?;
-    let raw: RawConfig = if text.trim().is_empty() {
-        RawConfig::default()
-    } else {
-        serde_yaml::from_str(&text).map_err(|error| yaml_error::to_config_error(&file, &error))?
-    };
+    if text.lines().all(|line| line.trim().is_empty() || line.trim_start().starts_with('#')) {
+        return Err(Error::config(
+            &file,
+            None,
+            "the file is empty: there is nothing to do",
+            "describe the environment (see docs/ohdev-yaml.md), or write `{}` to use the OpenHands defaults",
+        ));
+    }
+    let raw: RawConfig = yaml_error::from_str_strict(&file, &text)?;
     let root = file.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
     Resolver { file: &file, text: &text, env, root: &root }.resolve(raw)
 }
@@ -371,7 +375,6 @@ pub fn normalize(path: &Path) -> PathBuf {
     }
     out
 }
-
 
 #[cfg(test)]
 mod tests;

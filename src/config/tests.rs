@@ -11,9 +11,9 @@ fn env(name: &str) -> Option<String> {
 }
 
 #[test]
-fn empty_file_gets_openhands_defaults() {
+fn an_empty_mapping_gets_openhands_defaults() {
     let dir = tempfile::tempdir().unwrap();
-    let config = load_with_env(&write(dir.path(), ""), &env).unwrap();
+    let config = load_with_env(&write(dir.path(), "{}\n"), &env).unwrap();
     assert_eq!(config.cluster.name, "local-hands");
     assert_eq!(config.cluster.context(), "kind-local-hands");
     assert_eq!(config.cluster.config_path, dir.path().join("kind/cluster.yaml"));
@@ -61,6 +61,32 @@ fn errors_name_file_line_and_fix() {
         assert!(shown.contains(fix), "for {text:?}: {shown}");
         assert_eq!(error.exit_code(), 2);
     }
+}
+
+#[test]
+fn an_empty_file_is_an_error_not_the_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    for text in ["", "\n\n", "# only a comment\n"] {
+        let error = load_with_env(&write(dir.path(), text), &env).unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+        assert!(error.to_string().contains("the file is empty: there is nothing to do"), "{error}");
+    }
+}
+
+#[test]
+fn a_duplicate_key_is_an_error_naming_both_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "cluster:\n  name: t\nimages:\n  app:\n    context: a\n  app:\n    context: b\n";
+    let file = write(dir.path(), text);
+    let error = load_with_env(&file, &env).unwrap_err();
+    assert_eq!(error.exit_code(), 2);
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "{}:6: `app` is set more than once in the same mapping (lines 4 and 6)\n  fix: keep one of them: YAML would silently use only the last",
+            file.display()
+        )
+    );
 }
 
 #[test]

@@ -4,6 +4,17 @@ use std::path::Path;
 
 use crate::error::Error;
 
+/// Parse `text` as YAML into `T`, refusing duplicate keys (which a map would silently keep the last
+/// of) with an error naming every line, and turning any other error into one naming the file and line.
+pub fn from_str_strict<T: serde::de::DeserializeOwned>(file: &Path, text: &str) -> Result<T, Error> {
+    if let Err(error) = serde_yaml::from_str::<serde_yaml::Value>(text) {
+        if let Some((key, lines)) = duplicate_key(text, &error) {
+            return Err(duplicate_key_error(file, &key, &lines));
+        }
+    }
+    serde_yaml::from_str(text).map_err(|error| to_config_error(file, &error))
+}
+
 /// Build a config error from a serde_yaml error, suggesting the nearest valid key for unknown fields.
 pub fn to_config_error(file: &Path, error: &serde_yaml::Error) -> Error {
     let line = error.location().map(|location| location.line());
@@ -27,6 +38,69 @@ pub fn to_config_error(file: &Path, error: &serde_yaml::Error) -> Error {
         line,
         text,
         "correct the YAML at that line (indentation uses spaces; strings with `:` or `#` need quotes)",
+    )
+}
+
+/// A duplicate key anywhere in a YAML document: serde_yaml refuses it when reading a generic value
+/// (and silently keeps the last one when reading into a map), naming the key and where its mapping
+/// starts. Returns the key and every line (1-based) that sets it in that mapping.
+pub fn duplicate_key(text: &str, error: &serde_yaml::Error) -> Option<(String, Vec<usize>)> {
+    let message = error.to_string();
+    let marker = "duplicate entry with key ";
+    let start = message.find(marker)? + marker.len();
+    let rest = &message[start..];
+    let key = rest.strip_prefix('"').and_then(|quoted| quoted.split_once('"')).map(|(key, _)| key.to_string())?;
+    let location = error.location()?;
+    Some((key.clone(), key_lines(text, location.line(), location.column(), &key)))
+}
+
+/// Lines of the block mapping that starts at (`line`, `column`) whose key is `key`. A flow mapping
+/// (`{a: 1, a: 2}`) has only its own line.
+fn key_lines(text: &str, line: usize, column: usize, key: &str) -> Vec<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(first) = lines.get(line.saturating_sub(1)) else { return vec![line] };
+    let indent = column.saturating_sub(1);
+    if first.chars().skip(indent).collect::<String>().trim_start().starts_with('{') {
+        return vec![line];
+    }
+    let names_key = |content: &str| {
+        [format!("{key}:"), format!("\"{key}\":"), format!("'{key}':")]
+            .iter()
+            .any(|prefix| content.starts_with(prefix.as_str()))
+    };
+    // The mapping's first key stands at its column (after `- ` in a list item).
+    let mut found = Vec::new();
+    if names_key(&first.chars().skip(indent).collect::<String>()) {
+        found.push(line);
+    }
+    for (index, text_line) in lines.iter().enumerate().skip(line) {
+        let content = text_line.trim_start();
+        let own_indent = text_line.len() - content.len();
+        if content.is_empty() || content.starts_with('#') {
+            continue;
+        }
+        if own_indent < indent || (own_indent == indent && content.starts_with("- ")) {
+            break;
+        }
+        if own_indent == indent && names_key(content) {
+            found.push(index + 1);
+        }
+    }
+    if found.len() < 2 {
+        vec![line]
+    } else {
+        found
+    }
+}
+
+/// The config error for a duplicate key, naming every line that sets it.
+pub fn duplicate_key_error(file: &Path, key: &str, lines: &[usize]) -> Error {
+    let shown: Vec<String> = lines.iter().map(ToString::to_string).collect();
+    Error::config(
+        file,
+        lines.last().copied(),
+        format!("`{key}` is set more than once in the same mapping (lines {})", shown.join(" and ")),
+        "keep one of them: YAML would silently use only the last",
     )
 }
 
@@ -63,6 +137,20 @@ mod tests {
         assert_eq!(unknown, "nmae");
         assert_eq!(expected, ["name", "config", "wait"]);
         assert_eq!(nearest(&unknown, &expected), Some("name"));
+    }
+
+    #[test]
+    fn duplicate_keys_name_every_line() {
+        let cases = [
+            ("images:\n  app:\n    context: a\n  other: {}\n  app:\n    context: b\n", "app", vec![2, 5]),
+            ("a: 1\nb:\n  c: 1\n  d:\n    c: 9\n  c: 3\n", "c", vec![3, 6]),
+            ("x: {a: 1, a: 2}\n", "a", vec![1]),
+            ("- name: x\n  name: y\n", "name", vec![1, 2]),
+        ];
+        for (text, key, lines) in cases {
+            let error = serde_yaml::from_str::<serde_yaml::Value>(text).unwrap_err();
+            assert_eq!(duplicate_key(text, &error), Some((key.to_string(), lines)), "{text}");
+        }
     }
 
     #[test]

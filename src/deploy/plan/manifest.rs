@@ -180,8 +180,20 @@ pub fn parse_documents(file: &Path, text: &str) -> Result<Vec<Object>, InputErro
 }
 
 fn parse_yaml(text: &str) -> Result<Value, (String, Option<usize>)> {
-    let mut yaml: serde_yaml::Value = serde_yaml::from_str(text)
-        .map_err(|error| (error.to_string(), error.location().map(|location| location.line())))?;
+    let mut yaml: serde_yaml::Value =
+        serde_yaml::from_str(text).map_err(|error| match crate::config::yaml_error::duplicate_key(text, &error) {
+            Some((key, lines)) => {
+                let shown: Vec<String> = lines.iter().map(ToString::to_string).collect();
+                (
+                    format!(
+                        "`{key}` is set more than once in the same mapping (lines {}): keep one of them",
+                        shown.join(" and ")
+                    ),
+                    lines.last().copied(),
+                )
+            }
+            None => (error.to_string(), error.location().map(|location| location.line())),
+        })?;
     yaml.apply_merge().map_err(|error| (error.to_string(), None))?;
     serde_json::to_value(&yaml).map_err(|error| (error.to_string(), None))
 }

@@ -24,7 +24,11 @@ impl fmt::Display for MissingNamespaces {
                 formatter.write_str("\n")?;
             }
             let shown: Vec<&str> = users.iter().take(5).map(String::as_str).collect();
-            let more = if users.len() > shown.len() { format!(" and {} more", users.len() - shown.len()) } else { String::new() };
+            let more = if users.len() > shown.len() {
+                format!(" and {} more", users.len() - shown.len())
+            } else {
+                String::new()
+            };
             write!(
                 formatter,
                 "namespace `{namespace}` is used by {}{more}, but no manifest creates it: add a Namespace object \
@@ -110,7 +114,8 @@ mod tests {
 
     #[test]
     fn another_missing_namespace_names_its_objects_and_the_fix() {
-        let mut objects = vec![object("ConfigMap", Some("elsewhere"), "a"), object("ConfigMap", Some("openhands"), "b")];
+        let mut objects =
+            vec![object("ConfigMap", Some("elsewhere"), "a"), object("ConfigMap", Some("openhands"), "b")];
         let error = ensure_namespaces(&mut objects, "openhands", Path::new("ohdev.yaml")).unwrap_err();
         let text = error.to_string();
         assert!(text.contains("namespace `elsewhere` is used by ConfigMap elsewhere/a"), "{text}");

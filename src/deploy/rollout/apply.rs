@@ -48,7 +48,12 @@ enum Status {
     Waiting,
     /// Applied, not ready yet: how often it was polled, the last status seen, and the failures of
     /// the readiness `kubectl get` in a row (with the last one's message).
-    Applied { polls: u32, last: String, failures: u32, last_error: Option<String> },
+    Applied {
+        polls: u32,
+        last: String,
+        failures: u32,
+        last_error: Option<String>,
+    },
     Ready,
 }
 
