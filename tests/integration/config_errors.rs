@@ -15,9 +15,7 @@ fn malformed_files_exit_2_with_location_and_touch_nothing() {
     ];
     for (file, content, location, fix) in cases {
         for command in [&["up"][..], &["status"], &["down", "--yes"]] {
-            let mut test = Test::new();
-            test.write(file, content);
-            test.with_args(command);
+            let test = Test::new().file(file, content).args(command);
             let output = test.expect(2);
             assert!(output.stderr.contains(location), "{command:?} {content:?}\n{}", output.stderr);
             assert!(output.stderr.contains(fix), "{command:?} {content:?}\n{}", output.stderr);
@@ -40,11 +38,9 @@ fn image_input_errors_stop_before_the_cluster_is_touched() {
         ),
     ];
     for (config, expected) in cases {
-        let mut test = Test::new();
-        test.write("ohdev.yaml", config);
-        test.write("Dockerfile", "FROM scratch\n");
+        let mut test = Test::new().file("ohdev.yaml", config).file("Dockerfile", "FROM scratch\n");
         for command in [&["up"][..], &["build"]] {
-            test.with_args(command);
+            test.set_args(command);
             let output = test.expect(2);
             assert!(output.stderr.contains(expected), "{command:?}\n{}", output.stderr);
             assert!(test.calls().is_empty(), "stand-ins were called: {:?}", test.calls());

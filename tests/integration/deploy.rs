@@ -51,9 +51,9 @@ fn copy_fixture(test: &Test, from: &str, to: &str) {
 /// The shuffled set in `k8s/` under its own file names (`00-ingress.yaml` first), the `app-secrets`
 /// Secret generated from `.env`.
 fn shuffled_project() -> Test {
-    let test = Test::new();
-    test.write("ohdev.yaml", &ohdev_yaml("[k8s]", "[API_KEY]"));
-    test.write(".env", &format!("# test value\nAPI_KEY={SECRET_VALUE}\n"));
+    let test = Test::new()
+        .file("ohdev.yaml", &ohdev_yaml("[k8s]", "[API_KEY]"))
+        .file(".env", &format!("# test value\nAPI_KEY={SECRET_VALUE}\n"));
     copy_fixtures(&test, "shuffled", "k8s", str::to_string);
     test
 }
@@ -185,8 +185,7 @@ fn up_applies_a_shuffled_set_in_dependency_order() {
     if !docker_or_skip() {
         return;
     }
-    let mut test = shuffled_project();
-    test.with_args(&["up"]);
+    let test = shuffled_project().arg("up");
     let output = test.expect(0);
     assert!(output.stdout.contains("environment is ready"), "{}", output.stdout);
     let calls = recorded(&test);
@@ -246,11 +245,11 @@ fn up_retries_an_ingress_while_the_admission_webhook_refuses_it() {
     // The Ingress is the last object applied (it waits for the controller's 3rd read, later than any
     // other object's dependencies), so the 16th and 17th applies are Ingress tries: both get the
     // webhook's refusal, as while the controller's endpoint is not serving yet.
-    let mut test = shuffled_project()
+    let test = shuffled_project()
         .env("FAKE_KUBE_FAIL", &format!("apply=>1:{WEBHOOK_REFUSED}"))
         .env("FAKE_KUBE_FAIL_AFTER", &(SHUFFLED_OBJECTS.len() - 1).to_string())
-        .env("FAKE_KUBE_FAIL_TIMES", "2");
-    test.with_args(&["up"]);
+        .env("FAKE_KUBE_FAIL_TIMES", "2")
+        .arg("up");
     let output = test.expect(0);
     let calls = recorded(&test);
     let applied: Vec<(String, String)> = calls.iter().filter_map(Recorded::applied).collect();
@@ -276,9 +275,9 @@ fn plan_is_the_same_for_any_file_order_and_needs_no_cluster_nor_docker() {
     let mut second = Test::new()
         .env("DOCKER_HOST", "unix:///nonexistent/ohdev-test/docker.sock")
         .without_tool("kind")
-        .without_tool("kubectl");
-    second.write("ohdev.yaml", &ohdev_yaml("[manifests]", "[API_KEY]"));
-    second.write(".env", &format!("API_KEY={SECRET_VALUE}\n"));
+        .without_tool("kubectl")
+        .file("ohdev.yaml", &ohdev_yaml("[manifests]", "[API_KEY]"))
+        .file(".env", &format!("API_KEY={SECRET_VALUE}\n"));
     copy_fixtures(&second, "shuffled", "manifests", |name| {
         let number: u32 = name[..2].parse().expect("numbered fixture");
         let rest = &name[3..];
@@ -291,11 +290,11 @@ fn plan_is_the_same_for_any_file_order_and_needs_no_cluster_nor_docker() {
     let mut texts = Vec::new();
     let mut jsons = Vec::new();
     for test in [&mut first, &mut second] {
-        test.with_args(&["plan"]);
+        test.set_args(&["plan"]);
         texts.push(test.expect(0).stdout);
-        test.with_args(&["plan", "--json"]);
+        test.set_args(&["plan", "--json"]);
         jsons.push(test.expect(0).stdout);
-        test.with_args(&["--json", "plan"]);
+        test.set_args(&["--json", "plan"]);
         let global = test.expect(0).stdout;
         assert_eq!(&global, jsons.last().unwrap(), "`--json plan` and `plan --json` differ");
         assert!(test.calls().is_empty(), "plan called kind or kubectl: {:?}", test.calls());
@@ -361,10 +360,8 @@ fn image_never_loaded_ends_with_the_err_image_never_pull_screen() {
     if !docker_or_skip() {
         return;
     }
-    let mut test = Test::new();
-    test.write("ohdev.yaml", "cluster:\n  name: t\nnamespace: app\nimages: {}\nmanifests: [k8s]\n");
+    let mut test = app_project().arg("up");
     copy_fixture(&test, "failures/ghost.yaml", "k8s/ghost.yaml");
-    test.with_args(&["up"]);
     let output = test.expect(1);
     let screen = output.stdout.split("── diagnosis ──").nth(1).unwrap_or_else(|| panic!("no diagnosis screen:\n{}", output.stdout));
     assert!(screen.contains("Deployment app/ghost is not ready: ErrImageNeverPull"), "{screen}");
@@ -382,7 +379,7 @@ fn image_never_loaded_ends_with_the_err_image_never_pull_screen() {
     assert!(screen.contains("ErrImageNeverPull  Pod/ghost-"), "the events are not on the screen: {screen}");
 
     // The same failure as JSON: one diagnosis event with reason, hint and the screen.
-    test.with_args(&["--json", "up"]);
+    test.set_args(&["--json", "up"]);
     let output = test.expect(1);
     let events = json_lines(&output.stdout);
     let diagnosis = events.iter().find(|event| event["type"] == "diagnosis").unwrap_or_else(|| panic!("no diagnosis event: {}", output.stdout));
@@ -391,15 +388,18 @@ fn image_never_loaded_ends_with_the_err_image_never_pull_screen() {
     assert!(diagnosis["hint"].as_str().unwrap_or_default().contains("ohdev.local/ghost:1234567890abcdef"), "{diagnosis}");
 }
 
+/// `ohdev.yaml` for manifests in `k8s/` whose objects default to namespace `app`.
+fn app_project() -> Test {
+    Test::new().file("ohdev.yaml", "cluster:\n  name: t\nnamespace: app\nimages: {}\nmanifests: [k8s]\n")
+}
+
 #[test]
 fn crash_loop_screen_shows_the_containers_last_log_lines() {
     if !docker_or_skip() {
         return;
     }
-    let mut test = Test::new();
-    test.write("ohdev.yaml", "cluster:\n  name: t\nnamespace: app\nimages: {}\nmanifests: [k8s]\n");
+    let test = app_project().arg("up");
     copy_fixture(&test, "failures/crash.yaml", "k8s/crash.yaml");
-    test.with_args(&["up"]);
     let first = test.expect(1);
     assert!(first.stdout.contains("Deployment app/crash is not ready: CrashLoopBackOff"), "{}", first.stdout);
     // Pod names are derived from the pod template; an unchanged template keeps them, so the log
@@ -437,14 +437,14 @@ fn crash_loop_screen_shows_the_containers_last_log_lines() {
 /// Input errors end `up` (and `plan`) with exit 2 before any kind or kubectl call.
 #[track_caller]
 fn assert_input_error(test: &mut Test, expected: &[&str]) {
-    test.with_args(&["up"]);
+    test.set_args(&["up"]);
     let output = test.expect(2);
     for text in expected {
         assert!(output.stderr.contains(text), "`{text}` not in:\n{}", output.stderr);
     }
     assert!(output.stderr.contains("nothing was applied"), "{}", output.stderr);
     assert!(test.calls().is_empty(), "kind or kubectl was called: {:?}", test.calls());
-    test.with_args(&["plan"]);
+    test.set_args(&["plan"]);
     let plan = test.expect(2);
     for text in expected {
         assert!(plan.stderr.contains(text), "plan: `{text}` not in:\n{}", plan.stderr);
@@ -453,9 +453,7 @@ fn assert_input_error(test: &mut Test, expected: &[&str]) {
 }
 
 fn invalid_project(files: &[&str]) -> Test {
-    let test = Test::new();
-    test.write("ohdev.yaml", &ohdev_yaml("[k8s]", "[API_KEY]"));
-    test.write(".env", &format!("API_KEY={SECRET_VALUE}\n"));
+    let test = Test::new().file("ohdev.yaml", &ohdev_yaml("[k8s]", "[API_KEY]")).file(".env", &format!("API_KEY={SECRET_VALUE}\n"));
     copy_fixture(&test, "invalid/namespace.yaml", "k8s/namespace.yaml");
     for file in files {
         copy_fixture(&test, &format!("invalid/{file}"), &format!("k8s/{file}"));
@@ -487,7 +485,7 @@ fn missing_secret_key_is_exit_2_without_the_other_values() {
     let mut test = invalid_project(&[]);
     test.write("ohdev.yaml", &ohdev_yaml("[k8s]", "[API_KEY, OTHER_KEY]"));
     assert_input_error(&mut test, &["secrets.app-secrets", "key OTHER_KEY is set neither in", ".env"]);
-    test.with_args(&["--json", "up"]);
+    test.set_args(&["--json", "up"]);
     let output = test.expect(2);
     for text in [&output.stdout, &output.stderr] {
         assert!(!text.contains(SECRET_VALUE) && !text.contains(SECRET_VALUE_BASE64), "a secret value leaked:\n{text}");
@@ -500,8 +498,7 @@ fn a_broken_edit_to_a_running_environment_applies_nothing() {
     if !docker_or_skip() {
         return;
     }
-    let mut test = shuffled_project();
-    test.with_args(&["up"]);
+    let test = shuffled_project().arg("up");
     test.expect(0);
     let calls = recorded(&test).len();
     // Each breakage sits next to 15 valid objects: none of them may be applied either.
@@ -550,7 +547,7 @@ fn secret_values_appear_in_no_output_nor_state() {
     let mut test = shuffled_project();
     let mut outputs = Vec::new();
     for args in [&["up"][..], &["--json", "up"], &["status"], &["--json", "status"], &["plan"]] {
-        test.with_args(args);
+        test.set_args(args);
         let output = test.expect(0);
         outputs.push((args.join(" "), output.stdout, output.stderr));
     }
@@ -573,7 +570,7 @@ fn secret_values_appear_in_no_output_nor_state() {
 
     // A failing render (another key missing) names the missing key only.
     test.write("ohdev.yaml", &ohdev_yaml("[k8s]", "[API_KEY, OTHER_KEY]"));
-    test.with_args(&["up"]);
+    test.set_args(&["up"]);
     let failed = test.expect(2);
     assert!(failed.stderr.contains("OTHER_KEY"), "{}", failed.stderr);
     for text in [&failed.stdout, &failed.stderr] {
@@ -588,11 +585,10 @@ fn down_keep_cluster_deletes_in_reverse_dependency_order() {
     if !docker_or_skip() {
         return;
     }
-    let mut test = shuffled_project();
-    test.with_args(&["up"]);
+    let mut test = shuffled_project().arg("up");
     test.expect(0);
     let before = recorded(&test).len();
-    test.with_args(&["down", "--keep-cluster"]);
+    test.set_args(&["down", "--keep-cluster"]);
     let output = test.expect(0);
     assert!(output.stdout.contains("deleted 16 object(s); the cluster keeps running"), "{}", output.stdout);
     let calls = recorded(&test)[before..].to_vec();
@@ -632,8 +628,7 @@ fn up_lists_an_orphan_and_up_prune_deletes_it() {
     if !docker_or_skip() {
         return;
     }
-    let mut test = shuffled_project();
-    test.with_args(&["up"]);
+    let mut test = shuffled_project().arg("up");
     test.expect(0);
     std::fs::remove_file(test.project().join("k8s/02-hpa.yaml")).unwrap();
 
@@ -643,7 +638,7 @@ fn up_lists_an_orphan_and_up_prune_deletes_it() {
     assert!(test.calls_matching(" delete ").is_empty(), "deleted without --prune: {:?}", test.calls_matching(" delete "));
     assert!(stored_by_ohdev(&test, "HorizontalPodAutoscaler", "web"));
 
-    test.with_args(&["up", "--prune"]);
+    test.set_args(&["up", "--prune"]);
     let pruned = test.expect(0);
     assert!(pruned.stdout.contains("pruned 1 object(s) no longer in the manifests: HorizontalPodAutoscaler app/web"), "{}", pruned.stdout);
     let deletes = test.calls_matching(" delete ");
@@ -651,7 +646,7 @@ fn up_lists_an_orphan_and_up_prune_deletes_it() {
     assert!(deletes[0].line().contains("delete horizontalpodautoscalers.v2.autoscaling web --namespace app"), "{deletes:?}");
     assert!(!stored(&test).iter().any(|(kind, _, _, _)| kind == "HorizontalPodAutoscaler"));
 
-    test.with_args(&["up"]);
+    test.set_args(&["up"]);
     let after = test.expect(0);
     assert!(!after.stdout.contains("no longer in the manifests"), "{}", after.stdout);
     assert_eq!(test.calls_matching(" delete ").len(), 1);
@@ -669,18 +664,15 @@ fn a_failed_up_prune_keeps_the_orphan_for_the_next_one() {
     }
     let crash = std::fs::read_to_string(Path::new(FIXTURES).join("failures/crash.yaml")).unwrap();
     assert_ne!(healthy(&crash), crash);
-    let mut test = Test::new();
-    test.write("ohdev.yaml", "cluster:\n  name: t\nnamespace: app\nimages: {}\nmanifests: [k8s]\n");
-    test.write("k8s/app.yaml", &healthy(&crash));
+    let mut test = app_project().file("k8s/app.yaml", &healthy(&crash)).arg("up");
     copy_fixture(&test, "failures/leftover-configmap.yaml", "k8s/leftover.yaml");
-    test.with_args(&["up"]);
     test.expect(0);
     assert!(stored_by_ohdev(&test, "ConfigMap", "leftover"));
 
     // The leftover leaves the manifests while the workload breaks: the deploy fails before pruning.
     std::fs::remove_file(test.project().join("k8s/leftover.yaml")).unwrap();
     test.write("k8s/app.yaml", &crash);
-    test.with_args(&["up", "--prune"]);
+    test.set_args(&["up", "--prune"]);
     test.expect(1);
     assert!(test.calls_matching(" delete ").is_empty(), "{:?}", test.calls_matching(" delete "));
 
@@ -693,7 +685,7 @@ fn a_failed_up_prune_keeps_the_orphan_for_the_next_one() {
     assert!(deletes[0].line().contains("delete configmaps leftover --namespace app"), "{deletes:?}");
     assert!(!stored(&test).iter().any(|(kind, _, name, _)| kind == "ConfigMap" && name == "leftover"));
     // …and then forgets it: `down --keep-cluster` deletes only what is still in the manifests.
-    test.with_args(&["down", "--keep-cluster"]);
+    test.set_args(&["down", "--keep-cluster"]);
     let down = test.expect(0);
     assert!(down.stdout.contains("deleted 2 object(s)"), "{}", down.stdout);
 }
@@ -704,10 +696,7 @@ fn changed_selector_is_refused_then_replaced_with_replace_immutable() {
         return;
     }
     let crash = std::fs::read_to_string(Path::new(FIXTURES).join("failures/crash.yaml")).unwrap();
-    let mut test = Test::new();
-    test.write("ohdev.yaml", "cluster:\n  name: t\nnamespace: app\nimages: {}\nmanifests: [k8s]\n");
-    test.write("k8s/app.yaml", &healthy(&crash));
-    test.with_args(&["up"]);
+    let mut test = app_project().file("k8s/app.yaml", &healthy(&crash)).arg("up");
     test.expect(0);
     test.write("k8s/app.yaml", &healthy(&crash).replace("app: crash", "app: crash-v2"));
     let refused = test.expect(1);
@@ -716,7 +705,7 @@ fn changed_selector_is_refused_then_replaced_with_replace_immutable() {
     assert!(refused.stderr.contains("ohdev up --replace-immutable"), "{}", refused.stderr);
     assert!(test.calls_matching(" delete ").is_empty());
 
-    test.with_args(&["up", "--replace-immutable"]);
+    test.set_args(&["up", "--replace-immutable"]);
     let replaced = test.expect(0);
     assert!(replaced.stdout.contains("cannot change in place; deleting and recreating it"), "{}", replaced.stdout);
     let deletes = test.calls_matching(" delete ");
@@ -806,9 +795,8 @@ fn path_with_curl(test: &Test) -> String {
 }
 
 fn remote_project(url: &str, sha256: Option<&str>, cache: &Path) -> Test {
-    let test = Test::new();
     let pin = sha256.map(|sha| format!("\n    sha256: {sha}")).unwrap_or_default();
-    test.write("ohdev.yaml", &format!("cluster:\n  name: t\nimages: {{}}\nmanifests:\n  - url: {url}{pin}\n"));
+    let test = Test::new().file("ohdev.yaml", &format!("cluster:\n  name: t\nimages: {{}}\nmanifests:\n  - url: {url}{pin}\n"));
     let path = path_with_curl(&test);
     test.env("PATH", &path).env("OHDEV_CACHE_DIR", cache.to_str().unwrap()).env("NO_PROXY", "127.0.0.1,localhost").env("no_proxy", "127.0.0.1,localhost")
 }
@@ -823,9 +811,7 @@ fn remote_bundle_is_fetched_once_pinned_in_the_lock_and_verified() {
     let cache = tempfile::tempdir().unwrap();
     let server = BundleServer::start(body.clone(), 1);
     let url = server.url();
-    let mut test = remote_project(&url, None, cache.path());
-
-    test.with_args(&["up"]);
+    let mut test = remote_project(&url, None, cache.path()).arg("up");
     let first = test.expect(0);
     assert!(first.stdout.contains("applied ConfigMap remote/from-bundle"), "{}", first.stdout);
     assert_eq!(server.stop(), ["GET /bundle.yaml HTTP/1.1"]);
@@ -862,12 +848,12 @@ fn remote_bundle_is_fetched_once_pinned_in_the_lock_and_verified() {
     let refused = test.expect(2);
     assert!(refused.stderr.contains(&digest) && refused.stderr.contains(&wrong) && refused.stderr.contains("ohdev.yaml"), "{}", refused.stderr);
     assert_eq!(recorded(&test).len(), calls);
-    test.with_args(&["plan"]);
+    test.set_args(&["plan"]);
     test.expect(2);
 
     // The right one works (from the cache, offline).
     test.write("ohdev.yaml", &format!("cluster:\n  name: t\nimages: {{}}\nmanifests:\n  - url: {url}\n    sha256: {}\n", digest.to_uppercase()));
-    test.with_args(&["up"]);
+    test.set_args(&["up"]);
     test.expect(0);
 }
 
@@ -888,8 +874,7 @@ fn remote_bundle_download_that_differs_from_its_pin_is_refused_and_not_kept() {
     let wrong = sha256_hex(b"not the bundle");
 
     // Pinned by `sha256:` in ohdev.yaml.
-    let mut test = remote_project(&url, Some(&wrong), cache.path());
-    test.with_args(&["up"]);
+    let test = remote_project(&url, Some(&wrong), cache.path()).arg("up");
     let refused = test.expect(2);
     assert!(refused.stderr.contains(&digest) && refused.stderr.contains(&wrong) && refused.stderr.contains("ohdev.yaml pins"), "{}", refused.stderr);
     assert!(refused.stderr.contains("nothing was applied"), "{}", refused.stderr);
