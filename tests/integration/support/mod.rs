@@ -4,6 +4,7 @@
 
 pub mod busybox;
 pub mod docker;
+pub mod snapshot;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -45,16 +46,19 @@ pub struct Test {
     current_dir: Option<PathBuf>,
 }
 
-/// What one run printed, and where and how ohdev ran.
+/// What one run printed, with enough context (project dir, arguments) to snapshot it
+/// (`ohdev_snapshot!`, see `support/snapshot.rs`).
 #[derive(Debug, Clone)]
 pub struct Output {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
-    /// The test's project directory.
+    /// The test's project directory (redacted to `[PROJECT]` in snapshots).
     pub project: PathBuf,
     /// The arguments ohdev ran with.
     pub args: Vec<String>,
+    /// False after [`Output::without_stdout`]: the snapshot leaves stdout out.
+    pub snapshot_stdout: bool,
 }
 
 impl Output {
@@ -66,6 +70,7 @@ impl Output {
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
             project: test.project().to_path_buf(),
             args: test.args.clone(),
+            snapshot_stdout: true,
         }
     }
 }
