@@ -1,5 +1,6 @@
 //! The command-line surface: help with examples, completions, usage errors.
 
+use crate::ohdev_snapshot;
 use crate::support::Test;
 
 #[test]
@@ -27,9 +28,24 @@ fn usage_errors_exit_2() {
     let mut test = Test::new().args(&["up", "--no-such-flag"]);
     let output = test.expect(2);
     assert!(output.stderr.contains("--no-such-flag"), "{}", output.stderr);
+    ohdev_snapshot!("unknown_flag", output);
+
     test.set_args(&["--color", "sometimes", "status"]);
-    test.expect(2);
-    assert!(test.calls().is_empty());
+    let output = test.expect(2);
+    assert!(output.stderr.contains("'sometimes'"), "{}", output.stderr);
+    ohdev_snapshot!("bad_color_value", output);
+
+    test.set_args(&["up", "--timeout", "soon"]);
+    let output = test.expect(2);
+    assert!(output.stderr.contains("`soon` is not a duration"), "{}", output.stderr);
+    ohdev_snapshot!("bad_timeout_value", output);
+
+    test.set_args(&["logs", "--tail", "many"]);
+    let output = test.expect(2);
+    assert!(output.stderr.contains("'many' for '--tail <N>'"), "{}", output.stderr);
+    ohdev_snapshot!("bad_tail_value", output);
+
+    assert!(test.calls().is_empty(), "{:?}", test.calls());
 }
 
 #[test]
@@ -39,6 +55,17 @@ fn no_project_found_says_how_to_start() {
     let output = Test::new().args(&["-C", &outside, "status"]).expect(2);
     assert!(output.stderr.contains("no ohdev.yaml found"), "{}", output.stderr);
     assert!(output.stderr.contains("ohdev -C examples/demo up"), "{}", output.stderr);
+    ohdev_snapshot!(output);
+}
+
+#[test]
+fn config_flag_naming_a_missing_file_is_exit_2() {
+    let test = Test::new().args(&["--config", "nope.yaml", "status"]);
+    let output = test.expect(2);
+    assert!(output.stderr.contains("nope.yaml: cannot read"), "{}", output.stderr);
+    assert!(output.stderr.contains("check the path given to --config"), "{}", output.stderr);
+    assert!(test.calls().is_empty(), "{:?}", test.calls());
+    ohdev_snapshot!(output);
 }
 
 #[test]

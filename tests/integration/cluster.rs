@@ -3,6 +3,7 @@
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
+use crate::ohdev_snapshot;
 use crate::support::{docker, json_lines, process_gone, Output, Test};
 
 fn docker_or_skip() -> bool {
@@ -83,6 +84,7 @@ fn busy_host_port_stops_before_any_kind_call() {
     assert!(output.stderr.contains(&format!("127.0.0.1:{port}")), "{}", output.stderr);
     assert!(output.stderr.contains("already in use"), "{}", output.stderr);
     assert!(test.calls().iter().all(|call| call.tool != "kind"), "{:?}", test.calls());
+    ohdev_snapshot!(output, [(port, "[PORT]")]);
 }
 
 /// A cluster.yaml mapping host port `port` (on 127.0.0.1 when `loopback`, else on every address).
@@ -111,6 +113,30 @@ fn kind_missing_is_exit_2_with_install_advice() {
     assert!(output.stderr.contains("brew install kind"), "{}", output.stderr);
     assert!(output.stderr.contains("go install sigs.k8s.io/kind"), "{}", output.stderr);
     assert!(test.calls().is_empty());
+    ohdev_snapshot!(output);
+}
+
+#[test]
+fn kubectl_missing_is_exit_2_with_install_advice() {
+    let test = Test::new().without_tool("kubectl").arg("up");
+    let output = test.expect(2);
+    assert!(output.stderr.contains("`kubectl` is not installed"), "{}", output.stderr);
+    assert!(test.calls().is_empty(), "{:?}", test.calls());
+    ohdev_snapshot!(output);
+}
+
+#[test]
+fn kind_create_failure_is_exit_1_with_kinds_error() {
+    if !docker_or_skip() {
+        return;
+    }
+    let error = "ERROR: failed to create cluster: failed to ensure docker network: command \"docker network create -d=bridge kind\" failed with error: exit status 1";
+    let test = Test::new().env("FAKE_KUBE_FAIL", &format!("create cluster=>1:{error}")).arg("up");
+    let output = test.expect(1);
+    assert!(output.stderr.contains("`kind create cluster --name t"), "{}", output.stderr);
+    assert!(output.stderr.contains(error), "{}", output.stderr);
+    assert!(test.calls().iter().all(|call| call.tool == "kind"), "kubectl after a failed create: {:?}", test.calls());
+    ohdev_snapshot!(output);
 }
 
 #[test]
@@ -120,6 +146,7 @@ fn docker_unreachable_is_exit_2_with_advice() {
     assert!(output.stderr.contains("Docker daemon at unix:///nonexistent/docker.sock is not answering"), "{}", output.stderr);
     assert!(output.stderr.contains("systemctl start docker"), "{}", output.stderr);
     assert!(test.calls().iter().all(|call| call.tool != "kind"), "{:?}", test.calls());
+    ohdev_snapshot!(output);
 }
 
 #[test]
@@ -143,6 +170,7 @@ fn json_up_prints_only_json_lines() {
     let events = json_lines(&output.stdout);
     assert_eq!(events.last().unwrap()["type"], "error");
     assert_eq!(events.last().unwrap()["exit_code"], 2);
+    ohdev_snapshot!(output);
 }
 
 #[test]
@@ -175,6 +203,23 @@ fn status_and_down() {
 }
 
 #[test]
+fn kind_delete_failure_is_exit_1_with_kinds_error() {
+    if !docker_or_skip() {
+        return;
+    }
+    let test = Test::new().arg("up");
+    test.expect(0);
+    let error = "ERROR: failed to delete cluster \"t\": failed to delete nodes: command \"docker rm -f -v t-control-plane\" failed with error: exit status 1";
+    let mut test = test.env("FAKE_KUBE_FAIL", &format!("delete cluster=>1:{error}"));
+    test.set_args(&["down", "--yes"]);
+    let output = test.expect(1);
+    assert!(output.stderr.contains("`kind delete cluster --name t` exited with status 1"), "{}", output.stderr);
+    assert!(output.stderr.contains(error), "{}", output.stderr);
+    assert!(!output.stdout.contains("deleted kind cluster"), "{}", output.stdout);
+    ohdev_snapshot!(output);
+}
+
+#[test]
 fn sigint_during_create_leaves_no_child() {
     if !docker_or_skip() {
         return;
@@ -200,6 +245,7 @@ fn sigint_during_create_leaves_no_child() {
         assert!(Instant::now() < deadline, "kind stand-in {hung} outlived ohdev");
         std::thread::sleep(Duration::from_millis(20));
     }
+    ohdev_snapshot!(output);
 }
 
 #[test]
@@ -217,6 +263,7 @@ fn second_ohdev_waits_then_names_the_lock_holder() {
     }
     let output = test.expect(2);
     assert!(output.stderr.contains(&format!("another ohdev (pid {}", first.id())), "{}", output.stderr);
+    ohdev_snapshot!(output);
     // SAFETY: signalling the child we spawned.
     unsafe {
         libc::kill(first.id() as i32, libc::SIGINT);
@@ -253,5 +300,6 @@ fn recreate_with_a_newly_busy_port_refuses_before_deleting() {
     let output = test.expect(2);
     assert!(output.stderr.contains(&format!("127.0.0.1:{port}")), "{}", output.stderr);
     assert!(test.calls_matching("delete cluster").is_empty(), "the cluster was deleted: {:?}", test.calls());
+    ohdev_snapshot!(output, [(port, "[PORT]")]);
     drop(listener);
 }

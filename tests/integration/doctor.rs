@@ -1,5 +1,6 @@
 //! `ohdev doctor`: one line per check, snapshot-tested with machine-specific values redacted.
 
+use crate::ohdev_snapshot;
 use crate::support::{json_lines, Test};
 
 #[test]
@@ -36,6 +37,10 @@ fn doctor_fails_with_fix_hints_when_tools_are_missing() {
     assert!(output.stdout.contains("brew install kind"), "{}", output.stdout);
     assert!(output.stdout.contains("fail  docker daemon"), "{}", output.stdout);
     assert!(output.stdout.contains("not answering at unix:///nonexistent/docker.sock"), "{}", output.stdout);
+    // What this machine has: the docker CLI's path and the inotify limit.
+    let docker_cli = which::which("docker").map(|path| path.display().to_string()).unwrap_or_else(|_| "(no docker CLI)".to_string());
+    let inotify_limit = std::fs::read_to_string("/proc/sys/fs/inotify/max_user_watches").unwrap_or_default().trim().to_string();
+    ohdev_snapshot!(output, [(docker_cli, "[DOCKER_CLI]"), (format!("limit {inotify_limit}"), "limit [LIMIT]")]);
 
     test.set_args(&["--json", "doctor"]);
     let output = test.expect(1);

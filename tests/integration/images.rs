@@ -19,6 +19,7 @@ use std::process::Command;
 use serde_json::Value;
 
 use crate::support::docker::{unique, with_docker};
+use crate::ohdev_snapshot;
 use crate::support::{busybox, docker, json_lines, Output, Test};
 
 const MANAGED_BY: &str = "app.kubernetes.io/managed-by=ohdev";
@@ -343,6 +344,7 @@ fn buildkit_skips_an_unused_failing_stage_and_classic_does_not() {
     assert!(shown.contains("unused-stage-ran"), "{shown}");
     assert!(failed.stderr.contains(&format!("image(s) failed to build: {name}")), "{shown}");
     assert!(ohdev_images(&name).is_empty(), "a failed build left a tag: {:?}", ohdev_images(&name));
+    ohdev_snapshot!(failed, [(&name, "[IMAGE]"), (&base, "[BASE]")]);
 
     // An empty OHDEV_BUILDER is the default: BuildKit when the daemon supports it.
     let test = test.env("OHDEV_BUILDER", "");
@@ -452,7 +454,7 @@ fn failing_run_step_shows_the_step_and_its_output_and_keeps_the_previous_image()
         &format!("  {dependent}:\n    context: dep\n    dockerfile: Dockerfile\n    build_args: {{BASE: \"{base}\"}}"),
         &format!("  {dependent}:\n    context: dep\n    dockerfile: Dockerfile\n    build_args: {{BASE: \"${{image:{app}}}\"}}"),
     );
-    let test = Test::new()
+    let mut test = Test::new()
         .file("ohdev.yaml", &text)
         .file("app/Dockerfile", "ARG BASE\nFROM ${BASE}\nCOPY . /app\nRUN echo building-app\n")
         .file("dep/Dockerfile", "ARG BASE\nFROM ${BASE}\nRUN test -d /app\n")
@@ -486,6 +488,13 @@ fn failing_run_step_shows_the_step_and_its_output_and_keeps_the_previous_image()
     assert_eq!(state_record(&test, &app), good);
     assert_eq!(ohdev_images(&dependent).keys().collect::<Vec<_>>(), [&dependent_tag]);
     assert_eq!(state_record(&test, &dependent)["tag"], dependent_tag.as_str());
+
+    // The same failure from `ohdev build`, whose output is one sequence (`up` checks the cluster
+    // while it digests, so its lines interleave).
+    test.set_args(&["build"]);
+    let failed = test.expect(1);
+    assert!(failed.stdout.contains(&format!("│ {marker}-2")), "{}", failed.stdout);
+    ohdev_snapshot!(failed, [(&marker, "[MARKER]"), (&app, "[APP]"), (&dependent, "[DEPENDENT]"), (&base, "[BASE]")]);
 }
 
 // ------------------------------------------------------------------------------------------
@@ -540,3 +549,37 @@ fn status_lists_tag_size_and_nodes_after_up() {
     assert!(stale.stdout.contains(&format!("image    {never}: not built")), "{}", stale.stdout);
 }
 
+// ------------------------------------------------------------------------------------------
+// 6. Input errors of the image phase
+
+#[test]
+fn an_unknown_image_name_is_exit_2_listing_the_images() {
+    let mut test = Test::new()
+        .file("ohdev.yaml", "cluster:\n  name: t\nimages:\n  api:\n    context: .\n  web:\n    context: .\nmanifests: []\n")
+        .args(&["build", "wbe"]);
+    let output = test.expect(2);
+    assert!(output.stderr.contains("no image named `wbe`"), "{}", output.stderr);
+    assert!(test.calls().is_empty(), "{:?}", test.calls());
+    ohdev_snapshot!("unknown_image_build", output);
+    test.set_args(&["rebuild", "wbe"]);
+    let output = test.expect(2);
+    assert!(output.stderr.contains("no image named `wbe`"), "{}", output.stderr);
+    ohdev_snapshot!("unknown_image_rebuild", output);
+}
+
+#[test]
+fn a_missing_dockerfile_is_exit_2_naming_the_path() {
+    if docker::client().is_none() {
+        return;
+    }
+    let name = format!("nodockerfile-{}", unique());
+    let test = Test::new()
+        .file("ohdev.yaml", &format!("cluster:\n  name: t\nimages:\n  {name}:\n    context: app\n    dockerfile: Dockerfile\nmanifests: []\n"))
+        .file("app/main.txt", "no Dockerfile next to me\n")
+        .arg("build");
+    let output = test.expect(2);
+    assert!(output.stderr.contains(&format!("images.{name}.dockerfile is Dockerfile, which is not a file in the context")), "{}", output.stderr);
+    assert!(test.calls().is_empty(), "{:?}", test.calls());
+    assert!(ohdev_images(&name).is_empty());
+    ohdev_snapshot!(output, [(&name, "[IMAGE]")]);
+}

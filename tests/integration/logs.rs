@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::ohdev_snapshot;
 use crate::support::{fake_kube_binary, json_lines, process_gone, Test};
 
 const APP_IMAGE: &str = "ohdev.local/app:0123456789abcdef";
@@ -260,7 +261,9 @@ fn tail_container_grep_and_json() {
     }
 
     test.set_args(&["logs", "--no-follow", "--since", "5 minutes"]);
-    assert!(test.expect(2).stderr.contains("--since 5 minutes"));
+    let output = test.expect(2);
+    assert!(output.stderr.contains("--since 5 minutes"), "{}", output.stderr);
+    ohdev_snapshot!("bad_since", output);
 }
 
 #[test]
@@ -294,16 +297,19 @@ fn images_and_workloads_select_pods_and_unknown_names_list_what_exists() {
     assert!(output.stderr.contains("Deployment/web") && output.stderr.contains("Pod/alpha"), "{}", output.stderr);
     assert!(!output.stderr.contains("stranger"), "only the environment is listed: {}", output.stderr);
     assert!(test.calls_matching("logs ").iter().all(|call| !call.line().contains("nope")));
+    ohdev_snapshot!("unknown_selector", output);
 
     test.set_args(&["logs", "--no-follow", "--container", "nope"]);
     let output = test.expect(2);
     assert!(output.stderr.contains("main, metrics, sidecar, worker"), "{}", output.stderr);
+    ohdev_snapshot!("unknown_container", output);
 }
 
 #[test]
 fn without_a_cluster_it_says_to_run_up() {
     let output = Test::new().args(&["logs", "--no-follow"]).expect(1);
     assert!(output.stderr.contains("ohdev up"), "{}", output.stderr);
+    ohdev_snapshot!(output);
 }
 
 /// Lines of a running ohdev, read on a thread.

@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::support::docker::{unique, with_docker};
+use crate::ohdev_snapshot;
 use crate::support::{busybox, docker, json_lines, process_gone, Test};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/watch");
@@ -750,3 +751,22 @@ fn sigint_during_a_rollout_exits_130_leaves_no_stand_in_process_and_the_next_reb
     assert_eq!(project.deployed_image(), built[0]);
 }
 
+// ------------------------------------------------------------------------------------------
+// 7. Without an environment
+
+#[test]
+fn rebuild_and_watch_without_a_cluster_say_to_run_up_first() {
+    if docker::client().is_none() {
+        return;
+    }
+    let mut test = Test::new().arg("rebuild");
+    let output = test.expect(2);
+    assert!(output.stderr.contains("kind cluster \"t\" does not exist"), "{}", output.stderr);
+    assert!(output.stderr.contains("run `ohdev up` first"), "{}", output.stderr);
+    assert!(test.calls().iter().all(|call| call.tool != "kubectl" && !call.line().contains("load")), "{:?}", test.calls());
+    ohdev_snapshot!("rebuild_without_a_cluster", output);
+    test.set_args(&["watch"]);
+    let output = test.expect(2);
+    assert!(output.stderr.contains("run `ohdev up` first"), "{}", output.stderr);
+    ohdev_snapshot!("watch_without_a_cluster", output);
+}
