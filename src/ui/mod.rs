@@ -6,6 +6,7 @@
 mod json;
 mod plain;
 mod text;
+#[cfg(test)] mod text_snapshots;
 mod tty;
 
 use std::sync::Arc;
