@@ -8,6 +8,7 @@ mod json;
 mod plain;
 mod plan;
 mod text;
+#[cfg(test)] mod text_snapshots;
 mod tty;
 mod units;
 

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::ohdev_snapshot;
 use crate::support::{docker, json_lines, Test};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/deploy");
@@ -51,9 +52,9 @@ fn copy_fixture(test: &Test, from: &str, to: &str) {
 /// The shuffled set in `k8s/` under its own file names (`00-ingress.yaml` first), the `app-secrets`
 /// Secret generated from `.env`.
 fn shuffled_project() -> Test {
-    let test = Test::new();
-    test.write("ohdev.yaml", &ohdev_yaml("[k8s]", "[API_KEY]"));
-    test.write(".env", &format!("# test value\nAPI_KEY={SECRET_VALUE}\n"));
+    let test = Test::new()
+        .file("ohdev.yaml", &ohdev_yaml("[k8s]", "[API_KEY]"))
+        .file(".env", &format!("# test value\nAPI_KEY={SECRET_VALUE}\n"));
     copy_fixtures(&test, "shuffled", "k8s", str::to_string);
     test
 }
@@ -185,8 +186,7 @@ fn up_applies_a_shuffled_set_in_dependency_order() {
     if !docker_or_skip() {
         return;
     }
-    let mut test = shuffled_project();
-    test.with_args(&["up"]);
+    let test = shuffled_project().arg("up");
     let output = test.expect(0);
     assert!(output.stdout.contains("environment is ready"), "{}", output.stdout);
     let calls = recorded(&test);
@@ -246,11 +246,11 @@ fn up_retries_an_ingress_while_the_admission_webhook_refuses_it() {
     // The Ingress is the last object applied (it waits for the controller's 3rd read, later than any
     // other object's dependencies), so the 16th and 17th applies are Ingress tries: both get the
     // webhook's refusal, as while the controller's endpoint is not serving yet.
-    let mut test = shuffled_project()
+    let test = shuffled_project()
         .env("FAKE_KUBE_FAIL", &format!("apply=>1:{WEBHOOK_REFUSED}"))
         .env("FAKE_KUBE_FAIL_AFTER", &(SHUFFLED_OBJECTS.len() - 1).to_string())
-        .env("FAKE_KUBE_FAIL_TIMES", "2");
-    test.with_args(&["up"]);
+        .env("FAKE_KUBE_FAIL_TIMES", "2")
+        .arg("up");
     let output = test.expect(0);
     let calls = recorded(&test);
     let applied: Vec<(String, String)> = calls.iter().filter_map(Recorded::applied).collect();
@@ -276,9 +276,9 @@ fn plan_is_the_same_for_any_file_order_and_needs_no_cluster_nor_docker() {
     let mut second = Test::new()
         .env("DOCKER_HOST", "unix:///nonexistent/ohdev-test/docker.sock")
         .without_tool("kind")
-        .without_tool("kubectl");
-    second.write("ohdev.yaml", &ohdev_yaml("[manifests]", "[API_KEY]"));
-    second.write(".env", &format!("API_KEY={SECRET_VALUE}\n"));
+        .without_tool("kubectl")
+        .file("ohdev.yaml", &ohdev_yaml("[manifests]", "[API_KEY]"))
+        .file(".env", &format!("API_KEY={SECRET_VALUE}\n"));
     copy_fixtures(&second, "shuffled", "manifests", |name| {
         let number: u32 = name[..2].parse().expect("numbered fixture");
         let rest = &name[3..];
@@ -291,11 +291,11 @@ fn plan_is_the_same_for_any_file_order_and_needs_no_cluster_nor_docker() {
     let mut texts = Vec::new();
     let mut jsons = Vec::new();
     for test in [&mut first, &mut second] {
-        test.with_args(&["plan"]);
+        test.set_args(&["plan"]);
         texts.push(test.expect(0).stdout);
-        test.with_args(&["plan", "--json"]);
+        test.set_args(&["plan", "--json"]);
         jsons.push(test.expect(0).stdout);
-        test.with_args(&["--json", "plan"]);
+        test.set_args(&["--json", "plan"]);
         let global = test.expect(0).stdout;
         assert_eq!(&global, jsons.last().unwrap(), "`--json plan` and `plan --json` differ");
         assert!(test.calls().is_empty(), "plan called kind or kubectl: {:?}", test.calls());
@@ -361,10 +361,8 @@ fn image_never_loaded_ends_with_the_err_image_never_pull_screen() {
     if !docker_or_skip() {
         return;
     }
-    let mut test = Test::new();
-    test.write("ohdev.yaml", "cluster:\n  name: t\nnamespace: app\nimages: {}\nmanifests: [k8s]\n");
+    let mut test = app_project().arg("up");
     copy_fixture(&test, "failures/ghost.yaml", "k8s/ghost.yaml");
-    test.with_args(&["up"]);
     let output = test.expect(1);
     let screen = output.stdout.split("── diagnosis ──").nth(1).unwrap_or_else(|| panic!("no diagnosis screen:\n{}", output.stdout));
     assert!(screen.contains("Deployment app/ghost is not ready: ErrImageNeverPull"), "{screen}");
@@ -380,15 +378,105 @@ fn image_never_loaded_ends_with_the_err_image_never_pull_screen() {
     assert!(!test.calls_matching("get pods --namespace app --selector app=ghost").is_empty(), "{:?}", test.calls());
     assert!(!test.calls_matching("get events --namespace app").is_empty(), "{:?}", test.calls());
     assert!(screen.contains("ErrImageNeverPull  Pod/ghost-"), "the events are not on the screen: {screen}");
+    ohdev_snapshot!("err_image_never_pull", output);
 
     // The same failure as JSON: one diagnosis event with reason, hint and the screen.
-    test.with_args(&["--json", "up"]);
+    test.set_args(&["--json", "up"]);
     let output = test.expect(1);
     let events = json_lines(&output.stdout);
     let diagnosis = events.iter().find(|event| event["type"] == "diagnosis").unwrap_or_else(|| panic!("no diagnosis event: {}", output.stdout));
     assert_eq!(diagnosis["reason"], "ErrImageNeverPull");
     assert_eq!(diagnosis["object"], "Deployment app/ghost");
     assert!(diagnosis["hint"].as_str().unwrap_or_default().contains("ohdev.local/ghost:1234567890abcdef"), "{diagnosis}");
+    ohdev_snapshot!("err_image_never_pull_json", output);
+}
+
+/// `ohdev.yaml` for manifests in `k8s/` whose objects default to namespace `app`.
+fn app_project() -> Test {
+    Test::new().file("ohdev.yaml", "cluster:\n  name: t\nnamespace: app\nimages: {}\nmanifests: [k8s]\n")
+}
+
+/// The crash fixture with its `fake-kube/fail` annotation set to `fault`.
+fn failing_workload(fault: &str) -> String {
+    let crash = std::fs::read_to_string(Path::new(FIXTURES).join("failures/crash.yaml")).unwrap();
+    assert!(crash.contains("fake-kube/fail: CrashLoopBackOff"));
+    crash.replace("fake-kube/fail: CrashLoopBackOff", &format!("fake-kube/fail: {fault}"))
+}
+
+#[test]
+fn each_pod_failure_has_a_screen_with_its_reason_and_fix() {
+    if !docker_or_skip() {
+        return;
+    }
+    let cases = [
+        ("OOMKilled", "the container exited with code 137 (OOMKilled)", "the container ran out of memory: set or raise resources.limits.memory"),
+        ("Unschedulable", "0/1 nodes are available: 1 Insufficient memory.", "the nodes lack CPU or memory for the pod's requests"),
+        ("ImagePullBackOff", "Back-off pulling image \"docker.io/library/busybox:1.36\"", "the node cannot pull docker.io/library/busybox:1.36"),
+        ("CreateContainerConfigError", "secret \"fake-kube-missing\" not found", "Secret fake-kube-missing does not exist: add it under `secrets:`"),
+    ];
+    for (fault, message, hint) in cases {
+        let test = app_project().file("k8s/app.yaml", &failing_workload(fault)).arg("up");
+        let output = test.expect(1);
+        let screen = output.stdout.split("── diagnosis ──").nth(1).unwrap_or_else(|| panic!("{fault}: no diagnosis screen:\n{}", output.stdout));
+        assert!(screen.contains(&format!("Deployment app/crash is not ready: {fault}")), "{screen}");
+        assert!(screen.contains(&format!("  message:    {message}")), "{screen}");
+        assert!(screen.contains(&format!("  hint: {hint}")), "{screen}");
+        assert!(output.stderr.contains(&format!("error: Deployment app/crash is not ready: {fault}\n  next: {hint}")), "{}", output.stderr);
+        ohdev_snapshot!(name = fault, output);
+    }
+}
+
+#[test]
+fn rollout_timeout_names_what_is_still_waiting() {
+    if !docker_or_skip() {
+        return;
+    }
+    // A healthy Deployment in a namespace kind creates, given no time at all: one poll, not ready.
+    let healthy_in_default = healthy(&std::fs::read_to_string(Path::new(FIXTURES).join("failures/crash.yaml")).unwrap())
+        .split("---\n")
+        .nth(1)
+        .expect("the Deployment document")
+        .replace("namespace: app", "namespace: default");
+    let test = Test::new()
+        .file("ohdev.yaml", "cluster:\n  name: t\nimages: {}\nmanifests: [k8s]\n")
+        .file("k8s/app.yaml", &healthy_in_default)
+        .args(&["up", "--timeout", "0s"]);
+    let output = test.expect(1);
+    assert!(output.stdout.contains("Deployment default/crash is not ready: no reason found yet"), "{}", output.stdout);
+    assert!(output.stderr.contains("not ready after 0s: Deployment default/crash"), "{}", output.stderr);
+    assert!(output.stderr.contains("ohdev up --timeout 10m"), "{}", output.stderr);
+    ohdev_snapshot!(output);
+}
+
+#[test]
+fn apply_into_a_namespace_that_does_not_exist_fails_with_kubectls_error() {
+    if !docker_or_skip() {
+        return;
+    }
+    // The Deployment alone: its namespace `app` is neither in the manifests nor in the cluster.
+    let deployment = failing_workload("CrashLoopBackOff").split("---\n").nth(1).expect("the Deployment document").to_string();
+    let test = app_project().file("k8s/app.yaml", &deployment).arg("up");
+    let output = test.expect(1);
+    assert!(output.stderr.contains("applying Deployment app/crash from"), "{}", output.stderr);
+    assert!(output.stderr.contains("Error from server (NotFound): namespaces \"app\" not found"), "{}", output.stderr);
+    ohdev_snapshot!(output);
+}
+
+#[test]
+fn an_apply_kubectl_refuses_is_exit_1_with_its_error() {
+    if !docker_or_skip() {
+        return;
+    }
+    // One object per level (the Namespace, then the Deployment), so which apply fails first is fixed.
+    let crash = std::fs::read_to_string(Path::new(FIXTURES).join("failures/crash.yaml")).unwrap();
+    let refusal = "error: You must be logged in to the server (Unauthorized)";
+    let test = app_project().file("k8s/app.yaml", &healthy(&crash)).env("FAKE_KUBE_FAIL", &format!("apply=>1:{refusal}")).arg("up");
+    let output = test.expect(1);
+    assert!(output.stderr.contains(refusal), "{}", output.stderr);
+    assert!(output.stderr.contains("apply --server-side --field-manager=ohdev"), "{}", output.stderr);
+    assert!(output.stderr.contains("applying Namespace/app from"), "{}", output.stderr);
+    assert_eq!(test.calls_matching(" apply ").len(), 1, "applied on after a refusal: {:?}", test.calls_matching(" apply "));
+    ohdev_snapshot!(output);
 }
 
 #[test]
@@ -396,10 +484,8 @@ fn crash_loop_screen_shows_the_containers_last_log_lines() {
     if !docker_or_skip() {
         return;
     }
-    let mut test = Test::new();
-    test.write("ohdev.yaml", "cluster:\n  name: t\nnamespace: app\nimages: {}\nmanifests: [k8s]\n");
+    let test = app_project().arg("up");
     copy_fixture(&test, "failures/crash.yaml", "k8s/crash.yaml");
-    test.with_args(&["up"]);
     let first = test.expect(1);
     assert!(first.stdout.contains("Deployment app/crash is not ready: CrashLoopBackOff"), "{}", first.stdout);
     // Pod names are derived from the pod template; an unchanged template keeps them, so the log
@@ -432,30 +518,32 @@ fn crash_loop_screen_shows_the_containers_last_log_lines() {
     let logs_calls = test.calls_matching(&format!("logs {pod} --container main --namespace app"));
     assert!(!logs_calls.is_empty(), "{:?}", test.calls());
     assert!(second.stderr.contains("CrashLoopBackOff"), "{}", second.stderr);
+    ohdev_snapshot!(second);
 }
 
 /// Input errors end `up` (and `plan`) with exit 2 before any kind or kubectl call.
+/// `name` names the two snapshots (`up`, then `plan`).
 #[track_caller]
-fn assert_input_error(test: &mut Test, expected: &[&str]) {
-    test.with_args(&["up"]);
+fn assert_input_error(test: &mut Test, name: &str, expected: &[&str]) {
+    test.set_args(&["up"]);
     let output = test.expect(2);
     for text in expected {
         assert!(output.stderr.contains(text), "`{text}` not in:\n{}", output.stderr);
     }
     assert!(output.stderr.contains("nothing was applied"), "{}", output.stderr);
     assert!(test.calls().is_empty(), "kind or kubectl was called: {:?}", test.calls());
-    test.with_args(&["plan"]);
+    ohdev_snapshot!(name = name, output);
+    test.set_args(&["plan"]);
     let plan = test.expect(2);
     for text in expected {
         assert!(plan.stderr.contains(text), "plan: `{text}` not in:\n{}", plan.stderr);
     }
     assert!(test.calls().is_empty());
+    ohdev_snapshot!(name = format!("{name}_plan"), plan);
 }
 
 fn invalid_project(files: &[&str]) -> Test {
-    let test = Test::new();
-    test.write("ohdev.yaml", &ohdev_yaml("[k8s]", "[API_KEY]"));
-    test.write(".env", &format!("API_KEY={SECRET_VALUE}\n"));
+    let test = Test::new().file("ohdev.yaml", &ohdev_yaml("[k8s]", "[API_KEY]")).file(".env", &format!("API_KEY={SECRET_VALUE}\n"));
     copy_fixture(&test, "invalid/namespace.yaml", "k8s/namespace.yaml");
     for file in files {
         copy_fixture(&test, &format!("invalid/{file}"), &format!("k8s/{file}"));
@@ -466,33 +554,34 @@ fn invalid_project(files: &[&str]) -> Test {
 #[test]
 fn invalid_yaml_is_exit_2_and_nothing_is_applied() {
     let mut test = invalid_project(&["bad-yaml.yaml"]);
-    assert_input_error(&mut test, &["bad-yaml.yaml", "invalid YAML"]);
+    assert_input_error(&mut test, "invalid_yaml", &["bad-yaml.yaml", "invalid YAML"]);
 }
 
 #[test]
 fn duplicate_object_is_exit_2_naming_both_files() {
     // duplicate-b.yaml names no namespace: the default `app` makes it the same object.
     let mut test = invalid_project(&["duplicate-a.yaml", "duplicate-b.yaml"]);
-    assert_input_error(&mut test, &["ConfigMap app/twice is defined twice", "duplicate-a.yaml", "duplicate-b.yaml"]);
+    assert_input_error(&mut test, "duplicate_object", &["ConfigMap app/twice is defined twice", "duplicate-a.yaml", "duplicate-b.yaml"]);
 }
 
 #[test]
 fn dependency_cycle_is_exit_2_naming_the_cycle() {
     let mut test = invalid_project(&["cycle.yaml"]);
-    assert_input_error(&mut test, &["dependency cycle", "ConfigMap app/chicken", "ConfigMap app/egg", "depends-on annotation", "cycle.yaml"]);
+    assert_input_error(&mut test, "dependency_cycle", &["dependency cycle", "ConfigMap app/chicken", "ConfigMap app/egg", "depends-on annotation", "cycle.yaml"]);
 }
 
 #[test]
 fn missing_secret_key_is_exit_2_without_the_other_values() {
     let mut test = invalid_project(&[]);
     test.write("ohdev.yaml", &ohdev_yaml("[k8s]", "[API_KEY, OTHER_KEY]"));
-    assert_input_error(&mut test, &["secrets.app-secrets", "key OTHER_KEY is set neither in", ".env"]);
-    test.with_args(&["--json", "up"]);
+    assert_input_error(&mut test, "missing_secret_key", &["secrets.app-secrets", "key OTHER_KEY is set neither in", ".env"]);
+    test.set_args(&["--json", "up"]);
     let output = test.expect(2);
     for text in [&output.stdout, &output.stderr] {
         assert!(!text.contains(SECRET_VALUE) && !text.contains(SECRET_VALUE_BASE64), "a secret value leaked:\n{text}");
     }
     assert!(test.calls().is_empty());
+    ohdev_snapshot!("missing_secret_key_json", output);
 }
 
 #[test]
@@ -500,8 +589,7 @@ fn a_broken_edit_to_a_running_environment_applies_nothing() {
     if !docker_or_skip() {
         return;
     }
-    let mut test = shuffled_project();
-    test.with_args(&["up"]);
+    let test = shuffled_project().arg("up");
     test.expect(0);
     let calls = recorded(&test).len();
     // Each breakage sits next to 15 valid objects: none of them may be applied either.
@@ -516,6 +604,7 @@ fn a_broken_edit_to_a_running_environment_applies_nothing() {
         let output = test.expect(2);
         assert!(output.stderr.contains(expected), "{}", output.stderr);
         assert_eq!(recorded(&test).len(), calls, "a call was made after `{expected}`: {:?}", &recorded(&test)[calls..]);
+        ohdev_snapshot!(output);
         for file in files {
             std::fs::remove_file(test.project().join(format!("k8s/zz-{file}"))).unwrap();
         }
@@ -524,6 +613,7 @@ fn a_broken_edit_to_a_running_environment_applies_nothing() {
     let output = test.expect(2);
     assert!(output.stderr.contains("key OTHER_KEY is set neither in"), "{}", output.stderr);
     assert_eq!(recorded(&test).len(), calls);
+    ohdev_snapshot!(output);
 }
 
 // -------------------------------------------------------------------------------------- 4. secrets
@@ -550,7 +640,7 @@ fn secret_values_appear_in_no_output_nor_state() {
     let mut test = shuffled_project();
     let mut outputs = Vec::new();
     for args in [&["up"][..], &["--json", "up"], &["status"], &["--json", "status"], &["plan"]] {
-        test.with_args(args);
+        test.set_args(args);
         let output = test.expect(0);
         outputs.push((args.join(" "), output.stdout, output.stderr));
     }
@@ -573,12 +663,13 @@ fn secret_values_appear_in_no_output_nor_state() {
 
     // A failing render (another key missing) names the missing key only.
     test.write("ohdev.yaml", &ohdev_yaml("[k8s]", "[API_KEY, OTHER_KEY]"));
-    test.with_args(&["up"]);
+    test.set_args(&["up"]);
     let failed = test.expect(2);
     assert!(failed.stderr.contains("OTHER_KEY"), "{}", failed.stderr);
     for text in [&failed.stdout, &failed.stderr] {
         assert!(!text.contains(SECRET_VALUE) && !text.contains(SECRET_VALUE_BASE64), "{text}");
     }
+    ohdev_snapshot!(failed);
 }
 
 // ---------------------------------------------------------------------------- 5. down and orphans
@@ -588,11 +679,10 @@ fn down_keep_cluster_deletes_in_reverse_dependency_order() {
     if !docker_or_skip() {
         return;
     }
-    let mut test = shuffled_project();
-    test.with_args(&["up"]);
+    let mut test = shuffled_project().arg("up");
     test.expect(0);
     let before = recorded(&test).len();
-    test.with_args(&["down", "--keep-cluster"]);
+    test.set_args(&["down", "--keep-cluster"]);
     let output = test.expect(0);
     assert!(output.stdout.contains("deleted 16 object(s); the cluster keeps running"), "{}", output.stdout);
     let calls = recorded(&test)[before..].to_vec();
@@ -628,12 +718,28 @@ fn down_keep_cluster_deletes_in_reverse_dependency_order() {
 }
 
 #[test]
+fn a_delete_kubectl_refuses_stops_down_keep_cluster_with_its_error() {
+    if !docker_or_skip() {
+        return;
+    }
+    let test = shuffled_project().arg("up");
+    test.expect(0);
+    let refusal = "Error from server (Forbidden): deployments.apps \"web\" is forbidden: User \"dev\" cannot delete resource \"deployments\" in API group \"apps\" in the namespace \"app\"";
+    let mut test = test.env("FAKE_KUBE_FAIL", &format!(" delete =>1:{refusal}"));
+    test.set_args(&["down", "--keep-cluster"]);
+    let output = test.expect(1);
+    assert!(output.stderr.contains(refusal), "{}", output.stderr);
+    assert_eq!(test.calls_matching(" delete ").len(), 1, "down went on after a refused delete: {:?}", test.calls_matching(" delete "));
+    assert!(stored_by_ohdev(&test, "Deployment", "web"), "objects after the refused delete were deleted");
+    ohdev_snapshot!(output);
+}
+
+#[test]
 fn up_lists_an_orphan_and_up_prune_deletes_it() {
     if !docker_or_skip() {
         return;
     }
-    let mut test = shuffled_project();
-    test.with_args(&["up"]);
+    let mut test = shuffled_project().arg("up");
     test.expect(0);
     std::fs::remove_file(test.project().join("k8s/02-hpa.yaml")).unwrap();
 
@@ -643,7 +749,7 @@ fn up_lists_an_orphan_and_up_prune_deletes_it() {
     assert!(test.calls_matching(" delete ").is_empty(), "deleted without --prune: {:?}", test.calls_matching(" delete "));
     assert!(stored_by_ohdev(&test, "HorizontalPodAutoscaler", "web"));
 
-    test.with_args(&["up", "--prune"]);
+    test.set_args(&["up", "--prune"]);
     let pruned = test.expect(0);
     assert!(pruned.stdout.contains("pruned 1 object(s) no longer in the manifests: HorizontalPodAutoscaler app/web"), "{}", pruned.stdout);
     let deletes = test.calls_matching(" delete ");
@@ -651,7 +757,7 @@ fn up_lists_an_orphan_and_up_prune_deletes_it() {
     assert!(deletes[0].line().contains("delete horizontalpodautoscalers.v2.autoscaling web --namespace app"), "{deletes:?}");
     assert!(!stored(&test).iter().any(|(kind, _, _, _)| kind == "HorizontalPodAutoscaler"));
 
-    test.with_args(&["up"]);
+    test.set_args(&["up"]);
     let after = test.expect(0);
     assert!(!after.stdout.contains("no longer in the manifests"), "{}", after.stdout);
     assert_eq!(test.calls_matching(" delete ").len(), 1);
@@ -669,18 +775,15 @@ fn a_failed_up_prune_keeps_the_orphan_for_the_next_one() {
     }
     let crash = std::fs::read_to_string(Path::new(FIXTURES).join("failures/crash.yaml")).unwrap();
     assert_ne!(healthy(&crash), crash);
-    let mut test = Test::new();
-    test.write("ohdev.yaml", "cluster:\n  name: t\nnamespace: app\nimages: {}\nmanifests: [k8s]\n");
-    test.write("k8s/app.yaml", &healthy(&crash));
+    let mut test = app_project().file("k8s/app.yaml", &healthy(&crash)).arg("up");
     copy_fixture(&test, "failures/leftover-configmap.yaml", "k8s/leftover.yaml");
-    test.with_args(&["up"]);
     test.expect(0);
     assert!(stored_by_ohdev(&test, "ConfigMap", "leftover"));
 
     // The leftover leaves the manifests while the workload breaks: the deploy fails before pruning.
     std::fs::remove_file(test.project().join("k8s/leftover.yaml")).unwrap();
     test.write("k8s/app.yaml", &crash);
-    test.with_args(&["up", "--prune"]);
+    test.set_args(&["up", "--prune"]);
     test.expect(1);
     assert!(test.calls_matching(" delete ").is_empty(), "{:?}", test.calls_matching(" delete "));
 
@@ -693,7 +796,7 @@ fn a_failed_up_prune_keeps_the_orphan_for_the_next_one() {
     assert!(deletes[0].line().contains("delete configmaps leftover --namespace app"), "{deletes:?}");
     assert!(!stored(&test).iter().any(|(kind, _, name, _)| kind == "ConfigMap" && name == "leftover"));
     // …and then forgets it: `down --keep-cluster` deletes only what is still in the manifests.
-    test.with_args(&["down", "--keep-cluster"]);
+    test.set_args(&["down", "--keep-cluster"]);
     let down = test.expect(0);
     assert!(down.stdout.contains("deleted 2 object(s)"), "{}", down.stdout);
 }
@@ -704,10 +807,7 @@ fn changed_selector_is_refused_then_replaced_with_replace_immutable() {
         return;
     }
     let crash = std::fs::read_to_string(Path::new(FIXTURES).join("failures/crash.yaml")).unwrap();
-    let mut test = Test::new();
-    test.write("ohdev.yaml", "cluster:\n  name: t\nnamespace: app\nimages: {}\nmanifests: [k8s]\n");
-    test.write("k8s/app.yaml", &healthy(&crash));
-    test.with_args(&["up"]);
+    let mut test = app_project().file("k8s/app.yaml", &healthy(&crash)).arg("up");
     test.expect(0);
     test.write("k8s/app.yaml", &healthy(&crash).replace("app: crash", "app: crash-v2"));
     let refused = test.expect(1);
@@ -715,8 +815,9 @@ fn changed_selector_is_refused_then_replaced_with_replace_immutable() {
     assert!(refused.stderr.contains("refuses to change `spec.selector`"), "{}", refused.stderr);
     assert!(refused.stderr.contains("ohdev up --replace-immutable"), "{}", refused.stderr);
     assert!(test.calls_matching(" delete ").is_empty());
+    ohdev_snapshot!(refused);
 
-    test.with_args(&["up", "--replace-immutable"]);
+    test.set_args(&["up", "--replace-immutable"]);
     let replaced = test.expect(0);
     assert!(replaced.stdout.contains("cannot change in place; deleting and recreating it"), "{}", replaced.stdout);
     let deletes = test.calls_matching(" delete ");
@@ -806,9 +907,8 @@ fn path_with_curl(test: &Test) -> String {
 }
 
 fn remote_project(url: &str, sha256: Option<&str>, cache: &Path) -> Test {
-    let test = Test::new();
     let pin = sha256.map(|sha| format!("\n    sha256: {sha}")).unwrap_or_default();
-    test.write("ohdev.yaml", &format!("cluster:\n  name: t\nimages: {{}}\nmanifests:\n  - url: {url}{pin}\n"));
+    let test = Test::new().file("ohdev.yaml", &format!("cluster:\n  name: t\nimages: {{}}\nmanifests:\n  - url: {url}{pin}\n"));
     let path = path_with_curl(&test);
     test.env("PATH", &path).env("OHDEV_CACHE_DIR", cache.to_str().unwrap()).env("NO_PROXY", "127.0.0.1,localhost").env("no_proxy", "127.0.0.1,localhost")
 }
@@ -823,9 +923,7 @@ fn remote_bundle_is_fetched_once_pinned_in_the_lock_and_verified() {
     let cache = tempfile::tempdir().unwrap();
     let server = BundleServer::start(body.clone(), 1);
     let url = server.url();
-    let mut test = remote_project(&url, None, cache.path());
-
-    test.with_args(&["up"]);
+    let mut test = remote_project(&url, None, cache.path()).arg("up");
     let first = test.expect(0);
     assert!(first.stdout.contains("applied ConfigMap remote/from-bundle"), "{}", first.stdout);
     assert_eq!(server.stop(), ["GET /bundle.yaml HTTP/1.1"]);
@@ -854,6 +952,7 @@ fn remote_bundle_is_fetched_once_pinned_in_the_lock_and_verified() {
     assert!(refused.stderr.contains(&digest) && refused.stderr.contains(&other), "{}", refused.stderr);
     assert!(refused.stderr.contains("ohdev.lock") && refused.stderr.contains(&url), "{}", refused.stderr);
     assert_eq!(recorded(&test).len(), calls, "kind or kubectl was called after the digest mismatch");
+    ohdev_snapshot!("cached_bundle_differs_from_the_lock", refused, [(&url, "[URL]")]);
 
     // A wrong `sha256:` in ohdev.yaml wins over the lock: exit 2 naming both digests, nothing applied.
     test.write("ohdev.lock", &lock);
@@ -862,12 +961,15 @@ fn remote_bundle_is_fetched_once_pinned_in_the_lock_and_verified() {
     let refused = test.expect(2);
     assert!(refused.stderr.contains(&digest) && refused.stderr.contains(&wrong) && refused.stderr.contains("ohdev.yaml"), "{}", refused.stderr);
     assert_eq!(recorded(&test).len(), calls);
-    test.with_args(&["plan"]);
-    test.expect(2);
+    ohdev_snapshot!("cached_bundle_differs_from_ohdev_yaml", refused, [(&url, "[URL]")]);
+    test.set_args(&["plan"]);
+    let plan = test.expect(2);
+    assert!(plan.stderr.contains(&wrong), "{}", plan.stderr);
+    ohdev_snapshot!("cached_bundle_differs_from_ohdev_yaml_plan", plan, [(&url, "[URL]")]);
 
     // The right one works (from the cache, offline).
     test.write("ohdev.yaml", &format!("cluster:\n  name: t\nimages: {{}}\nmanifests:\n  - url: {url}\n    sha256: {}\n", digest.to_uppercase()));
-    test.with_args(&["up"]);
+    test.set_args(&["up"]);
     test.expect(0);
 }
 
@@ -888,11 +990,11 @@ fn remote_bundle_download_that_differs_from_its_pin_is_refused_and_not_kept() {
     let wrong = sha256_hex(b"not the bundle");
 
     // Pinned by `sha256:` in ohdev.yaml.
-    let mut test = remote_project(&url, Some(&wrong), cache.path());
-    test.with_args(&["up"]);
+    let test = remote_project(&url, Some(&wrong), cache.path()).arg("up");
     let refused = test.expect(2);
     assert!(refused.stderr.contains(&digest) && refused.stderr.contains(&wrong) && refused.stderr.contains("ohdev.yaml pins"), "{}", refused.stderr);
     assert!(refused.stderr.contains("nothing was applied"), "{}", refused.stderr);
+    ohdev_snapshot!("download_differs_from_ohdev_yaml", refused, [(&url, "[URL]")]);
     assert!(recorded(&test).is_empty(), "{:?}", test.calls());
     assert!(files_under(&cache.path().join("bundles")).is_empty(), "a download that failed verification was kept");
     assert!(!test.project().join("ohdev.lock").exists(), "a refused download was pinned");
@@ -904,6 +1006,7 @@ fn remote_bundle_download_that_differs_from_its_pin_is_refused_and_not_kept() {
     let refused = test.expect(2);
     assert!(refused.stderr.contains(&digest) && refused.stderr.contains(&wrong) && refused.stderr.contains("ohdev.lock pins"), "{}", refused.stderr);
     assert!(recorded(&test).is_empty(), "{:?}", test.calls());
+    ohdev_snapshot!("download_differs_from_the_lock", refused, [(&url, "[URL]")]);
     assert!(files_under(&cache.path().join("bundles")).is_empty());
     assert_eq!(std::fs::read_to_string(test.project().join("ohdev.lock")).unwrap(), lock, "the lock was rewritten");
     assert_eq!(server.stop(), ["GET /bundle.yaml HTTP/1.1", "GET /bundle.yaml HTTP/1.1"]);

@@ -1,5 +1,6 @@
 //! `ohdev doctor`: one line per check, snapshot-tested with machine-specific values redacted.
 
+use crate::ohdev_snapshot;
 use crate::support::{json_lines, Test};
 
 #[test]
@@ -7,9 +8,7 @@ fn doctor_reports_each_check() {
     if crate::support::docker::client().is_none() {
         return;
     }
-    let mut test = Test::new();
-    test.with_args(&["doctor"]);
-    let output = test.run();
+    let output = Test::new().arg("doctor").run();
     // Disk or inotify may legitimately warn on a given machine; a failure must match the exit code.
     let failed = output.stdout.lines().any(|line| line.starts_with("fail"));
     assert_eq!(output.code, if failed { 1 } else { 0 }, "{}", output.stdout);
@@ -32,15 +31,18 @@ fn doctor_reports_each_check() {
 
 #[test]
 fn doctor_fails_with_fix_hints_when_tools_are_missing() {
-    let mut test = Test::new().without_tool("kind").env("DOCKER_HOST", "unix:///nonexistent/docker.sock");
-    test.with_args(&["doctor"]);
+    let mut test = Test::new().without_tool("kind").env("DOCKER_HOST", "unix:///nonexistent/docker.sock").arg("doctor");
     let output = test.expect(1);
     assert!(output.stdout.contains("fail  kind"), "{}", output.stdout);
     assert!(output.stdout.contains("brew install kind"), "{}", output.stdout);
     assert!(output.stdout.contains("fail  docker daemon"), "{}", output.stdout);
     assert!(output.stdout.contains("not answering at unix:///nonexistent/docker.sock"), "{}", output.stdout);
+    // What this machine has: the docker CLI's path and the inotify limit.
+    let docker_cli = which::which("docker").map(|path| path.display().to_string()).unwrap_or_else(|_| "(no docker CLI)".to_string());
+    let inotify_limit = std::fs::read_to_string("/proc/sys/fs/inotify/max_user_watches").unwrap_or_default().trim().to_string();
+    ohdev_snapshot!(output, [(docker_cli, "[DOCKER_CLI]"), (format!("limit {inotify_limit}"), "limit [LIMIT]")]);
 
-    test.with_args(&["--json", "doctor"]);
+    test.set_args(&["--json", "doctor"]);
     let output = test.expect(1);
     let events = json_lines(&output.stdout);
     let kind = events.iter().find(|event| event["check"] == "kind").expect("kind check");
@@ -53,12 +55,12 @@ fn doctor_fails_with_fix_hints_when_tools_are_missing() {
 fn doctor_reports_a_busy_port() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let mut test = Test::new();
-    test.write(
-        "kind/cluster.yaml",
-        &format!("kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n  extraPortMappings:\n  - containerPort: 80\n    hostPort: {port}\n    listenAddress: 127.0.0.1\n"),
-    );
-    test.with_args(&["doctor"]);
+    let test = Test::new()
+        .file(
+            "kind/cluster.yaml",
+            &format!("kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n  extraPortMappings:\n  - containerPort: 80\n    hostPort: {port}\n    listenAddress: 127.0.0.1\n"),
+        )
+        .arg("doctor");
     let output = test.run();
     assert!(output.stdout.contains(&format!("warn  host ports         127.0.0.1:{port} is in use")), "{}", output.stdout);
 }

@@ -19,6 +19,7 @@ use std::process::Command;
 use serde_json::Value;
 
 use crate::support::docker::{unique, with_docker};
+use crate::ohdev_snapshot;
 use crate::support::{busybox, docker, json_lines, Output, Test};
 
 const MANAGED_BY: &str = "app.kubernetes.io/managed-by=ohdev";
@@ -292,18 +293,18 @@ fn dockerfile_specific_ignore_file_wins_over_the_root_one() {
     let Some(base) = base_or_skip() else { return };
     let name = format!("ign-{}", unique());
     let _cleanup = Cleanup::names(&[&name]);
-    let mut test = Test::new();
-    test.write("ohdev.yaml", &config(&base, &[(&name, "src", "containers/app/Dockerfile", "")]));
-    test.write("src/.dockerignore", "rootonly.txt\n*.tmp\n");
-    test.write("src/containers/app/Dockerfile.dockerignore", "secret.txt\n*.tmp\n");
-    test.write(
-        "src/containers/app/Dockerfile",
-        "ARG BASE\nFROM ${BASE}\nCOPY . /ctx\nRUN find /ctx | sort && test ! -e /ctx/secret.txt && test ! -e /ctx/x.tmp && test -e /ctx/rootonly.txt && test -e /ctx/shared.txt\n",
-    );
+    let test = Test::new()
+        .file("ohdev.yaml", &config(&base, &[(&name, "src", "containers/app/Dockerfile", "")]))
+        .file("src/.dockerignore", "rootonly.txt\n*.tmp\n")
+        .file("src/containers/app/Dockerfile.dockerignore", "secret.txt\n*.tmp\n")
+        .file(
+            "src/containers/app/Dockerfile",
+            "ARG BASE\nFROM ${BASE}\nCOPY . /ctx\nRUN find /ctx | sort && test ! -e /ctx/secret.txt && test ! -e /ctx/x.tmp && test -e /ctx/rootonly.txt && test -e /ctx/shared.txt\n",
+        )
+        .arg("build");
     for file in ["secret.txt", "rootonly.txt", "shared.txt", "x.tmp"] {
         test.write(&format!("src/{file}"), file);
     }
-    test.with_args(&["build"]);
     let output = test.expect(0);
     assert!(output.stdout.contains("(BuildKit,"), "{}", output.stdout);
 
@@ -325,17 +326,17 @@ fn buildkit_skips_an_unused_failing_stage_and_classic_does_not() {
     let Some(base) = base_or_skip() else { return };
     let name = format!("stages-{}", unique());
     let _cleanup = Cleanup::names(&[&name]);
-    let test = Test::new();
-    test.write("ohdev.yaml", &config(&base, &[(&name, "app", "Dockerfile", "target: final")]));
-    test.write(
-        "app/Dockerfile",
-        "ARG BASE\nFROM ${BASE} AS unused\nRUN echo unused-stage-ran && false\n\nFROM ${BASE} AS final\nCOPY hello.txt /hello.txt\nRUN cat /hello.txt\n",
-    );
-    test.write("app/hello.txt", "hello\n");
+    let test = Test::new()
+        .file("ohdev.yaml", &config(&base, &[(&name, "app", "Dockerfile", "target: final")]))
+        .file(
+            "app/Dockerfile",
+            "ARG BASE\nFROM ${BASE} AS unused\nRUN echo unused-stage-ran && false\n\nFROM ${BASE} AS final\nCOPY hello.txt /hello.txt\nRUN cat /hello.txt\n",
+        )
+        .file("app/hello.txt", "hello\n")
+        .arg("build");
 
     // Classic first, so its failure cannot be hidden by a tag BuildKit already made.
-    let mut test = test.env("OHDEV_BUILDER", "classic");
-    test.with_args(&["build"]);
+    let test = test.env("OHDEV_BUILDER", "classic");
     let failed = test.expect(1);
     let shown = format!("{}{}", failed.stdout, failed.stderr);
     assert!(failed.stdout.contains("(classic builder,"), "{shown}");
@@ -343,10 +344,10 @@ fn buildkit_skips_an_unused_failing_stage_and_classic_does_not() {
     assert!(shown.contains("unused-stage-ran"), "{shown}");
     assert!(failed.stderr.contains(&format!("image(s) failed to build: {name}")), "{shown}");
     assert!(ohdev_images(&name).is_empty(), "a failed build left a tag: {:?}", ohdev_images(&name));
+    ohdev_snapshot!(failed, [(&name, "[IMAGE]"), (&base, "[BASE]")]);
 
     // An empty OHDEV_BUILDER is the default: BuildKit when the daemon supports it.
-    let mut test = test.env("OHDEV_BUILDER", "");
-    test.with_args(&["build"]);
+    let test = test.env("OHDEV_BUILDER", "");
     let built = test.expect(0);
     assert!(built.stdout.contains("(BuildKit,"), "{}", built.stdout);
     assert!(!built.stdout.contains("unused-stage-ran"), "{}", built.stdout);
@@ -364,20 +365,19 @@ fn second_up_builds_and_loads_nothing_and_a_change_rebuilds_only_its_image() {
     let id = unique();
     let (api, web) = (format!("api-{id}"), format!("web-{id}"));
     let _cleanup = Cleanup::names(&[&api, &web]);
-    let mut test = Test::new();
     // `api` builds from the project root (where ohdev keeps `.ohdev/`, and the stand-ins their
     // state and PATH links, which its .dockerignore leaves out); `web` from its own directory.
-    test.write("ohdev.yaml", &config(&base, &[(&api, ".", "api/Dockerfile", ""), (&web, "web", "Dockerfile", "")]));
-    test.write(".dockerignore", ".fake-kube\n.bin\nweb\n**/*.log\n");
-    test.write("api/Dockerfile", "ARG BASE\nFROM ${BASE}\nCOPY api /api\nRUN cat /api/main.sh\n");
-    test.write("api/main.sh", "echo api\n");
-    test.write("web/.dockerignore", "*.log\n");
-    test.write("web/Dockerfile", "ARG BASE\nFROM ${BASE}\nCOPY . /srv\n");
-    test.write("web/index.html", "<h1>one</h1>\n");
-    test.write("web/debug.log", "first\n");
-    test.write("api/debug.log", "first\n");
-
-    test.with_args(&["--json", "up"]);
+    let test = Test::new()
+        .file("ohdev.yaml", &config(&base, &[(&api, ".", "api/Dockerfile", ""), (&web, "web", "Dockerfile", "")]))
+        .file(".dockerignore", ".fake-kube\n.bin\nweb\n**/*.log\n")
+        .file("api/Dockerfile", "ARG BASE\nFROM ${BASE}\nCOPY api /api\nRUN cat /api/main.sh\n")
+        .file("api/main.sh", "echo api\n")
+        .file("web/.dockerignore", "*.log\n")
+        .file("web/Dockerfile", "ARG BASE\nFROM ${BASE}\nCOPY . /srv\n")
+        .file("web/index.html", "<h1>one</h1>\n")
+        .file("web/debug.log", "first\n")
+        .file("api/debug.log", "first\n")
+        .args(&["--json", "up"]);
     let first = test.expect(0);
     assert_eq!(images_in_state(&first, "built"), sorted([&api, &web]), "{}", first.stdout);
     assert_eq!(images_in_state(&first, "loaded"), sorted([&api, &web]), "{}", first.stdout);
@@ -447,7 +447,6 @@ fn failing_run_step_shows_the_step_and_its_output_and_keeps_the_previous_image()
     let id = unique();
     let (app, dependent) = (format!("app-{id}"), format!("dep-{id}"));
     let _cleanup = Cleanup::names(&[&app, &dependent]);
-    let mut test = Test::new();
     let mut text = config(&base, &[(&app, "app", "Dockerfile", ""), (&dependent, "dep", "Dockerfile", "depends_on: [APP]")]);
     text = text.replace("depends_on: [APP]", &format!("depends_on: [{app}]"));
     // The dependent image builds FROM the app image's exact tag.
@@ -455,10 +454,11 @@ fn failing_run_step_shows_the_step_and_its_output_and_keeps_the_previous_image()
         &format!("  {dependent}:\n    context: dep\n    dockerfile: Dockerfile\n    build_args: {{BASE: \"{base}\"}}"),
         &format!("  {dependent}:\n    context: dep\n    dockerfile: Dockerfile\n    build_args: {{BASE: \"${{image:{app}}}\"}}"),
     );
-    test.write("ohdev.yaml", &text);
-    test.write("app/Dockerfile", "ARG BASE\nFROM ${BASE}\nCOPY . /app\nRUN echo building-app\n");
-    test.write("dep/Dockerfile", "ARG BASE\nFROM ${BASE}\nRUN test -d /app\n");
-    test.with_args(&["up"]);
+    let mut test = Test::new()
+        .file("ohdev.yaml", &text)
+        .file("app/Dockerfile", "ARG BASE\nFROM ${BASE}\nCOPY . /app\nRUN echo building-app\n")
+        .file("dep/Dockerfile", "ARG BASE\nFROM ${BASE}\nRUN test -d /app\n")
+        .arg("up");
     test.expect(0);
     let good = state_record(&test, &app);
     let good_tag = good["tag"].as_str().expect("tag in state").to_string();
@@ -488,6 +488,13 @@ fn failing_run_step_shows_the_step_and_its_output_and_keeps_the_previous_image()
     assert_eq!(state_record(&test, &app), good);
     assert_eq!(ohdev_images(&dependent).keys().collect::<Vec<_>>(), [&dependent_tag]);
     assert_eq!(state_record(&test, &dependent)["tag"], dependent_tag.as_str());
+
+    // The same failure from `ohdev build`, whose output is one sequence (`up` checks the cluster
+    // while it digests, so its lines interleave).
+    test.set_args(&["build"]);
+    let failed = test.expect(1);
+    assert!(failed.stdout.contains(&format!("│ {marker}-2")), "{}", failed.stdout);
+    ohdev_snapshot!(failed, [(&marker, "[MARKER]"), (&app, "[APP]"), (&dependent, "[DEPENDENT]"), (&base, "[BASE]")]);
 }
 
 // ------------------------------------------------------------------------------------------
@@ -499,21 +506,21 @@ fn status_lists_tag_size_and_nodes_after_up() {
     let id = unique();
     let (app, never) = (format!("app-{id}"), format!("never-{id}"));
     let _cleanup = Cleanup::names(&[&app]);
-    let mut test = Test::new();
-    test.write("ohdev.yaml", &config(&base, &[(&app, "app", "Dockerfile", "")]));
-    test.write("app/Dockerfile", "ARG BASE\nFROM ${BASE}\nCOPY . /app\n");
-    test.write("app/payload.bin", &"x".repeat(300_000));
-    test.with_args(&["status"]);
+    let mut test = Test::new()
+        .file("ohdev.yaml", &config(&base, &[(&app, "app", "Dockerfile", "")]))
+        .file("app/Dockerfile", "ARG BASE\nFROM ${BASE}\nCOPY . /app\n")
+        .file("app/payload.bin", &"x".repeat(300_000))
+        .arg("status");
     let before = test.expect(0);
     assert!(before.stdout.contains(&format!("image    {app}: not built")), "{}", before.stdout);
 
-    test.with_args(&["up"]);
+    test.set_args(&["up"]);
     test.expect(0);
     let tag = state_record(&test, &app)["tag"].as_str().unwrap().to_string();
     let size = inspect(&tag).expect("image in Docker").size.expect("size");
     assert!(size > 300_000, "{size}");
 
-    test.with_args(&["status"]);
+    test.set_args(&["status"]);
     let status = test.expect(0);
     let line = status
         .stdout
@@ -525,7 +532,7 @@ fn status_lists_tag_size_and_nodes_after_up() {
     assert!(line.contains("loaded on t-control-plane"), "{line}");
     assert!(!line.contains("sources changed"), "{line}");
 
-    test.with_args(&["--json", "status"]);
+    test.set_args(&["--json", "status"]);
     let events = json_lines(&test.expect(0).stdout);
     let image = events.iter().find(|event| event["type"] == "image_status" && event["image"] == app.as_str()).expect("image_status");
     assert_eq!(image["tag"], tag.as_str());
@@ -536,8 +543,43 @@ fn status_lists_tag_size_and_nodes_after_up() {
     // A source change shows as stale; an image never built shows as such.
     test.write("app/payload.bin", "changed");
     test.write("ohdev.yaml", &config(&base, &[(&app, "app", "Dockerfile", ""), (&never, "app", "Dockerfile", "")]));
-    test.with_args(&["status"]);
+    test.set_args(&["status"]);
     let stale = test.expect(0);
     assert!(stale.stdout.contains("(sources changed since: `ohdev build`)"), "{}", stale.stdout);
     assert!(stale.stdout.contains(&format!("image    {never}: not built")), "{}", stale.stdout);
+}
+
+// ------------------------------------------------------------------------------------------
+// 6. Input errors of the image phase
+
+#[test]
+fn an_unknown_image_name_is_exit_2_listing_the_images() {
+    let mut test = Test::new()
+        .file("ohdev.yaml", "cluster:\n  name: t\nimages:\n  api:\n    context: .\n  web:\n    context: .\nmanifests: []\n")
+        .args(&["build", "wbe"]);
+    let output = test.expect(2);
+    assert!(output.stderr.contains("no image named `wbe`"), "{}", output.stderr);
+    assert!(test.calls().is_empty(), "{:?}", test.calls());
+    ohdev_snapshot!("unknown_image_build", output);
+    test.set_args(&["rebuild", "wbe"]);
+    let output = test.expect(2);
+    assert!(output.stderr.contains("no image named `wbe`"), "{}", output.stderr);
+    ohdev_snapshot!("unknown_image_rebuild", output);
+}
+
+#[test]
+fn a_missing_dockerfile_is_exit_2_naming_the_path() {
+    if docker::client().is_none() {
+        return;
+    }
+    let name = format!("nodockerfile-{}", unique());
+    let test = Test::new()
+        .file("ohdev.yaml", &format!("cluster:\n  name: t\nimages:\n  {name}:\n    context: app\n    dockerfile: Dockerfile\nmanifests: []\n"))
+        .file("app/main.txt", "no Dockerfile next to me\n")
+        .arg("build");
+    let output = test.expect(2);
+    assert!(output.stderr.contains(&format!("images.{name}.dockerfile is Dockerfile, which is not a file in the context")), "{}", output.stderr);
+    assert!(test.calls().is_empty(), "{:?}", test.calls());
+    assert!(ohdev_images(&name).is_empty());
+    ohdev_snapshot!(output, [(&name, "[IMAGE]")]);
 }

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::ohdev_snapshot;
 use crate::support::{fake_kube_binary, json_lines, process_gone, Test};
 
 const APP_IMAGE: &str = "ohdev.local/app:0123456789abcdef";
@@ -202,9 +203,8 @@ fn by_source(lines: &[(String, String)]) -> BTreeMap<String, Vec<String>> {
 
 #[test]
 fn without_follow_every_line_is_whole_and_in_order() {
-    let mut test = Test::new();
+    let test = Test::new().args(&["logs", "--no-follow"]);
     let (_cluster, fixture) = environment(&test);
-    test.with_args(&["logs", "--no-follow"]);
     let output = test.expect(0);
     let lines = parse_text(&output.stdout);
     let grouped = by_source(&lines);
@@ -226,18 +226,18 @@ fn tail_container_grep_and_json() {
     let mut test = Test::new();
     let (_cluster, fixture) = environment(&test);
 
-    test.with_args(&["logs", "--no-follow", "--tail", "3"]);
+    test.set_args(&["logs", "--no-follow", "--tail", "3"]);
     let grouped = by_source(&parse_text(&test.expect(0).stdout));
     for (source, expected) in &fixture.expected {
         assert_eq!(grouped[source], expected[expected.len() - 3..], "{source}");
     }
 
-    test.with_args(&["logs", "--no-follow", "-c", "worker"]);
+    test.set_args(&["logs", "--no-follow", "-c", "worker"]);
     let grouped = by_source(&parse_text(&test.expect(0).stdout));
     assert_eq!(grouped.keys().collect::<Vec<_>>(), ["beta/worker"]);
     assert_eq!(grouped["beta/worker"], fixture.expected["beta/worker"]);
 
-    test.with_args(&["logs", "--no-follow", "--grep", "line 00013", "--container", "main"]);
+    test.set_args(&["logs", "--no-follow", "--grep", "line 00013", "--container", "main"]);
     let lines = parse_text(&test.expect(0).stdout);
     let mut sources: Vec<&str> = lines.iter().map(|(source, _)| source.as_str()).collect();
     sources.sort();
@@ -248,7 +248,7 @@ fn tail_container_grep_and_json() {
         assert!(line.ends_with("line 00013  │ not a prefix │ end"), "{source}: {line}");
     }
 
-    test.with_args(&["--json", "logs", "--no-follow", "--tail", "2", "gamma"]);
+    test.set_args(&["--json", "logs", "--no-follow", "--tail", "2", "gamma"]);
     let events = json_lines(&test.expect(0).stdout);
     assert_eq!(events.len(), 2, "{events:?}");
     for (event, expected) in events.iter().zip(&fixture.expected["gamma/main"][118..]) {
@@ -260,8 +260,10 @@ fn tail_container_grep_and_json() {
         assert!(event["ts"].as_str().is_some_and(|ts| ts.ends_with('Z')), "{event}");
     }
 
-    test.with_args(&["logs", "--no-follow", "--since", "5 minutes"]);
-    assert!(test.expect(2).stderr.contains("--since 5 minutes"));
+    test.set_args(&["logs", "--no-follow", "--since", "5 minutes"]);
+    let output = test.expect(2);
+    assert!(output.stderr.contains("--since 5 minutes"), "{}", output.stderr);
+    ohdev_snapshot!("bad_since", output);
 }
 
 #[test]
@@ -271,23 +273,23 @@ fn images_and_workloads_select_pods_and_unknown_names_list_what_exists() {
     let web: Vec<String> = fixture.web_pods.iter().map(|pod| format!("{pod}/main")).collect();
 
     for selector in ["app", "Deployment/web", "deploy/web", "web"] {
-        test.with_args(&["logs", "--no-follow", selector]);
+        test.set_args(&["logs", "--no-follow", selector]);
         let grouped = by_source(&parse_text(&test.expect(0).stdout));
         assert_eq!(grouped.keys().cloned().collect::<Vec<_>>(), web, "{selector}");
     }
 
-    test.with_args(&["logs", "--no-follow", "alpha", "pod/gamma"]);
+    test.set_args(&["logs", "--no-follow", "alpha", "pod/gamma"]);
     let grouped = by_source(&parse_text(&test.expect(0).stdout));
     assert_eq!(grouped.keys().collect::<Vec<_>>(), ["alpha/main", "alpha/sidecar", "gamma/main"]);
 
     // A workload named on the command line counts without ohdev's label (kind's own CoreDNS).
     let coredns = cluster.pod_names("kube-system", "k8s-app=kube-dns");
     cluster.write_log("kube-system", &coredns[0], "coredns", &["[INFO] plugin/reload: Running configuration".to_string()]);
-    test.with_args(&["logs", "--no-follow", "deploy/coredns"]);
+    test.set_args(&["logs", "--no-follow", "deploy/coredns"]);
     let lines = parse_text(&test.expect(0).stdout);
     assert_eq!(lines, [(format!("{}/coredns", coredns[0]), "[INFO] plugin/reload: Running configuration".to_string())]);
 
-    test.with_args(&["logs", "--no-follow", "app", "nope"]);
+    test.set_args(&["logs", "--no-follow", "app", "nope"]);
     let output = test.expect(2);
     assert!(output.stdout.is_empty(), "{}", output.stdout);
     assert!(output.stderr.contains("no pod matches `nope`"), "{}", output.stderr);
@@ -295,18 +297,19 @@ fn images_and_workloads_select_pods_and_unknown_names_list_what_exists() {
     assert!(output.stderr.contains("Deployment/web") && output.stderr.contains("Pod/alpha"), "{}", output.stderr);
     assert!(!output.stderr.contains("stranger"), "only the environment is listed: {}", output.stderr);
     assert!(test.calls_matching("logs ").iter().all(|call| !call.line().contains("nope")));
+    ohdev_snapshot!("unknown_selector", output);
 
-    test.with_args(&["logs", "--no-follow", "--container", "nope"]);
+    test.set_args(&["logs", "--no-follow", "--container", "nope"]);
     let output = test.expect(2);
     assert!(output.stderr.contains("main, metrics, sidecar, worker"), "{}", output.stderr);
+    ohdev_snapshot!("unknown_container", output);
 }
 
 #[test]
 fn without_a_cluster_it_says_to_run_up() {
-    let mut test = Test::new();
-    test.with_args(&["logs", "--no-follow"]);
-    let output = test.expect(1);
+    let output = Test::new().args(&["logs", "--no-follow"]).expect(1);
     assert!(output.stderr.contains("ohdev up"), "{}", output.stderr);
+    ohdev_snapshot!(output);
 }
 
 /// Lines of a running ohdev, read on a thread.
@@ -348,13 +351,9 @@ impl Running {
 
 #[test]
 fn follow_picks_up_new_lines_and_pods_and_leaves_no_kubectl_behind() {
-    let test = Test::new();
+    let test = Test::new().args(&["logs", "-f", "--tail", "5"]);
     let (cluster, fixture) = environment(&test);
-    let mut child = {
-        let mut command = test.command();
-        command.args(["logs", "-f", "--tail", "5"]).stdout(Stdio::piped()).stderr(Stdio::piped());
-        command.spawn().expect("ohdev starts")
-    };
+    let mut child = test.command().stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("ohdev starts");
     let stdout = child.stdout.take().unwrap();
     let (sender, receiver) = mpsc::channel();
     std::thread::spawn(move || {

@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::support::docker::{unique, with_docker};
+use crate::ohdev_snapshot;
 use crate::support::{busybox, docker, json_lines, process_gone, Test};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/watch");
@@ -100,11 +101,8 @@ struct Project {
 fn project(base: &str, extra: &str, annotations: &str) -> Project {
     let image = format!("watch-{}", unique());
     let cleanup = Cleanup(image.clone());
-    let test = Test::new();
-    copy_fixture_dir(&test, &Path::new(FIXTURES).join("app"), "app");
     let manifest = std::fs::read_to_string(Path::new(FIXTURES).join("k8s/app.yaml")).expect("manifest fixture");
     let manifest = manifest.replace("image: IMAGE", &format!("image: {image}")).replace("annotations: {}", &format!("annotations: {annotations}"));
-    test.write("k8s/app.yaml", &manifest);
     let mut config = format!(
         "cluster:\n  name: t\nnamespace: app\nimages:\n  {image}:\n    context: app\n    dockerfile: Dockerfile\n    build_args: {{BASE: \"{base}\"}}\n"
     );
@@ -112,13 +110,14 @@ fn project(base: &str, extra: &str, annotations: &str) -> Project {
         config.push_str(&format!("    {line}\n"));
     }
     config.push_str("manifests: [k8s]\n");
-    test.write("ohdev.yaml", &config);
+    let test = Test::new().file("k8s/app.yaml", &manifest).file("ohdev.yaml", &config);
+    copy_fixture_dir(&test, &Path::new(FIXTURES).join("app"), "app");
     Project { test, image, _cleanup: cleanup }
 }
 
 impl Project {
     fn up(&mut self) {
-        self.test.with_args(&["--json", "up"]);
+        self.test.set_args(&["--json", "up"]);
         self.test.expect(0);
     }
 
@@ -204,7 +203,7 @@ impl Watch {
     fn start(test: &mut Test) -> Watch {
         let events = test.project().join("watch-events.jsonl");
         let stderr = test.project().join("watch-stderr.txt");
-        test.with_args(&["--json", "watch"]);
+        test.set_args(&["--json", "watch"]);
         let child = test
             .command()
             .stdout(std::fs::File::create(&events).expect("events file"))
@@ -675,7 +674,7 @@ fn rebuild_without_a_change_does_nothing_and_after_one_reapplies_only_the_deploy
     let image = project.image.clone();
 
     let calls_from = raw_calls(&project.test).len();
-    project.test.with_args(&["--json", "rebuild"]);
+    project.test.set_args(&["--json", "rebuild"]);
     let output = project.test.expect(0);
     let events = json_lines(&output.stdout);
     assert!(image_tags(&events, &image, "building").is_empty() && image_tags(&events, &image, "built").is_empty(), "{}", output.stdout);
@@ -745,9 +744,29 @@ fn sigint_during_a_rollout_exits_130_leaves_no_stand_in_process_and_the_next_reb
     assert_eq!(built.len(), 1);
     std::fs::remove_file(test.state_dir().join("faults.json")).unwrap();
     let calls_from = raw_calls(&project.test).len();
-    project.test.with_args(&["--json", "rebuild"]);
+    project.test.set_args(&["--json", "rebuild"]);
     let output = project.test.expect(0);
     let applied: Vec<(String, String)> = raw_calls(&project.test)[calls_from..].iter().filter(|call| is_apply(call)).flat_map(applied_objects).collect();
     assert_eq!(applied, [("Deployment".to_string(), "web".to_string())], "{}", output.stdout);
     assert_eq!(project.deployed_image(), built[0]);
+}
+
+// ------------------------------------------------------------------------------------------
+// 7. Without an environment
+
+#[test]
+fn rebuild_and_watch_without_a_cluster_say_to_run_up_first() {
+    if docker::client().is_none() {
+        return;
+    }
+    let mut test = Test::new().arg("rebuild");
+    let output = test.expect(2);
+    assert!(output.stderr.contains("kind cluster \"t\" does not exist"), "{}", output.stderr);
+    assert!(output.stderr.contains("run `ohdev up` first"), "{}", output.stderr);
+    assert!(test.calls().iter().all(|call| call.tool != "kubectl" && !call.line().contains("load")), "{:?}", test.calls());
+    ohdev_snapshot!("rebuild_without_a_cluster", output);
+    test.set_args(&["watch"]);
+    let output = test.expect(2);
+    assert!(output.stderr.contains("run `ohdev up` first"), "{}", output.stderr);
+    ohdev_snapshot!("watch_without_a_cluster", output);
 }

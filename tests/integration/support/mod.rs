@@ -4,6 +4,7 @@
 
 pub mod busybox;
 pub mod docker;
+pub mod snapshot;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -32,6 +33,10 @@ pub fn fake_kube_binary() -> &'static Path {
     })
 }
 
+/// One project directory and the next `ohdev` command to run in it. Built by value, like `just`'s
+/// `tests/test.rs`: `Test::new().file("ohdev.yaml", …).args(&["up"]).expect(0)`. The same project
+/// can be run again with other arguments (`set_args`) and edited between runs (`write`).
+#[must_use = "a Test runs nothing until `.run()` or `.expect(code)`"]
 pub struct Test {
     pub dir: tempfile::TempDir,
     args: Vec<String>,
@@ -41,11 +46,33 @@ pub struct Test {
     current_dir: Option<PathBuf>,
 }
 
-#[derive(Debug)]
+/// What one run printed, with enough context (project dir, arguments) to snapshot it
+/// (`ohdev_snapshot!`, see `support/snapshot.rs`).
+#[derive(Debug, Clone)]
 pub struct Output {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
+    /// The test's project directory (redacted to `[PROJECT]` in snapshots).
+    pub project: PathBuf,
+    /// The arguments ohdev ran with.
+    pub args: Vec<String>,
+    /// False after [`Output::without_stdout`]: the snapshot leaves stdout out.
+    pub snapshot_stdout: bool,
+}
+
+impl Output {
+    /// The output of a child started from [`Test::command`] (exit code -1 when killed by a signal).
+    pub fn from_process(test: &Test, output: std::process::Output) -> Output {
+        Output {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            project: test.project().to_path_buf(),
+            args: test.args.clone(),
+            snapshot_stdout: true,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -62,7 +89,7 @@ impl Call {
 
 impl Test {
     /// A project with ohdev.yaml (cluster `t`, no images, no manifests) and a port-free cluster.yaml.
-    pub fn new() -> Test {
+    pub fn new() -> Self {
         let test = Test {
             dir: tempfile::tempdir().expect("temp dir"),
             args: Vec::new(),
@@ -71,10 +98,8 @@ impl Test {
             stdin: None,
             current_dir: None,
         };
-        test.write("ohdev.yaml", "cluster:\n  name: t\nimages: {}\nmanifests: []\n");
-        test.write("kind/cluster.yaml", CLUSTER_YAML);
         std::fs::create_dir_all(test.state_dir()).expect("state dir");
-        test
+        test.file("ohdev.yaml", "cluster:\n  name: t\nimages: {}\nmanifests: []\n").file("kind/cluster.yaml", CLUSTER_YAML)
     }
 
     pub fn project(&self) -> &Path {
@@ -85,48 +110,53 @@ impl Test {
         self.dir.path().join(".fake-kube")
     }
 
-    pub fn write(&self, relative: &str, content: &str) -> &Test {
-        let path = self.dir.path().join(relative);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(path, content).expect("write");
+    /// Write a project file (relative path, parents created): the builder form of [`Test::write`].
+    pub fn file(self, relative: &str, content: &str) -> Self {
+        self.write(relative, content);
         self
     }
 
-    pub fn arg(mut self, arg: &str) -> Test {
+    /// Write (or overwrite) a project file, also between runs and while ohdev runs.
+    pub fn write(&self, relative: &str, content: &str) {
+        let path = self.dir.path().join(relative);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, content).expect("write");
+    }
+
+    pub fn arg(mut self, arg: &str) -> Self {
         self.args.push(arg.to_string());
         self
     }
 
-    pub fn args(mut self, args: &[&str]) -> Test {
+    pub fn args(mut self, args: &[&str]) -> Self {
         self.args.extend(args.iter().map(|arg| arg.to_string()));
         self
     }
 
-    pub fn env(mut self, key: &str, value: &str) -> Test {
+    pub fn env(mut self, key: &str, value: &str) -> Self {
         self.env.insert(key.to_string(), value.to_string());
         self
     }
 
     /// Run without this stand-in on PATH (e.g. "kind" to test the missing-tool error).
-    pub fn without_tool(mut self, tool: &str) -> Test {
+    pub fn without_tool(mut self, tool: &str) -> Self {
         self.tools.retain(|name| *name != tool);
         self
     }
 
-    pub fn stdin(mut self, bytes: &[u8]) -> Test {
+    pub fn stdin(mut self, bytes: &[u8]) -> Self {
         self.stdin = Some(bytes.to_vec());
         self
     }
 
-    pub fn in_dir(mut self, relative: &str) -> Test {
+    pub fn in_dir(mut self, relative: &str) -> Self {
         self.current_dir = Some(self.dir.path().join(relative));
         self
     }
 
-    /// Set the arguments for the next run, keeping project and stand-in state.
-    pub fn with_args(&mut self, args: &[&str]) -> &mut Test {
+    /// Replace the arguments for the next run of the same project (files and stand-in state kept).
+    pub fn set_args(&mut self, args: &[&str]) {
         self.args = args.iter().map(|arg| arg.to_string()).collect();
-        self
     }
 
     fn bin_dir(&self) -> PathBuf {
@@ -178,11 +208,7 @@ impl Test {
             pipe.write_all(bytes).expect("write stdin");
         }
         let output = child.wait_with_output().expect("ohdev runs");
-        let result = Output {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        };
+        let result = Output::from_process(self, output);
         self.record_kubectl_argvs();
         result
     }

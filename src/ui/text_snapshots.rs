@@ -1,0 +1,562 @@
+//! What the renderers promise, checked on one instance of every [`Event`] form:
+//!
+//! - the text of each variant as the plain renderer prints it with colours off (one insta snapshot
+//!   per variant, every state of the variant in it);
+//! - the README's JSON event table lists exactly the variants of `src/events.rs`, with their fields,
+//!   which of them may be omitted (`?`) and the values of their state enums;
+//! - the JSON renderer prints one JSON object per line, each with its `type` and a `ts`, and the plain
+//!   renderer prints exactly the text form of each event (both run in a child process, since they
+//!   write to the process's stdout);
+//! - a secret value reaches no rendered text by way of the errors about secrets.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use super::text::format_event;
+use crate::events::{CheckStatus, ConfigChange, Event, ImageState, Level, LogPodState, NodeStatus, StepState, WatchState};
+
+// ------------------------------------------------------------------------------------------
+// One instance of every form
+
+/// Every variant's name as written in `src/events.rs`. No wildcard: a new variant does not compile
+/// until it is named here (and `variants_in_the_source_all_have_samples` then wants a sample).
+fn variant_name(event: &Event) -> &'static str {
+    match event {
+        Event::Step { .. } => "Step",
+        Event::Progress { .. } => "Progress",
+        Event::Message { .. } => "Message",
+        Event::ClusterDrift { .. } => "ClusterDrift",
+        Event::ClusterStatus { .. } => "ClusterStatus",
+        Event::DoctorCheck { .. } => "DoctorCheck",
+        Event::Ready { .. } => "Ready",
+        Event::Image { .. } => "Image",
+        Event::BuildFailed { .. } => "BuildFailed",
+        Event::ImageStatus { .. } => "ImageStatus",
+        Event::Diagnosis { .. } => "Diagnosis",
+        Event::Orphans { .. } => "Orphans",
+        Event::Log { .. } => "Log",
+        Event::LogPod { .. } => "LogPod",
+        Event::WatchStatus { .. } => "WatchStatus",
+        Event::Error { .. } => "Error",
+    }
+}
+
+// Every value of the state enums, each list checked complete by a match without a wildcard.
+
+fn step_states() -> Vec<StepState> {
+    let all = vec![StepState::Started, StepState::Done, StepState::Skipped, StepState::Failed];
+    for state in &all {
+        match state {
+            StepState::Started | StepState::Done | StepState::Skipped | StepState::Failed => {}
+        }
+    }
+    all
+}
+
+fn levels() -> Vec<Level> {
+    let all = vec![Level::Info, Level::Warn, Level::Error];
+    for level in &all {
+        match level {
+            Level::Info | Level::Warn | Level::Error => {}
+        }
+    }
+    all
+}
+
+fn check_statuses() -> Vec<CheckStatus> {
+    let all = vec![CheckStatus::Ok, CheckStatus::Warn, CheckStatus::Fail];
+    for status in &all {
+        match status {
+            CheckStatus::Ok | CheckStatus::Warn | CheckStatus::Fail => {}
+        }
+    }
+    all
+}
+
+fn image_states() -> Vec<ImageState> {
+    use ImageState::*;
+    let all = vec![Building, Built, UpToDate, Failed, Skipped, Loading, Loaded, AlreadyLoaded];
+    for state in &all {
+        match state {
+            Building | Built | UpToDate | Failed | Skipped | Loading | Loaded | AlreadyLoaded => {}
+        }
+    }
+    all
+}
+
+fn log_pod_states() -> Vec<LogPodState> {
+    let all = vec![LogPodState::Appeared, LogPodState::Gone];
+    for state in &all {
+        match state {
+            LogPodState::Appeared | LogPodState::Gone => {}
+        }
+    }
+    all
+}
+
+fn watch_states() -> Vec<WatchState> {
+    use WatchState::*;
+    let all = vec![Idle, Building, RollingOut, Syncing, Error, Stopped];
+    for state in &all {
+        match state {
+            Idle | Building | RollingOut | Syncing | Error | Stopped => {}
+        }
+    }
+    all
+}
+
+fn some(text: &str) -> Option<String> {
+    Some(text.to_string())
+}
+
+const TAG: &str = "ohdev.local/app:0123456789abcdef";
+
+/// Every variant in every state, each optional field both set and not set somewhere.
+fn samples() -> Vec<Event> {
+    let mut events = Vec::new();
+    for (index, state) in step_states().into_iter().enumerate() {
+        let detail = (index % 2 == 0).then(|| "1.2s".to_string());
+        events.push(Event::step("cluster", state, "creating kind cluster \"dev\"", detail));
+    }
+    events.push(Event::Progress { id: "image:app".into(), current: 3, total: 7, text: "step 3 of 7: RUN make".into() });
+    for (index, level) in levels().into_iter().enumerate() {
+        let hint = (index > 0).then(|| "run `ohdev doctor`".to_string());
+        let message = ["watching 2 image(s) and k8s/ for changes", "inotify watches are low", "kubectl timed out"][index].to_string();
+        events.push(Event::Message { level, message, hint });
+    }
+    events.push(Event::ClusterDrift {
+        cluster: "dev".into(),
+        config: "kind/cluster.yaml".into(),
+        changes: vec![
+            ConfigChange { key: "nodes[1].role".into(), before: None, after: some("worker") },
+            ConfigChange { key: "networking.apiServerPort".into(), before: some("6443"), after: None },
+            ConfigChange { key: "nodes[0].image".into(), before: some("kindest/node:v1.31.0"), after: some("kindest/node:v1.32.2") },
+        ],
+        hint: "`ohdev up --recreate` deletes the cluster and creates it from the file".into(),
+    });
+    events.push(Event::ClusterStatus { name: "dev".into(), exists: false, context: "kind-dev".into(), nodes: Vec::new(), drift: None });
+    events.push(Event::ClusterStatus {
+        name: "dev".into(),
+        exists: true,
+        context: "kind-dev".into(),
+        nodes: vec![
+            NodeStatus { name: "dev-control-plane".into(), role: "control-plane".into(), ready: true, version: some("v1.32.2") },
+            NodeStatus { name: "dev-worker".into(), role: "worker".into(), ready: false, version: None },
+        ],
+        drift: Some(vec![ConfigChange { key: "nodes[1].role".into(), before: None, after: some("worker") }]),
+    });
+    for (index, status) in check_statuses().into_iter().enumerate() {
+        // An `ok` check's hint is not shown; a failing one without a hint has no `fix:` line.
+        let hint = (index < 2).then(|| "brew install kind".to_string());
+        events.push(Event::DoctorCheck { check: "kind".into(), status, detail: "v0.27.0 (≥ v0.20)".into(), hint });
+    }
+    events.push(Event::Ready {
+        urls: vec!["http://127.0.0.1:8080/".into()],
+        next: vec!["ohdev logs -f            follow every container's output".into(), "ohdev status             cluster, images and what is loaded".into()],
+    });
+    for (index, state) in image_states().into_iter().enumerate() {
+        let detail = (index % 2 == 1).then(|| "BuildKit, 1.2 MB of context".to_string());
+        events.push(Event::Image { image: "app".into(), tag: TAG.into(), state, detail });
+    }
+    events.push(Event::BuildFailed {
+        image: "app".into(),
+        step: "[3/4] RUN make".into(),
+        message: "exit code: 2".into(),
+        output: vec!["make: *** No rule to make target 'all'.  Stop.".into(), "error: build failed".into()],
+    });
+    events.push(Event::BuildFailed { image: "web".into(), step: "COPY dist /srv".into(), message: "\"/dist\": not found".into(), output: Vec::new() });
+    events.push(Event::ImageStatus { image: "app".into(), tag: None, size_bytes: None, built: None, loaded_on: Vec::new(), current: false });
+    events.push(Event::ImageStatus {
+        image: "app".into(),
+        tag: some(TAG),
+        size_bytes: Some(12_345_678),
+        built: some("2026-12-03T10:11:12Z"),
+        loaded_on: vec!["dev-control-plane".into(), "dev-worker".into()],
+        current: true,
+    });
+    events.push(Event::ImageStatus { image: "web".into(), tag: some(TAG), size_bytes: None, built: None, loaded_on: Vec::new(), current: false });
+    events.push(Event::Diagnosis {
+        object: "Deployment app/web".into(),
+        reason: "CrashLoopBackOff".into(),
+        hint: some("the container keeps exiting: read its last log lines"),
+        screen: "Deployment app/web is not ready: CrashLoopBackOff\n  pod:        web-5d8f7c9b6d-x2x9z\n  container:  main\n  hint: the container keeps exiting: read its last log lines\n".into(),
+    });
+    events.push(Event::Diagnosis {
+        object: "Deployment app/web".into(),
+        reason: "no reason found yet".into(),
+        hint: None,
+        screen: "Deployment app/web is not ready: no reason found yet\n  message:    the pods report no problem yet\n".into(),
+    });
+    for pruned in [false, true] {
+        events.push(Event::Orphans { objects: vec!["ConfigMap app/old".into(), "Service app/legacy".into()], pruned });
+    }
+    events.push(Event::Log { pod: "web-5d8f7c9b6d-x2x9z".into(), container: "main".into(), namespace: "app".into(), line: "listening on :3000".into() });
+    for state in log_pod_states() {
+        events.push(Event::LogPod { pod: "web-5d8f7c9b6d-x2x9z".into(), namespace: "app".into(), state });
+    }
+    for (index, state) in watch_states().into_iter().enumerate() {
+        let detail = (index % 2 == 1).then(|| "app/main.py".to_string());
+        events.push(Event::WatchStatus { image: "app".into(), state, detail });
+    }
+    events.push(Event::Error { message: "kind cluster \"dev\" does not exist\n  fix: run `ohdev up` first".into(), exit_code: 2 });
+    events
+}
+
+/// Samples grouped by variant name, in sample order.
+fn by_variant() -> BTreeMap<&'static str, Vec<Event>> {
+    let mut grouped: BTreeMap<&'static str, Vec<Event>> = BTreeMap::new();
+    for event in samples() {
+        grouped.entry(variant_name(&event)).or_default().push(event);
+    }
+    grouped
+}
+
+fn snake_case(camel: &str) -> String {
+    let mut snake = String::new();
+    for (index, character) in camel.chars().enumerate() {
+        if character.is_ascii_uppercase() {
+            if index > 0 {
+                snake.push('_');
+            }
+            snake.push(character.to_ascii_lowercase());
+        } else {
+            snake.push(character);
+        }
+    }
+    snake
+}
+
+/// The variant names of `pub enum Event` in the source (4-space-indented identifiers that open a
+/// variant), so that a variant added there is seen even before anything else names it.
+fn variants_in_source() -> Vec<String> {
+    let source = include_str!("../events.rs");
+    let body = source.split("pub enum Event {").nth(1).expect("`pub enum Event {` in src/events.rs");
+    let body = &body[..body.find("\n}").expect("end of enum Event")];
+    body.lines()
+        .filter(|line| line.starts_with("    ") && !line.starts_with("     "))
+        .map(str::trim)
+        .filter(|line| line.starts_with(|c: char| c.is_ascii_uppercase()))
+        .map(|line| line.split(|c: char| !c.is_ascii_alphanumeric()).next().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn variants_in_the_source_all_have_samples() {
+    let source: BTreeSet<String> = variants_in_source().into_iter().collect();
+    assert!(source.len() >= 16, "parsed too few variants from src/events.rs: {source:?}");
+    let sampled: BTreeSet<String> = by_variant().keys().map(|name| name.to_string()).collect();
+    assert_eq!(source, sampled, "src/events.rs (left) vs the variants with samples here (right)");
+    // The serde tag is the snake_case name.
+    for event in samples() {
+        let json = serde_json::to_value(&event).expect("an event serialises");
+        assert_eq!(json["type"], snake_case(variant_name(&event)).as_str(), "{json}");
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// The text form: one snapshot per variant
+
+/// What the plain renderer prints for an event, without its newline.
+fn plain_text(event: &Event) -> String {
+    console::set_colors_enabled(false);
+    match format_event(event) {
+        Some(text) => {
+            assert!(!text.contains('\u{1b}'), "an escape sequence with colours off: {text:?}");
+            text
+        }
+        None => "(no text: the plain renderer prints nothing for this event)".to_string(),
+    }
+}
+
+#[test]
+fn text_of_every_event_variant() {
+    for (variant, events) in by_variant() {
+        let text: Vec<String> = events.iter().map(plain_text).collect();
+        insta::assert_snapshot!(snake_case(variant), text.join("\n\n"));
+    }
+}
+
+#[test]
+fn only_progress_and_error_have_no_text() {
+    // Progress is a bar on a terminal; an error goes to stderr (main's report_error).
+    let silent: BTreeSet<&str> = samples().iter().filter(|event| format_event(event).is_none()).map(variant_name).collect();
+    assert_eq!(silent, BTreeSet::from(["Error", "Progress"]));
+}
+
+// ------------------------------------------------------------------------------------------
+// The README's JSON table
+
+/// One row of the README's `| `type` | fields |` table.
+#[derive(Debug, Default, PartialEq)]
+struct Row {
+    fields: BTreeSet<String>,
+    optional: BTreeSet<String>,
+    /// `field (`a`, `b`)`: the values listed for a field.
+    values: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// The backticked words of `text`, each with whether a `?` follows it.
+fn backticked(text: &str) -> Vec<(String, bool)> {
+    let mut words = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find('`') {
+        let after = &rest[start + 1..];
+        let Some(end) = after.find('`') else { break };
+        let word = after[..end].to_string();
+        rest = &after[end + 1..];
+        words.push((word, rest.starts_with('?')));
+    }
+    words
+}
+
+/// Removes `open … close` groups (nesting-aware), returning the text outside them, with a `\0` where
+/// each group stood, and the groups.
+fn split_groups(text: &str, open: char, close: char) -> (String, Vec<String>) {
+    let (mut outside, mut groups, mut depth, mut current) = (String::new(), Vec::new(), 0, String::new());
+    for character in text.chars() {
+        if character == open {
+            depth += 1;
+            if depth == 1 {
+                continue;
+            }
+        } else if character == close && depth > 0 {
+            depth -= 1;
+            if depth == 0 {
+                groups.push(std::mem::take(&mut current));
+                outside.push('\u{0}');
+                continue;
+            }
+        }
+        if depth > 0 {
+            current.push(character);
+        } else {
+            outside.push(character);
+        }
+    }
+    (outside, groups)
+}
+
+fn readme_table() -> BTreeMap<String, Row> {
+    let readme = include_str!("../../README.md");
+    let section = readme.split("## JSON events").nth(1).expect("a `## JSON events` section in README.md");
+    let section = section.split("\n## ").next().unwrap_or(section);
+    let mut table = BTreeMap::new();
+    for line in section.lines().filter(|line| line.starts_with("| `")) {
+        let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+        assert_eq!(cells.len(), 2, "a row with two cells: {line}");
+        if cells == ["`type`", "fields"] {
+            continue; // the header
+        }
+        let name = cells[0].trim_matches('`').to_string();
+        // Nested fields (`[{…}]`) and notes (`[last lines]`) are not top-level fields.
+        let (fields, _) = split_groups(cells[1], '[', ']');
+        let (fields, value_groups) = split_groups(&fields.replace('\u{0}', ""), '(', ')');
+        let mut row = Row::default();
+        let mut groups = value_groups.into_iter();
+        // A `\0` marks where a `( … )` group stood: it lists the values of the field before it.
+        let mut last_field = None;
+        for part in fields.split_inclusive('\u{0}') {
+            for (word, optional) in backticked(part) {
+                if optional {
+                    row.optional.insert(word.clone());
+                }
+                row.fields.insert(word.clone());
+                last_field = Some(word);
+            }
+            if part.ends_with('\u{0}') {
+                let values = groups.next().expect("a value group");
+                let field = last_field.clone().unwrap_or_else(|| panic!("a value list before any field: {line}"));
+                row.values.insert(field, backticked(&values).into_iter().map(|(value, _)| value).collect());
+            }
+        }
+        assert!(table.insert(name.clone(), row).is_none(), "`{name}` has two rows in the README table");
+    }
+    table
+}
+
+/// The same facts, read off the samples: fields present in any sample, fields missing from some,
+/// and the values seen for string fields the README lists values of.
+fn sampled_rows(readme: &BTreeMap<String, Row>) -> BTreeMap<String, Row> {
+    let mut rows: BTreeMap<String, Row> = BTreeMap::new();
+    for (variant, events) in by_variant() {
+        let name = snake_case(variant);
+        let objects: Vec<serde_json::Map<String, Value>> = events
+            .iter()
+            .map(|event| serde_json::to_value(event).expect("serialises").as_object().expect("an object").clone())
+            .collect();
+        let mut row = Row::default();
+        for object in &objects {
+            row.fields.extend(object.keys().filter(|key| *key != "type").cloned());
+        }
+        for field in &row.fields {
+            if objects.iter().any(|object| !object.contains_key(field)) {
+                row.optional.insert(field.clone());
+            }
+        }
+        for field in readme.get(&name).map(|row| row.values.keys().cloned().collect::<Vec<_>>()).unwrap_or_default() {
+            let seen = objects.iter().filter_map(|object| object.get(&field)?.as_str().map(str::to_string)).collect();
+            row.values.insert(field, seen);
+        }
+        rows.insert(name, row);
+    }
+    rows
+}
+
+#[test]
+fn readme_json_table_lists_exactly_the_event_variants() {
+    let readme = readme_table();
+    let documented: BTreeSet<&String> = readme.keys().collect();
+    let source: BTreeSet<String> = variants_in_source().iter().map(|name| snake_case(name)).collect();
+    assert_eq!(documented, source.iter().collect(), "README.md's JSON table (left) vs the variants of src/events.rs (right)");
+    let sampled = sampled_rows(&readme);
+    for (name, row) in &readme {
+        let actual = &sampled[name];
+        assert_eq!(row.fields, actual.fields, "`{name}`: the README's fields (left) vs what it serialises to (right)");
+        assert_eq!(row.optional, actual.optional, "`{name}`: fields marked `?` in the README (left) vs fields left out when empty (right)");
+        assert_eq!(row.values, actual.values, "`{name}`: the values the README lists (left) vs the values of the enum (right)");
+    }
+}
+
+#[test]
+fn the_readme_table_parser_sees_fields_options_and_values() {
+    // The check above can fail: prove the parser reads what a row says.
+    let (outside, groups) = split_groups("`a`, `b` (`x`, `y`), `c` [{`n`}], `d`?", '[', ']');
+    assert_eq!(groups, ["{`n`}"]);
+    let (outside, values) = split_groups(&outside.replace('\u{0}', ""), '(', ')');
+    assert_eq!(values, ["`x`, `y`"]);
+    let words: Vec<(String, bool)> = backticked(&outside);
+    assert_eq!(words, [("a".into(), false), ("b".into(), false), ("c".into(), false), ("d".into(), true)]);
+    let table = readme_table();
+    assert_eq!(table["step"].values["state"], BTreeSet::from(["started", "done", "skipped", "failed"].map(String::from)));
+    assert!(table["message"].optional.contains("hint") && !table["message"].optional.contains("message"));
+    assert!(!table["cluster_drift"].fields.contains("key"), "a nested field counted as top-level");
+}
+
+// ------------------------------------------------------------------------------------------
+// The renderers' bytes on stdout, from a child process
+
+const BEGIN: &str = "<<<ohdev-render-begin>>>\n";
+const END: &str = "<<<ohdev-render-end>>>\n";
+const CHILD: &str = "ui::text_snapshots::render_samples_to_stdout";
+
+/// Not a test on its own: the child that the two tests below start. It renders every sample with
+/// the renderer `OHDEV_TEST_RENDERER` names (`json` or `plain`), one by one, then as one batch.
+#[test]
+#[ignore = "started by json_renderer_prints_one_object_per_line and plain_renderer_prints_the_text_form"]
+fn render_samples_to_stdout() {
+    console::set_colors_enabled(false);
+    let renderer: Box<dyn super::Renderer> = match std::env::var("OHDEV_TEST_RENDERER").as_deref() {
+        Ok("plain") => Box::new(super::PlainRenderer::new()),
+        _ => Box::new(super::JsonRenderer::new()),
+    };
+    let events = samples();
+    super::write_stdout(BEGIN.as_bytes());
+    for event in &events {
+        renderer.emit(event);
+    }
+    renderer.emit_batch(&events);
+    super::write_stdout(END.as_bytes());
+}
+
+/// What the child printed between the markers.
+fn rendered_by(renderer: &str) -> String {
+    let output = std::process::Command::new(std::env::current_exe().expect("the test binary"))
+        .args([CHILD, "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+        .env("OHDEV_TEST_RENDERER", renderer)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the test binary runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "child failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    let start = stdout.find(BEGIN).unwrap_or_else(|| panic!("no begin marker:\n{stdout}")) + BEGIN.len();
+    let end = stdout[start..].find(END).unwrap_or_else(|| panic!("no end marker:\n{stdout}")) + start;
+    stdout[start..end].to_string()
+}
+
+#[test]
+fn json_renderer_prints_one_object_per_line() {
+    let events = samples();
+    let printed = rendered_by("json");
+    assert!(printed.ends_with('\n'), "{printed}");
+    let lines: Vec<&str> = printed.lines().collect();
+    assert_eq!(lines.len(), 2 * events.len(), "one line per event, one by one and in a batch:\n{printed}");
+    let mut batch_ts = BTreeSet::new();
+    for (index, line) in lines.iter().enumerate() {
+        let event = &events[index % events.len()];
+        let value: Value = serde_json::from_str(line).unwrap_or_else(|error| panic!("not JSON ({error}): {line}"));
+        let object = value.as_object().unwrap_or_else(|| panic!("not an object: {line}"));
+        assert_eq!(object["type"], snake_case(variant_name(event)).as_str(), "{line}");
+        let ts = object["ts"].as_str().unwrap_or_else(|| panic!("no ts: {line}"));
+        assert!(time::OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339).is_ok() && ts.ends_with('Z'), "ts is not RFC 3339 UTC: {ts}");
+        // Apart from `ts`, the line is the event as serde writes it.
+        let mut without_ts = object.clone();
+        without_ts.remove("ts");
+        assert_eq!(Value::Object(without_ts), serde_json::to_value(event).expect("serialises"), "{line}");
+        if index >= events.len() {
+            batch_ts.insert(ts.to_string());
+        }
+    }
+    assert_eq!(batch_ts.len(), 1, "a batch shares one timestamp: {batch_ts:?}");
+}
+
+#[test]
+fn plain_renderer_prints_the_text_form() {
+    let events = samples();
+    let expected: String = events.iter().filter_map(format_event).map(|text| format!("{text}\n")).collect();
+    let printed = rendered_by("plain");
+    assert_eq!(printed, format!("{expected}{expected}"), "one by one, then as a batch");
+    assert!(!printed.contains('\u{1b}'), "colours in a pipe with NO_COLOR: {printed:?}");
+}
+
+// ------------------------------------------------------------------------------------------
+// Secrets
+
+const SECRET_VALUE: &str = "sk-SECRET-VALUE-123";
+const SECRET_BASE64: &str = "c2stU0VDUkVULVZBTFVFLTEyMw==";
+
+/// Every rendered form of an error message: the text line of a message and a failed step, the JSON
+/// line of an error event.
+fn rendered_forms(message: &str) -> Vec<String> {
+    let events = [
+        Event::Message { level: Level::Error, message: message.to_string(), hint: Some(message.to_string()) },
+        Event::step("deploy", StepState::Failed, "rendering manifests", Some(message.to_string())),
+        Event::Error { message: message.to_string(), exit_code: 2 },
+    ];
+    let mut forms: Vec<String> = events.iter().filter_map(format_event).collect();
+    forms.extend(events.iter().map(|event| serde_json::to_string(event).expect("serialises")));
+    forms
+}
+
+#[test]
+fn errors_about_secrets_render_without_their_values() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let env_file = dir.path().join(".env");
+    let keys = |names: &[&str]| names.iter().map(|name| name.to_string()).collect::<Vec<_>>();
+    let from_environment = |key: &str| (key == "FROM_ENV").then(|| SECRET_VALUE.to_string());
+    let mut errors = Vec::new();
+
+    // A key missing while another one has its value (in the file and in the environment).
+    std::fs::write(&env_file, format!("API_KEY={SECRET_VALUE}\n")).unwrap();
+    errors.push(crate::deploy::secrets::generate("app-secrets", "app", Some(&env_file), &keys(&["API_KEY", "FROM_ENV", "OTHER_KEY"]), &from_environment).unwrap_err());
+    // A syntax error on the line that holds the value (an unterminated quote).
+    std::fs::write(&env_file, format!("API_KEY=\"{SECRET_VALUE}\n")).unwrap();
+    errors.push(crate::deploy::secrets::generate("app-secrets", "app", Some(&env_file), &keys(&["API_KEY"]), &from_environment).unwrap_err());
+    std::fs::write(&env_file, format!("OK=1\n{SECRET_VALUE}\n")).unwrap();
+    errors.push(crate::deploy::secrets::generate("app-secrets", "app", Some(&env_file), &keys(&["OK"]), &from_environment).unwrap_err());
+    // A key that cannot be a Secret key, named while the others have values.
+    std::fs::write(&env_file, format!("API_KEY={SECRET_VALUE}\n")).unwrap();
+    errors.push(crate::deploy::secrets::generate("app-secrets", "app", Some(&env_file), &keys(&["API_KEY", "bad key"]), &from_environment).unwrap_err());
+
+    assert_eq!(errors.len(), 4);
+    for error in &errors {
+        let message = error.to_string();
+        assert!(message.contains("app-secrets") || message.contains(".env"), "the error names the secret or file: {message}");
+        for text in rendered_forms(&message).into_iter().chain([format!("{error:?}")]) {
+            assert!(!text.contains(SECRET_VALUE) && !text.contains(SECRET_BASE64), "a secret value in: {text}");
+        }
+    }
+    // The check can fail: the value does reach the generated object.
+    let secret = crate::deploy::secrets::generate("app-secrets", "app", Some(&env_file), &keys(&["API_KEY"]), &from_environment).expect("generated");
+    assert_eq!(secret.value["data"]["API_KEY"], SECRET_BASE64);
+}
