@@ -16,10 +16,28 @@ def module_path(file):
     return parts[:-1] if parts[-1] == "mod" else parts
 
 
+def test_only_files():
+    """Files declared as `#[cfg(test)] mod name;` (optionally with `#[path = "…"]`)."""
+    found = set()
+    declaration = re.compile(r'#\[cfg\(test\)\]\s*(?:#\[path = "([^"]+)"\]\s*)?mod (\w+);')
+    for file in glob.glob("src/**/*.rs", recursive=True):
+        directory = file.rsplit("/", 1)[0]
+        stem = file.rsplit("/", 1)[1][: -len(".rs")]
+        own_dir = directory if stem in ("mod", "lib", "main") else f"{directory}/{stem}"
+        for match in declaration.finditer(open(file).read()):
+            path, name = match.groups()
+            if path:
+                found.add(f"{directory}/{path}")
+            else:
+                found.update({f"{own_dir}/{name}.rs", f"{own_dir}/{name}/mod.rs"})
+    return found
+
+
 def edges(depth):
     graph = {}
+    skipped = test_only_files()
     for file in glob.glob("src/**/*.rs", recursive=True):
-        if file.endswith("_tests.rs") or "/tests" in file:
+        if file in skipped:
             continue
         me = module_path(file)
         text = re.split(r"#\[cfg\(test\)\]", open(file).read())[0]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite: unit and integration tests (real Docker engine, kind/kubectl stand-ins),
-# the real-kubectl argument check, and the asset checks (kubernetes-validate, hadolint, shellcheck,
-# docker-compose config). Installs what it needs; never silently skips the Docker tests.
+# The whole test suite: formatting, clippy with -D warnings, no import cycle between src/ modules,
+# unit and integration tests (real Docker engine, kind/kubectl stand-ins), the real-kubectl argument
+# check, and the asset checks (kubernetes-validate, hadolint, shellcheck, docker-compose config).
+# Installs what it needs; never silently skips the Docker tests.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -58,6 +59,15 @@ if ! command -v kubectl >/dev/null 2>&1; then
     echo "test.sh: the real kubectl is needed for the argument check; install it (https://kubernetes.io/docs/tasks/tools/)" >&2
     exit 1
 fi
+
+# Hygiene first: it fails fast and needs no Docker.
+if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
+    echo "test.sh: installing rustfmt and clippy"
+    rustup component add rustfmt clippy
+fi
+cargo fmt --all --check
+python3 scripts/module-cycles.py
+cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 rm -f target/debug/ohdev-kubectl-argvs.jsonl
 cargo build --quiet -p fake-kube

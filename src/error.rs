@@ -33,7 +33,7 @@ pub enum Error {
     #[error("`{}` {}{}", argv.join(" "), status_text(*code), stderr_text(stderr))]
     CommandFailed { argv: Vec<String>, code: Option<i32>, stderr: String },
 
-    #[error("`{}` did not finish within {}s and was stopped", argv.join(" "), timeout.as_secs())]
+    #[error("`{}` did not finish within {} and was stopped", argv.join(" "), crate::units::human_duration(*timeout))]
     CommandTimeout { argv: Vec<String>, timeout: Duration },
 
     #[error("host port {address}:{port} (from {file}) is already in use by another program\n  fix: stop what listens there (`ss -ltnp 'sport = :{port}'` shows it) or change hostPort in {file}")]

@@ -22,6 +22,7 @@ pub(crate) mod schedule;
 pub(crate) mod state;
 pub(crate) mod tools;
 pub(crate) mod ui;
+pub(crate) mod units;
 pub(crate) mod watch;
 
 use std::process::ExitCode;

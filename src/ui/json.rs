@@ -22,7 +22,7 @@ pub fn timestamp() -> String {
     now.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| now.unix_timestamp().to_string())
 }
 
-fn line(event: &Event, ts: &str) -> Option<String> {
+pub(super) fn line(event: &Event, ts: &str) -> Option<String> {
     if let Event::Plan { objects } = event {
         // The plan's own line format (README): one object per line, no envelope.
         return Some(super::plan_json_lines(objects));

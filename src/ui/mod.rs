@@ -8,9 +8,9 @@ mod json;
 mod plain;
 mod plan;
 mod text;
-#[cfg(test)] mod text_snapshots;
+#[cfg(test)]
+mod text_snapshots;
 mod tty;
-mod units;
 
 use std::sync::Arc;
 

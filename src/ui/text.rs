@@ -4,8 +4,8 @@ use console::style;
 
 use std::time::Duration;
 
-use super::units::{human_bytes, human_duration};
 use crate::events::{CheckStatus, Event, ImageState, Level, LogPodState, ProgressUnit, StepState, WatchState};
+use crate::units::{human_bytes, human_duration};
 
 /// ` (a, b)` from the parts there are, or nothing.
 fn parenthesised(parts: impl Iterator<Item = String>) -> String {

@@ -1,4 +1,6 @@
-//! What the renderers promise, checked on one instance of every [`Event`] form:
+//! What the renderers promise, checked on one instance of every [`Event`] form. (Over 400 lines on
+//! purpose: the samples and every check that reads them stay in one place, so a new variant is one
+//! edit here.)
 //!
 //! - the text of each variant as the plain renderer prints it with colours off (one insta snapshot
 //!   per variant, every state of the variant in it);
@@ -14,7 +16,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::text::format_event;
-use crate::events::{CheckStatus, ConfigChange, Event, ImageState, Level, LogPodState, NodeStatus, StepState, WatchState};
+use crate::events::{
+    CheckStatus, ConfigChange, DiagnosisReport, Event, ImageState, KubeEvent, Level, LogPodState, NodeStatus,
+    PlanDependency, PlanEntry, ProgressUnit, StepState, WatchState,
+};
 
 // ------------------------------------------------------------------------------------------
 // One instance of every form
@@ -33,11 +38,13 @@ fn variant_name(event: &Event) -> &'static str {
         Event::Image { .. } => "Image",
         Event::BuildFailed { .. } => "BuildFailed",
         Event::ImageStatus { .. } => "ImageStatus",
-        Event::Diagnosis { .. } => "Diagnosis",
+        Event::Diagnosis(_) => "Diagnosis",
         Event::Orphans { .. } => "Orphans",
         Event::Log { .. } => "Log",
         Event::LogPod { .. } => "LogPod",
         Event::WatchStatus { .. } => "WatchStatus",
+        Event::Plan { .. } => "Plan",
+        Event::Built { .. } => "Built",
         Event::Error { .. } => "Error",
     }
 }
@@ -119,10 +126,44 @@ fn samples() -> Vec<Event> {
         let detail = (index % 2 == 0).then(|| "1.2s".to_string());
         events.push(Event::step("cluster", state, "creating kind cluster \"dev\"", detail));
     }
-    events.push(Event::Progress { id: "image:app".into(), current: 3, total: 7, text: "step 3 of 7: RUN make".into() });
+    events.push(Event::step_done(
+        "deploy",
+        "4 object(s) applied and ready",
+        None,
+        std::time::Duration::from_millis(12_400),
+    ));
+    events.push(Event::step_done(
+        "digest:app",
+        "digested image app",
+        some("120 files, 3 hashed"),
+        std::time::Duration::from_millis(35),
+    ));
+    events.push(Event::Progress {
+        id: "image:app".into(),
+        current: 3,
+        total: 7,
+        unit: ProgressUnit::Steps,
+        text: "RUN make".into(),
+    });
+    events.push(Event::Progress {
+        id: "image:app".into(),
+        current: 1_200_000,
+        total: 15_000_000,
+        unit: ProgressUnit::Bytes,
+        text: "sending build context".into(),
+    });
+    events.push(Event::Progress {
+        id: "deploy".into(),
+        current: 2,
+        total: 5,
+        unit: ProgressUnit::Objects,
+        text: "waiting for Deployment app/web (0/1 available)".into(),
+    });
     for (index, level) in levels().into_iter().enumerate() {
         let hint = (index > 0).then(|| "run `ohdev doctor`".to_string());
-        let message = ["watching 2 image(s) and k8s/ for changes", "inotify watches are low", "kubectl timed out"][index].to_string();
+        let message = ["watching 2 image(s) and k8s/ for changes", "inotify watches are low", "kubectl timed out"]
+            [index]
+            .to_string();
         events.push(Event::Message { level, message, hint });
     }
     events.push(Event::ClusterDrift {
@@ -131,17 +172,32 @@ fn samples() -> Vec<Event> {
         changes: vec![
             ConfigChange { key: "nodes[1].role".into(), before: None, after: some("worker") },
             ConfigChange { key: "networking.apiServerPort".into(), before: some("6443"), after: None },
-            ConfigChange { key: "nodes[0].image".into(), before: some("kindest/node:v1.31.0"), after: some("kindest/node:v1.32.2") },
+            ConfigChange {
+                key: "nodes[0].image".into(),
+                before: some("kindest/node:v1.31.0"),
+                after: some("kindest/node:v1.32.2"),
+            },
         ],
         hint: "`ohdev up --recreate` deletes the cluster and creates it from the file".into(),
     });
-    events.push(Event::ClusterStatus { name: "dev".into(), exists: false, context: "kind-dev".into(), nodes: Vec::new(), drift: None });
+    events.push(Event::ClusterStatus {
+        name: "dev".into(),
+        exists: false,
+        context: "kind-dev".into(),
+        nodes: Vec::new(),
+        drift: None,
+    });
     events.push(Event::ClusterStatus {
         name: "dev".into(),
         exists: true,
         context: "kind-dev".into(),
         nodes: vec![
-            NodeStatus { name: "dev-control-plane".into(), role: "control-plane".into(), ready: true, version: some("v1.32.2") },
+            NodeStatus {
+                name: "dev-control-plane".into(),
+                role: "control-plane".into(),
+                ready: true,
+                version: some("v1.32.2"),
+            },
             NodeStatus { name: "dev-worker".into(), role: "worker".into(), ready: false, version: None },
         ],
         drift: Some(vec![ConfigChange { key: "nodes[1].role".into(), before: None, after: some("worker") }]),
@@ -153,11 +209,16 @@ fn samples() -> Vec<Event> {
     }
     events.push(Event::Ready {
         urls: vec!["http://127.0.0.1:8080/".into()],
-        next: vec!["ohdev logs -f            follow every container's output".into(), "ohdev status             cluster, images and what is loaded".into()],
+        next: vec![
+            "ohdev logs -f            follow every container's output".into(),
+            "ohdev status             cluster, images and what is loaded".into(),
+        ],
     });
     for (index, state) in image_states().into_iter().enumerate() {
-        let detail = (index % 2 == 1).then(|| "BuildKit, 1.2 MB of context".to_string());
-        events.push(Event::Image { image: "app".into(), tag: TAG.into(), state, detail });
+        let detail = (index % 2 == 1).then(|| "BuildKit".to_string());
+        let context_bytes = (state == ImageState::Building).then_some(1_234_567);
+        let duration_ms = (state == ImageState::Built).then_some(8_300);
+        events.push(Event::Image { image: "app".into(), tag: TAG.into(), state, detail, context_bytes, duration_ms });
     }
     events.push(Event::BuildFailed {
         image: "app".into(),
@@ -165,8 +226,20 @@ fn samples() -> Vec<Event> {
         message: "exit code: 2".into(),
         output: vec!["make: *** No rule to make target 'all'.  Stop.".into(), "error: build failed".into()],
     });
-    events.push(Event::BuildFailed { image: "web".into(), step: "COPY dist /srv".into(), message: "\"/dist\": not found".into(), output: Vec::new() });
-    events.push(Event::ImageStatus { image: "app".into(), tag: None, size_bytes: None, built: None, loaded_on: Vec::new(), current: false });
+    events.push(Event::BuildFailed {
+        image: "web".into(),
+        step: "COPY dist /srv".into(),
+        message: "\"/dist\": not found".into(),
+        output: Vec::new(),
+    });
+    events.push(Event::ImageStatus {
+        image: "app".into(),
+        tag: None,
+        size_bytes: None,
+        built: None,
+        loaded_on: Vec::new(),
+        current: false,
+    });
     events.push(Event::ImageStatus {
         image: "app".into(),
         tag: some(TAG),
@@ -175,23 +248,81 @@ fn samples() -> Vec<Event> {
         loaded_on: vec!["dev-control-plane".into(), "dev-worker".into()],
         current: true,
     });
-    events.push(Event::ImageStatus { image: "web".into(), tag: some(TAG), size_bytes: None, built: None, loaded_on: Vec::new(), current: false });
-    events.push(Event::Diagnosis {
+    events.push(Event::ImageStatus {
+        image: "web".into(),
+        tag: some(TAG),
+        size_bytes: None,
+        built: None,
+        loaded_on: Vec::new(),
+        current: false,
+    });
+    events.push(Event::Diagnosis(DiagnosisReport {
         object: "Deployment app/web".into(),
         reason: "CrashLoopBackOff".into(),
         hint: some("the container keeps exiting: read its last log lines"),
-        screen: "Deployment app/web is not ready: CrashLoopBackOff\n  pod:        web-5d8f7c9b6d-x2x9z\n  container:  main\n  hint: the container keeps exiting: read its last log lines\n".into(),
-    });
-    events.push(Event::Diagnosis {
+        pod: some("web-5d8f7c9b6d-x2x9z"),
+        container: some("main"),
+        message: "back-off 40s restarting failed container".into(),
+        events: vec![KubeEvent {
+            time: "2026-12-03T10:11:12Z".into(),
+            event_type: "Warning".into(),
+            reason: "BackOff".into(),
+            object: "Pod/web-5d8f7c9b6d-x2x9z".into(),
+            message: "Back-off restarting failed container".into(),
+            count: 4,
+        }],
+        last_log_lines: vec!["starting".into(), "panic: no config".into()],
+    }));
+    events.push(Event::Diagnosis(DiagnosisReport {
         object: "Deployment app/web".into(),
         reason: "no reason found yet".into(),
         hint: None,
-        screen: "Deployment app/web is not ready: no reason found yet\n  message:    the pods report no problem yet\n".into(),
+        pod: None,
+        container: None,
+        message: "the pods report no problem yet".into(),
+        events: Vec::new(),
+        last_log_lines: Vec::new(),
+    }));
+    events.push(Event::Plan { objects: Vec::new() });
+    events.push(Event::Plan {
+        objects: vec![
+            PlanEntry {
+                level: 0,
+                kind: "Namespace".into(),
+                namespace: None,
+                name: "app".into(),
+                after: Vec::new(),
+                label: "Namespace/app".into(),
+                crd_not_in_set: false,
+            },
+            PlanEntry {
+                level: 1,
+                kind: "Deployment".into(),
+                namespace: some("app"),
+                name: "web".into(),
+                after: vec![PlanDependency {
+                    kind: "Namespace".into(),
+                    namespace: None,
+                    name: "app".into(),
+                    why: vec!["namespace".into()],
+                    label: "Namespace/app".into(),
+                }],
+                label: "Deployment app/web".into(),
+                crd_not_in_set: false,
+            },
+        ],
     });
+    events.push(Event::Built { tags: Vec::new() });
+    events.push(Event::Built { tags: vec![TAG.into(), "ohdev.local/web:fedcba9876543210".into()] });
     for pruned in [false, true] {
         events.push(Event::Orphans { objects: vec!["ConfigMap app/old".into(), "Service app/legacy".into()], pruned });
     }
-    events.push(Event::Log { pod: "web-5d8f7c9b6d-x2x9z".into(), container: "main".into(), namespace: "app".into(), line: "listening on :3000".into() });
+    events.push(Event::Log {
+        pod: "web-5d8f7c9b6d-x2x9z".into(),
+        container: "main".into(),
+        namespace: "app".into(),
+        line: "listening on :3000".into(),
+    });
     for state in log_pod_states() {
         events.push(Event::LogPod { pod: "web-5d8f7c9b6d-x2x9z".into(), namespace: "app".into(), state });
     }
@@ -199,7 +330,10 @@ fn samples() -> Vec<Event> {
         let detail = (index % 2 == 1).then(|| "app/main.py".to_string());
         events.push(Event::WatchStatus { image: "app".into(), state, detail });
     }
-    events.push(Event::Error { message: "kind cluster \"dev\" does not exist\n  fix: run `ohdev up` first".into(), exit_code: 2 });
+    events.push(Event::Error {
+        message: "kind cluster \"dev\" does not exist\n  fix: run `ohdev up` first".into(),
+        exit_code: 2,
+    });
     events
 }
 
@@ -270,6 +404,20 @@ fn plain_text(event: &Event) -> String {
 }
 
 #[test]
+fn progress_bars_say_how_far_in_their_unit() {
+    use super::text::progress_text;
+    assert_eq!(progress_text(3, 7, ProgressUnit::Steps, "RUN make"), "step 3/7: RUN make");
+    assert_eq!(
+        progress_text(1_200_000, 15_000_000, ProgressUnit::Bytes, "sending build context"),
+        "sending build context: 1200.0 kB of 15.0 MB"
+    );
+    assert_eq!(
+        progress_text(2, 5, ProgressUnit::Objects, "waiting for Deployment app/web"),
+        "waiting for Deployment app/web"
+    );
+}
+
+#[test]
 fn text_of_every_event_variant() {
     for (variant, events) in by_variant() {
         let text: Vec<String> = events.iter().map(plain_text).collect();
@@ -278,10 +426,12 @@ fn text_of_every_event_variant() {
 }
 
 #[test]
-fn only_progress_and_error_have_no_text() {
-    // Progress is a bar on a terminal; an error goes to stderr (main's report_error).
-    let silent: BTreeSet<&str> = samples().iter().filter(|event| format_event(event).is_none()).map(variant_name).collect();
-    assert_eq!(silent, BTreeSet::from(["Error", "Progress"]));
+fn only_progress_error_and_an_empty_build_have_no_text() {
+    // Progress is a bar on a terminal; an error goes to stderr (main's report_error); a build that
+    // built nothing has no tags to print.
+    let silent: BTreeSet<&str> =
+        samples().iter().filter(|event| format_event(event).is_none()).map(variant_name).collect();
+    assert_eq!(silent, BTreeSet::from(["Built", "Error", "Progress"]));
 }
 
 // ------------------------------------------------------------------------------------------
@@ -381,13 +531,20 @@ fn sampled_rows(readme: &BTreeMap<String, Row>) -> BTreeMap<String, Row> {
     let mut rows: BTreeMap<String, Row> = BTreeMap::new();
     for (variant, events) in by_variant() {
         let name = snake_case(variant);
+        // What `--json` prints (the renderer adds `screen` to a diagnosis); the plan is printed as its
+        // own lines, so its row documents the event's field.
         let objects: Vec<serde_json::Map<String, Value>> = events
             .iter()
-            .map(|event| serde_json::to_value(event).expect("serialises").as_object().expect("an object").clone())
+            .map(|event| match event {
+                Event::Plan { .. } => serde_json::to_value(event).expect("serialises"),
+                _ => serde_json::from_str(&super::json::line(event, "2026-12-03T10:11:12Z").expect("a line"))
+                    .expect("JSON"),
+            })
+            .map(|value| value.as_object().expect("an object").clone())
             .collect();
         let mut row = Row::default();
         for object in &objects {
-            row.fields.extend(object.keys().filter(|key| *key != "type").cloned());
+            row.fields.extend(object.keys().filter(|key| *key != "type" && *key != "ts").cloned());
         }
         for field in &row.fields {
             if objects.iter().any(|object| !object.contains_key(field)) {
@@ -408,13 +565,23 @@ fn readme_json_table_lists_exactly_the_event_variants() {
     let readme = readme_table();
     let documented: BTreeSet<&String> = readme.keys().collect();
     let source: BTreeSet<String> = variants_in_source().iter().map(|name| snake_case(name)).collect();
-    assert_eq!(documented, source.iter().collect(), "README.md's JSON table (left) vs the variants of src/events.rs (right)");
+    assert_eq!(
+        documented,
+        source.iter().collect(),
+        "README.md's JSON table (left) vs the variants of src/events.rs (right)"
+    );
     let sampled = sampled_rows(&readme);
     for (name, row) in &readme {
         let actual = &sampled[name];
         assert_eq!(row.fields, actual.fields, "`{name}`: the README's fields (left) vs what it serialises to (right)");
-        assert_eq!(row.optional, actual.optional, "`{name}`: fields marked `?` in the README (left) vs fields left out when empty (right)");
-        assert_eq!(row.values, actual.values, "`{name}`: the values the README lists (left) vs the values of the enum (right)");
+        assert_eq!(
+            row.optional, actual.optional,
+            "`{name}`: fields marked `?` in the README (left) vs fields left out when empty (right)"
+        );
+        assert_eq!(
+            row.values, actual.values,
+            "`{name}`: the values the README lists (left) vs the values of the enum (right)"
+        );
     }
 }
 
@@ -428,7 +595,10 @@ fn the_readme_table_parser_sees_fields_options_and_values() {
     let words: Vec<(String, bool)> = backticked(&outside);
     assert_eq!(words, [("a".into(), false), ("b".into(), false), ("c".into(), false), ("d".into(), true)]);
     let table = readme_table();
-    assert_eq!(table["step"].values["state"], BTreeSet::from(["started", "done", "skipped", "failed"].map(String::from)));
+    assert_eq!(
+        table["step"].values["state"],
+        BTreeSet::from(["started", "done", "skipped", "failed"].map(String::from))
+    );
     assert!(table["message"].optional.contains("hint") && !table["message"].optional.contains("message"));
     assert!(!table["cluster_drift"].fields.contains("key"), "a nested field counted as top-level");
 }
@@ -450,13 +620,29 @@ fn render_samples_to_stdout() {
         Ok("plain") => Box::new(super::PlainRenderer::new()),
         _ => Box::new(super::JsonRenderer::new()),
     };
-    let events = samples();
+    let events = enveloped_samples();
     super::write_stdout(BEGIN.as_bytes());
     for event in &events {
         renderer.emit(event);
     }
     renderer.emit_batch(&events);
     super::write_stdout(END.as_bytes());
+}
+
+/// The samples `--json` prints as one enveloped object each (the plan is printed as its own lines).
+fn enveloped_samples() -> Vec<Event> {
+    samples().into_iter().filter(|event| !matches!(event, Event::Plan { .. })).collect()
+}
+
+#[test]
+fn json_renderer_prints_the_plan_as_its_own_lines() {
+    let plan = samples().into_iter().find(|event| matches!(event, Event::Plan { objects } if !objects.is_empty()));
+    let line = super::json::line(&plan.expect("a plan sample"), "2026-12-03T10:11:12Z").expect("lines");
+    assert_eq!(
+        line,
+        "{\"level\":0,\"kind\":\"Namespace\",\"namespace\":null,\"name\":\"app\",\"after\":[]}\n\
+         {\"level\":1,\"kind\":\"Deployment\",\"namespace\":\"app\",\"name\":\"web\",\"after\":[{\"kind\":\"Namespace\",\"namespace\":null,\"name\":\"app\",\"why\":[\"namespace\"]}]}\n"
+    );
 }
 
 /// What the child printed between the markers.
@@ -476,7 +662,7 @@ fn rendered_by(renderer: &str) -> String {
 
 #[test]
 fn json_renderer_prints_one_object_per_line() {
-    let events = samples();
+    let events = enveloped_samples();
     let printed = rendered_by("json");
     assert!(printed.ends_with('\n'), "{printed}");
     let lines: Vec<&str> = printed.lines().collect();
@@ -488,10 +674,18 @@ fn json_renderer_prints_one_object_per_line() {
         let object = value.as_object().unwrap_or_else(|| panic!("not an object: {line}"));
         assert_eq!(object["type"], snake_case(variant_name(event)).as_str(), "{line}");
         let ts = object["ts"].as_str().unwrap_or_else(|| panic!("no ts: {line}"));
-        assert!(time::OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339).is_ok() && ts.ends_with('Z'), "ts is not RFC 3339 UTC: {ts}");
-        // Apart from `ts`, the line is the event as serde writes it.
+        assert!(
+            time::OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339).is_ok()
+                && ts.ends_with('Z'),
+            "ts is not RFC 3339 UTC: {ts}"
+        );
+        // Apart from `ts` (and a diagnosis's `screen`, the text a person sees), the line is the event
+        // as serde writes it.
         let mut without_ts = object.clone();
         without_ts.remove("ts");
+        if let Event::Diagnosis(report) = event {
+            assert_eq!(without_ts.remove("screen"), Some(Value::String(super::diagnosis_screen(report))), "{line}");
+        }
         assert_eq!(Value::Object(without_ts), serde_json::to_value(event).expect("serialises"), "{line}");
         if index >= events.len() {
             batch_ts.insert(ts.to_string());
@@ -502,7 +696,7 @@ fn json_renderer_prints_one_object_per_line() {
 
 #[test]
 fn plain_renderer_prints_the_text_form() {
-    let events = samples();
+    let events = enveloped_samples();
     let expected: String = events.iter().filter_map(format_event).map(|text| format!("{text}\n")).collect();
     let printed = rendered_by("plain");
     assert_eq!(printed, format!("{expected}{expected}"), "one by one, then as a batch");
@@ -538,25 +732,71 @@ fn errors_about_secrets_render_without_their_values() {
 
     // A key missing while another one has its value (in the file and in the environment).
     std::fs::write(&env_file, format!("API_KEY={SECRET_VALUE}\n")).unwrap();
-    errors.push(crate::deploy::secrets::generate("app-secrets", "app", Some(&env_file), &keys(&["API_KEY", "FROM_ENV", "OTHER_KEY"]), &from_environment).unwrap_err());
+    errors.push(
+        crate::deploy::plan::secrets::generate(
+            "app-secrets",
+            "app",
+            Some(&env_file),
+            &keys(&["API_KEY", "FROM_ENV", "OTHER_KEY"]),
+            &from_environment,
+        )
+        .unwrap_err(),
+    );
     // A syntax error on the line that holds the value (an unterminated quote).
     std::fs::write(&env_file, format!("API_KEY=\"{SECRET_VALUE}\n")).unwrap();
-    errors.push(crate::deploy::secrets::generate("app-secrets", "app", Some(&env_file), &keys(&["API_KEY"]), &from_environment).unwrap_err());
+    errors.push(
+        crate::deploy::plan::secrets::generate(
+            "app-secrets",
+            "app",
+            Some(&env_file),
+            &keys(&["API_KEY"]),
+            &from_environment,
+        )
+        .unwrap_err(),
+    );
     std::fs::write(&env_file, format!("OK=1\n{SECRET_VALUE}\n")).unwrap();
-    errors.push(crate::deploy::secrets::generate("app-secrets", "app", Some(&env_file), &keys(&["OK"]), &from_environment).unwrap_err());
+    errors.push(
+        crate::deploy::plan::secrets::generate(
+            "app-secrets",
+            "app",
+            Some(&env_file),
+            &keys(&["OK"]),
+            &from_environment,
+        )
+        .unwrap_err(),
+    );
     // A key that cannot be a Secret key, named while the others have values.
     std::fs::write(&env_file, format!("API_KEY={SECRET_VALUE}\n")).unwrap();
-    errors.push(crate::deploy::secrets::generate("app-secrets", "app", Some(&env_file), &keys(&["API_KEY", "bad key"]), &from_environment).unwrap_err());
+    errors.push(
+        crate::deploy::plan::secrets::generate(
+            "app-secrets",
+            "app",
+            Some(&env_file),
+            &keys(&["API_KEY", "bad key"]),
+            &from_environment,
+        )
+        .unwrap_err(),
+    );
 
     assert_eq!(errors.len(), 4);
     for error in &errors {
         let message = error.to_string();
-        assert!(message.contains("app-secrets") || message.contains(".env"), "the error names the secret or file: {message}");
+        assert!(
+            message.contains("app-secrets") || message.contains(".env"),
+            "the error names the secret or file: {message}"
+        );
         for text in rendered_forms(&message).into_iter().chain([format!("{error:?}")]) {
             assert!(!text.contains(SECRET_VALUE) && !text.contains(SECRET_BASE64), "a secret value in: {text}");
         }
     }
     // The check can fail: the value does reach the generated object.
-    let secret = crate::deploy::secrets::generate("app-secrets", "app", Some(&env_file), &keys(&["API_KEY"]), &from_environment).expect("generated");
+    let secret = crate::deploy::plan::secrets::generate(
+        "app-secrets",
+        "app",
+        Some(&env_file),
+        &keys(&["API_KEY"]),
+        &from_environment,
+    )
+    .expect("generated");
     assert_eq!(secret.value["data"]["API_KEY"], SECRET_BASE64);
 }

@@ -67,7 +67,8 @@ fn every_kubectl_call_names_the_context() {
     let kubectl: Vec<_> = test.calls().into_iter().filter(|call| call.tool == "kubectl").collect();
     assert!(!kubectl.is_empty());
     for call in kubectl {
-        let position = call.argv.iter().position(|arg| arg == "--context").unwrap_or_else(|| panic!("no --context: {call:?}"));
+        let position =
+            call.argv.iter().position(|arg| arg == "--context").unwrap_or_else(|| panic!("no --context: {call:?}"));
         assert_eq!(call.argv[position + 1], "kind-t");
     }
 }
@@ -147,7 +148,11 @@ fn kind_create_failure_is_exit_1_with_kinds_error() {
 fn docker_unreachable_is_exit_2_with_advice() {
     let test = Test::new().env("DOCKER_HOST", "unix:///nonexistent/docker.sock").arg("up");
     let output = test.expect(2);
-    assert!(output.stderr.contains("Docker daemon at unix:///nonexistent/docker.sock is not answering"), "{}", output.stderr);
+    assert!(
+        output.stderr.contains("Docker daemon at unix:///nonexistent/docker.sock is not answering"),
+        "{}",
+        output.stderr
+    );
     assert!(output.stderr.contains("systemctl start docker"), "{}", output.stderr);
     assert!(test.calls().iter().all(|call| call.tool != "kind"), "{:?}", test.calls());
     ohdev_snapshot!(output);
@@ -229,7 +234,8 @@ fn sigint_during_create_leaves_no_child() {
         return;
     }
     let test = Test::new().arg("up").env("FAKE_KUBE_HANG", "create cluster");
-    let child = test.command().stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let child =
+        test.command().stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
     let hang_file = test.state_dir().join("hang.pid");
     let deadline = Instant::now() + Duration::from_secs(60);
     while !hang_file.exists() {
@@ -258,7 +264,8 @@ fn second_ohdev_waits_then_names_the_lock_holder() {
         return;
     }
     let test = Test::new().arg("up").env("FAKE_KUBE_HANG", "create cluster");
-    let mut first = test.command().stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let mut first =
+        test.command().stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
     let hang_file = test.state_dir().join("hang.pid");
     let deadline = Instant::now() + Duration::from_secs(60);
     while !hang_file.exists() {
@@ -285,9 +292,15 @@ fn default_cluster_is_local_hands_created_from_the_absolute_config_path() {
     let config = test.project().join("kind/cluster.yaml");
     let creates = test.calls_matching("create cluster");
     assert_eq!(creates.len(), 1, "{:?}", test.calls());
-    assert_eq!(creates[0].argv[..6], ["create", "cluster", "--name", "local-hands", "--config", config.to_str().unwrap()]);
+    assert_eq!(
+        creates[0].argv[..6],
+        ["create", "cluster", "--name", "local-hands", "--config", config.to_str().unwrap()]
+    );
     let kubectl: Vec<_> = test.calls().into_iter().filter(|call| call.tool == "kubectl").collect();
-    assert!(kubectl.iter().all(|call| call.argv.windows(2).any(|pair| pair == ["--context", "kind-local-hands"])), "{kubectl:?}");
+    assert!(
+        kubectl.iter().all(|call| call.argv.windows(2).any(|pair| pair == ["--context", "kind-local-hands"])),
+        "{kubectl:?}"
+    );
 }
 
 #[test]

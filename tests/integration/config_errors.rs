@@ -8,11 +8,41 @@ fn malformed_files_exit_2_with_location_and_touch_nothing() {
     let cases: &[(&str, &str, &str, &str, &str)] = &[
         ("unknown_key", "ohdev.yaml", "cluster:\n  name: t\n  nmae: x\n", "ohdev.yaml:3:", "did you mean `name`"),
         ("bad_indentation", "ohdev.yaml", "cluster:\n  name: t\n   config: x\n", "ohdev.yaml:3:", "YAML"),
-        ("unset_variable", "ohdev.yaml", "cluster:\n  name: t\nimages:\n  app:\n    context: ${OHDEV_TEST_UNSET_VAR}\n", "ohdev.yaml:5:", "export OHDEV_TEST_UNSET_VAR"),
-        ("cluster_wrong_kind", "kind/cluster.yaml", "kind: Pod\napiVersion: kind.x-k8s.io/v1alpha4\n", "cluster.yaml:1:", "kind: Cluster"),
-        ("cluster_wrong_api_version", "kind/cluster.yaml", "kind: Cluster\napiVersion: v1\n", "cluster.yaml:2:", "kind.x-k8s.io/v1alpha4"),
-        ("cluster_unknown_role", "kind/cluster.yaml", "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: boss\n", "cluster.yaml:4:", "role: worker"),
-        ("cluster_invalid_yaml", "kind/cluster.yaml", "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes: [\n", "cluster.yaml:", "YAML"),
+        (
+            "unset_variable",
+            "ohdev.yaml",
+            "cluster:\n  name: t\nimages:\n  app:\n    context: ${OHDEV_TEST_UNSET_VAR}\n",
+            "ohdev.yaml:5:",
+            "export OHDEV_TEST_UNSET_VAR",
+        ),
+        (
+            "cluster_wrong_kind",
+            "kind/cluster.yaml",
+            "kind: Pod\napiVersion: kind.x-k8s.io/v1alpha4\n",
+            "cluster.yaml:1:",
+            "kind: Cluster",
+        ),
+        (
+            "cluster_wrong_api_version",
+            "kind/cluster.yaml",
+            "kind: Cluster\napiVersion: v1\n",
+            "cluster.yaml:2:",
+            "kind.x-k8s.io/v1alpha4",
+        ),
+        (
+            "cluster_unknown_role",
+            "kind/cluster.yaml",
+            "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: boss\n",
+            "cluster.yaml:4:",
+            "role: worker",
+        ),
+        (
+            "cluster_invalid_yaml",
+            "kind/cluster.yaml",
+            "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes: [\n",
+            "cluster.yaml:",
+            "YAML",
+        ),
     ];
     for (name, file, content, location, fix) in cases {
         let mut up_stderr = None;

@@ -106,7 +106,10 @@ impl Recorded {
     }
 
     fn is_get_of(&self, resource: &str, name: &str) -> bool {
-        self.tool == "kubectl" && self.argv.iter().any(|arg| arg == "get") && self.argv.iter().any(|arg| arg == resource) && self.argv.iter().any(|arg| arg == name)
+        self.tool == "kubectl"
+            && self.argv.iter().any(|arg| arg == "get")
+            && self.argv.iter().any(|arg| arg == resource)
+            && self.argv.iter().any(|arg| arg == name)
     }
 }
 
@@ -118,7 +121,12 @@ fn recorded(test: &Test) -> Vec<Recorded> {
         .map(|line| serde_json::from_str::<Value>(line).expect("calls.jsonl line is JSON"))
         .map(|value| Recorded {
             tool: value["tool"].as_str().unwrap_or_default().to_string(),
-            argv: value["argv"].as_array().into_iter().flatten().filter_map(|arg| arg.as_str().map(str::to_string)).collect(),
+            argv: value["argv"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|arg| arg.as_str().map(str::to_string))
+                .collect(),
             stdin: value["stdin"].as_str().map(str::to_string),
         })
         .collect()
@@ -196,17 +204,26 @@ fn up_applies_a_shuffled_set_in_dependency_order() {
     let applied: Vec<(String, String)> = calls.iter().filter_map(Recorded::applied).collect();
     assert_eq!(applied.len(), SHUFFLED_OBJECTS.len(), "{applied:?}");
     let distinct: BTreeSet<(String, String)> = applied.iter().cloned().collect();
-    let expected: BTreeSet<(String, String)> = SHUFFLED_OBJECTS.iter().map(|(k, n)| (k.to_string(), n.to_string())).collect();
+    let expected: BTreeSet<(String, String)> =
+        SHUFFLED_OBJECTS.iter().map(|(k, n)| (k.to_string(), n.to_string())).collect();
     assert_eq!(distinct, expected);
     for (kind, name) in SHUFFLED_OBJECTS {
         assert!(stored_by_ohdev(&test, kind, name), "{kind}/{name} is not in the cluster as applied by ohdev");
     }
     for call in calls.iter().filter(|call| call.is_apply()) {
-        assert!(call.argv.iter().any(|arg| arg == "--server-side") && call.argv.iter().any(|arg| arg == "--field-manager=ohdev"), "{}", call.line());
+        assert!(
+            call.argv.iter().any(|arg| arg == "--server-side")
+                && call.argv.iter().any(|arg| arg == "--field-manager=ohdev"),
+            "{}",
+            call.line()
+        );
     }
 
     // Namespaces before what lives in them.
-    for (kind, name) in SHUFFLED_OBJECTS.iter().filter(|(kind, name)| !matches!(*kind, "Namespace" | "CustomResourceDefinition" | "ValidatingWebhookConfiguration") && !name.starts_with("ingress-nginx")) {
+    for (kind, name) in SHUFFLED_OBJECTS.iter().filter(|(kind, name)| {
+        !matches!(*kind, "Namespace" | "CustomResourceDefinition" | "ValidatingWebhookConfiguration")
+            && !name.starts_with("ingress-nginx")
+    }) {
         assert_applied_before(&calls, ("Namespace", "app"), (kind, name));
     }
     assert_applied_before(&calls, ("Namespace", "ingress-nginx"), ("Deployment", "ingress-nginx-controller"));
@@ -217,7 +234,9 @@ fn up_applies_a_shuffled_set_in_dependency_order() {
     let crd = applies_of(&calls, "CustomResourceDefinition", "widgets.example.com")[0];
     let widget = applies_of(&calls, "Widget", "blue")[0];
     assert!(
-        calls[crd..widget].iter().any(|call| call.is_get_of("customresourcedefinitions.v1.apiextensions.k8s.io", "widgets.example.com")),
+        calls[crd..widget]
+            .iter()
+            .any(|call| call.is_get_of("customresourcedefinitions.v1.apiextensions.k8s.io", "widgets.example.com")),
         "the CRD was not read back before its custom resource was applied"
     );
     // RBAC, and what the Deployment mounts or reads.
@@ -232,8 +251,14 @@ fn up_applies_a_shuffled_set_in_dependency_order() {
     assert_applied_before(&calls, ("Deployment", "ingress-nginx-controller"), ("Ingress", "web"));
     let controller = applies_of(&calls, "Deployment", "ingress-nginx-controller")[0];
     let ingress = applies_of(&calls, "Ingress", "web")[0];
-    let polls = calls[controller..ingress].iter().filter(|call| call.is_get_of("deployments.v1.apps", "ingress-nginx-controller")).count();
-    assert!(polls >= 3, "the Ingress was applied after {polls} read(s) of the controller, before it could be Available");
+    let polls = calls[controller..ingress]
+        .iter()
+        .filter(|call| call.is_get_of("deployments.v1.apps", "ingress-nginx-controller"))
+        .count();
+    assert!(
+        polls >= 3,
+        "the Ingress was applied after {polls} read(s) of the controller, before it could be Available"
+    );
     assert!(output.stdout.contains("applied Ingress app/web"), "{}", output.stdout);
     assert!(!output.stdout.contains("waiting to apply"), "nothing should have needed a retry:\n{}", output.stdout);
 }
@@ -256,9 +281,17 @@ fn up_retries_an_ingress_while_the_admission_webhook_refuses_it() {
     let applied: Vec<(String, String)> = calls.iter().filter_map(Recorded::applied).collect();
     assert_eq!(applied.len(), SHUFFLED_OBJECTS.len() + 2, "{applied:?}");
     let ingress = ("Ingress".to_string(), "web".to_string());
-    assert_eq!(applied[SHUFFLED_OBJECTS.len() - 1..], [ingress.clone(), ingress.clone(), ingress], "the refused applies were not Ingress tries: {applied:?}");
+    assert_eq!(
+        applied[SHUFFLED_OBJECTS.len() - 1..],
+        [ingress.clone(), ingress.clone(), ingress],
+        "the refused applies were not Ingress tries: {applied:?}"
+    );
     assert!(output.stdout.contains("waiting to apply Ingress app/web"), "{}", output.stdout);
-    assert!(output.stdout.contains("failed calling webhook \"validate.nginx.ingress.kubernetes.io\""), "{}", output.stdout);
+    assert!(
+        output.stdout.contains("failed calling webhook \"validate.nginx.ingress.kubernetes.io\""),
+        "{}",
+        output.stdout
+    );
     assert!(output.stdout.contains("applied Ingress app/web"), "{}", output.stdout);
     assert!(stored_by_ohdev(&test, "Ingress", "web"), "the Ingress is not in the cluster after the retries");
 }
@@ -311,7 +344,12 @@ fn plan_is_the_same_for_any_file_order_and_needs_no_cluster_nor_docker() {
         }
         assert!(line["level"].is_u64() && line["after"].is_array(), "{line}");
     }
-    let find = |kind: &str, name: &str| lines.iter().find(|line| line["kind"] == kind && line["name"] == name).unwrap_or_else(|| panic!("{kind}/{name} not in the plan"));
+    let find = |kind: &str, name: &str| {
+        lines
+            .iter()
+            .find(|line| line["kind"] == kind && line["name"] == name)
+            .unwrap_or_else(|| panic!("{kind}/{name} not in the plan"))
+    };
     let after = |kind: &str, name: &str| -> Vec<(String, String, Vec<String>)> {
         find(kind, name)["after"]
             .as_array()
@@ -326,24 +364,43 @@ fn plan_is_the_same_for_any_file_order_and_needs_no_cluster_nor_docker() {
             })
             .collect()
     };
-    for (kind, name) in [("Namespace", "app"), ("Namespace", "ingress-nginx"), ("CustomResourceDefinition", "widgets.example.com"), ("ValidatingWebhookConfiguration", "ingress-nginx-admission")] {
+    for (kind, name) in [
+        ("Namespace", "app"),
+        ("Namespace", "ingress-nginx"),
+        ("CustomResourceDefinition", "widgets.example.com"),
+        ("ValidatingWebhookConfiguration", "ingress-nginx-admission"),
+    ] {
         assert_eq!(find(kind, name)["level"], 0, "{kind}/{name}");
         assert_eq!(find(kind, name)["namespace"], Value::Null, "{kind}/{name} is cluster-scoped");
     }
     assert_eq!(find("Secret", "app-secrets")["namespace"], "app");
     assert_eq!(find("Widget", "blue")["level"], 1);
-    assert!(after("Widget", "blue").contains(&("CustomResourceDefinition".into(), "widgets.example.com".into(), vec!["crd".into()])));
+    assert!(after("Widget", "blue").contains(&(
+        "CustomResourceDefinition".into(),
+        "widgets.example.com".into(),
+        vec!["crd".into()]
+    )));
     assert_eq!(find("RoleBinding", "web-reader")["level"], 2);
     assert!(after("RoleBinding", "web-reader").contains(&("Role".into(), "web-reader".into(), vec!["role".into()])));
     assert_eq!(find("Deployment", "web")["level"], 2);
     let web = after("Deployment", "web");
-    for (kind, name, why) in [("ConfigMap", "web-config", "config map"), ("Secret", "app-secrets", "secret"), ("PersistentVolumeClaim", "web-data", "pvc")] {
-        assert!(web.contains(&(kind.into(), name.into(), vec![why.into()])), "Deployment/web does not wait for {kind}/{name}: {web:?}");
+    for (kind, name, why) in [
+        ("ConfigMap", "web-config", "config map"),
+        ("Secret", "app-secrets", "secret"),
+        ("PersistentVolumeClaim", "web-data", "pvc"),
+    ] {
+        assert!(
+            web.contains(&(kind.into(), name.into(), vec![why.into()])),
+            "Deployment/web does not wait for {kind}/{name}: {web:?}"
+        );
     }
     assert_eq!(find("Ingress", "web")["level"], 2);
     let webhook = vec!["admission webhook validate.nginx.ingress.kubernetes.io".to_string()];
     let ingress = after("Ingress", "web");
-    assert!(ingress.contains(&("Deployment".into(), "ingress-nginx-controller".into(), webhook.clone())), "{ingress:?}");
+    assert!(
+        ingress.contains(&("Deployment".into(), "ingress-nginx-controller".into(), webhook.clone())),
+        "{ingress:?}"
+    );
     assert!(ingress.contains(&("Service".into(), "ingress-nginx-controller-admission".into(), webhook)), "{ingress:?}");
     let levels: Vec<u64> = lines.iter().map(|line| line["level"].as_u64().unwrap()).collect();
     assert!(levels.windows(2).all(|pair| pair[0] <= pair[1]), "lines are not in level order: {levels:?}");
@@ -351,7 +408,9 @@ fn plan_is_the_same_for_any_file_order_and_needs_no_cluster_nor_docker() {
     assert!(texts[0].starts_with("level 0\n"), "{}", texts[0]);
     assert!(texts[0].contains("level 2\n"), "{}", texts[0]);
     assert!(texts[0].contains("Ingress app/web"), "{}", texts[0]);
-    assert!(!texts[0].contains(SECRET_VALUE) && !jsons[0].contains(SECRET_VALUE) && !jsons[0].contains(SECRET_VALUE_BASE64));
+    assert!(
+        !texts[0].contains(SECRET_VALUE) && !jsons[0].contains(SECRET_VALUE) && !jsons[0].contains(SECRET_VALUE_BASE64)
+    );
 }
 
 // ------------------------------------------------------------------------------------- 3. failures
@@ -364,13 +423,25 @@ fn image_never_loaded_ends_with_the_err_image_never_pull_screen() {
     let mut test = app_project().arg("up");
     copy_fixture(&test, "failures/ghost.yaml", "k8s/ghost.yaml");
     let output = test.expect(1);
-    let screen = output.stdout.split("── diagnosis ──").nth(1).unwrap_or_else(|| panic!("no diagnosis screen:\n{}", output.stdout));
+    let screen = output
+        .stdout
+        .split("── diagnosis ──")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no diagnosis screen:\n{}", output.stdout));
     assert!(screen.contains("Deployment app/ghost is not ready: ErrImageNeverPull"), "{screen}");
     assert!(screen.contains("  pod:        ghost-"), "{screen}");
     assert!(screen.contains("  container:  ghost"), "{screen}");
-    assert!(screen.contains("Container image \"ohdev.local/ghost:1234567890abcdef\" is not present with pull policy of Never"), "{screen}");
+    assert!(
+        screen.contains(
+            "Container image \"ohdev.local/ghost:1234567890abcdef\" is not present with pull policy of Never"
+        ),
+        "{screen}"
+    );
     // The hint names the image and the command that puts it on the node.
-    let hint = screen.lines().find(|line| line.trim_start().starts_with("hint:")).unwrap_or_else(|| panic!("no hint: {screen}"));
+    let hint = screen
+        .lines()
+        .find(|line| line.trim_start().starts_with("hint:"))
+        .unwrap_or_else(|| panic!("no hint: {screen}"));
     assert!(hint.contains("image ohdev.local/ghost:1234567890abcdef is not in the cluster"), "{hint}");
     assert!(hint.contains("`ohdev rebuild ghost`") || hint.contains("`ohdev build ghost`"), "{hint}");
     assert!(output.stderr.contains("Deployment app/ghost is not ready: ErrImageNeverPull"), "{}", output.stderr);
@@ -384,10 +455,16 @@ fn image_never_loaded_ends_with_the_err_image_never_pull_screen() {
     test.set_args(&["--json", "up"]);
     let output = test.expect(1);
     let events = json_lines(&output.stdout);
-    let diagnosis = events.iter().find(|event| event["type"] == "diagnosis").unwrap_or_else(|| panic!("no diagnosis event: {}", output.stdout));
+    let diagnosis = events
+        .iter()
+        .find(|event| event["type"] == "diagnosis")
+        .unwrap_or_else(|| panic!("no diagnosis event: {}", output.stdout));
     assert_eq!(diagnosis["reason"], "ErrImageNeverPull");
     assert_eq!(diagnosis["object"], "Deployment app/ghost");
-    assert!(diagnosis["hint"].as_str().unwrap_or_default().contains("ohdev.local/ghost:1234567890abcdef"), "{diagnosis}");
+    assert!(
+        diagnosis["hint"].as_str().unwrap_or_default().contains("ohdev.local/ghost:1234567890abcdef"),
+        "{diagnosis}"
+    );
     ohdev_snapshot!("err_image_never_pull_json", output);
 }
 
@@ -409,19 +486,43 @@ fn each_pod_failure_has_a_screen_with_its_reason_and_fix() {
         return;
     }
     let cases = [
-        ("OOMKilled", "the container exited with code 137 (OOMKilled)", "the container ran out of memory: set or raise resources.limits.memory"),
-        ("Unschedulable", "0/1 nodes are available: 1 Insufficient memory.", "the nodes lack CPU or memory for the pod's requests"),
-        ("ImagePullBackOff", "Back-off pulling image \"docker.io/library/busybox:1.36\"", "the node cannot pull docker.io/library/busybox:1.36"),
-        ("CreateContainerConfigError", "secret \"fake-kube-missing\" not found", "Secret fake-kube-missing does not exist: add it under `secrets:`"),
+        (
+            "OOMKilled",
+            "the container exited with code 137 (OOMKilled)",
+            "the container ran out of memory: set or raise resources.limits.memory",
+        ),
+        (
+            "Unschedulable",
+            "0/1 nodes are available: 1 Insufficient memory.",
+            "the nodes lack CPU or memory for the pod's requests",
+        ),
+        (
+            "ImagePullBackOff",
+            "Back-off pulling image \"docker.io/library/busybox:1.36\"",
+            "the node cannot pull docker.io/library/busybox:1.36",
+        ),
+        (
+            "CreateContainerConfigError",
+            "secret \"fake-kube-missing\" not found",
+            "Secret fake-kube-missing does not exist: add it under `secrets:`",
+        ),
     ];
     for (fault, message, hint) in cases {
         let test = app_project().file("k8s/app.yaml", &failing_workload(fault)).arg("up");
         let output = test.expect(1);
-        let screen = output.stdout.split("── diagnosis ──").nth(1).unwrap_or_else(|| panic!("{fault}: no diagnosis screen:\n{}", output.stdout));
+        let screen = output
+            .stdout
+            .split("── diagnosis ──")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{fault}: no diagnosis screen:\n{}", output.stdout));
         assert!(screen.contains(&format!("Deployment app/crash is not ready: {fault}")), "{screen}");
         assert!(screen.contains(&format!("  message:    {message}")), "{screen}");
         assert!(screen.contains(&format!("  hint: {hint}")), "{screen}");
-        assert!(output.stderr.contains(&format!("error: Deployment app/crash is not ready: {fault}\n  next: {hint}")), "{}", output.stderr);
+        assert!(
+            output.stderr.contains(&format!("error: Deployment app/crash is not ready: {fault}\n  next: {hint}")),
+            "{}",
+            output.stderr
+        );
         ohdev_snapshot!(name = fault, output);
     }
 }
@@ -432,33 +533,71 @@ fn rollout_timeout_names_what_is_still_waiting() {
         return;
     }
     // A healthy Deployment in a namespace kind creates, given no time at all: one poll, not ready.
-    let healthy_in_default = healthy(&std::fs::read_to_string(Path::new(FIXTURES).join("failures/crash.yaml")).unwrap())
-        .split("---\n")
-        .nth(1)
-        .expect("the Deployment document")
-        .replace("namespace: app", "namespace: default");
+    let healthy_in_default =
+        healthy(&std::fs::read_to_string(Path::new(FIXTURES).join("failures/crash.yaml")).unwrap())
+            .split("---\n")
+            .nth(1)
+            .expect("the Deployment document")
+            .replace("namespace: app", "namespace: default");
     let test = Test::new()
         .file("ohdev.yaml", "cluster:\n  name: t\nimages: {}\nmanifests: [k8s]\n")
         .file("k8s/app.yaml", &healthy_in_default)
-        .args(&["up", "--timeout", "0s"]);
+        .args(&["up", "--timeout", "1ms"]);
     let output = test.expect(1);
     assert!(output.stdout.contains("Deployment default/crash is not ready: no reason found yet"), "{}", output.stdout);
-    assert!(output.stderr.contains("not ready after 0s: Deployment default/crash"), "{}", output.stderr);
+    assert!(output.stderr.contains("not ready after 1 ms: Deployment default/crash"), "{}", output.stderr);
     assert!(output.stderr.contains("ohdev up --timeout 10m"), "{}", output.stderr);
     ohdev_snapshot!(output);
 }
 
 #[test]
-fn apply_into_a_namespace_that_does_not_exist_fails_with_kubectls_error() {
+fn the_default_namespace_is_created_when_no_manifest_creates_it() {
     if !docker_or_skip() {
         return;
     }
-    // The Deployment alone: its namespace `app` is neither in the manifests nor in the cluster.
-    let deployment = failing_workload("CrashLoopBackOff").split("---\n").nth(1).expect("the Deployment document").to_string();
+    // The Deployment alone, in the configured default namespace `app`, which no manifest creates:
+    // ohdev adds it to the plan (like `helm --create-namespace`) and applies it first.
+    let deployment =
+        healthy(&failing_workload("CrashLoopBackOff")).split("---\n").nth(1).expect("the Deployment").to_string();
+    let mut test = app_project().file("k8s/app.yaml", &deployment).arg("plan");
+    let plan = test.expect(0);
+    assert!(plan.stdout.contains("level 0\n  Namespace/app\n"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("Deployment app/crash  after Namespace/app (namespace)"), "{}", plan.stdout);
+    test.set_args(&["up"]);
+    test.expect(0);
+    assert!(stored_by_ohdev(&test, "Namespace", "app"));
+    let namespace =
+        stored(&test).into_iter().find(|(kind, _, name, _)| kind == "Namespace" && name == "app").unwrap().3;
+    assert_eq!(namespace["metadata"]["labels"]["app.kubernetes.io/managed-by"], "ohdev", "{namespace}");
+    // …and `down --keep-cluster` removes it with what it holds.
+    test.set_args(&["down", "--keep-cluster"]);
+    let down = test.expect(0);
+    assert!(down.stdout.contains("deleted 2 object(s)"), "{}", down.stdout);
+}
+
+#[test]
+fn another_namespace_that_nothing_creates_is_exit_2_before_anything_changes() {
+    if !docker_or_skip() {
+        return;
+    }
+    let deployment = failing_workload("CrashLoopBackOff")
+        .split("---\n")
+        .nth(1)
+        .expect("the Deployment document")
+        .replace("namespace: app", "namespace: elsewhere");
     let test = app_project().file("k8s/app.yaml", &deployment).arg("up");
-    let output = test.expect(1);
-    assert!(output.stderr.contains("applying Deployment app/crash from"), "{}", output.stderr);
-    assert!(output.stderr.contains("Error from server (NotFound): namespaces \"app\" not found"), "{}", output.stderr);
+    let output = test.expect(2);
+    assert!(
+        output.stderr.contains("namespace `elsewhere` is used by Deployment elsewhere/crash ([PROJECT]/k8s/app.yaml:")
+            || output.stderr.contains(&format!(
+                "namespace `elsewhere` is used by Deployment elsewhere/crash ({}/k8s/app.yaml:",
+                test.project().display()
+            )),
+        "{}",
+        output.stderr
+    );
+    assert!(output.stderr.contains("add a Namespace object named `elsewhere`"), "{}", output.stderr);
+    assert!(test.calls().is_empty(), "validation called kind or kubectl: {:?}", test.calls());
     ohdev_snapshot!(output);
 }
 
@@ -470,12 +609,20 @@ fn an_apply_kubectl_refuses_is_exit_1_with_its_error() {
     // One object per level (the Namespace, then the Deployment), so which apply fails first is fixed.
     let crash = std::fs::read_to_string(Path::new(FIXTURES).join("failures/crash.yaml")).unwrap();
     let refusal = "error: You must be logged in to the server (Unauthorized)";
-    let test = app_project().file("k8s/app.yaml", &healthy(&crash)).env("FAKE_KUBE_FAIL", &format!("apply=>1:{refusal}")).arg("up");
+    let test = app_project()
+        .file("k8s/app.yaml", &healthy(&crash))
+        .env("FAKE_KUBE_FAIL", &format!("apply=>1:{refusal}"))
+        .arg("up");
     let output = test.expect(1);
     assert!(output.stderr.contains(refusal), "{}", output.stderr);
     assert!(output.stderr.contains("apply --server-side --field-manager=ohdev"), "{}", output.stderr);
     assert!(output.stderr.contains("applying Namespace/app from"), "{}", output.stderr);
-    assert_eq!(test.calls_matching(" apply ").len(), 1, "applied on after a refusal: {:?}", test.calls_matching(" apply "));
+    assert_eq!(
+        test.calls_matching(" apply ").len(),
+        1,
+        "applied on after a refusal: {:?}",
+        test.calls_matching(" apply ")
+    );
     ohdev_snapshot!(output);
 }
 
@@ -503,13 +650,18 @@ fn crash_loop_screen_shows_the_containers_last_log_lines() {
     std::fs::write(&log_file, format!("{log}panic: cannot open /etc/crash.toml\n")).unwrap();
 
     let second = test.expect(1);
-    let screen = second.stdout.split("── diagnosis ──").nth(1).unwrap_or_else(|| panic!("no diagnosis screen:\n{}", second.stdout));
+    let screen = second
+        .stdout
+        .split("── diagnosis ──")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no diagnosis screen:\n{}", second.stdout));
     assert!(screen.contains("Deployment app/crash is not ready: CrashLoopBackOff"), "{screen}");
     assert!(screen.contains(&format!("  pod:        {pod}")), "{screen}");
     assert!(screen.contains("  container:  main"), "{screen}");
     assert!(screen.contains("the container exited with code 1"), "{screen}");
     assert!(screen.contains("BackOff  Pod/crash-"), "{screen}");
-    let logs = screen.split("  last log lines:\n").nth(1).unwrap_or_else(|| panic!("no log lines on the screen:\n{screen}"));
+    let logs =
+        screen.split("  last log lines:\n").nth(1).unwrap_or_else(|| panic!("no log lines on the screen:\n{screen}"));
     assert!(logs.contains("    panic: cannot open /etc/crash.toml"), "{logs}");
     assert!(logs.contains("    crash-log-line-25"), "{logs}");
     assert!(logs.contains("    crash-log-line-07"), "{logs}");
@@ -543,7 +695,9 @@ fn assert_input_error(test: &mut Test, name: &str, expected: &[&str]) {
 }
 
 fn invalid_project(files: &[&str]) -> Test {
-    let test = Test::new().file("ohdev.yaml", &ohdev_yaml("[k8s]", "[API_KEY]")).file(".env", &format!("API_KEY={SECRET_VALUE}\n"));
+    let test = Test::new()
+        .file("ohdev.yaml", &ohdev_yaml("[k8s]", "[API_KEY]"))
+        .file(".env", &format!("API_KEY={SECRET_VALUE}\n"));
     copy_fixture(&test, "invalid/namespace.yaml", "k8s/namespace.yaml");
     for file in files {
         copy_fixture(&test, &format!("invalid/{file}"), &format!("k8s/{file}"));
@@ -561,20 +715,32 @@ fn invalid_yaml_is_exit_2_and_nothing_is_applied() {
 fn duplicate_object_is_exit_2_naming_both_files() {
     // duplicate-b.yaml names no namespace: the default `app` makes it the same object.
     let mut test = invalid_project(&["duplicate-a.yaml", "duplicate-b.yaml"]);
-    assert_input_error(&mut test, "duplicate_object", &["ConfigMap app/twice is defined twice", "duplicate-a.yaml", "duplicate-b.yaml"]);
+    assert_input_error(
+        &mut test,
+        "duplicate_object",
+        &["ConfigMap app/twice is defined twice", "duplicate-a.yaml", "duplicate-b.yaml"],
+    );
 }
 
 #[test]
 fn dependency_cycle_is_exit_2_naming_the_cycle() {
     let mut test = invalid_project(&["cycle.yaml"]);
-    assert_input_error(&mut test, "dependency_cycle", &["dependency cycle", "ConfigMap app/chicken", "ConfigMap app/egg", "depends-on annotation", "cycle.yaml"]);
+    assert_input_error(
+        &mut test,
+        "dependency_cycle",
+        &["dependency cycle", "ConfigMap app/chicken", "ConfigMap app/egg", "depends-on annotation", "cycle.yaml"],
+    );
 }
 
 #[test]
 fn missing_secret_key_is_exit_2_without_the_other_values() {
     let mut test = invalid_project(&[]);
     test.write("ohdev.yaml", &ohdev_yaml("[k8s]", "[API_KEY, OTHER_KEY]"));
-    assert_input_error(&mut test, "missing_secret_key", &["secrets.app-secrets", "key OTHER_KEY is set neither in", ".env"]);
+    assert_input_error(
+        &mut test,
+        "missing_secret_key",
+        &["secrets.app-secrets", "key OTHER_KEY is set neither in", ".env"],
+    );
     test.set_args(&["--json", "up"]);
     let output = test.expect(2);
     for text in [&output.stdout, &output.stderr] {
@@ -645,12 +811,18 @@ fn secret_values_appear_in_no_output_nor_state() {
         outputs.push((args.join(" "), output.stdout, output.stderr));
     }
     // The value did reach the cluster (else this test proves nothing): the stand-in holds it, encoded.
-    let secret = stored(&test).into_iter().find(|(kind, _, name, _)| kind == "Secret" && name == "app-secrets").expect("Secret app-secrets applied");
+    let secret = stored(&test)
+        .into_iter()
+        .find(|(kind, _, name, _)| kind == "Secret" && name == "app-secrets")
+        .expect("Secret app-secrets applied");
     assert_eq!(secret.3["data"]["API_KEY"], SECRET_VALUE_BASE64);
     for (args, stdout, stderr) in &outputs {
         for (stream, text) in [("stdout", stdout), ("stderr", stderr)] {
             assert!(!text.contains(SECRET_VALUE), "`ohdev {args}` printed the secret value on {stream}:\n{text}");
-            assert!(!text.contains(SECRET_VALUE_BASE64), "`ohdev {args}` printed the encoded secret on {stream}:\n{text}");
+            assert!(
+                !text.contains(SECRET_VALUE_BASE64),
+                "`ohdev {args}` printed the encoded secret on {stream}:\n{text}"
+            );
         }
     }
     let state = files_under(&test.project().join(".ohdev"));
@@ -658,7 +830,11 @@ fn secret_values_appear_in_no_output_nor_state() {
     for file in state {
         let bytes = std::fs::read(&file).unwrap();
         let text = String::from_utf8_lossy(&bytes);
-        assert!(!text.contains(SECRET_VALUE) && !text.contains(SECRET_VALUE_BASE64), "{} holds the secret value", file.display());
+        assert!(
+            !text.contains(SECRET_VALUE) && !text.contains(SECRET_VALUE_BASE64),
+            "{} holds the secret value",
+            file.display()
+        );
     }
 
     // A failing render (another key missing) names the missing key only.
@@ -686,7 +862,10 @@ fn down_keep_cluster_deletes_in_reverse_dependency_order() {
     let output = test.expect(0);
     assert!(output.stdout.contains("deleted 16 object(s); the cluster keeps running"), "{}", output.stdout);
     let calls = recorded(&test)[before..].to_vec();
-    assert!(calls.iter().all(|call| !(call.tool == "kind" && call.argv.starts_with(&["delete".to_string()]))), "kind delete was called: {calls:?}");
+    assert!(
+        calls.iter().all(|call| !(call.tool == "kind" && call.argv.starts_with(&["delete".to_string()]))),
+        "kind delete was called: {calls:?}"
+    );
     let deletes: Vec<(String, String)> = calls
         .iter()
         .filter(|call| call.tool == "kubectl" && call.argv.iter().any(|arg| arg == "delete"))
@@ -696,12 +875,23 @@ fn down_keep_cluster_deletes_in_reverse_dependency_order() {
         })
         .collect();
     assert_eq!(deletes.len(), SHUFFLED_OBJECTS.len(), "{deletes:?}");
-    let at = |resource: &str, name: &str| deletes.iter().position(|(r, n)| r == resource && n == name).unwrap_or_else(|| panic!("{resource} {name} not deleted: {deletes:?}"));
+    let at = |resource: &str, name: &str| {
+        deletes
+            .iter()
+            .position(|(r, n)| r == resource && n == name)
+            .unwrap_or_else(|| panic!("{resource} {name} not deleted: {deletes:?}"))
+    };
     assert!(at("deployments.v1.apps", "web") < at("namespaces", "app"));
     assert!(at("ingresses.v1.networking.k8s.io", "web") < at("deployments.v1.apps", "ingress-nginx-controller"));
     assert!(at("deployments.v1.apps", "ingress-nginx-controller") < at("namespaces", "ingress-nginx"));
-    assert!(at("widgets.v1.example.com", "blue") < at("customresourcedefinitions.v1.apiextensions.k8s.io", "widgets.example.com"));
-    assert!(at("rolebindings.v1.rbac.authorization.k8s.io", "web-reader") < at("roles.v1.rbac.authorization.k8s.io", "web-reader"));
+    assert!(
+        at("widgets.v1.example.com", "blue")
+            < at("customresourcedefinitions.v1.apiextensions.k8s.io", "widgets.example.com")
+    );
+    assert!(
+        at("rolebindings.v1.rbac.authorization.k8s.io", "web-reader")
+            < at("roles.v1.rbac.authorization.k8s.io", "web-reader")
+    );
     assert!(at("deployments.v1.apps", "web") < at("configmaps", "web-config"));
     for call in calls.iter().filter(|call| call.argv.iter().any(|arg| arg == "delete")) {
         assert!(call.argv.iter().any(|arg| arg == "--ignore-not-found"), "{}", call.line());
@@ -729,7 +919,12 @@ fn a_delete_kubectl_refuses_stops_down_keep_cluster_with_its_error() {
     test.set_args(&["down", "--keep-cluster"]);
     let output = test.expect(1);
     assert!(output.stderr.contains(refusal), "{}", output.stderr);
-    assert_eq!(test.calls_matching(" delete ").len(), 1, "down went on after a refused delete: {:?}", test.calls_matching(" delete "));
+    assert_eq!(
+        test.calls_matching(" delete ").len(),
+        1,
+        "down went on after a refused delete: {:?}",
+        test.calls_matching(" delete ")
+    );
     assert!(stored_by_ohdev(&test, "Deployment", "web"), "objects after the refused delete were deleted");
     ohdev_snapshot!(output);
 }
@@ -744,17 +939,34 @@ fn up_lists_an_orphan_and_up_prune_deletes_it() {
     std::fs::remove_file(test.project().join("k8s/02-hpa.yaml")).unwrap();
 
     let listed = test.expect(0);
-    assert!(listed.stdout.contains("1 object(s) applied earlier are no longer in the manifests: HorizontalPodAutoscaler app/web"), "{}", listed.stdout);
+    assert!(
+        listed
+            .stdout
+            .contains("1 object(s) applied earlier are no longer in the manifests: HorizontalPodAutoscaler app/web"),
+        "{}",
+        listed.stdout
+    );
     assert!(listed.stdout.contains("ohdev up --prune"), "{}", listed.stdout);
-    assert!(test.calls_matching(" delete ").is_empty(), "deleted without --prune: {:?}", test.calls_matching(" delete "));
+    assert!(
+        test.calls_matching(" delete ").is_empty(),
+        "deleted without --prune: {:?}",
+        test.calls_matching(" delete ")
+    );
     assert!(stored_by_ohdev(&test, "HorizontalPodAutoscaler", "web"));
 
     test.set_args(&["up", "--prune"]);
     let pruned = test.expect(0);
-    assert!(pruned.stdout.contains("pruned 1 object(s) no longer in the manifests: HorizontalPodAutoscaler app/web"), "{}", pruned.stdout);
+    assert!(
+        pruned.stdout.contains("pruned 1 object(s) no longer in the manifests: HorizontalPodAutoscaler app/web"),
+        "{}",
+        pruned.stdout
+    );
     let deletes = test.calls_matching(" delete ");
     assert_eq!(deletes.len(), 1, "{deletes:?}");
-    assert!(deletes[0].line().contains("delete horizontalpodautoscalers.v2.autoscaling web --namespace app"), "{deletes:?}");
+    assert!(
+        deletes[0].line().contains("delete horizontalpodautoscalers.v2.autoscaling web --namespace app"),
+        "{deletes:?}"
+    );
     assert!(!stored(&test).iter().any(|(kind, _, _, _)| kind == "HorizontalPodAutoscaler"));
 
     test.set_args(&["up"]);
@@ -790,7 +1002,11 @@ fn a_failed_up_prune_keeps_the_orphan_for_the_next_one() {
     // Fixed: the next `up --prune` still knows the orphan and deletes it.
     test.write("k8s/app.yaml", &healthy(&crash));
     let pruned = test.expect(0);
-    assert!(pruned.stdout.contains("pruned 1 object(s) no longer in the manifests: ConfigMap app/leftover"), "{}", pruned.stdout);
+    assert!(
+        pruned.stdout.contains("pruned 1 object(s) no longer in the manifests: ConfigMap app/leftover"),
+        "{}",
+        pruned.stdout
+    );
     let deletes = test.calls_matching(" delete ");
     assert_eq!(deletes.len(), 1, "{deletes:?}");
     assert!(deletes[0].line().contains("delete configmaps leftover --namespace app"), "{deletes:?}");
@@ -822,8 +1038,14 @@ fn changed_selector_is_refused_then_replaced_with_replace_immutable() {
     assert!(replaced.stdout.contains("cannot change in place; deleting and recreating it"), "{}", replaced.stdout);
     let deletes = test.calls_matching(" delete ");
     assert_eq!(deletes.len(), 1, "{deletes:?}");
-    assert!(deletes[0].line().contains("delete deployments.v1.apps crash --namespace app --ignore-not-found --wait=true"), "{deletes:?}");
-    let deployment = stored(&test).into_iter().find(|(kind, _, name, _)| kind == "Deployment" && name == "crash").expect("recreated");
+    assert!(
+        deletes[0].line().contains("delete deployments.v1.apps crash --namespace app --ignore-not-found --wait=true"),
+        "{deletes:?}"
+    );
+    let deployment = stored(&test)
+        .into_iter()
+        .find(|(kind, _, name, _)| kind == "Deployment" && name == "crash")
+        .expect("recreated");
     assert_eq!(deployment.3["spec"]["selector"]["matchLabels"]["app"], "crash-v2");
 }
 
@@ -851,7 +1073,9 @@ impl BundleServer {
                         stream.set_nonblocking(false).expect("blocking stream");
                         seen.push(answer(stream, &body));
                     }
-                    Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => std::thread::sleep(Duration::from_millis(10)),
+                    Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {
+                        std::thread::sleep(Duration::from_millis(10))
+                    }
                     Err(error) => panic!("accept: {error}"),
                 }
             }
@@ -881,7 +1105,10 @@ fn answer(stream: TcpStream, body: &[u8]) -> String {
         }
     }
     let mut stream = stream;
-    let head = format!("HTTP/1.1 200 OK\r\nContent-Type: application/yaml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/yaml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
     stream.write_all(head.as_bytes()).expect("write head");
     stream.write_all(body).expect("write body");
     let _ = stream.flush();
@@ -902,15 +1129,22 @@ fn path_with_curl(test: &Test) -> String {
     let curl_dir = test.project().join(".curl-bin");
     std::fs::create_dir_all(&curl_dir).unwrap();
     let _ = std::os::unix::fs::symlink(&curl, curl_dir.join("curl"));
-    let kept: Vec<&str> = system_path.split(':').filter(|dir| !Path::new(dir).join("kind").exists() && !Path::new(dir).join("kubectl").exists()).collect();
+    let kept: Vec<&str> = system_path
+        .split(':')
+        .filter(|dir| !Path::new(dir).join("kind").exists() && !Path::new(dir).join("kubectl").exists())
+        .collect();
     format!("{}:{}:{}", test.project().join(".bin").display(), curl_dir.display(), kept.join(":"))
 }
 
 fn remote_project(url: &str, sha256: Option<&str>, cache: &Path) -> Test {
     let pin = sha256.map(|sha| format!("\n    sha256: {sha}")).unwrap_or_default();
-    let test = Test::new().file("ohdev.yaml", &format!("cluster:\n  name: t\nimages: {{}}\nmanifests:\n  - url: {url}{pin}\n"));
+    let test = Test::new()
+        .file("ohdev.yaml", &format!("cluster:\n  name: t\nimages: {{}}\nmanifests:\n  - url: {url}{pin}\n"));
     let path = path_with_curl(&test);
-    test.env("PATH", &path).env("OHDEV_CACHE_DIR", cache.to_str().unwrap()).env("NO_PROXY", "127.0.0.1,localhost").env("no_proxy", "127.0.0.1,localhost")
+    test.env("PATH", &path)
+        .env("OHDEV_CACHE_DIR", cache.to_str().unwrap())
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env("no_proxy", "127.0.0.1,localhost")
 }
 
 #[test]
@@ -928,7 +1162,8 @@ fn remote_bundle_is_fetched_once_pinned_in_the_lock_and_verified() {
     assert!(first.stdout.contains("applied ConfigMap remote/from-bundle"), "{}", first.stdout);
     assert_eq!(server.stop(), ["GET /bundle.yaml HTTP/1.1"]);
     let lock = std::fs::read_to_string(test.project().join("ohdev.lock")).expect("ohdev.lock written");
-    let pinned: Value = serde_json::to_value(serde_yaml::from_str::<serde_yaml::Value>(&lock).expect("lock is YAML")).unwrap();
+    let pinned: Value =
+        serde_json::to_value(serde_yaml::from_str::<serde_yaml::Value>(&lock).expect("lock is YAML")).unwrap();
     assert_eq!(pinned["bundles"][url.as_str()], digest.as_str(), "{lock}");
     let cached = files_under(&cache.path().join("bundles"));
     assert_eq!(cached.len(), 1, "{cached:?}");
@@ -942,7 +1177,11 @@ fn remote_bundle_is_fetched_once_pinned_in_the_lock_and_verified() {
     let second = test.expect(0);
     assert!(second.stdout.contains("environment is ready"), "{}", second.stdout);
     assert_eq!(apply_count(&test), applies + 2);
-    assert_eq!(std::fs::read_to_string(test.project().join("ohdev.lock")).unwrap(), lock, "the lock changed on a cache hit");
+    assert_eq!(
+        std::fs::read_to_string(test.project().join("ohdev.lock")).unwrap(),
+        lock,
+        "the lock changed on a cache hit"
+    );
 
     // The lock pins another digest: exit 2 naming both, nothing called.
     let other = sha256_hex(b"an upstream change");
@@ -957,9 +1196,16 @@ fn remote_bundle_is_fetched_once_pinned_in_the_lock_and_verified() {
     // A wrong `sha256:` in ohdev.yaml wins over the lock: exit 2 naming both digests, nothing applied.
     test.write("ohdev.lock", &lock);
     let wrong = sha256_hex(b"not the bundle");
-    test.write("ohdev.yaml", &format!("cluster:\n  name: t\nimages: {{}}\nmanifests:\n  - url: {url}\n    sha256: {wrong}\n"));
+    test.write(
+        "ohdev.yaml",
+        &format!("cluster:\n  name: t\nimages: {{}}\nmanifests:\n  - url: {url}\n    sha256: {wrong}\n"),
+    );
     let refused = test.expect(2);
-    assert!(refused.stderr.contains(&digest) && refused.stderr.contains(&wrong) && refused.stderr.contains("ohdev.yaml"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains(&digest) && refused.stderr.contains(&wrong) && refused.stderr.contains("ohdev.yaml"),
+        "{}",
+        refused.stderr
+    );
     assert_eq!(recorded(&test).len(), calls);
     ohdev_snapshot!("cached_bundle_differs_from_ohdev_yaml", refused, [(&url, "[URL]")]);
     test.set_args(&["plan"]);
@@ -968,7 +1214,13 @@ fn remote_bundle_is_fetched_once_pinned_in_the_lock_and_verified() {
     ohdev_snapshot!("cached_bundle_differs_from_ohdev_yaml_plan", plan, [(&url, "[URL]")]);
 
     // The right one works (from the cache, offline).
-    test.write("ohdev.yaml", &format!("cluster:\n  name: t\nimages: {{}}\nmanifests:\n  - url: {url}\n    sha256: {}\n", digest.to_uppercase()));
+    test.write(
+        "ohdev.yaml",
+        &format!(
+            "cluster:\n  name: t\nimages: {{}}\nmanifests:\n  - url: {url}\n    sha256: {}\n",
+            digest.to_uppercase()
+        ),
+    );
     test.set_args(&["up"]);
     test.expect(0);
 }
@@ -992,7 +1244,13 @@ fn remote_bundle_download_that_differs_from_its_pin_is_refused_and_not_kept() {
     // Pinned by `sha256:` in ohdev.yaml.
     let test = remote_project(&url, Some(&wrong), cache.path()).arg("up");
     let refused = test.expect(2);
-    assert!(refused.stderr.contains(&digest) && refused.stderr.contains(&wrong) && refused.stderr.contains("ohdev.yaml pins"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains(&digest)
+            && refused.stderr.contains(&wrong)
+            && refused.stderr.contains("ohdev.yaml pins"),
+        "{}",
+        refused.stderr
+    );
     assert!(refused.stderr.contains("nothing was applied"), "{}", refused.stderr);
     ohdev_snapshot!("download_differs_from_ohdev_yaml", refused, [(&url, "[URL]")]);
     assert!(recorded(&test).is_empty(), "{:?}", test.calls());
@@ -1004,7 +1262,13 @@ fn remote_bundle_download_that_differs_from_its_pin_is_refused_and_not_kept() {
     let lock = format!("bundles:\n  {url}: {wrong}\n");
     test.write("ohdev.lock", &lock);
     let refused = test.expect(2);
-    assert!(refused.stderr.contains(&digest) && refused.stderr.contains(&wrong) && refused.stderr.contains("ohdev.lock pins"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains(&digest)
+            && refused.stderr.contains(&wrong)
+            && refused.stderr.contains("ohdev.lock pins"),
+        "{}",
+        refused.stderr
+    );
     assert!(recorded(&test).is_empty(), "{:?}", test.calls());
     ohdev_snapshot!("download_differs_from_the_lock", refused, [(&url, "[URL]")]);
     assert!(files_under(&cache.path().join("bundles")).is_empty());

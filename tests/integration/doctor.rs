@@ -12,8 +12,18 @@ fn doctor_reports_each_check() {
     // Disk or inotify may legitimately warn on a given machine; a failure must match the exit code.
     let failed = output.stdout.lines().any(|line| line.starts_with("fail"));
     assert_eq!(output.code, if failed { 1 } else { 0 }, "{}", output.stdout);
-    let checks: Vec<&str> = output.stdout.lines().filter(|line| !line.starts_with(' ')).map(|line| line[6..].split_whitespace().next().unwrap_or("")).collect();
-    assert_eq!(checks, ["kind", "kubectl", "docker", "docker", "buildkit", "host", "inotify", "disk"], "{}", output.stdout);
+    let checks: Vec<&str> = output
+        .stdout
+        .lines()
+        .filter(|line| !line.starts_with(' '))
+        .map(|line| line[6..].split_whitespace().next().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        checks,
+        ["kind", "kubectl", "docker", "docker", "buildkit", "host", "inotify", "disk"],
+        "{}",
+        output.stdout
+    );
     let first_lines: String = output
         .stdout
         .lines()
@@ -38,8 +48,10 @@ fn doctor_fails_with_fix_hints_when_tools_are_missing() {
     assert!(output.stdout.contains("fail  docker daemon"), "{}", output.stdout);
     assert!(output.stdout.contains("not answering at unix:///nonexistent/docker.sock"), "{}", output.stdout);
     // What this machine has: the docker CLI's path and the inotify limit.
-    let docker_cli = which::which("docker").map(|path| path.display().to_string()).unwrap_or_else(|_| "(no docker CLI)".to_string());
-    let inotify_limit = std::fs::read_to_string("/proc/sys/fs/inotify/max_user_watches").unwrap_or_default().trim().to_string();
+    let docker_cli =
+        which::which("docker").map(|path| path.display().to_string()).unwrap_or_else(|_| "(no docker CLI)".to_string());
+    let inotify_limit =
+        std::fs::read_to_string("/proc/sys/fs/inotify/max_user_watches").unwrap_or_default().trim().to_string();
     ohdev_snapshot!(output, [(docker_cli, "[DOCKER_CLI]"), (format!("limit {inotify_limit}"), "limit [LIMIT]")]);
 
     test.set_args(&["--json", "doctor"]);
@@ -62,5 +74,9 @@ fn doctor_reports_a_busy_port() {
         )
         .arg("doctor");
     let output = test.run();
-    assert!(output.stdout.contains(&format!("warn  host ports         127.0.0.1:{port} is in use")), "{}", output.stdout);
+    assert!(
+        output.stdout.contains(&format!("warn  host ports         127.0.0.1:{port} is in use")),
+        "{}",
+        output.stdout
+    );
 }

@@ -51,7 +51,10 @@ fn demo_comes_up_answers_and_goes_down_on_a_real_kind_cluster() {
             stream.read_to_string(&mut response).ok()?;
             Some(response)
         });
-        if answer.as_deref().is_some_and(|response| response.starts_with("HTTP/1.0 200") || response.starts_with("HTTP/1.1 200")) {
+        if answer
+            .as_deref()
+            .is_some_and(|response| response.starts_with("HTTP/1.0 200") || response.starts_with("HTTP/1.1 200"))
+        {
             break;
         }
         assert!(Instant::now() < deadline, "the demo never answered /health on 127.0.0.1:8080: {answer:?}");

@@ -55,13 +55,7 @@ impl Doc {
     }
 
     fn at(&self) -> String {
-        format!(
-            "{} #{} {}/{}",
-            self.file,
-            self.index,
-            self.kind(),
-            self.name()
-        )
+        format!("{} #{} {}/{}", self.file, self.index, self.kind(), self.name())
     }
 }
 
@@ -78,24 +72,16 @@ fn bool_at(value: &Value, path: &[&str]) -> Option<bool> {
 }
 
 fn seq_at<'a>(value: &'a Value, path: &[&str]) -> &'a [Value] {
-    at(value, path)
-        .and_then(Value::as_sequence)
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
+    at(value, path).and_then(Value::as_sequence).map(Vec::as_slice).unwrap_or(&[])
 }
 
 fn parse_docs(file: &str, text: &str) -> Vec<Doc> {
     serde_yaml::Deserializer::from_str(text)
         .enumerate()
         .filter_map(|(index, document)| {
-            let value = Value::deserialize(document).unwrap_or_else(|error| {
-                panic!("{file}: document #{index} is not valid YAML: {error}")
-            });
-            (!value.is_null()).then(|| Doc {
-                file: file.to_string(),
-                index,
-                value,
-            })
+            let value = Value::deserialize(document)
+                .unwrap_or_else(|error| panic!("{file}: document #{index} is not valid YAML: {error}"));
+            (!value.is_null()).then(|| Doc { file: file.to_string(), index, value })
         })
         .collect()
 }
@@ -104,16 +90,11 @@ fn yaml_files(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir)
-            .unwrap_or_else(|error| panic!("read {}: {error}", dir.display()))
-        {
+        for entry in std::fs::read_dir(&dir).unwrap_or_else(|error| panic!("read {}: {error}", dir.display())) {
             let path = entry.expect("dir entry").path();
             if path.is_dir() {
                 pending.push(path);
-            } else if matches!(
-                path.extension().and_then(|e| e.to_str()),
-                Some("yaml" | "yml")
-            ) {
+            } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
                 files.push(path);
             }
         }
@@ -130,11 +111,7 @@ fn manifest_docs(dir: &str) -> Vec<Doc> {
         .iter()
         .flat_map(|path| {
             let text = std::fs::read_to_string(path).expect("read manifest");
-            let relative = path
-                .strip_prefix(&root)
-                .unwrap_or(path)
-                .display()
-                .to_string();
+            let relative = path.strip_prefix(&root).unwrap_or(path).display().to_string();
             parse_docs(&relative, &text)
         })
         .collect()
@@ -145,8 +122,7 @@ fn read_yaml(relative: &str) -> Value {
 }
 
 fn read_yaml_path(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|error| panic!("read {}: {error}", path.display()));
+    let text = std::fs::read_to_string(path).unwrap_or_else(|error| panic!("read {}: {error}", path.display()));
     serde_yaml::from_str(&text).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
 }
 
@@ -167,10 +143,7 @@ const LONG_RUNNING: [&str; 4] = ["Deployment", "StatefulSet", "DaemonSet", "Repl
 fn pod_spec(doc: &Doc) -> Option<&Value> {
     match doc.kind() {
         "Pod" => at(&doc.value, &["spec"]),
-        "CronJob" => at(
-            &doc.value,
-            &["spec", "jobTemplate", "spec", "template", "spec"],
-        ),
+        "CronJob" => at(&doc.value, &["spec", "jobTemplate", "spec", "template", "spec"]),
         "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => {
             at(&doc.value, &["spec", "template", "spec"])
         }
@@ -188,8 +161,7 @@ fn check_container(doc: &Doc, pod: &Value, container: &Value, init: bool, out: &
         fail("runAsNonRoot is not true (container or pod securityContext)");
     }
     for key in ["runAsUser", "runAsGroup"] {
-        let id =
-            at(container, &["securityContext", key]).or_else(|| at(pod, &["securityContext", key]));
+        let id = at(container, &["securityContext", key]).or_else(|| at(pod, &["securityContext", key]));
         if id.and_then(Value::as_i64) == Some(0) {
             fail(&format!("{key} is 0"));
         }
@@ -203,10 +175,8 @@ fn check_container(doc: &Doc, pod: &Value, container: &Value, init: bool, out: &
     if bool_at(container, &["securityContext", "readOnlyRootFilesystem"]) != Some(true) {
         fail("readOnlyRootFilesystem is not true");
     }
-    let drops: Vec<&str> = seq_at(container, &["securityContext", "capabilities", "drop"])
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
+    let drops: Vec<&str> =
+        seq_at(container, &["securityContext", "capabilities", "drop"]).iter().filter_map(Value::as_str).collect();
     if !drops.contains(&"ALL") {
         fail("capabilities.drop does not contain ALL");
     }
@@ -256,10 +226,9 @@ fn security_violations(docs: &[Doc]) -> Vec<String> {
         }
         match doc.namespace() {
             Some("default") => out.push(format!("{}: object in namespace default", doc.at())),
-            None if !CLUSTER_SCOPED.contains(&doc.kind()) => out.push(format!(
-                "{}: namespaced object without metadata.namespace",
-                doc.at()
-            )),
+            None if !CLUSTER_SCOPED.contains(&doc.kind()) => {
+                out.push(format!("{}: namespaced object without metadata.namespace", doc.at()))
+            }
             _ => {}
         }
         if matches!(doc.kind(), "ClusterRole" | "ClusterRoleBinding") {
@@ -268,17 +237,11 @@ fn security_violations(docs: &[Doc]) -> Vec<String> {
         if doc.kind() == "Role" {
             for rule in seq_at(&doc.value, &["rules"]) {
                 for field in ["verbs", "resources", "apiGroups"] {
-                    if seq_at(rule, &[field])
-                        .iter()
-                        .any(|v| v.as_str() == Some("*"))
-                    {
+                    if seq_at(rule, &[field]).iter().any(|v| v.as_str() == Some("*")) {
                         out.push(format!("{}: wildcard in rules[].{field}", doc.at()));
                     }
                 }
-                if seq_at(rule, &["resources"])
-                    .iter()
-                    .any(|v| v.as_str() == Some("secrets"))
-                {
+                if seq_at(rule, &["resources"]).iter().any(|v| v.as_str() == Some("secrets")) {
                     out.push(format!("{}: grants access to secrets", doc.at()));
                 }
             }
@@ -289,10 +252,7 @@ fn security_violations(docs: &[Doc]) -> Vec<String> {
                 out.push(format!("{}: {key}", doc.at()));
             }
         }
-        if seq_at(pod, &["volumes"])
-            .iter()
-            .any(|volume| volume.get("hostPath").is_some())
-        {
+        if seq_at(pod, &["volumes"]).iter().any(|volume| volume.get("hostPath").is_some()) {
             out.push(format!("{}: hostPath volume", doc.at()));
         }
         let containers = seq_at(pod, &["containers"]);
@@ -310,43 +270,22 @@ fn security_violations(docs: &[Doc]) -> Vec<String> {
 }
 
 fn assert_no_violations(what: &str, violations: Vec<String>) {
-    assert!(
-        violations.is_empty(),
-        "{what}:\n  {}",
-        violations.join("\n  ")
-    );
+    assert!(violations.is_empty(), "{what}:\n  {}", violations.join("\n  "));
 }
 
 #[test]
 fn manifests_meet_the_security_defaults() {
     for dir in MANIFEST_DIRS {
         let docs = manifest_docs(dir);
-        let workloads = docs
-            .iter()
-            .filter(|doc| LONG_RUNNING.contains(&doc.kind()))
-            .count();
-        assert!(
-            workloads >= 1,
-            "{dir}: expected at least one long-running workload, found none"
-        );
-        let namespaces: BTreeSet<&str> = docs
-            .iter()
-            .filter(|doc| doc.kind() == "Namespace")
-            .map(Doc::name)
-            .collect();
-        assert_eq!(
-            namespaces.len(),
-            1,
-            "{dir}: expected exactly one Namespace object, found {namespaces:?}"
-        );
+        let workloads = docs.iter().filter(|doc| LONG_RUNNING.contains(&doc.kind())).count();
+        assert!(workloads >= 1, "{dir}: expected at least one long-running workload, found none");
+        let namespaces: BTreeSet<&str> = docs.iter().filter(|doc| doc.kind() == "Namespace").map(Doc::name).collect();
+        assert_eq!(namespaces.len(), 1, "{dir}: expected exactly one Namespace object, found {namespaces:?}");
         let mut violations = security_violations(&docs);
         for doc in &docs {
             if let Some(namespace) = doc.namespace() {
                 if !namespaces.contains(namespace) {
-                    violations.push(format!(
-                        "{}: namespace {namespace} is not created by {dir}",
-                        doc.at()
-                    ));
+                    violations.push(format!("{}: namespace {namespace} is not created by {dir}", doc.at()));
                 }
             }
         }
@@ -398,10 +337,7 @@ rules: [{apiGroups: ['*'], resources: ['*'], verbs: ['*']}]
         "imagePullPolicy Always",
         "cluster-wide RBAC",
     ] {
-        assert!(
-            text.contains(expected),
-            "checker missed {expected:?}; it reported:\n{text}"
-        );
+        assert!(text.contains(expected), "checker missed {expected:?}; it reported:\n{text}");
     }
 }
 
@@ -409,17 +345,11 @@ rules: [{apiGroups: ['*'], resources: ['*'], verbs: ['*']}]
 fn openhands_rbac_is_namespaced_and_limited_to_what_the_kubernetes_runtime_uses() {
     let docs = manifest_docs("kind/manifests");
     let allowed: BTreeMap<&str, BTreeSet<&str>> = [
-        (
-            "pods",
-            ["get", "list", "watch", "create", "delete"].as_slice(),
-        ),
+        ("pods", ["get", "list", "watch", "create", "delete"].as_slice()),
         ("pods/log", &["get"]),
         ("pods/exec", &["create"]),
         ("services", &["get", "list", "create", "delete"]),
-        (
-            "persistentvolumeclaims",
-            &["get", "list", "create", "delete"],
-        ),
+        ("persistentvolumeclaims", &["get", "list", "create", "delete"]),
         ("ingresses", &["get", "list", "create", "delete"]),
     ]
     .into_iter()
@@ -431,13 +361,9 @@ fn openhands_rbac_is_namespaced_and_limited_to_what_the_kubernetes_runtime_uses(
     let role = roles[0];
     let mut granted = BTreeSet::new();
     for rule in seq_at(&role.value, &["rules"]) {
-        for resource in seq_at(rule, &["resources"])
-            .iter()
-            .filter_map(Value::as_str)
-        {
-            let verbs = allowed
-                .get(resource)
-                .unwrap_or_else(|| panic!("{}: unexpected resource {resource}", role.at()));
+        for resource in seq_at(rule, &["resources"]).iter().filter_map(Value::as_str) {
+            let verbs =
+                allowed.get(resource).unwrap_or_else(|| panic!("{}: unexpected resource {resource}", role.at()));
             for verb in seq_at(rule, &["verbs"]).iter().filter_map(Value::as_str) {
                 assert!(
                     verbs.contains(verb),
@@ -449,31 +375,16 @@ fn openhands_rbac_is_namespaced_and_limited_to_what_the_kubernetes_runtime_uses(
         }
     }
     let needed: BTreeSet<&str> = allowed.keys().copied().collect();
-    assert_eq!(
-        granted, needed,
-        "the Role must grant each resource the Kubernetes runtime uses"
-    );
+    assert_eq!(granted, needed, "the Role must grant each resource the Kubernetes runtime uses");
 
-    let binding = docs
-        .iter()
-        .find(|doc| doc.kind() == "RoleBinding")
-        .expect("a RoleBinding");
+    let binding = docs.iter().find(|doc| doc.kind() == "RoleBinding").expect("a RoleBinding");
     assert_eq!(str_at(&binding.value, &["roleRef", "kind"]), Some("Role"));
-    assert_eq!(
-        str_at(&binding.value, &["roleRef", "name"]),
-        Some(role.name())
-    );
+    assert_eq!(str_at(&binding.value, &["roleRef", "name"]), Some(role.name()));
     let subject = &seq_at(&binding.value, &["subjects"])[0];
-    let app = docs
-        .iter()
-        .find(|doc| doc.kind() == "Deployment")
-        .expect("the app Deployment");
+    let app = docs.iter().find(|doc| doc.kind() == "Deployment").expect("the app Deployment");
     assert_eq!(
         str_at(subject, &["name"]),
-        str_at(
-            &app.value,
-            &["spec", "template", "spec", "serviceAccountName"]
-        ),
+        str_at(&app.value, &["spec", "template", "spec", "serviceAccountName"]),
         "the RoleBinding must bind the app's ServiceAccount"
     );
     // Sandbox pods run as the namespace's default ServiceAccount: no token for them.
@@ -481,48 +392,31 @@ fn openhands_rbac_is_namespaced_and_limited_to_what_the_kubernetes_runtime_uses(
         .iter()
         .find(|doc| doc.kind() == "ServiceAccount" && doc.name() == "default")
         .expect("the namespace's default ServiceAccount is managed");
-    assert_eq!(
-        bool_at(&default_sa.value, &["automountServiceAccountToken"]),
-        Some(false)
-    );
+    assert_eq!(bool_at(&default_sa.value, &["automountServiceAccountToken"]), Some(false));
 }
 
 #[test]
 fn network_policies_default_deny_and_allow_only_the_needed_paths() {
     for dir in MANIFEST_DIRS {
         let docs = manifest_docs(dir);
-        let policies: Vec<&Doc> = docs
-            .iter()
-            .filter(|doc| doc.kind() == "NetworkPolicy")
-            .collect();
+        let policies: Vec<&Doc> = docs.iter().filter(|doc| doc.kind() == "NetworkPolicy").collect();
         let default_deny = policies.iter().any(|doc| {
-            at(&doc.value, &["spec", "podSelector"])
-                .and_then(Value::as_mapping)
-                .is_some_and(|m| m.is_empty())
-                && seq_at(&doc.value, &["spec", "policyTypes"])
-                    .iter()
-                    .any(|t| t.as_str() == Some("Ingress"))
+            at(&doc.value, &["spec", "podSelector"]).and_then(Value::as_mapping).is_some_and(|m| m.is_empty())
+                && seq_at(&doc.value, &["spec", "policyTypes"]).iter().any(|t| t.as_str() == Some("Ingress"))
                 && seq_at(&doc.value, &["spec", "ingress"]).is_empty()
         });
         assert!(default_deny, "{dir}: no default-deny ingress NetworkPolicy");
         for policy in &policies {
-            let restricts_egress = seq_at(&policy.value, &["spec", "policyTypes"])
-                .iter()
-                .any(|t| t.as_str() == Some("Egress"));
+            let restricts_egress =
+                seq_at(&policy.value, &["spec", "policyTypes"]).iter().any(|t| t.as_str() == Some("Egress"));
             if restricts_egress {
-                let dns = seq_at(&policy.value, &["spec", "egress"])
-                    .iter()
-                    .any(|rule| {
-                        seq_at(rule, &["ports"]).iter().any(|port| {
-                            at(port, &["port"]).and_then(Value::as_i64) == Some(53)
-                                && str_at(port, &["protocol"]) == Some("UDP")
-                        })
-                    });
-                assert!(
-                    dns,
-                    "{}: restricts egress without allowing DNS (53/UDP)",
-                    policy.at()
-                );
+                let dns = seq_at(&policy.value, &["spec", "egress"]).iter().any(|rule| {
+                    seq_at(rule, &["ports"]).iter().any(|port| {
+                        at(port, &["port"]).and_then(Value::as_i64) == Some(53)
+                            && str_at(port, &["protocol"]) == Some("UDP")
+                    })
+                });
+                assert!(dns, "{}: restricts egress without allowing DNS (53/UDP)", policy.at());
             }
         }
     }
@@ -533,14 +427,10 @@ fn network_policies_default_deny_and_allow_only_the_needed_paths() {
         .iter()
         .filter(|doc| {
             doc.kind() == "NetworkPolicy"
-                && str_at(&doc.value, &["spec", "podSelector", "matchLabels", "app"])
-                    == Some("openhands-runtime")
+                && str_at(&doc.value, &["spec", "podSelector", "matchLabels", "app"]) == Some("openhands-runtime")
         })
         .collect();
-    assert!(
-        !sandbox.is_empty(),
-        "no NetworkPolicy selects the sandbox pods (app=openhands-runtime)"
-    );
+    assert!(!sandbox.is_empty(), "no NetworkPolicy selects the sandbox pods (app=openhands-runtime)");
     let allowed_ports: BTreeSet<i64> = sandbox
         .iter()
         .flat_map(|doc| seq_at(&doc.value, &["spec", "ingress"]))
@@ -548,10 +438,7 @@ fn network_policies_default_deny_and_allow_only_the_needed_paths() {
         .filter_map(|port| at(port, &["port"]).and_then(Value::as_i64))
         .collect();
     for port in [8080, 8081] {
-        assert!(
-            allowed_ports.contains(&port),
-            "sandbox port {port} is not reachable: {allowed_ports:?}"
-        );
+        assert!(allowed_ports.contains(&port), "sandbox port {port} is not reachable: {allowed_ports:?}");
     }
 }
 
@@ -559,10 +446,7 @@ fn network_policies_default_deny_and_allow_only_the_needed_paths() {
 // kind cluster configs
 
 fn port_mappings(cluster: &Value) -> Vec<&Value> {
-    seq_at(cluster, &["nodes"])
-        .iter()
-        .flat_map(|node| seq_at(node, &["extraPortMappings"]))
-        .collect()
+    seq_at(cluster, &["nodes"]).iter().flat_map(|node| seq_at(node, &["extraPortMappings"])).collect()
 }
 
 #[test]
@@ -570,19 +454,11 @@ fn kind_cluster_configs_publish_ports_on_loopback_only() {
     for file in CLUSTER_CONFIGS {
         let cluster = read_yaml(file);
         assert_eq!(str_at(&cluster, &["kind"]), Some("Cluster"), "{file}");
-        assert_eq!(
-            str_at(&cluster, &["apiVersion"]),
-            Some("kind.x-k8s.io/v1alpha4"),
-            "{file}"
-        );
+        assert_eq!(str_at(&cluster, &["apiVersion"]), Some("kind.x-k8s.io/v1alpha4"), "{file}");
         let mappings = port_mappings(&cluster);
         assert!(!mappings.is_empty(), "{file}: no extraPortMappings");
         for mapping in mappings {
-            assert_eq!(
-                str_at(mapping, &["listenAddress"]),
-                Some("127.0.0.1"),
-                "{file}: {mapping:?}"
-            );
+            assert_eq!(str_at(mapping, &["listenAddress"]), Some("127.0.0.1"), "{file}: {mapping:?}");
         }
     }
 
@@ -592,10 +468,7 @@ fn kind_cluster_configs_publish_ports_on_loopback_only() {
         .iter()
         .find(|node| str_at(node, &["role"]) == Some("control-plane"))
         .expect("a control-plane node");
-    assert_eq!(
-        str_at(control_plane, &["labels", "ingress-ready"]),
-        Some("true")
-    );
+    assert_eq!(str_at(control_plane, &["labels", "ingress-ready"]), Some("true"));
     let host_ports: BTreeSet<i64> = seq_at(control_plane, &["extraPortMappings"])
         .iter()
         .filter_map(|m| at(m, &["hostPort"]).and_then(Value::as_i64))
@@ -606,62 +479,24 @@ fn kind_cluster_configs_publish_ports_on_loopback_only() {
     let demo = read_yaml("examples/demo/kind/cluster.yaml");
     assert_eq!(str_at(&demo, &["name"]), Some("ohdev-demo"));
     let mapping = port_mappings(&demo)[0];
-    assert_eq!(
-        at(mapping, &["hostPort"]).and_then(Value::as_i64),
-        Some(8080)
-    );
+    assert_eq!(at(mapping, &["hostPort"]).and_then(Value::as_i64), Some(8080));
     let container_port = at(mapping, &["containerPort"]).and_then(Value::as_i64);
     let docs = manifest_docs("examples/demo/kind/manifests");
-    let service = docs
-        .iter()
-        .find(|doc| doc.kind() == "Service")
-        .expect("demo Service");
+    let service = docs.iter().find(|doc| doc.kind() == "Service").expect("demo Service");
     assert_eq!(str_at(&service.value, &["spec", "type"]), Some("NodePort"));
-    let node_port = at(
-        &seq_at(&service.value, &["spec", "ports"])[0],
-        &["nodePort"],
-    )
-    .and_then(Value::as_i64);
-    assert_eq!(
-        node_port, container_port,
-        "the demo Service's nodePort must be the mapped containerPort"
-    );
+    let node_port = at(&seq_at(&service.value, &["spec", "ports"])[0], &["nodePort"]).and_then(Value::as_i64);
+    assert_eq!(node_port, container_port, "the demo Service's nodePort must be the mapped containerPort");
 }
 
 // ------------------------------------------------------------------------------------------
 // ohdev.yaml files
 
-const TOP_KEYS: [&str; 8] = [
-    "cluster",
-    "namespace",
-    "images",
-    "manifests",
-    "patches",
-    "secrets",
-    "deploy",
-    "urls",
-];
-const IMAGE_KEYS: [&str; 9] = [
-    "context",
-    "dockerfile",
-    "target",
-    "build_args",
-    "platform",
-    "depends_on",
-    "prebuild",
-    "sync",
-    "expect",
-];
+const TOP_KEYS: [&str; 8] = ["cluster", "namespace", "images", "manifests", "patches", "secrets", "deploy", "urls"];
+const IMAGE_KEYS: [&str; 9] =
+    ["context", "dockerfile", "target", "build_args", "platform", "depends_on", "prebuild", "sync", "expect"];
 
 fn keys(value: &Value) -> Vec<String> {
-    value
-        .as_mapping()
-        .map(|m| {
-            m.keys()
-                .filter_map(|k| k.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
+    value.as_mapping().map(|m| m.keys().filter_map(|k| k.as_str().map(str::to_string)).collect()).unwrap_or_default()
 }
 
 /// Logical image names the manifests use: `image: NAME` (no registry, no tag) and `${image:NAME}`.
@@ -699,9 +534,7 @@ fn dockerfile_stages(text: &str) -> BTreeSet<String> {
         .filter_map(|line| {
             let words: Vec<&str> = line.split_whitespace().collect();
             match words.as_slice() {
-                [from, _, as_, stage, ..]
-                    if from.eq_ignore_ascii_case("FROM") && as_.eq_ignore_ascii_case("AS") =>
-                {
+                [from, _, as_, stage, ..] if from.eq_ignore_ascii_case("FROM") && as_.eq_ignore_ascii_case("AS") => {
                     Some(stage.to_string())
                 }
                 _ => None,
@@ -716,16 +549,10 @@ fn ohdev_yaml_files_use_schema_keys_and_agree_with_their_assets() {
         let config = read_yaml(file);
         let base = repo().join(file).parent().expect("dir").to_path_buf();
         for key in keys(&config) {
-            assert!(
-                TOP_KEYS.contains(&key.as_str()),
-                "{file}: unknown key {key}"
-            );
+            assert!(TOP_KEYS.contains(&key.as_str()), "{file}: unknown key {key}");
         }
         let cluster_config = str_at(&config, &["cluster", "config"]).expect("cluster.config");
-        assert!(
-            base.join(cluster_config).is_file(),
-            "{file}: {cluster_config} missing"
-        );
+        assert!(base.join(cluster_config).is_file(), "{file}: {cluster_config} missing");
         let cluster = read_yaml_path(&base.join(cluster_config));
         assert_eq!(
             str_at(&config, &["cluster", "name"]),
@@ -736,54 +563,32 @@ fn ohdev_yaml_files_use_schema_keys_and_agree_with_their_assets() {
         let mut docs = Vec::new();
         for entry in seq_at(&config, &["manifests"]) {
             if let Some(path) = entry.as_str() {
-                assert!(
-                    base.join(path).exists(),
-                    "{file}: manifests entry {path} missing"
-                );
-                let relative = base
-                    .join(path)
-                    .strip_prefix(repo())
-                    .unwrap()
-                    .display()
-                    .to_string();
+                assert!(base.join(path).exists(), "{file}: manifests entry {path} missing");
+                let relative = base.join(path).strip_prefix(repo()).unwrap().display().to_string();
                 docs.extend(manifest_docs(&relative));
             } else {
-                let url = str_at(entry, &["url"])
-                    .unwrap_or_else(|| panic!("{file}: manifests entry {entry:?}"));
-                assert!(
-                    url.starts_with("https://"),
-                    "{file}: remote bundle over plain http: {url}"
-                );
+                let url = str_at(entry, &["url"]).unwrap_or_else(|| panic!("{file}: manifests entry {entry:?}"));
+                assert!(url.starts_with("https://"), "{file}: remote bundle over plain http: {url}");
             }
         }
         let namespace = str_at(&config, &["namespace"]).expect("namespace");
         assert!(
-            docs.iter()
-                .any(|doc| doc.kind() == "Namespace" && doc.name() == namespace),
+            docs.iter().any(|doc| doc.kind() == "Namespace" && doc.name() == namespace),
             "{file}: namespace {namespace} is not created by its manifests"
         );
 
         let images = at(&config, &["images"]).expect("images");
         let defined: BTreeSet<String> = keys(images).into_iter().collect();
-        assert_eq!(
-            images_used(&docs),
-            defined,
-            "{file}: images defined vs. used by manifests"
-        );
+        assert_eq!(images_used(&docs), defined, "{file}: images defined vs. used by manifests");
         for name in &defined {
             let image = &images[name.as_str()];
             for key in keys(image) {
-                assert!(
-                    IMAGE_KEYS.contains(&key.as_str()),
-                    "{file}: images.{name}: unknown key {key}"
-                );
+                assert!(IMAGE_KEYS.contains(&key.as_str()), "{file}: images.{name}: unknown key {key}");
             }
             // Contexts outside this repository (OPENHANDS_ROOT) cannot be checked here.
             let context = str_at(image, &["context"]).expect("context");
             if !context.contains('$') {
-                let dockerfile = base
-                    .join(context)
-                    .join(str_at(image, &["dockerfile"]).unwrap_or("Dockerfile"));
+                let dockerfile = base.join(context).join(str_at(image, &["dockerfile"]).unwrap_or("Dockerfile"));
                 if let Some(target) = str_at(image, &["target"]) {
                     let text = std::fs::read_to_string(&dockerfile)
                         .unwrap_or_else(|e| panic!("{}: {e}", dockerfile.display()));
@@ -804,15 +609,8 @@ fn ohdev_yaml_files_use_schema_keys_and_agree_with_their_assets() {
             .flat_map(|c| seq_at(c, &["envFrom"]))
             .filter_map(|e| str_at(e, &["secretRef", "name"]).map(str::to_string))
             .collect();
-        let secrets: BTreeSet<String> = at(&config, &["secrets"])
-            .map(keys)
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
-        assert_eq!(
-            secrets, secret_refs,
-            "{file}: generated Secrets vs. secretRefs of the workloads"
-        );
+        let secrets: BTreeSet<String> = at(&config, &["secrets"]).map(keys).unwrap_or_default().into_iter().collect();
+        assert_eq!(secrets, secret_refs, "{file}: generated Secrets vs. secretRefs of the workloads");
         assert!(
             !docs.iter().any(|doc| doc.kind() == "Secret"),
             "{file}: Secrets are generated by ohdev from .env, never committed as manifests"
@@ -820,20 +618,13 @@ fn ohdev_yaml_files_use_schema_keys_and_agree_with_their_assets() {
     }
 
     // The app's Dockerfile is staged into the checkout by its prebuild; check the source.
-    let app =
-        std::fs::read_to_string(repo().join("containers/app/Dockerfile")).expect("app Dockerfile");
+    let app = std::fs::read_to_string(repo().join("containers/app/Dockerfile")).expect("app Dockerfile");
     assert!(dockerfile_stages(&app).contains("openhands-app"));
 
     // The demo must come up offline with no setup: no remote bundles, no required secrets.
     let demo = read_yaml("examples/demo/ohdev.yaml");
-    assert!(
-        seq_at(&demo, &["manifests"]).iter().all(Value::is_string),
-        "the demo must not need remote manifests"
-    );
-    assert!(
-        at(&demo, &["secrets"]).is_none(),
-        "the demo must not need secrets"
-    );
+    assert!(seq_at(&demo, &["manifests"]).iter().all(Value::is_string), "the demo must not need remote manifests");
+    assert!(at(&demo, &["secrets"]).is_none(), "the demo must not need secrets");
 }
 
 // ------------------------------------------------------------------------------------------
@@ -854,28 +645,20 @@ impl Drop for Cleanup {
         let images = std::mem::take(&mut self.images);
         let stage_images = std::mem::take(&mut self.stage_images);
         let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
             runtime.block_on(async {
                 let Ok(docker) = Docker::connect_with_defaults() else {
                     return;
                 };
                 for id in containers {
                     let options =
-                        bollard::query_parameters::RemoveContainerOptionsBuilder::default()
-                            .force(true)
-                            .v(true)
-                            .build();
+                        bollard::query_parameters::RemoveContainerOptionsBuilder::default().force(true).v(true).build();
                     if let Err(error) = docker.remove_container(&id, Some(options)).await {
                         eprintln!("cleanup: removing container {id}: {error}");
                     }
                 }
                 for image in images {
-                    let options = bollard::query_parameters::RemoveImageOptionsBuilder::default()
-                        .force(true)
-                        .build();
+                    let options = bollard::query_parameters::RemoveImageOptionsBuilder::default().force(true).build();
                     if let Err(error) = docker.remove_image(&image, Some(options), None).await {
                         eprintln!("cleanup: removing image {image}: {error}");
                     }
@@ -888,8 +671,7 @@ impl Drop for Cleanup {
                         Err(_) => false,
                     };
                     if untagged {
-                        let options =
-                            bollard::query_parameters::RemoveImageOptionsBuilder::default().build();
+                        let options = bollard::query_parameters::RemoveImageOptionsBuilder::default().build();
                         let _ = docker.remove_image(&id, Some(options), None).await;
                     }
                 }
@@ -920,10 +702,8 @@ fn context_tar(dir: &Path) -> Vec<u8> {
     builder.mode(tar::HeaderMode::Deterministic);
     let mut pending = vec![PathBuf::new()];
     while let Some(relative) = pending.pop() {
-        let mut entries: Vec<_> = std::fs::read_dir(dir.join(&relative))
-            .expect("read context")
-            .map(|e| e.expect("entry").path())
-            .collect();
+        let mut entries: Vec<_> =
+            std::fs::read_dir(dir.join(&relative)).expect("read context").map(|e| e.expect("entry").path()).collect();
         entries.sort();
         for path in entries {
             let name = relative.join(path.file_name().expect("file name"));
@@ -933,9 +713,7 @@ fn context_tar(dir: &Path) -> Vec<u8> {
             if path.is_dir() {
                 pending.push(name);
             } else {
-                builder
-                    .append_path_with_name(&path, &name)
-                    .expect("append to context");
+                builder.append_path_with_name(&path, &name).expect("append to context");
             }
         }
     }
@@ -945,10 +723,7 @@ fn context_tar(dir: &Path) -> Vec<u8> {
 fn http_get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")?;
     let mut response = String::new();
     stream.read_to_string(&mut response)?;
     let status = response
@@ -956,10 +731,7 @@ fn http_get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
         .nth(1)
         .and_then(|code| code.parse().ok())
         .ok_or_else(|| std::io::Error::other(format!("not an HTTP response: {response:?}")))?;
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_string())
-        .unwrap_or_default();
+    let body = response.split_once("\r\n\r\n").map(|(_, body)| body.to_string()).unwrap_or_default();
     Ok((status, body))
 }
 
@@ -984,29 +756,17 @@ async fn exec(docker: &Docker, container: &str, cmd: &[String]) -> (i64, String)
         attach_stderr: Some(true),
         ..Default::default()
     };
-    let created = docker
-        .create_exec(container, config)
-        .await
-        .expect("create exec");
+    let created = docker.create_exec(container, config).await.expect("create exec");
     let mut output = String::new();
-    match docker
-        .start_exec(&created.id, None::<bollard::exec::StartExecOptions>)
-        .await
-        .expect("start exec")
-    {
-        bollard::exec::StartExecResults::Attached {
-            output: mut stream, ..
-        } => {
+    match docker.start_exec(&created.id, None::<bollard::exec::StartExecOptions>).await.expect("start exec") {
+        bollard::exec::StartExecResults::Attached { output: mut stream, .. } => {
             while let Some(chunk) = stream.next().await {
                 output.push_str(&chunk.expect("exec output").to_string());
             }
         }
         bollard::exec::StartExecResults::Detached => unreachable!("attached exec"),
     }
-    let inspect = docker
-        .inspect_exec(&created.id)
-        .await
-        .expect("inspect exec");
+    let inspect = docker.inspect_exec(&created.id).await.expect("inspect exec");
     (inspect.exit_code.expect("exit code"), output)
 }
 
@@ -1015,33 +775,20 @@ fn demo_image_builds_hardened_and_serves_health_on_the_busybox_base() {
     let Some(base) = crate::support::busybox::base_image() else {
         return;
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     runtime.block_on(demo_image(base));
 }
 
 async fn demo_image(base: String) {
-    let docker = Docker::connect_with_defaults()
-        .expect("docker client")
-        .negotiate_version()
-        .await
-        .expect("docker version");
+    let docker =
+        Docker::connect_with_defaults().expect("docker client").negotiate_version().await.expect("docker version");
     let unique = format!(
         "{}-{}",
         std::process::id(),
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .expect("clock")
-            .subsec_nanos()
+        SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").subsec_nanos()
     );
     let tag = format!("ohdev-test/demo:{unique}");
-    let mut cleanup = Cleanup {
-        containers: Vec::new(),
-        images: vec![tag.clone()],
-        stage_images: Vec::new(),
-    };
+    let mut cleanup = Cleanup { containers: Vec::new(), images: vec![tag.clone()], stage_images: Vec::new() };
     let labels = HashMap::from([(TEST_LABEL.0, TEST_LABEL.1)]);
 
     // Build: classic builder, context tar of examples/demo, BASE = the busybox image.
@@ -1050,10 +797,7 @@ async fn demo_image(base: String) {
         .dockerfile("Dockerfile")
         .t(&tag)
         .target("app")
-        .buildargs(&HashMap::from([
-            ("BASE", base.as_str()),
-            ("DEMO_VERSION", "itest"),
-        ]))
+        .buildargs(&HashMap::from([("BASE", base.as_str()), ("DEMO_VERSION", "itest")]))
         .labels(&labels)
         .rm(true)
         .forcerm(true)
@@ -1082,41 +826,19 @@ async fn demo_image(base: String) {
     }
 
     // The image: non-root user, port 3000, a real HEALTHCHECK, our label.
-    let image = docker
-        .inspect_image(&tag)
-        .await
-        .expect("inspect demo image");
+    let image = docker.inspect_image(&tag).await.expect("inspect demo image");
     let config = image.config.expect("image config");
     let user = config.user.clone().unwrap_or_default();
     let uid = user.split(':').next().unwrap_or("");
-    assert!(
-        !uid.is_empty() && uid != "0" && uid != "root",
-        "image user must be non-root, is {user:?}"
-    );
+    assert!(!uid.is_empty() && uid != "0" && uid != "root", "image user must be non-root, is {user:?}");
     let ports = config.exposed_ports.clone().unwrap_or_default();
+    assert!(ports.iter().any(|p| p == "3000/tcp"), "image must expose 3000/tcp, exposes {ports:?}");
+    let health = config.healthcheck.clone().and_then(|h| h.test).unwrap_or_default();
     assert!(
-        ports.iter().any(|p| p == "3000/tcp"),
-        "image must expose 3000/tcp, exposes {ports:?}"
-    );
-    let health = config
-        .healthcheck
-        .clone()
-        .and_then(|h| h.test)
-        .unwrap_or_default();
-    assert!(
-        health
-            .first()
-            .is_some_and(|kind| kind == "CMD" || kind == "CMD-SHELL"),
+        health.first().is_some_and(|kind| kind == "CMD" || kind == "CMD-SHELL"),
         "image must have a HEALTHCHECK, has {health:?}"
     );
-    assert_eq!(
-        config
-            .labels
-            .unwrap_or_default()
-            .get(TEST_LABEL.0)
-            .map(String::as_str),
-        Some(TEST_LABEL.1)
-    );
+    assert_eq!(config.labels.unwrap_or_default().get(TEST_LABEL.0).map(String::as_str), Some(TEST_LABEL.1));
 
     // Run it as Kubernetes would: read-only root filesystem, no capabilities, no new
     // privileges; port 3000 published on 127.0.0.1 at an ephemeral host port.
@@ -1135,33 +857,17 @@ async fn demo_image(base: String) {
     };
     let body = bollard::models::ContainerCreateBody {
         image: Some(tag.clone()),
-        labels: Some(
-            labels
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        ),
+        labels: Some(labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()),
         host_config: Some(host_config),
         ..Default::default()
     };
     let name = format!("ohdev-test-demo-{unique}");
-    let create = bollard::query_parameters::CreateContainerOptionsBuilder::default()
-        .name(&name)
-        .build();
-    let created = docker
-        .create_container(Some(create), body)
-        .await
-        .expect("create demo container");
+    let create = bollard::query_parameters::CreateContainerOptionsBuilder::default().name(&name).build();
+    let created = docker.create_container(Some(create), body).await.expect("create demo container");
     cleanup.containers.push(created.id.clone());
-    docker
-        .start_container(&created.id, None)
-        .await
-        .expect("start demo container");
+    docker.start_container(&created.id, None).await.expect("start demo container");
 
-    let inspect = docker
-        .inspect_container(&created.id, None)
-        .await
-        .expect("inspect container");
+    let inspect = docker.inspect_container(&created.id, None).await.expect("inspect container");
     let binding = inspect
         .network_settings
         .and_then(|n| n.ports)
@@ -1170,11 +876,7 @@ async fn demo_image(base: String) {
         .and_then(|bindings| bindings.into_iter().next())
         .expect("3000/tcp is published");
     assert_eq!(binding.host_ip.as_deref(), Some("127.0.0.1"));
-    let port: u16 = binding
-        .host_port
-        .expect("host port")
-        .parse()
-        .expect("numeric host port");
+    let port: u16 = binding.host_port.expect("host port").parse().expect("numeric host port");
 
     let (status, body) = http_get_eventually(port, "/health");
     assert_eq!(status, 200, "GET /health: {body}");
@@ -1189,10 +891,7 @@ async fn demo_image(base: String) {
     );
     let (status, info) = http_get_eventually(port, "/api/info");
     assert_eq!(status, 200, "GET /api/info");
-    assert!(
-        info.contains("\"version\": \"itest\""),
-        "GET /api/info: {info}"
-    );
+    assert!(info.contains("\"version\": \"itest\""), "GET /api/info: {info}");
 
     // The image's own HEALTHCHECK command succeeds inside the container, which runs as the
     // image user (not root).
@@ -1207,8 +906,5 @@ async fn demo_image(base: String) {
     assert_eq!(id.trim(), uid, "the server runs as the image user");
 
     drop(cleanup);
-    assert!(
-        docker.inspect_image(&tag).await.is_err(),
-        "cleanup removes the test image"
-    );
+    assert!(docker.inspect_image(&tag).await.is_err(), "cleanup removes the test image");
 }

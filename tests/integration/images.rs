@@ -18,8 +18,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::support::docker::{unique, with_docker};
 use crate::ohdev_snapshot;
+use crate::support::docker::{unique, with_docker};
 use crate::support::{busybox, docker, json_lines, Output, Test};
 
 const MANAGED_BY: &str = "app.kubernetes.io/managed-by=ohdev";
@@ -32,8 +32,6 @@ fn base_or_skip() -> Option<String> {
     docker::client()?;
     busybox::base_image()
 }
-
-
 
 /// Tag → image ID of every image ohdev built for image `name` (labels `managed-by=ohdev` and
 /// `dev.ohdev.image=<name>`), as Docker reports them.
@@ -67,10 +65,7 @@ struct Cleanup {
 
 impl Cleanup {
     fn names(names: &[&str]) -> Cleanup {
-        Cleanup {
-            names: names.iter().map(|name| name.to_string()).collect(),
-            references: Vec::new(),
-        }
+        Cleanup { names: names.iter().map(|name| name.to_string()).collect(), references: Vec::new() }
     }
 }
 
@@ -127,8 +122,11 @@ fn image_events(output: &Output) -> Vec<(String, String, String)> {
 
 /// The images that reached `state` in a `--json` run, sorted.
 fn images_in_state(output: &Output, state: &str) -> Vec<String> {
-    let mut names: Vec<String> =
-        image_events(output).into_iter().filter(|(_, event_state, _)| event_state == state).map(|(name, _, _)| name).collect();
+    let mut names: Vec<String> = image_events(output)
+        .into_iter()
+        .filter(|(_, event_state, _)| event_state == state)
+        .map(|(name, _, _)| name)
+        .collect();
     names.sort();
     names
 }
@@ -256,7 +254,18 @@ fn dockerignore_matches_the_classic_docker_cli() {
     let tag = format!("ohdev-test/parity:{}", unique());
     let _cleanup = Cleanup { names: Vec::new(), references: vec![tag.clone()] };
     let output = Command::new("docker")
-        .args(["build", "--no-cache", "--force-rm", "--build-arg", &format!("BASE={base}"), "-t", &tag, "-f", "Dockerfile", "."])
+        .args([
+            "build",
+            "--no-cache",
+            "--force-rm",
+            "--build-arg",
+            &format!("BASE={base}"),
+            "-t",
+            &tag,
+            "-f",
+            "Dockerfile",
+            ".",
+        ])
         .current_dir(dir.path())
         .env("DOCKER_BUILDKIT", "0")
         .output()
@@ -274,11 +283,36 @@ fn dockerignore_matches_the_classic_docker_cli() {
 
     // The fixture really exercises the rules (a walk that ignored nothing would fail above, but
     // say what the tree is for): exceptions, root-only patterns and the daemon's own removals.
-    for kept in ["keep.pyc", "docs/README.md", "important.log", "tmp/keep/b.txt", "src/deep/x/keep-me.pyc", "empty", "cache", "link-to-src", "dir with space/file name.txt"] {
+    for kept in [
+        "keep.pyc",
+        "docs/README.md",
+        "important.log",
+        "tmp/keep/b.txt",
+        "src/deep/x/keep-me.pyc",
+        "empty",
+        "cache",
+        "link-to-src",
+        "dir with space/file name.txt",
+    ] {
         assert!(ohdev_paths.iter().any(|path| path == kept), "{kept} should be in the image: {ohdev_paths:?}");
     }
-    for dropped in ["a.pyc", "src/keep.pyc", "docs/guide.md", "src/tempdir", "build", "node_modules", ".git", ".env", "vendor/test", "Dockerfile", ".dockerignore"] {
-        assert!(!ohdev_paths.iter().any(|path| path == dropped), "{dropped} should not be in the image: {ohdev_paths:?}");
+    for dropped in [
+        "a.pyc",
+        "src/keep.pyc",
+        "docs/guide.md",
+        "src/tempdir",
+        "build",
+        "node_modules",
+        ".git",
+        ".env",
+        "vendor/test",
+        "Dockerfile",
+        ".dockerignore",
+    ] {
+        assert!(
+            !ohdev_paths.iter().any(|path| path == dropped),
+            "{dropped} should not be in the image: {ohdev_paths:?}"
+        );
     }
     let mut removed = walked.removed_by_classic_builder.clone();
     removed.sort();
@@ -308,8 +342,12 @@ fn dockerfile_specific_ignore_file_wins_over_the_root_one() {
     let output = test.expect(0);
     assert!(output.stdout.contains("(BuildKit,"), "{}", output.stdout);
 
-    let walked = ohdev::image::context::walk(&test.project().join("src"), Path::new("containers/app/Dockerfile")).unwrap();
-    assert_eq!(walked.ignore_file.as_deref(), Some(test.project().join("src/containers/app/Dockerfile.dockerignore").as_path()));
+    let walked =
+        ohdev::image::context::walk(&test.project().join("src"), Path::new("containers/app/Dockerfile")).unwrap();
+    assert_eq!(
+        walked.ignore_file.as_deref(),
+        Some(test.project().join("src/containers/app/Dockerfile.dockerignore").as_path())
+    );
     let tags = ohdev_images(&name);
     assert_eq!(tags.len(), 1, "{tags:?}");
     let tag = tags.keys().next().unwrap();
@@ -447,7 +485,8 @@ fn failing_run_step_shows_the_step_and_its_output_and_keeps_the_previous_image()
     let id = unique();
     let (app, dependent) = (format!("app-{id}"), format!("dep-{id}"));
     let _cleanup = Cleanup::names(&[&app, &dependent]);
-    let mut text = config(&base, &[(&app, "app", "Dockerfile", ""), (&dependent, "dep", "Dockerfile", "depends_on: [APP]")]);
+    let mut text =
+        config(&base, &[(&app, "app", "Dockerfile", ""), (&dependent, "dep", "Dockerfile", "depends_on: [APP]")]);
     text = text.replace("depends_on: [APP]", &format!("depends_on: [{app}]"));
     // The dependent image builds FROM the app image's exact tag.
     text = text.replace(
@@ -473,9 +512,15 @@ fn failing_run_step_shows_the_step_and_its_output_and_keeps_the_previous_image()
     );
     let failed = test.expect(1);
     let shown = format!("{}\n{}", failed.stdout, failed.stderr);
-    assert!(shown.contains(&format!("step `[3/4] RUN echo {marker}-1 && echo {marker}-2 >&2 && exit 3` failed")), "{shown}");
+    assert!(
+        shown.contains(&format!("step `[3/4] RUN echo {marker}-1 && echo {marker}-2 >&2 && exit 3` failed")),
+        "{shown}"
+    );
     assert!(shown.contains("exit code: 3"), "{shown}");
-    assert!(shown.contains(&format!("│ {marker}-1")) && shown.contains(&format!("│ {marker}-2")), "its output lines: {shown}");
+    assert!(
+        shown.contains(&format!("│ {marker}-1")) && shown.contains(&format!("│ {marker}-2")),
+        "its output lines: {shown}"
+    );
     assert!(!shown.contains("never-reached"), "{shown}");
     assert!(shown.contains(&format!("image {dependent} not built (it depends on {app}, which failed)")), "{shown}");
     assert!(failed.stderr.contains(&format!("image(s) failed to build: {app}")), "{shown}");
@@ -534,7 +579,10 @@ fn status_lists_tag_size_and_nodes_after_up() {
 
     test.set_args(&["--json", "status"]);
     let events = json_lines(&test.expect(0).stdout);
-    let image = events.iter().find(|event| event["type"] == "image_status" && event["image"] == app.as_str()).expect("image_status");
+    let image = events
+        .iter()
+        .find(|event| event["type"] == "image_status" && event["image"] == app.as_str())
+        .expect("image_status");
     assert_eq!(image["tag"], tag.as_str());
     assert_eq!(image["size_bytes"], size);
     assert_eq!(image["loaded_on"], serde_json::json!(["t-control-plane"]));
@@ -555,7 +603,10 @@ fn status_lists_tag_size_and_nodes_after_up() {
 #[test]
 fn an_unknown_image_name_is_exit_2_listing_the_images() {
     let mut test = Test::new()
-        .file("ohdev.yaml", "cluster:\n  name: t\nimages:\n  api:\n    context: .\n  web:\n    context: .\nmanifests: []\n")
+        .file(
+            "ohdev.yaml",
+            "cluster:\n  name: t\nimages:\n  api:\n    context: .\n  web:\n    context: .\nmanifests: []\n",
+        )
         .args(&["build", "wbe"]);
     let output = test.expect(2);
     assert!(output.stderr.contains("no image named `wbe`"), "{}", output.stderr);
@@ -578,7 +629,11 @@ fn a_missing_dockerfile_is_exit_2_naming_the_path() {
         .file("app/main.txt", "no Dockerfile next to me\n")
         .arg("build");
     let output = test.expect(2);
-    assert!(output.stderr.contains(&format!("images.{name}.dockerfile is Dockerfile, which is not a file in the context")), "{}", output.stderr);
+    assert!(
+        output.stderr.contains(&format!("images.{name}.dockerfile is Dockerfile, which is not a file in the context")),
+        "{}",
+        output.stderr
+    );
     assert!(test.calls().is_empty(), "{:?}", test.calls());
     assert!(ohdev_images(&name).is_empty());
     ohdev_snapshot!(output, [(&name, "[IMAGE]")]);

@@ -17,14 +17,20 @@ fn real_kubectl() -> Option<std::path::PathBuf> {
 #[test]
 #[ignore = "run by scripts/test.sh after the suite has produced the argv log"]
 fn kubectl_argv_accepted_by_real_kubectl() {
-    let text = std::fs::read_to_string(kubectl_argv_log()).expect("no kubectl argv log: run the integration suite first");
+    let text =
+        std::fs::read_to_string(kubectl_argv_log()).expect("no kubectl argv log: run the integration suite first");
     let argvs: BTreeSet<Vec<String>> = text.lines().filter_map(|line| serde_json::from_str(line).ok()).collect();
     assert!(!argvs.is_empty(), "the suite produced no kubectl calls");
     let kubectl = real_kubectl().expect("the real kubectl must be installed for this check");
     let mut checked = 0;
     for argv in &argvs {
         // Drop stdin-only payload markers; keep flags and positionals as ohdev passed them.
-        let output = Command::new(&kubectl).args(argv).arg("--help").env("KUBECONFIG", "/dev/null").output().expect("kubectl runs");
+        let output = Command::new(&kubectl)
+            .args(argv)
+            .arg("--help")
+            .env("KUBECONFIG", "/dev/null")
+            .output()
+            .expect("kubectl runs");
         assert!(
             output.status.success(),
             "real kubectl rejected `kubectl {}`:\n{}",
@@ -43,6 +49,9 @@ fn real_kubectl_rejects_a_bad_flag() {
         eprintln!("SKIPPED: real kubectl not installed");
         return;
     };
-    let output = Command::new(kubectl).args(["--context", "kind-x", "get", "nodes", "--no-such-flag", "--help"]).output().unwrap();
+    let output = Command::new(kubectl)
+        .args(["--context", "kind-x", "get", "nodes", "--no-such-flag", "--help"])
+        .output()
+        .unwrap();
     assert!(!output.status.success());
 }

@@ -81,8 +81,15 @@ impl Cluster {
     }
 
     fn pod_names(&self, namespace: &str, selector: &str) -> Vec<String> {
-        let list: Value = serde_json::from_str(&self.kubectl(&["get", "pods", "-n", namespace, "-l", selector, "-o", "json"], "")).unwrap();
-        list["items"].as_array().unwrap().iter().map(|pod| pod["metadata"]["name"].as_str().unwrap().to_string()).collect()
+        let list: Value =
+            serde_json::from_str(&self.kubectl(&["get", "pods", "-n", namespace, "-l", selector, "-o", "json"], ""))
+                .unwrap();
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|pod| pod["metadata"]["name"].as_str().unwrap().to_string())
+            .collect()
     }
 
     fn log_path(&self, namespace: &str, pod: &str, container: &str) -> PathBuf {
@@ -105,7 +112,8 @@ impl Cluster {
 
 fn bare_pod(namespace: &str, name: &str, managed: bool, containers: &[&str]) -> String {
     let label = if managed { "\n    app.kubernetes.io/managed-by: ohdev" } else { "" };
-    let containers: String = containers.iter().map(|container| format!("  - name: {container}\n    image: busybox:1.36\n")).collect();
+    let containers: String =
+        containers.iter().map(|container| format!("  - name: {container}\n    image: busybox:1.36\n")).collect();
     format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  namespace: {namespace}\n  labels:\n    fixture: \"yes\"{label}\nspec:\n  containers:\n{containers}")
 }
 
@@ -155,8 +163,13 @@ fn environment(test: &Test) -> (Cluster, Fixture) {
     let cluster = Cluster::create(test);
     cluster.apply("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: app\n");
     cluster.load_image(APP_IMAGE);
-    let pods: [(&str, &[&str], usize); 3] = [("alpha", &["main", "sidecar"], 400), ("beta", &["main", "worker", "metrics"], 250), ("gamma", &["main"], 120)];
-    let mut yaml: Vec<String> = pods.iter().map(|(name, containers, _)| bare_pod("app", name, true, containers)).collect();
+    let pods: [(&str, &[&str], usize); 3] = [
+        ("alpha", &["main", "sidecar"], 400),
+        ("beta", &["main", "worker", "metrics"], 250),
+        ("gamma", &["main"], 120),
+    ];
+    let mut yaml: Vec<String> =
+        pods.iter().map(|(name, containers, _)| bare_pod("app", name, true, containers)).collect();
     yaml.push(bare_pod("app", "stranger", false, &["main"]));
     yaml.push(WEB.to_string());
     cluster.apply(&yaml.join("---\n"));
@@ -186,7 +199,8 @@ fn parse_text(stdout: &str) -> Vec<(String, String)> {
     stdout
         .lines()
         .map(|line| {
-            let (prefix, rest) = line.split_once(" │ ").unwrap_or_else(|| panic!("not `pod/container │ line`: {:.200}", line));
+            let (prefix, rest) =
+                line.split_once(" │ ").unwrap_or_else(|| panic!("not `pod/container │ line`: {:.200}", line));
             (prefix.to_string(), rest.to_string())
         })
         .collect()
@@ -208,15 +222,28 @@ fn without_follow_every_line_is_whole_and_in_order() {
     let output = test.expect(0);
     let lines = parse_text(&output.stdout);
     let grouped = by_source(&lines);
-    assert_eq!(grouped.keys().collect::<Vec<_>>(), fixture.expected.keys().collect::<Vec<_>>(), "stranger is not labelled; everything else is there");
+    assert_eq!(
+        grouped.keys().collect::<Vec<_>>(),
+        fixture.expected.keys().collect::<Vec<_>>(),
+        "stranger is not labelled; everything else is there"
+    );
     for (source, expected) in &fixture.expected {
         // Equal sequences: nothing missing, nothing torn (a torn line would not equal its original), order kept.
-        assert!(grouped[source] == *expected, "{source}: {} lines printed, {} expected, or differing", grouped[source].len(), expected.len());
+        assert!(
+            grouped[source] == *expected,
+            "{source}: {} lines printed, {} expected, or differing",
+            grouped[source].len(),
+            expected.len()
+        );
     }
     let pods_queried = test.calls_matching("get pods");
-    assert!(pods_queried.iter().any(|call| call.line().contains("-A -l app.kubernetes.io/managed-by=ohdev")), "{pods_queried:?}");
+    assert!(
+        pods_queried.iter().any(|call| call.line().contains("-A -l app.kubernetes.io/managed-by=ohdev")),
+        "{pods_queried:?}"
+    );
     for call in test.calls_matching("logs ") {
-        let at = call.argv.iter().position(|arg| arg == "--context").unwrap_or_else(|| panic!("no --context: {call:?}"));
+        let at =
+            call.argv.iter().position(|arg| arg == "--context").unwrap_or_else(|| panic!("no --context: {call:?}"));
         assert_eq!(call.argv[at + 1], "kind-t");
     }
 }
@@ -241,7 +268,11 @@ fn tail_container_grep_and_json() {
     let lines = parse_text(&test.expect(0).stdout);
     let mut sources: Vec<&str> = lines.iter().map(|(source, _)| source.as_str()).collect();
     sources.sort();
-    let mut want: Vec<String> = ["alpha/main", "beta/main", "gamma/main"].iter().map(|s| s.to_string()).chain(fixture.web_pods.iter().map(|pod| format!("{pod}/main"))).collect();
+    let mut want: Vec<String> = ["alpha/main", "beta/main", "gamma/main"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain(fixture.web_pods.iter().map(|pod| format!("{pod}/main")))
+        .collect();
     want.sort();
     assert_eq!(sources, want);
     for (source, line) in &lines {
@@ -284,7 +315,12 @@ fn images_and_workloads_select_pods_and_unknown_names_list_what_exists() {
 
     // A workload named on the command line counts without ohdev's label (kind's own CoreDNS).
     let coredns = cluster.pod_names("kube-system", "k8s-app=kube-dns");
-    cluster.write_log("kube-system", &coredns[0], "coredns", &["[INFO] plugin/reload: Running configuration".to_string()]);
+    cluster.write_log(
+        "kube-system",
+        &coredns[0],
+        "coredns",
+        &["[INFO] plugin/reload: Running configuration".to_string()],
+    );
     test.set_args(&["logs", "--no-follow", "deploy/coredns"]);
     let lines = parse_text(&test.expect(0).stdout);
     assert_eq!(lines, [(format!("{}/coredns", coredns[0]), "[INFO] plugin/reload: Running configuration".to_string())]);
@@ -341,7 +377,10 @@ impl Running {
             }
         }
         let _ = self.child.kill();
-        panic!("never saw {what}; output so far:\n{}", self.seen.iter().map(|line| format!("{line:.200}")).collect::<Vec<_>>().join("\n"));
+        panic!(
+            "never saw {what}; output so far:\n{}",
+            self.seen.iter().map(|line| format!("{line:.200}")).collect::<Vec<_>>().join("\n")
+        );
     }
 
     fn has(&self, line: &str) -> bool {
@@ -388,13 +427,18 @@ fn follow_picks_up_new_lines_and_pods_and_leaves_no_kubectl_behind() {
 
     // Lines of one container stay in order and whole; with --tail 5 the pods of the start show
     // their last five lines, the new pod shows everything.
-    let text: String = running.seen.iter().filter(|line| !line.starts_with("── ")).map(|line| format!("{line}\n")).collect();
+    let text: String =
+        running.seen.iter().filter(|line| !line.starts_with("── ")).map(|line| format!("{line}\n")).collect();
     let grouped = by_source(&parse_text(&text));
     let mut beta_worker = fixture.expected["beta/worker"][245..].to_vec();
     beta_worker.extend(appended);
     assert_eq!(grouped["beta/worker"], beta_worker);
     assert_eq!(grouped["delta/main"], ["delta says hello", "delta again"]);
-    assert!(running.has(&format!("{}/main │ {}", fixture.web_pods[0], fixture.expected[&format!("{}/main", fixture.web_pods[0])][29])));
+    assert!(running.has(&format!(
+        "{}/main │ {}",
+        fixture.web_pods[0],
+        fixture.expected[&format!("{}/main", fixture.web_pods[0])][29]
+    )));
 
     // SAFETY: kill(2) on our own child's pid.
     unsafe {

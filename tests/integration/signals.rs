@@ -128,7 +128,11 @@ esac
 }
 
 fn signals_received(test: &Test) -> Vec<String> {
-    std::fs::read_to_string(test.state_dir().join("stubborn.signals")).unwrap_or_default().lines().map(str::to_string).collect()
+    std::fs::read_to_string(test.state_dir().join("stubborn.signals"))
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
 
 #[test]
@@ -146,7 +150,10 @@ fn a_child_that_survives_sigterm_is_killed_after_the_grace_before_ohdev_exits() 
     assert!(stderr.contains("error: terminated by SIGTERM; child processes were stopped"), "{stderr}");
     assert_gone(stubborn, &stderr);
     let received = signals_received(&test);
-    assert!(!received.is_empty() && received.iter().all(|signal| signal == "TERM"), "the polite signal first, and only SIGTERM: {received:?}");
+    assert!(
+        !received.is_empty() && received.iter().all(|signal| signal == "TERM"),
+        "the polite signal first, and only SIGTERM: {received:?}"
+    );
 }
 
 #[test]

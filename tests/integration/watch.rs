@@ -25,8 +25,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::support::docker::{unique, with_docker};
 use crate::ohdev_snapshot;
+use crate::support::docker::{unique, with_docker};
 use crate::support::{busybox, docker, json_lines, process_gone, Test};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/watch");
@@ -44,16 +44,19 @@ fn base_or_skip() -> Option<String> {
     busybox::base_image()
 }
 
-
-
 /// Image IDs Docker holds for ohdev image `name` (labels managed-by=ohdev, dev.ohdev.image=name).
 fn ohdev_image_ids(name: &str) -> Vec<String> {
     let name = name.to_string();
     with_docker(|docker| async move {
         let mut filters: HashMap<&str, Vec<String>> = HashMap::new();
-        filters.insert("label", vec!["app.kubernetes.io/managed-by=ohdev".to_string(), format!("dev.ohdev.image={name}")]);
+        filters
+            .insert("label", vec!["app.kubernetes.io/managed-by=ohdev".to_string(), format!("dev.ohdev.image={name}")]);
         let options = bollard::query_parameters::ListImagesOptionsBuilder::default().filters(&filters).build();
-        docker.list_images(Some(options)).await.map(|images| images.into_iter().map(|image| image.id).collect()).unwrap_or_default()
+        docker
+            .list_images(Some(options))
+            .await
+            .map(|images| images.into_iter().map(|image| image.id).collect())
+            .unwrap_or_default()
     })
 }
 
@@ -102,7 +105,9 @@ fn project(base: &str, extra: &str, annotations: &str) -> Project {
     let image = format!("watch-{}", unique());
     let cleanup = Cleanup(image.clone());
     let manifest = std::fs::read_to_string(Path::new(FIXTURES).join("k8s/app.yaml")).expect("manifest fixture");
-    let manifest = manifest.replace("image: IMAGE", &format!("image: {image}")).replace("annotations: {}", &format!("annotations: {annotations}"));
+    let manifest = manifest
+        .replace("image: IMAGE", &format!("image: {image}"))
+        .replace("annotations: {}", &format!("annotations: {annotations}"));
     let mut config = format!(
         "cluster:\n  name: t\nnamespace: app\nimages:\n  {image}:\n    context: app\n    dockerfile: Dockerfile\n    build_args: {{BASE: \"{base}\"}}\n"
     );
@@ -127,14 +132,18 @@ impl Project {
 
     /// The image the stand-in's Deployment `app/web` names (its stored state).
     fn deployed_image(&self) -> String {
-        let deployment = stored_object(&self.test, "Deployment", "app", "web").expect("Deployment app/web in the stand-in");
+        let deployment =
+            stored_object(&self.test, "Deployment", "app", "web").expect("Deployment app/web in the stand-in");
         deployment["spec"]["template"]["spec"]["containers"][0]["image"].as_str().expect("container image").to_string()
     }
 
     /// Images the stand-in's node holds (what `kind load` put there).
     fn node_images(&self) -> Vec<String> {
         let state = stand_in_state(&self.test);
-        state["clusters"]["t"]["nodes"][0]["images"].as_object().map(|images| images.keys().cloned().collect()).unwrap_or_default()
+        state["clusters"]["t"]["nodes"][0]["images"]
+            .as_object()
+            .map(|images| images.keys().cloned().collect())
+            .unwrap_or_default()
     }
 }
 
@@ -184,10 +193,16 @@ fn is_apply(call: &Value) -> bool {
 fn applied_objects(call: &Value) -> Vec<(String, String)> {
     let Some(stdin) = call["stdin"].as_str() else { return Vec::new() };
     let Ok(value) = serde_json::from_str::<Value>(stdin) else { return Vec::new() };
-    let items = if value["kind"] == "List" { value["items"].as_array().cloned().unwrap_or_default() } else { vec![value] };
+    let items =
+        if value["kind"] == "List" { value["items"].as_array().cloned().unwrap_or_default() } else { vec![value] };
     items
         .iter()
-        .map(|object| (object["kind"].as_str().unwrap_or_default().to_string(), object["metadata"]["name"].as_str().unwrap_or_default().to_string()))
+        .map(|object| {
+            (
+                object["kind"].as_str().unwrap_or_default().to_string(),
+                object["metadata"]["name"].as_str().unwrap_or_default().to_string(),
+            )
+        })
         .collect()
 }
 
@@ -213,7 +228,10 @@ impl Watch {
         let watch = Watch { child: Some(child), events, stderr };
         // The watches are in place once the loop says so.
         watch.wait_for("the `watching … for changes` message", |events| {
-            events.iter().any(|event| event["type"] == "message" && event["message"].as_str().is_some_and(|text| text.starts_with("watching ")))
+            events.iter().any(|event| {
+                event["type"] == "message"
+                    && event["message"].as_str().is_some_and(|text| text.starts_with("watching "))
+            })
         });
         watch
     }
@@ -317,7 +335,11 @@ fn image_tags(events: &[Value], image: &str, state: &str) -> Vec<String> {
 fn applied_steps(events: &[Value]) -> Vec<String> {
     events
         .iter()
-        .filter(|event| event["type"] == "step" && event["state"] == "done" && event["id"].as_str().is_some_and(|id| id.starts_with("apply:")))
+        .filter(|event| {
+            event["type"] == "step"
+                && event["state"] == "done"
+                && event["id"].as_str().is_some_and(|id| id.starts_with("apply:"))
+        })
         .map(|event| event["id"].as_str().unwrap().to_string())
         .collect()
 }
@@ -326,7 +348,8 @@ fn applied_steps(events: &[Value]) -> Vec<String> {
 /// zombie), waiting a little for the ones being stopped.
 #[track_caller]
 fn assert_stand_ins_gone(test: &Test, from: usize) -> Vec<i32> {
-    let pids: Vec<i32> = raw_calls(test)[from..].iter().filter_map(|call| call["pid"].as_i64()).map(|pid| pid as i32).collect();
+    let pids: Vec<i32> =
+        raw_calls(test)[from..].iter().filter_map(|call| call["pid"].as_i64()).map(|pid| pid as i32).collect();
     let deadline = Instant::now() + Duration::from_secs(10);
     for pid in &pids {
         while !process_gone(*pid) {
@@ -431,7 +454,12 @@ fn an_edit_rebuilds_loads_and_rolls_out_once_and_an_ignored_file_does_nothing() 
     assert_eq!(loads.len(), 1, "exactly one `kind load`: {calls:#?}");
     assert!(argv_of(loads[0]).contains(&new_tag), "{}", line_of(loads[0]));
     let applies: Vec<&Value> = calls.iter().filter(|call| is_apply(call)).collect();
-    assert_eq!(applies.len(), 1, "only the changed object is applied: {:#?}", applies.iter().map(|call| line_of(call)).collect::<Vec<_>>());
+    assert_eq!(
+        applies.len(),
+        1,
+        "only the changed object is applied: {:#?}",
+        applies.iter().map(|call| line_of(call)).collect::<Vec<_>>()
+    );
     assert_eq!(applied_objects(applies[0]), [("Deployment".to_string(), "web".to_string())]);
     assert_eq!(applied_steps(&after), ["apply:Deployment app/web"], "{after:#?}");
     assert_eq!(project.deployed_image(), new_tag, "the stand-in's Deployment names the new tag");
@@ -491,7 +519,10 @@ fn a_broken_build_keeps_the_previous_tag_and_the_fix_rolls_out() {
     let error = watch_statuses(&after, &image).last().unwrap();
     let detail = error["detail"].as_str().unwrap_or_default();
     assert!(detail.contains("build failed") && detail.contains("previous version keeps running"), "{error}");
-    let failed = after.iter().find(|event| event["type"] == "build_failed" && event["image"] == image.as_str()).unwrap_or_else(|| panic!("no build_failed event: {after:#?}"));
+    let failed = after
+        .iter()
+        .find(|event| event["type"] == "build_failed" && event["image"] == image.as_str())
+        .unwrap_or_else(|| panic!("no build_failed event: {after:#?}"));
     assert!(failed["step"].as_str().unwrap_or_default().contains("build.sh"), "{failed}");
     assert!(image_tags(&after, &image, "built").is_empty(), "{after:#?}");
     let calls: Vec<Value> = raw_calls(test)[calls_from..].to_vec();
@@ -542,7 +573,8 @@ fn a_build_that_writes_into_its_context_is_stopped_naming_the_file() {
     assert_eq!(builds, 4, "{after:#?}");
     assert_eq!(image_tags(&after, &image, "built").len(), builds, "{after:#?}");
     assert_eq!(count_status(&after, &image, "stopped"), 1);
-    let position = after.iter().position(|event| event["type"] == "watch_status" && event["state"] == "stopped").unwrap();
+    let position =
+        after.iter().position(|event| event["type"] == "watch_status" && event["state"] == "stopped").unwrap();
     assert_eq!(count_status(&after[position..], &image, "building"), 0, "built again after stopping: {after:#?}");
 
     // Stopped means stopped: a later edit to this image does nothing until ohdev watch restarts.
@@ -609,7 +641,9 @@ fn a_sync_rule_edit_is_copied_into_the_container_without_a_build() {
         count_status(events, &image, "syncing") >= 1 && last_status_is(events, &image, "idle")
     });
     assert!(
-        !after.iter().any(|event| event["type"] == "image" && (event["state"] == "building" || event["state"] == "built")),
+        !after
+            .iter()
+            .any(|event| event["type"] == "image" && (event["state"] == "building" || event["state"] == "built")),
         "a sync-rule edit was built: {after:#?}"
     );
     assert_eq!(count_status(&after, &image, "building"), 0, "{after:#?}");
@@ -617,7 +651,10 @@ fn a_sync_rule_edit_is_copied_into_the_container_without_a_build() {
     assert_eq!(idle["detail"], "synced 1 file(s) into 1 container(s)", "{idle}");
     let calls: Vec<Value> = raw_calls(test)[calls_from..].to_vec();
     assert!(!calls.iter().any(is_load) && !calls.iter().any(is_apply), "{calls:#?}");
-    let execs: Vec<&Value> = calls.iter().filter(|call| call["tool"] == "kubectl" && argv_of(call).iter().any(|arg| arg == "exec")).collect();
+    let execs: Vec<&Value> = calls
+        .iter()
+        .filter(|call| call["tool"] == "kubectl" && argv_of(call).iter().any(|arg| arg == "exec"))
+        .collect();
     assert_eq!(execs.len(), 1, "{calls:#?}");
     let argv = argv_of(execs[0]);
     assert!(argv.contains(&"-i".to_string()), "{argv:?}");
@@ -649,11 +686,18 @@ fn a_sync_rule_edit_without_tar_in_the_container_is_a_rebuild_with_a_notice() {
     });
     let notice = after
         .iter()
-        .find(|event| event["type"] == "message" && event["level"] == "warn" && event["message"].as_str().is_some_and(|text| text.contains("no `tar`")))
+        .find(|event| {
+            event["type"] == "message"
+                && event["level"] == "warn"
+                && event["message"].as_str().is_some_and(|text| text.contains("no `tar`"))
+        })
         .unwrap_or_else(|| panic!("no notice about the missing tar: {after:#?}"));
     assert!(notice["message"].as_str().unwrap().contains("rebuilding instead"), "{notice}");
     let calls: Vec<Value> = raw_calls(test)[calls_from..].to_vec();
-    assert!(calls.iter().any(|call| line_of(call).contains("-- tar -x -C /srv/app")), "the sync was not tried: {calls:#?}");
+    assert!(
+        calls.iter().any(|call| line_of(call).contains("-- tar -x -C /srv/app")),
+        "the sync was not tried: {calls:#?}"
+    );
     let built = image_tags(&after, &image, "built");
     assert_eq!(built.len(), 1, "{after:#?}");
     assert_eq!(calls.iter().filter(|call| is_load(call)).count(), 1, "{calls:#?}");
@@ -677,9 +721,14 @@ fn rebuild_without_a_change_does_nothing_and_after_one_reapplies_only_the_deploy
     project.test.set_args(&["--json", "rebuild"]);
     let output = project.test.expect(0);
     let events = json_lines(&output.stdout);
-    assert!(image_tags(&events, &image, "building").is_empty() && image_tags(&events, &image, "built").is_empty(), "{}", output.stdout);
     assert!(
-        events.iter().any(|event| event["type"] == "message" && event["message"].as_str().is_some_and(|text| text.contains("no object changed"))),
+        image_tags(&events, &image, "building").is_empty() && image_tags(&events, &image, "built").is_empty(),
+        "{}",
+        output.stdout
+    );
+    assert!(
+        events.iter().any(|event| event["type"] == "message"
+            && event["message"].as_str().is_some_and(|text| text.contains("no object changed"))),
         "{}",
         output.stdout
     );
@@ -724,7 +773,9 @@ fn sigint_during_a_rollout_exits_130_leaves_no_stand_in_process_and_the_next_reb
     std::fs::write(test.state_dir().join("faults.json"), r#"[{"match": "apply", "hang": true}]"#).unwrap();
     test.write("app/main.txt", "v2\n");
     let hang_file = test.state_dir().join("hang.pid");
-    watch.wait_for("the hanging apply", |_| hang_file.exists() && std::fs::read_to_string(&hang_file).is_ok_and(|text| text.trim().parse::<i32>().is_ok()));
+    watch.wait_for("the hanging apply", |_| {
+        hang_file.exists() && std::fs::read_to_string(&hang_file).is_ok_and(|text| text.trim().parse::<i32>().is_ok())
+    });
     let hung: i32 = std::fs::read_to_string(&hang_file).unwrap().trim().parse().unwrap();
     assert!(!process_gone(hung), "the hanging apply is not running");
     let events = watch.events();
@@ -746,7 +797,8 @@ fn sigint_during_a_rollout_exits_130_leaves_no_stand_in_process_and_the_next_reb
     let calls_from = raw_calls(&project.test).len();
     project.test.set_args(&["--json", "rebuild"]);
     let output = project.test.expect(0);
-    let applied: Vec<(String, String)> = raw_calls(&project.test)[calls_from..].iter().filter(|call| is_apply(call)).flat_map(applied_objects).collect();
+    let applied: Vec<(String, String)> =
+        raw_calls(&project.test)[calls_from..].iter().filter(|call| is_apply(call)).flat_map(applied_objects).collect();
     assert_eq!(applied, [("Deployment".to_string(), "web".to_string())], "{}", output.stdout);
     assert_eq!(project.deployed_image(), built[0]);
 }
@@ -763,7 +815,11 @@ fn rebuild_and_watch_without_a_cluster_say_to_run_up_first() {
     let output = test.expect(2);
     assert!(output.stderr.contains("kind cluster \"t\" does not exist"), "{}", output.stderr);
     assert!(output.stderr.contains("run `ohdev up` first"), "{}", output.stderr);
-    assert!(test.calls().iter().all(|call| call.tool != "kubectl" && !call.line().contains("load")), "{:?}", test.calls());
+    assert!(
+        test.calls().iter().all(|call| call.tool != "kubectl" && !call.line().contains("load")),
+        "{:?}",
+        test.calls()
+    );
     ohdev_snapshot!("rebuild_without_a_cluster", output);
     test.set_args(&["watch"]);
     let output = test.expect(2);

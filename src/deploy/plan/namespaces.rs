@@ -55,7 +55,7 @@ pub fn ensure_namespaces(
         if created.contains(namespace) || BUILT_IN_NAMESPACES.contains(&namespace) {
             continue;
         }
-        missing.entry(namespace.to_string()).or_default().push(object.key().to_string());
+        missing.entry(namespace.to_string()).or_default().push(format!("{} ({})", object.key(), object.source));
     }
     if missing.remove(default_namespace).is_some() {
         objects.push(Object {
@@ -118,7 +118,10 @@ mod tests {
             vec![object("ConfigMap", Some("elsewhere"), "a"), object("ConfigMap", Some("openhands"), "b")];
         let error = ensure_namespaces(&mut objects, "openhands", Path::new("ohdev.yaml")).unwrap_err();
         let text = error.to_string();
-        assert!(text.contains("namespace `elsewhere` is used by ConfigMap elsewhere/a"), "{text}");
+        assert!(
+            text.contains("namespace `elsewhere` is used by ConfigMap elsewhere/a (m.yaml:1 (document 1))"),
+            "{text}"
+        );
         assert!(text.contains("add a Namespace object named `elsewhere`"), "{text}");
         assert!(!text.contains("openhands"), "the default namespace is created, not missing: {text}");
     }

@@ -184,7 +184,7 @@ pub(super) async fn timeout(
     let mut set: BTreeSet<String> = BTreeSet::new();
     set.extend(stuck);
     Error::work(
-        format!("not ready after {}s: {}", limit.as_secs(), set.into_iter().collect::<Vec<_>>().join(", ")),
+        format!("not ready after {}: {}", crate::units::human_duration(limit), set.into_iter().collect::<Vec<_>>().join(", ")),
         hint.or_else(|| Some("raise the deadline with `ohdev up --timeout 10m` (or deploy.timeout in ohdev.yaml), or look at `ohdev logs`".to_string())),
     )
 }

@@ -85,9 +85,7 @@ fn rootfs_tar(binary: &[u8], applets: &[String]) -> Vec<u8> {
         header.set_entry_type(tar::EntryType::Symlink);
         header.set_size(0);
         header.set_mode(0o777);
-        builder
-            .append_link(&mut header, format!("bin/{applet}"), "/bin/busybox")
-            .expect("applet link");
+        builder.append_link(&mut header, format!("bin/{applet}"), "/bin/busybox").expect("applet link");
     }
     builder.into_inner().expect("tar")
 }

@@ -21,7 +21,9 @@ pub fn client() -> Option<Docker> {
             if std::env::var("OHDEV_REQUIRE_DOCKER").as_deref() == Ok("1") {
                 panic!("OHDEV_REQUIRE_DOCKER=1 but the Docker daemon is not reachable: {error}");
             }
-            eprintln!("SKIPPED: this test needs a Docker daemon ({error}); set OHDEV_REQUIRE_DOCKER=1 to make that a failure");
+            eprintln!(
+                "SKIPPED: this test needs a Docker daemon ({error}); set OHDEV_REQUIRE_DOCKER=1 to make that a failure"
+            );
             None
         }
     }
@@ -31,7 +33,12 @@ pub fn client() -> Option<Docker> {
 pub fn unique() -> String {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let seed = format!("{}-{}-{:?}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed), std::time::SystemTime::now());
+    let seed = format!(
+        "{}-{}-{:?}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        std::time::SystemTime::now()
+    );
     blake3::hash(seed.as_bytes()).to_hex()[..10].to_string()
 }
 

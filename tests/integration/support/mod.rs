@@ -99,7 +99,8 @@ impl Test {
             current_dir: None,
         };
         std::fs::create_dir_all(test.state_dir()).expect("state dir");
-        test.file("ohdev.yaml", "cluster:\n  name: t\nimages: {}\nmanifests: []\n").file("kind/cluster.yaml", CLUSTER_YAML)
+        test.file("ohdev.yaml", "cluster:\n  name: t\nimages: {}\nmanifests: []\n")
+            .file("kind/cluster.yaml", CLUSTER_YAML)
     }
 
     pub fn project(&self) -> &Path {

@@ -93,11 +93,7 @@ impl Output {
     /// The same output with stdout left out of the snapshot (for runs whose stdout interleaves
     /// concurrent work); its targeted asserts still see it.
     pub fn without_stdout(&self) -> Output {
-        Output {
-            stdout: String::new(),
-            snapshot_stdout: false,
-            ..self.clone()
-        }
+        Output { stdout: String::new(), snapshot_stdout: false, ..self.clone() }
     }
 
     /// The text a snapshot holds, before the filters: the command, the exit code and each stream.

@@ -1,5 +1,6 @@
-//! Numbers as people read them: byte counts and durations. Events carry the raw numbers; only
-//! renderers call these.
+//! Numbers as people read them: byte counts and durations. Events carry the raw numbers and the
+//! renderers format them with these; error messages (written where the error is raised) use them too,
+//! so this module depends on nothing.
 
 use std::time::Duration;
 
