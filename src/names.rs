@@ -13,8 +13,47 @@ pub const IMAGE_REPOSITORY_HOST: &str = "ohdev.local";
 /// The prefix of an image reference ohdev built.
 pub const LOCAL_IMAGE_PREFIX: &str = "ohdev.local/";
 
+/// A DNS-1123 label: what Kubernetes accepts as a namespace or a Service name, and ohdev as an
+/// image or cluster name: lower-case letters, digits and '-', at most 63 characters, starting and
+/// ending with a letter or digit.
+pub fn is_dns_label(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+}
+
+/// A DNS-1123 subdomain: what Kubernetes accepts as the name of most objects (ConfigMap, Secret,
+/// Deployment…): labels joined by '.', at most 253 characters.
+pub fn is_dns_subdomain(name: &str) -> bool {
+    name.len() <= 253
+        && name.split('.').all(|part| {
+            !part.is_empty()
+                && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && !part.starts_with('-')
+                && !part.ends_with('-')
+        })
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn dns_names() {
+        for good in ["a", "app-1", "x".repeat(63).as_str()] {
+            assert!(super::is_dns_label(good), "{good}");
+        }
+        for bad in ["", "App", "a_b", "-a", "a-", "a.b", "x".repeat(64).as_str()] {
+            assert!(!super::is_dns_label(bad), "{bad}");
+        }
+        for good in ["a.b", "openhands-secrets", "x".repeat(253).as_str()] {
+            assert!(super::is_dns_subdomain(good), "{good}");
+        }
+        for bad in ["Demo_Config", "a..b", ".a", "a.", "x".repeat(254).as_str(), ""] {
+            assert!(!super::is_dns_subdomain(bad), "{bad}");
+        }
+    }
+
     #[test]
     fn the_selector_and_prefix_agree_with_their_parts() {
         assert_eq!(super::MANAGED_BY_SELECTOR, format!("{}={}", super::MANAGED_BY_LABEL, super::MANAGED_BY_VALUE));

@@ -180,11 +180,45 @@ pub fn parse(path: &Path, text: String) -> Result<KindCluster, Error> {
                     "use `protocol: TCP` (the default)",
                 ));
             }
+            let listen_address = mapping.listen_address.unwrap_or_else(|| "0.0.0.0".to_string());
+            if listen_address.parse::<std::net::IpAddr>().is_err() {
+                return Err(Error::config(
+                    path,
+                    value_line(&text, "listenAddress", &listen_address),
+                    format!("listenAddress `{listen_address}` is not an IP address"),
+                    "use `listenAddress: 127.0.0.1` (only this machine) or an address of one of its interfaces",
+                ));
+            }
+            let host_port = mapping.host_port.unwrap_or(0);
+            let taken =
+                nodes.iter().flat_map(|node: &KindNode| node.port_mappings.iter()).chain(port_mappings.iter()).any(
+                    |other: &PortMapping| {
+                        host_port != 0
+                            && other.host_port == host_port
+                            && other.protocol == protocol
+                            && (other.listen_address == listen_address
+                                || other.listen_address == "0.0.0.0"
+                                || listen_address == "0.0.0.0")
+                    },
+                );
+            if taken {
+                let lines = value_lines(&text, "hostPort", &host_port.to_string());
+                let shown: Vec<String> = lines.iter().map(ToString::to_string).collect();
+                return Err(Error::config(
+                    path,
+                    lines.last().copied(),
+                    format!(
+                        "hostPort {host_port} ({protocol}) is mapped more than once{}: Docker can bind it only once",
+                        if shown.len() > 1 { format!(" (lines {})", shown.join(" and ")) } else { String::new() }
+                    ),
+                    "give each extraPortMappings entry its own hostPort",
+                ));
+            }
             port_mappings.push(PortMapping {
                 node: node_name.clone(),
                 container_port: mapping.container_port,
-                host_port: mapping.host_port.unwrap_or(0),
-                listen_address: mapping.listen_address.unwrap_or_else(|| "0.0.0.0".to_string()),
+                host_port,
+                listen_address,
                 protocol,
             });
         }
@@ -199,6 +233,20 @@ pub fn parse(path: &Path, text: String) -> Result<KindCluster, Error> {
         ));
     }
     Ok(KindCluster { path: path.to_path_buf(), text, name: raw.name, nodes })
+}
+
+/// Every line where `key: value` is written.
+fn value_lines(text: &str, key: &str, value: &str) -> Vec<usize> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| {
+            let line = line.trim_start().trim_start_matches("- ");
+            line.strip_prefix(key)
+                .and_then(|rest| rest.strip_prefix(':'))
+                .is_some_and(|rest| rest.trim().trim_matches(['"', '\'']) == value)
+        })
+        .map(|(index, _)| index + 1)
+        .collect()
 }
 
 /// kind names nodes `<cluster>-control-plane`, `<cluster>-control-plane2`, `<cluster>-worker`, …
@@ -273,9 +321,25 @@ mod tests {
                 "extraPortMappings",
             ),
             ("kind: Cluster\n  bad: [\n", 2, "YAML"),
+            (
+                "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n  extraPortMappings:\n  - containerPort: 80\n    hostPort: 8080\n  - containerPort: 443\n    hostPort: 8080\n",
+                9,
+                "give each extraPortMappings entry its own hostPort",
+            ),
+            (
+                "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n  extraPortMappings:\n  - containerPort: 80\n    hostPort: 8080\n    listenAddress: localhost\n",
+                8,
+                "use `listenAddress: 127.0.0.1`",
+            ),
+            (
+                "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n  extraPortMappings:\n  - containerPort: 80\n    hostPort: 8080\n- role: worker\n  extraPortMappings:\n  - containerPort: 80\n    hostPort: 8080\n    listenAddress: 127.0.0.1\n",
+                11,
+                "(lines 7 and 11)",
+            ),
         ];
         for (text, line, fix) in cases {
             let error = parse_text(text).unwrap_err();
+            assert!(error.to_string().contains(fix), "{text}: {error}");
             let shown = error.to_string();
             assert!(shown.starts_with(&format!("kind/cluster.yaml:{line}:")), "{shown}");
             assert!(shown.contains(fix), "{shown}");

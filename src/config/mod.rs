@@ -207,6 +207,7 @@ impl Resolver<'_> {
             name: cluster_name,
         };
         let namespace = self.string("namespace", raw.namespace.as_deref().unwrap_or("openhands"))?;
+        validate_name(self.file, self.line_of(&namespace), "namespace", &namespace)?;
         let images = match raw.images {
             Some(images) => images,
             None => default_images(),
@@ -221,9 +222,18 @@ impl Resolver<'_> {
             }
             let mut sync = Vec::new();
             for rule in image.sync {
+                let dest = self.string(&key("sync.dest"), &rule.dest)?;
+                if !dest.starts_with('/') {
+                    return Err(Error::config(
+                        self.file,
+                        self.line_of(&rule.dest),
+                        format!("`{}` is `{dest}`, a relative path: it would land wherever the container's working directory is", key("sync.dest")),
+                        format!("write the absolute path in the container, e.g. `/app/{}`", dest.trim_start_matches("./")),
+                    ));
+                }
                 sync.push(SyncRule {
                     src: self.string(&key("sync.src"), &rule.src)?,
-                    dest: self.string(&key("sync.dest"), &rule.dest)?,
+                    dest,
                     run: rule.run.iter().map(|part| self.string(&key("sync.run"), part)).collect::<Result<_, _>>()?,
                 });
             }
@@ -292,6 +302,10 @@ impl Resolver<'_> {
             .collect();
         let mut secrets = BTreeMap::new();
         for (name, secret) in raw.secrets {
+            validate_subdomain(self.file, self.line_of(&format!("{name}:")), &format!("secrets.{name}"), &name)?;
+            if let Some(namespace) = &secret.namespace {
+                validate_name(self.file, self.line_of(namespace), &format!("secrets.{name}.namespace"), namespace)?;
+            }
             secrets.insert(
                 name.clone(),
                 SecretConfig {
@@ -342,12 +356,7 @@ fn default_images() -> BTreeMap<String, raw::RawImage> {
 
 /// Names become kind cluster names, image repositories and label values: keep them DNS-label-like.
 fn validate_name(file: &Path, line: Option<usize>, key: &str, name: &str) -> Result<(), Error> {
-    let valid = !name.is_empty()
-        && name.len() <= 63
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !name.starts_with('-')
-        && !name.ends_with('-');
-    if valid {
+    if crate::names::is_dns_label(name) {
         Ok(())
     } else {
         Err(Error::config(
@@ -355,6 +364,22 @@ fn validate_name(file: &Path, line: Option<usize>, key: &str, name: &str) -> Res
             line,
             format!("`{key}` is `{name}`, which is not a valid name"),
             "use lower-case letters, digits and '-', at most 63 characters, starting and ending with a letter or digit",
+        ))
+    }
+}
+
+/// A DNS-1123 subdomain, as Kubernetes wants for Secret and ConfigMap names: lower-case letters,
+/// digits, '-' and '.', at most 253 characters, each dot-separated part starting and ending with a
+/// letter or digit.
+fn validate_subdomain(file: &Path, line: Option<usize>, key: &str, name: &str) -> Result<(), Error> {
+    if crate::names::is_dns_subdomain(name) {
+        Ok(())
+    } else {
+        Err(Error::config(
+            file,
+            line,
+            format!("`{key}` is `{name}`, which Kubernetes does not accept as a name"),
+            "use lower-case letters, digits, '-' and '.', at most 253 characters, starting and ending with a letter or digit",
         ))
     }
 }

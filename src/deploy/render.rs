@@ -7,9 +7,9 @@ use std::path::PathBuf;
 
 use super::plan::graph::{self, Plan};
 use super::plan::manifest::{self, Object};
-use super::plan::namespaces;
 use super::plan::secrets;
 use super::plan::substitute::{self, Patch};
+use super::plan::{namespaces, object_names};
 use super::remote;
 use crate::config::{Config, ManifestSource};
 use crate::error::Error;
@@ -68,6 +68,7 @@ pub async fn render_with_env(
     }
     let mut objects = manifest::normalize(objects, &config.namespace)
         .map_err(|errors| input_error(errors.to_string(), &cache_names))?;
+    object_names::check_names(&objects).map_err(|invalid| input_error(invalid.to_string(), &cache_names))?;
     namespaces::ensure_namespaces(&mut objects, &config.namespace, &config.file)
         .map_err(|missing| input_error(missing.to_string(), &cache_names))?;
     let patches: Vec<Patch> = config

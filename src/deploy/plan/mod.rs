@@ -19,6 +19,7 @@ pub mod index;
 pub mod manifest;
 pub mod namespaces;
 mod object;
+pub mod object_names;
 mod patch;
 pub mod resource;
 mod scope;

@@ -47,6 +47,9 @@ pub enum ImageProblem {
     LatestOrUntagged,
     /// `imagePullPolicy: Always` next to a kind-loaded tag: kubelet pulls, and no registry has it.
     PullPolicyAlways,
+    /// A bare name that is not an image in ohdev.yaml but close to one (`image: ap` for `app`): it
+    /// would be pulled from Docker Hub.
+    UnknownName,
 }
 
 impl fmt::Display for ImageWarning {
@@ -57,6 +60,10 @@ impl fmt::Display for ImageWarning {
             ImageProblem::LatestOrUntagged => write!(
                 formatter,
                 "{source_ref}: {object} uses image `{image}` at {pointer}; ohdev loads that image into kind, but with `:latest` or no tag the kubelet tries to pull it from a registry (ImagePullBackOff): write `image: {name}` so ohdev puts in the exact built tag"
+            ),
+            ImageProblem::UnknownName => write!(
+                formatter,
+                "{source_ref}: {object} uses image `{image}` at {pointer}, which is not an image in ohdev.yaml, so the kubelet would pull docker.io/library/{image}: did you mean `image: {name}`?"
             ),
             ImageProblem::PullPolicyAlways => write!(
                 formatter,
@@ -150,6 +157,21 @@ impl ImageWalker<'_> {
     }
 
     fn check_reference(&mut self, image: &str, pointer: &str, pull_always: bool) {
+        let bare = !image.is_empty() && !image.contains(['/', ':', '@', '.']);
+        if bare && !self.images.contains_key(image) {
+            let known: Vec<String> = self.images.keys().cloned().collect();
+            if let Some(nearest) = crate::config::yaml_error::nearest(image, &known) {
+                self.warnings.push(ImageWarning {
+                    source_ref: self.source_ref.clone(),
+                    object: self.object_key.clone(),
+                    pointer: pointer.to_string(),
+                    image: image.to_string(),
+                    logical_name: nearest.to_string(),
+                    problem: ImageProblem::UnknownName,
+                });
+                return;
+            }
+        }
         let (repository, tag, pinned) = split_reference(image);
         for (name, built) in self.images {
             let (built_repository, _, _) = split_reference(built);

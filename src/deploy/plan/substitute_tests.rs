@@ -83,6 +83,10 @@ fn latest_untagged_and_pull_always_warn_with_the_fix() {
         ("app@sha256:abcd", None, None),
         ("nginx:latest", None, None),
         ("registry.io:5000/app", None, None),
+        ("ap", None, Some(ImageProblem::UnknownName)),
+        ("runtim", None, Some(ImageProblem::UnknownName)),
+        ("nginx", None, None),
+        ("busybox", None, None),
     ];
     for (image, policy, expected) in table {
         let policy = policy.map(|policy| format!(", imagePullPolicy: {policy}")).unwrap_or_default();
@@ -103,6 +107,14 @@ fn latest_untagged_and_pull_always_warn_with_the_fix() {
         "{warning}"
     );
     assert!(warning.ends_with("write `image: app` so ohdev puts in the exact built tag"), "{warning}");
+    let mut set =
+        objects("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: \"runtim\"}]}\n");
+    let warning = substitute_images(&mut set, &images()).unwrap().remove(0).to_string();
+    assert_eq!(
+        warning,
+        "set.yaml:1 (document 1): Pod openhands/p uses image `runtim` at /spec/containers/0/image, which is not an image \
+         in ohdev.yaml, so the kubelet would pull docker.io/library/runtim: did you mean `image: runtime`?"
+    );
 }
 
 #[test]
