@@ -69,6 +69,12 @@ fn report_error(reporter: &Reporter, error: &anyhow::Error, status: ExitStatus) 
     if reporter.is_json() {
         reporter.emit(Event::Error { message: text.clone(), exit_code: status.code() });
     }
+    // Ctrl-C is how a person stops watching: say so, without calling it an error (exit 130 still
+    // tells a script that ohdev was interrupted).
+    if status == ExitStatus::Interrupted && watch::was_watching() {
+        eprintln!("stopped watching (Ctrl-C); child processes were stopped");
+        return;
+    }
     eprintln!("{} {text}", console::style("error:").for_stderr().red().bold());
 }
 

@@ -5,8 +5,14 @@
 /// Why a string could not be interpolated.
 #[derive(Debug, PartialEq, Eq)]
 pub enum InterpolateError {
-    Unset { variable: String },
+    Unset {
+        variable: String,
+    },
     Unterminated,
+    /// `${}`, `${:-x}`, `${A B}`: not a variable name.
+    BadName {
+        written: String,
+    },
 }
 
 pub fn interpolate(input: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, InterpolateError> {
@@ -40,6 +46,11 @@ pub fn interpolate(input: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Resu
             Some((name, default)) => (name, Some(default)),
             None => (body, None),
         };
+        let valid = name.chars().next().is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            return Err(InterpolateError::BadName { written: format!("${{{body}}}") });
+        }
         match (lookup(name).filter(|value| !value.is_empty() || default.is_none()), default) {
             (Some(value), _) => output.push_str(&value),
             (None, Some(default)) => output.push_str(default),
@@ -53,6 +64,17 @@ pub fn interpolate(input: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bad_variable_name_is_named() {
+        for (input, written) in [("a${}b", "${}"), ("${:-x}", "${:-x}"), ("${A B}", "${A B}"), ("${1X}", "${1X}")] {
+            assert_eq!(
+                interpolate(input, &env),
+                Err(InterpolateError::BadName { written: written.to_string() }),
+                "{input}"
+            );
+        }
+    }
 
     fn env(name: &str) -> Option<String> {
         match name {

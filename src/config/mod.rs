@@ -161,6 +161,12 @@ impl Resolver<'_> {
                     format!("`{key}` uses ${{{variable}}}, but {variable} is not set"),
                     format!("export {variable}=… before running ohdev, or write ${{{variable}:-default}}"),
                 ),
+                interpolate::InterpolateError::BadName { written } => Error::config(
+                    self.file,
+                    line,
+                    format!("`{key}` has `{written}`, which does not name an environment variable"),
+                    "write ${NAME} or ${NAME:-default} (letters, digits and _), or $$ for a literal $",
+                ),
                 interpolate::InterpolateError::Unterminated => Error::config(
                     self.file,
                     line,

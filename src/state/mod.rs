@@ -176,12 +176,25 @@ impl StateLock {
     pub fn acquire(project_root: &Path, wait: Duration, reporter: &Reporter) -> Result<StateLock, Error> {
         let reader = StateReader::new(project_root, reporter);
         let dir = reader.dir.clone();
+        // The state directory is the project's, so what stops ohdev using it is bad input (exit 2).
         let io_error = |what: &str, error: std::io::Error| {
-            Error::work(
-                format!("cannot {what} in {}: {error}", dir.display()),
-                Some("check the directory's permissions".to_string()),
-            )
+            let fix = match error.kind() {
+                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => format!(
+                    "ohdev keeps its state in {}: make {} writable (`ls -ld {}` shows who owns it), or run ohdev from a copy you can write to",
+                    dir.display(),
+                    project_root.display(),
+                    project_root.display()
+                ),
+                _ => "check the directory's permissions and free space".to_string(),
+            };
+            Error::Input { message: format!("cannot {what} in {}: {error}", dir.display()), fix }
         };
+        if dir.exists() && !dir.is_dir() {
+            return Err(Error::Input {
+                message: format!("{} is a file, but ohdev keeps its state in a directory of that name", dir.display()),
+                fix: format!("move the file away (`mv {} {}.bak`), then run ohdev again", dir.display(), dir.display()),
+            });
+        }
         std::fs::create_dir_all(&dir).map_err(|error| io_error("create the state directory", error))?;
         let ignore = dir.join(".gitignore");
         if !ignore.exists() {
@@ -303,6 +316,19 @@ mod tests {
             .filter(|entry| entry.file_name().to_string_lossy().ends_with(".tmp"))
             .collect();
         assert!(leftovers.is_empty());
+    }
+
+    #[test]
+    fn a_file_where_the_state_directory_goes_is_bad_input() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(".ohdev"), "not a directory").unwrap();
+        let error = match StateLock::acquire(dir.path(), Duration::from_secs(1), &reporter()) {
+            Err(error) => error,
+            Ok(_) => panic!("a lock inside a file"),
+        };
+        assert_eq!(error.exit_code(), 2);
+        assert!(error.to_string().contains("is a file, but ohdev keeps its state in a directory"), "{error}");
+        assert!(error.to_string().contains("move the file away"), "{error}");
     }
 
     #[test]

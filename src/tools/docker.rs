@@ -19,23 +19,41 @@ pub struct EngineInfo {
     pub root_dir: Option<String>,
 }
 
+/// A bollard error as a person can read it: bollard wraps connection failures as "Error in the hyper
+/// legacy client: client error (Connect)", which says nothing; the innermost cause ("Connection
+/// refused", "No such file or directory") does.
+pub fn describe(error: &bollard::errors::Error) -> String {
+    let top = error.to_string();
+    let mut innermost: Option<String> = None;
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        innermost = Some(cause.to_string());
+        source = cause.source();
+    }
+    match innermost {
+        Some(cause) if top.contains("hyper") || top.contains("client error") => cause,
+        Some(cause) if !top.contains(&cause) => format!("{top}: {cause}"),
+        _ => top,
+    }
+    .replace("hyper legacy client", "Docker client")
+}
+
 /// Connect (DOCKER_HOST or the default socket) and negotiate the API version: one round trip
 /// (`/version`), which also proves the daemon answers.
 pub async fn connect() -> Result<Docker, Error> {
     let unreachable = |cause: String| Error::DockerUnreachable { endpoint: endpoint(), cause };
-    let docker = Docker::connect_with_defaults().map_err(|error| unreachable(error.to_string()))?;
+    let docker = Docker::connect_with_defaults().map_err(|error| unreachable(describe(&error)))?;
     tokio::time::timeout(Duration::from_secs(10), docker.negotiate_version())
         .await
         .map_err(|_| unreachable("no answer within 10s".to_string()))?
-        .map_err(|error| unreachable(error.to_string()))
+        .map_err(|error| unreachable(describe(&error)))
 }
 
 /// Version, API version and OS (one round trip); `root_dir` is filled by [`engine_root_dir`].
 pub async fn engine_info(docker: &Docker) -> Result<EngineInfo, Error> {
-    let version = docker
-        .version()
-        .await
-        .map_err(|error| Error::work(format!("asking the Docker daemon for its version failed: {error}"), None))?;
+    let version = docker.version().await.map_err(|error| {
+        Error::work(format!("asking the Docker daemon for its version failed: {}", describe(&error)), None)
+    })?;
     Ok(EngineInfo {
         version: version.version.unwrap_or_else(|| "unknown".into()),
         api_version: version.api_version.unwrap_or_else(|| "unknown".into()),
@@ -74,7 +92,7 @@ pub async fn kind_node_containers(docker: &Docker, name: &str) -> Result<Vec<Str
     let containers = docker
         .list_containers(Some(options))
         .await
-        .map_err(|error| Error::work(format!("listing Docker containers failed: {error}"), None))?;
+        .map_err(|error| Error::work(format!("listing Docker containers failed: {}", describe(&error)), None))?;
     Ok(containers
         .into_iter()
         .flat_map(|container| container.names.unwrap_or_default())

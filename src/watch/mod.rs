@@ -162,8 +162,16 @@ async fn rebuild(session: &Session, image: &str, paths: &[PathBuf], timeout: Dur
     }
 }
 
+/// Set once the watch loop runs: from then on Ctrl-C is the normal way out, not an error.
+static WATCHING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub fn was_watching() -> bool {
+    WATCHING.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Watch until interrupted.
 pub async fn run(session: Session) -> Result<(), Error> {
+    WATCHING.store(true, std::sync::atomic::Ordering::Relaxed);
     let session = Arc::new(session);
     let roots = Roots::new(&session.config, session.lock().dir());
     let (sender, mut receiver) = mpsc::channel::<PathBuf>(8192);

@@ -495,8 +495,12 @@ fn an_edit_rebuilds_loads_and_rolls_out_once_and_an_ignored_file_does_nothing() 
     }
     assert_eq!(&project.deployed_image(), built.last().unwrap());
 
-    // Ctrl-C while idle: exit 130, and no stand-in this watch started is left.
+    // Ctrl-C while idle: exit 130, and no stand-in this watch started is left. It is how a person
+    // stops watching, so stderr says so without an `error:` line.
     assert_eq!(watch.interrupt(), 130, "{}", watch.dump());
+    let stderr = std::fs::read_to_string(&watch.stderr).unwrap();
+    assert!(stderr.contains("stopped watching (Ctrl-C)"), "{stderr}");
+    assert!(!stderr.contains("error:"), "{stderr}");
     assert_stand_ins_gone(test, calls_at_start);
 }
 
