@@ -1275,3 +1275,29 @@ fn remote_bundle_download_that_differs_from_its_pin_is_refused_and_not_kept() {
     assert_eq!(std::fs::read_to_string(test.project().join("ohdev.lock")).unwrap(), lock, "the lock was rewritten");
     assert_eq!(server.stop(), ["GET /bundle.yaml HTTP/1.1", "GET /bundle.yaml HTTP/1.1"]);
 }
+
+#[test]
+fn a_custom_resource_whose_crd_is_nowhere_fails_after_discovery_not_at_the_deadline() {
+    if !docker_or_skip() {
+        return;
+    }
+    let widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: app\nspec: {size: 1}\n";
+    let test = app_project().file("k8s/widget.yaml", widget).args(&["up", "--timeout", "10m"]);
+    let output = test.expect(1);
+    assert!(
+        output.stderr.contains("Widget app/w from [PROJECT]/k8s/widget.yaml")
+            || output.stderr.contains(&format!("Widget app/w from {}/k8s/widget.yaml", test.project().display())),
+        "{}",
+        output.stderr
+    );
+    assert!(
+        output.stderr.contains("no CRD for kind Widget (example.com/v1) in the manifests or in the cluster"),
+        "{}",
+        output.stderr
+    );
+    assert!(output.stderr.contains("add the CustomResourceDefinition for Widget"), "{}", output.stderr);
+    // A few tries after discovery, not ten minutes of them.
+    let applies = test.calls_matching(" apply ").len();
+    assert!((2..=5).contains(&applies), "{applies} applies: {:?}", test.calls_matching(" apply "));
+    ohdev_snapshot!(output);
+}

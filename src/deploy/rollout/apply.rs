@@ -96,9 +96,15 @@ pub fn immutable_field(stderr: &str) -> Option<String> {
     Some(after.split(": ").next().unwrap_or(after).trim().to_string())
 }
 
+/// Tries of an apply that kubectl refuses with "no matches for kind" when no CRD for the kind is in
+/// the set: kubectl has just run discovery, so after a few tries (a CRD being installed by someone
+/// else gets that long) the kind is taken as unknown instead of retrying until the deadline.
+const UNKNOWN_KIND_TRIES: u32 = 4;
+
 async fn apply_one(
     kubectl: &Kubectl,
     object: &Object,
+    crd_in_set: bool,
     deadline: Instant,
     options: &Options,
     reporter: &Reporter,
@@ -107,6 +113,7 @@ async fn apply_one(
         .map_err(|error| Error::work(format!("cannot encode {}: {error}", object.key()), None))?;
     let mut backoff = Duration::from_millis(250);
     let mut replaced = false;
+    let mut unknown_kind_tries = 0;
     loop {
         let invocation = kubectl
             .invocation(["apply", "--server-side", "--field-manager=ohdev", "--force-conflicts", "-f", "-"])
@@ -117,6 +124,25 @@ async fn apply_one(
             return Ok(());
         }
         let stderr = output.stderr.trim().to_string();
+        let unknown_kind = stderr.contains("no matches for kind") || stderr.contains("ensure CRDs are installed first");
+        if unknown_kind && !crd_in_set {
+            unknown_kind_tries += 1;
+            if unknown_kind_tries >= UNKNOWN_KIND_TRIES {
+                return Err(Error::work(
+                    format!(
+                        "{} from {}: no CRD for kind {} ({}) in the manifests or in the cluster (kubectl's discovery does not know it)",
+                        object.key(),
+                        object.source,
+                        object.kind(),
+                        object.api_version()
+                    ),
+                    Some(format!(
+                        "add the CustomResourceDefinition for {} to the manifests (or install its operator first), or fix `apiVersion`/`kind`",
+                        object.kind()
+                    )),
+                ));
+            }
+        }
         if is_retryable(&stderr) && Instant::now() + backoff < deadline {
             reporter.emit(Event::step(
                 format!("apply:{}", object.key()),
@@ -206,6 +232,10 @@ pub async fn deploy_changed(
         dependencies[planned.index] =
             planned.after.iter().filter_map(|dependency| index_of.get(&dependency.key).copied()).collect();
     }
+    // Custom resources whose CRD the set does not hold: the cluster must already know the kind.
+    let crd_missing: BTreeSet<usize> =
+        plan.objects().filter(|planned| planned.crd_not_in_set).map(|planned| planned.index).collect();
+    let crd_missing = &crd_missing;
     // The shared scheduler: an object is applied as soon as what it depends on is applied and ready.
     let mut schedule = Schedule::new(dependencies);
     for index in unchanged {
@@ -217,7 +247,11 @@ pub async fn deploy_changed(
         let mut progressed = !ready_to_apply.is_empty();
         let applied: Vec<(usize, Result<(), Error>)> =
             futures_util::stream::iter(ready_to_apply.into_iter().map(|index| async move {
-                (index, apply_one(kubectl, &objects[index], deadline, options, reporter).await)
+                (
+                    index,
+                    apply_one(kubectl, &objects[index], !crd_missing.contains(&index), deadline, options, reporter)
+                        .await,
+                )
             }))
             .buffer_unordered(CONCURRENT_APPLIES)
             .collect()
