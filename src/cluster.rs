@@ -10,10 +10,12 @@ use crate::config::kind_cluster::{KindCluster, PortMapping};
 use crate::config::Config;
 use crate::error::Error;
 use crate::events::{ConfigChange, Event, StepState};
+use crate::heartbeat;
 use crate::state::{ClusterRecord, StateLock};
 use crate::tools::docker;
 use crate::tools::kind::Kind;
 use crate::ui::Reporter;
+use crate::units::human_duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -223,13 +225,22 @@ async fn create(
         ));
     }
     lock.update(|state| state.cluster = Some(record_for(config, kind_cluster, false)))?;
+    let wait = config.cluster.wait;
+    let label = format!("creating kind cluster \"{name}\"");
     reporter.emit(Event::step(
         "cluster",
         StepState::Started,
-        format!("creating kind cluster \"{name}\""),
-        Some(kind_cluster.path.display().to_string()),
+        &label,
+        Some(format!(
+            "{}; gives up after {}: cluster.wait {} + {} to pull the node image",
+            kind_cluster.path.display(),
+            human_duration(wait + Kind::CREATE_MARGIN),
+            human_duration(wait),
+            human_duration(Kind::CREATE_MARGIN)
+        )),
     ));
-    if let Err(error) = kind.create(name, &kind_cluster.path, config.cluster.wait).await {
+    let created = heartbeat::beating(reporter, "cluster", &label, kind.create(name, &kind_cluster.path, wait)).await;
+    if let Err(error) = created {
         reporter.emit(Event::step("cluster", StepState::Failed, format!("creating kind cluster \"{name}\""), None));
         return Err(error);
     }
@@ -244,8 +255,9 @@ async fn create(
 }
 
 pub async fn delete(kind: &Kind, name: &str, reporter: &Reporter) -> Result<(), Error> {
-    reporter.emit(Event::step("cluster-delete", StepState::Started, format!("deleting kind cluster \"{name}\""), None));
-    kind.delete(name).await?;
+    let label = format!("deleting kind cluster \"{name}\"");
+    reporter.emit(Event::step("cluster-delete", StepState::Started, &label, None));
+    heartbeat::beating(reporter, "cluster-delete", &label, kind.delete(name)).await?;
     reporter.emit(Event::step("cluster-delete", StepState::Done, format!("deleted kind cluster \"{name}\""), None));
     Ok(())
 }

@@ -158,6 +158,8 @@ pub enum Event {
         #[serde(skip_serializing_if = "Option::is_none")]
         duration_ms: Option<u64>,
     },
+    /// A long step is still running (every 30 s; a terminal shows the elapsed time on its spinner).
+    StillRunning { id: String, label: String, elapsed_ms: u64 },
     /// Progress of a step that knows how far it is: `current` of `total` in `unit`s.
     Progress { id: String, current: u64, total: u64, unit: ProgressUnit, text: String },
     /// A line of information, a warning, or an error, with what to do next.

@@ -13,6 +13,7 @@ pub(crate) mod engine;
 pub(crate) mod error;
 pub(crate) mod events;
 pub(crate) mod exit_status;
+pub(crate) mod heartbeat;
 pub mod image;
 pub(crate) mod json;
 pub(crate) mod logs;

@@ -12,12 +12,20 @@ pub fn human_bytes(bytes: u64) -> String {
     }
 }
 
-/// Under a second in milliseconds (`350 ms`), else seconds with one decimal (`12.4s`).
+/// Under a second in milliseconds (`350 ms`), under a minute in seconds with one decimal (`12.4s`),
+/// else minutes and whole seconds (`12m`, `1m30s`).
 pub fn human_duration(duration: Duration) -> String {
     if duration < Duration::from_secs(1) {
         format!("{} ms", duration.as_millis())
-    } else {
+    } else if duration < Duration::from_secs(60) {
         format!("{:.1}s", duration.as_secs_f64())
+    } else {
+        let (minutes, seconds) = (duration.as_secs() / 60, duration.as_secs() % 60);
+        if seconds == 0 {
+            format!("{minutes}m")
+        } else {
+            format!("{minutes}m{seconds}s")
+        }
     }
 }
 
@@ -34,5 +42,7 @@ mod tests {
         }
         assert_eq!(human_duration(Duration::from_millis(350)), "350 ms");
         assert_eq!(human_duration(Duration::from_millis(12_440)), "12.4s");
+        assert_eq!(human_duration(Duration::from_secs(720)), "12m");
+        assert_eq!(human_duration(Duration::from_secs(90)), "1m30s");
     }
 }

@@ -89,7 +89,14 @@ pub async fn load_all(
                 ImageState::Loading,
                 Some(format!("node(s) without it: {}", missing.join(", "))),
             ));
-            kind.load_image(cluster, &result.tag).await?;
+            let label = format!("loading {} into the cluster", result.tag);
+            crate::heartbeat::beating(
+                reporter,
+                &format!("load:{}", result.name),
+                &label,
+                kind.load_image(cluster, &result.tag),
+            )
+            .await?;
             loads += 1;
             reporter.emit(Event::image(result.name.clone(), result.tag.clone(), ImageState::Loaded, None));
         }

@@ -168,13 +168,12 @@ async fn run_prebuild(name: &str, image: &ImageConfig, ohdev_root: &Path, report
         message: format!("images.{name}.prebuild runs `{}`, which is not on PATH", image.prebuild[0]),
         fix: format!("install `{}` or change the prebuild command", image.prebuild[0]),
     })?;
-    let output = Invocation::new(program, &image.prebuild[0])
+    let invocation = Invocation::new(program, &image.prebuild[0])
         .args(image.prebuild[1..].iter().cloned())
         .env("OHDEV_ROOT", ohdev_root.display().to_string())
         .current_dir(&image.context)
-        .timeout(Duration::from_secs(1800))
-        .run()
-        .await;
+        .timeout(Duration::from_secs(1800));
+    let output = crate::heartbeat::beating(reporter, &format!("prebuild:{name}"), &label, invocation.run()).await;
     match output {
         Ok(_) => {
             reporter.emit(Event::step(format!("prebuild:{name}"), StepState::Done, &label, None));

@@ -31,14 +31,17 @@ impl Kind {
         Ok(output.stdout.lines().map(str::trim).filter(|line| !line.is_empty()).map(str::to_string).collect())
     }
 
+    /// How long `kind create cluster` may take beyond `--wait`: pulling the node image on a first run
+    /// takes minutes; past this it is stuck, and ohdev stops it.
+    pub const CREATE_MARGIN: Duration = Duration::from_secs(600);
+
     pub async fn create(&self, name: &str, config: &Path, wait: Duration) -> Result<(), Error> {
         self.invocation()
             .args(["create", "cluster", "--name", name, "--config"])
             .arg(config.display().to_string())
             .arg("--wait")
             .arg(format!("{}s", wait.as_secs()))
-            // Pulling the node image on a first run can take minutes.
-            .timeout(wait + Duration::from_secs(600))
+            .timeout(wait + Self::CREATE_MARGIN)
             .run()
             .await?;
         Ok(())

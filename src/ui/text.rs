@@ -41,6 +41,11 @@ pub fn format_event(event: &Event) -> Option<String> {
             })
         }
         Event::Progress { .. } => None,
+        Event::StillRunning { label, elapsed_ms, .. } => Some(format!(
+            "{} still {label} ({} so far)",
+            style("…").dim(),
+            human_duration(Duration::from_millis(*elapsed_ms))
+        )),
         Event::Plan { objects } if objects.is_empty() => Some("no manifests: nothing to apply".to_string()),
         Event::Plan { objects } => Some(super::plan_text(objects).trim_end().to_string()),
         Event::Built { tags } if tags.is_empty() => None,

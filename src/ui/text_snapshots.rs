@@ -44,6 +44,7 @@ fn variant_name(event: &Event) -> &'static str {
         Event::LogPod { .. } => "LogPod",
         Event::WatchStatus { .. } => "WatchStatus",
         Event::Plan { .. } => "Plan",
+        Event::StillRunning { .. } => "StillRunning",
         Event::Built { .. } => "Built",
         Event::Error { .. } => "Error",
     }
@@ -311,6 +312,11 @@ fn samples() -> Vec<Event> {
                 crd_not_in_set: false,
             },
         ],
+    });
+    events.push(Event::StillRunning {
+        id: "cluster".into(),
+        label: "creating kind cluster \"dev\"".into(),
+        elapsed_ms: 90_000,
     });
     events.push(Event::Built { tags: Vec::new() });
     events.push(Event::Built { tags: vec![TAG.into(), "ohdev.local/web:fedcba9876543210".into()] });

@@ -84,6 +84,8 @@ impl Renderer for TtyRenderer {
                 bar.set_position(*current);
                 bar.set_message(super::text::progress_text(*current, *total, *unit, text));
             }
+            // The step's spinner already shows how long it runs.
+            Event::StillRunning { .. } => {}
             Event::WatchStatus { image, state, .. } => {
                 // One persistent line per image while watching; errors are also printed above it.
                 let bar = bars.entry(format!("watch:{image}")).or_insert_with(|| {

@@ -180,3 +180,42 @@ fn a_second_signal_kills_the_children_at_once_and_exits_with_the_first_signals_c
     assert_gone(stubborn, &stderr);
     assert_eq!(signals_received(&test), ["TERM"], "the stand-in's group got no SIGINT");
 }
+
+#[test]
+fn a_hanging_kind_create_says_it_is_still_running_and_when_it_gives_up() {
+    if !docker_or_skip() {
+        return;
+    }
+    // Plain output (a pipe): no spinner, so a `still …` line comes at every heartbeat.
+    let test = Test::new().arg("up").env("FAKE_KUBE_HANG", "create cluster").env("OHDEV_HEARTBEAT", "200ms");
+    let mut command = test.command();
+    command.stdout(Stdio::piped());
+    let mut child = command.stderr(Stdio::piped()).spawn().expect("ohdev starts");
+    let stdout = child.stdout.take().unwrap();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let beats = loop {
+        let line = receiver.recv_timeout(Duration::from_millis(100)).ok();
+        seen.extend(line);
+        let beats = seen.iter().filter(|line| line.starts_with("… still creating kind cluster \"t\" (")).count();
+        if beats >= 2 || Instant::now() > deadline {
+            break beats;
+        }
+    };
+    send(&child, libc::SIGTERM);
+    let (status, stderr) = wait_exit(child);
+    assert!(beats >= 2, "no heartbeat while kind create hung:\n{}\n{stderr}", seen.join("\n"));
+    // The step says when ohdev gives up: cluster.wait (default 2m) plus the margin for the node image.
+    let started = seen.iter().find(|line| line.starts_with("→ creating kind cluster \"t\"")).expect("the step");
+    assert!(started.contains("gives up after 12m: cluster.wait 2m + 10m to pull the node image"), "{started}");
+    assert_eq!(status.code(), Some(143), "{stderr}");
+}

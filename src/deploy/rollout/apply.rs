@@ -221,6 +221,8 @@ pub async fn deploy_changed(
 ) -> Result<(), Error> {
     let started = Instant::now();
     let deadline = started + options.timeout;
+    let heartbeat = crate::heartbeat::interval();
+    let mut last_beat = started;
     let mut status: Vec<Status> = (0..objects.len())
         .map(|index| if unchanged.contains(&index) { Status::Ready } else { Status::Waiting })
         .collect();
@@ -370,12 +372,22 @@ pub async fn deploy_changed(
             })
             .collect();
         if !waiting.is_empty() {
+            let text = format!("waiting for {}", waiting.join(", "));
+            if last_beat.elapsed() >= heartbeat {
+                // Plain and JSON output show no bars: say that the wait goes on, and for what.
+                last_beat = Instant::now();
+                reporter.emit(Event::StillRunning {
+                    id: "deploy".to_string(),
+                    label: text.clone(),
+                    elapsed_ms: crate::events::millis(started.elapsed()),
+                });
+            }
             reporter.emit(Event::Progress {
                 id: "deploy".to_string(),
                 current: schedule.succeeded_count() as u64,
                 total: objects.len() as u64,
                 unit: ProgressUnit::Objects,
-                text: format!("waiting for {}", waiting.join(", ")),
+                text,
             });
         }
         if !progressed {
