@@ -1301,3 +1301,63 @@ fn a_custom_resource_whose_crd_is_nowhere_fails_after_discovery_not_at_the_deadl
     assert!((2..=5).contains(&applies), "{applies} applies: {:?}", test.calls_matching(" apply "));
     ohdev_snapshot!(output);
 }
+
+// ---------------------------------------------------------------------------------------- faults
+
+/// kubectl's own text when the API server does not answer.
+const API_REFUSED: &str =
+    "The connection to the server 127.0.0.1:6443 was refused - did you specify the right host or port?";
+
+fn healthy_app() -> Test {
+    let crash = std::fs::read_to_string(Path::new(FIXTURES).join("failures/crash.yaml")).unwrap();
+    app_project().file("k8s/app.yaml", &healthy(&crash))
+}
+
+#[test]
+fn a_refused_api_during_the_readiness_wait_is_shown_at_once_not_after_the_deadline() {
+    if !docker_or_skip() {
+        return;
+    }
+    let test = healthy_app()
+        .args(&["up", "--timeout", "10m"])
+        .env("FAKE_KUBE_FAIL", &format!("get deployments=>1:{API_REFUSED}"));
+    let output = test.expect(1);
+    assert!(
+        output.stderr.contains("cannot read the status of Deployment app/crash (1 failed read(s) in a row)"),
+        "{}",
+        output.stderr
+    );
+    assert!(output.stderr.contains(API_REFUSED), "{}", output.stderr);
+    assert!(!output.stderr.contains("not ready after"), "{}", output.stderr);
+    assert_eq!(test.calls_matching("get deployments").len(), 1, "one refused read is enough");
+    ohdev_snapshot!(output);
+}
+
+#[test]
+fn readiness_reads_that_keep_failing_stop_the_wait_with_the_error() {
+    if !docker_or_skip() {
+        return;
+    }
+    let odd = "error: an unexpected answer from the server (kubectl crashed)";
+    let test =
+        healthy_app().args(&["up", "--timeout", "10m"]).env("FAKE_KUBE_FAIL", &format!("get deployments=>1:{odd}"));
+    let output = test.expect(1);
+    assert!(output.stderr.contains("(3 failed read(s) in a row)"), "{}", output.stderr);
+    assert!(output.stderr.contains(odd), "{}", output.stderr);
+    assert_eq!(test.calls_matching("get deployments").len(), 3);
+}
+
+#[test]
+fn a_refused_api_during_apply_is_exit_1_with_kubectls_error() {
+    if !docker_or_skip() {
+        return;
+    }
+    let test = healthy_app().arg("up").env("FAKE_KUBE_FAIL", &format!("apply=>1:{API_REFUSED}"));
+    let output = test.expect(1);
+    assert!(output.stderr.contains(API_REFUSED), "{}", output.stderr);
+    assert!(output.stderr.contains("applying Namespace/app from"), "{}", output.stderr);
+    // state.json stays valid and keeps what may have been created, for the next run.
+    let state: Value =
+        serde_json::from_str(&std::fs::read_to_string(test.project().join(".ohdev/state.json")).unwrap()).unwrap();
+    assert!(state["deploy"]["objects"].as_array().is_some_and(|objects| !objects.is_empty()), "{state}");
+}

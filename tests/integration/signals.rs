@@ -219,3 +219,63 @@ fn a_hanging_kind_create_says_it_is_still_running_and_when_it_gives_up() {
     assert!(started.contains("gives up after 12m: cluster.wait 2m + 10m to pull the node image"), "{started}");
     assert_eq!(status.code(), Some(143), "{stderr}");
 }
+
+/// The crash fixture without its fault: a Deployment (and its Namespace) that becomes ready.
+fn healthy_deployment() -> String {
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/deploy/failures/crash.yaml");
+    std::fs::read_to_string(fixture)
+        .unwrap()
+        .replace("      annotations:\n        fake-kube/fail: CrashLoopBackOff\n", "")
+}
+
+#[test]
+fn sigterm_in_every_phase_stops_the_child_and_leaves_a_valid_state() {
+    if !docker_or_skip() {
+        return;
+    }
+    let Some(base) = crate::support::busybox::base_image() else { return };
+    let image = format!("sig{}", docker::unique());
+    let phases = [
+        ("kind load", "load docker-image", true),
+        ("apply", " apply ", false),
+        ("readiness wait", "get deployments", false),
+    ];
+    for (phase, hang, with_image) in phases {
+        let mut test =
+            Test::new().file("k8s/app.yaml", &healthy_deployment()).arg("up").env("FAKE_KUBE_HANG", hang.trim());
+        test = if with_image {
+            test.file("app/Dockerfile", &format!("ARG BASE\nFROM {base}\nRUN echo {image} > /built\n")).file(
+                "ohdev.yaml",
+                &format!("cluster:\n  name: t\nnamespace: app\nimages:\n  {image}:\n    context: app\n    build_args: {{BASE: {base}}}\nmanifests: []\n"),
+            )
+        } else {
+            test.file("ohdev.yaml", "cluster:\n  name: t\nnamespace: app\nimages: {}\nmanifests: [k8s]\n")
+        };
+        let (child, hung) = start_up(&test, test.command(), &test.state_dir().join("hang.pid"));
+        send(&child, libc::SIGTERM);
+        let (status, stderr) = wait_exit(child);
+        assert_eq!(status.code(), Some(143), "{phase}: {stderr}");
+        assert_gone(hung, &stderr);
+        let state = std::fs::read_to_string(test.project().join(".ohdev/state.json")).unwrap_or_else(|_| "{}".into());
+        let state: serde_json::Value =
+            serde_json::from_str(&state).unwrap_or_else(|error| panic!("{phase}: state.json is not JSON: {error}"));
+        // The cluster record is complete (the create finished before the signal).
+        assert_eq!(state["cluster"]["complete"], true, "{phase}: {state}");
+        let leftovers: Vec<_> = std::fs::read_dir(test.project().join(".ohdev"))
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|entry| entry.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "{phase}: half-written files {leftovers:?}");
+    }
+    // The image built for the load phase.
+    let label = format!("dev.ohdev.image={image}");
+    docker::with_docker(|docker| async move {
+        let mut filters = std::collections::HashMap::new();
+        filters.insert("label", vec![label]);
+        let options = bollard::query_parameters::ListImagesOptionsBuilder::default().filters(&filters).build();
+        for found in docker.list_images(Some(options)).await.unwrap_or_default() {
+            let _ = docker.remove_image(&found.id, None::<bollard::query_parameters::RemoveImageOptions>, None).await;
+        }
+    });
+}

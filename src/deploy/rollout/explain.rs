@@ -31,6 +31,16 @@ pub(super) enum Stuck {
     NotReady { last: String, last_error: Option<String> },
 }
 
+/// What a timeout says about an object that was applied but never ready: the last failed read, the
+/// last status seen, or that none came.
+fn last_seen(last: &str, last_error: Option<&str>) -> String {
+    match (last.is_empty(), last_error) {
+        (_, Some(error)) => format!("last read failed: {error}"),
+        (true, None) => "no status reported yet".to_string(),
+        (false, None) => last.to_string(),
+    }
+}
+
 pub(super) fn is_workload(kind: &str) -> bool {
     matches!(kind, "Deployment" | "StatefulSet" | "DaemonSet" | "Job" | "Pod")
 }
@@ -162,12 +172,7 @@ pub(super) async fn timeout(
     for (index, state) in stuck_objects {
         match state {
             Stuck::NotReady { last, last_error } => {
-                let seen = match (last.is_empty(), last_error) {
-                    (_, Some(error)) => format!("last read failed: {error}"),
-                    (true, None) => "no status reported yet".to_string(),
-                    (false, None) => last,
-                };
-                stuck.push(format!("{} ({seen})", objects[index].key()));
+                stuck.push(format!("{} ({})", objects[index].key(), last_seen(&last, last_error.as_deref())));
                 if is_workload(objects[index].kind()) {
                     if let Ok(live) = fetch(kubectl, &objects[index], objects).await {
                         let diagnosis = screen(kubectl, &objects[index], &live, reporter).await;
@@ -192,6 +197,16 @@ pub(super) async fn timeout(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_timeout_never_leaves_an_object_without_a_reason() {
+        assert_eq!(last_seen("", None), "no status reported yet");
+        assert_eq!(last_seen("0 of 1 updated replicas available", None), "0 of 1 updated replicas available");
+        assert_eq!(
+            last_seen("0 of 1 updated replicas available", Some("Error from server (ServiceUnavailable)")),
+            "last read failed: Error from server (ServiceUnavailable)"
+        );
+    }
 
     #[test]
     fn only_pods_of_the_current_template_are_judged() {
