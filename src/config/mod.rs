@@ -104,6 +104,24 @@ pub fn find(start: &Path) -> Result<PathBuf, Error> {
         if candidate.is_file() {
             return Ok(candidate);
         }
+        // A link that leads nowhere readable is named, not passed over: the user meant that file.
+        if let Ok(metadata) = std::fs::symlink_metadata(&candidate) {
+            if metadata.file_type().is_symlink() {
+                let why = match std::fs::metadata(&candidate) {
+                    Err(error) if error.raw_os_error() == Some(libc::ELOOP) => "a symbolic link loop".to_string(),
+                    Err(error) => format!("a symbolic link that cannot be followed ({error})"),
+                    Ok(_) => "a symbolic link to something that is not a file".to_string(),
+                };
+                let target =
+                    std::fs::read_link(&candidate).map(|target| target.display().to_string()).unwrap_or_default();
+                return Err(Error::config(
+                    &candidate,
+                    None,
+                    format!("{} is {why} (→ {target})", candidate.display()),
+                    "point the link at the real ohdev.yaml (`ln -sf /path/to/ohdev.yaml ohdev.yaml`), or replace it with the file",
+                ));
+            }
+        }
         directory = current.parent();
     }
     Err(Error::ConfigNotFound { start: start.to_path_buf() })

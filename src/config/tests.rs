@@ -90,6 +90,15 @@ fn a_duplicate_key_is_an_error_naming_both_lines() {
 }
 
 #[test]
+fn a_symlink_loop_is_named_as_a_loop() {
+    let dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink("ohdev.yaml", dir.path().join(FILE_NAME)).unwrap();
+    let error = find(dir.path()).unwrap_err();
+    assert_eq!(error.exit_code(), 2);
+    assert!(error.to_string().contains("is a symbolic link loop (→ ohdev.yaml)"), "{error}");
+}
+
+#[test]
 fn find_walks_up() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(dir.path(), "");
