@@ -1361,3 +1361,33 @@ fn a_refused_api_during_apply_is_exit_1_with_kubectls_error() {
         serde_json::from_str(&std::fs::read_to_string(test.project().join(".ohdev/state.json")).unwrap()).unwrap();
     assert!(state["deploy"]["objects"].as_array().is_some_and(|objects| !objects.is_empty()), "{state}");
 }
+
+#[test]
+fn a_cluster_deleted_outside_ohdev_leaves_no_phantom_orphans() {
+    if !docker_or_skip() {
+        return;
+    }
+    let crash = std::fs::read_to_string(Path::new(FIXTURES).join("failures/crash.yaml")).unwrap();
+    let mut test = app_project().file("k8s/app.yaml", &healthy(&crash));
+    copy_fixture(&test, "failures/leftover-configmap.yaml", "k8s/leftover.yaml");
+    test.set_args(&["up"]);
+    test.expect(0);
+    // Someone deletes the cluster with kind itself, and the leftover leaves the manifests.
+    use std::os::unix::process::CommandExt;
+    let deleted = std::process::Command::new(crate::support::fake_kube_binary())
+        .arg0("kind")
+        .args(["delete", "cluster", "--name", "t"])
+        .env("FAKE_KUBE_STATE", test.state_dir())
+        .output()
+        .expect("the kind stand-in runs");
+    assert!(deleted.status.success(), "{}", String::from_utf8_lossy(&deleted.stderr));
+    std::fs::remove_file(test.project().join("k8s/leftover.yaml")).unwrap();
+    let output = test.expect(0);
+    assert!(output.stdout.contains("created kind cluster \"t\""), "{}", output.stdout);
+    // The old cluster's objects went with it: nothing to call an orphan, nothing to prune.
+    assert!(!output.stdout.contains("no longer in the manifests"), "{}", output.stdout);
+    test.set_args(&["up", "--prune"]);
+    let pruned = test.expect(0);
+    let deletes: Vec<_> = test.calls_matching(" delete ").into_iter().filter(|call| call.tool == "kubectl").collect();
+    assert!(deletes.is_empty(), "{deletes:?}\n{}", pruned.stdout);
+}

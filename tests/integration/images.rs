@@ -638,3 +638,23 @@ fn a_missing_dockerfile_is_exit_2_naming_the_path() {
     assert!(ohdev_images(&name).is_empty());
     ohdev_snapshot!(output, [(&name, "[IMAGE]")]);
 }
+
+#[test]
+fn a_failed_kind_load_is_exit_1_with_kinds_error_and_not_recorded_as_loaded() {
+    let Some(base) = base_or_skip() else { return };
+    let name = format!("load-{}", unique());
+    let _cleanup = Cleanup::names(&[&name]);
+    let kind_error =
+        "ERROR: failed to load image: command \"docker save -o /tmp/images.tar\" failed: no space left on device";
+    let test = Test::new()
+        .file("ohdev.yaml", &config(&base, &[(&name, "app", "Dockerfile", "")]))
+        .file("app/Dockerfile", "ARG BASE\nFROM ${BASE}\nRUN true\n")
+        .env("FAKE_KUBE_FAIL", &format!("load docker-image=>1:{kind_error}"))
+        .arg("up");
+    let output = test.expect(1);
+    assert!(output.stderr.contains(kind_error), "{}", output.stderr);
+    assert!(output.stderr.contains("kind load docker-image"), "{}", output.stderr);
+    // Built, but not loaded: the next `up` loads it instead of believing it is there.
+    assert!(state_record(&test, &name)["loaded"].get("t").is_none(), "{}", state_record(&test, &name));
+    assert!(test.calls_matching(" apply ").is_empty(), "nothing was applied after the failed load");
+}
