@@ -114,7 +114,12 @@ pub async fn build(
         let info = match item {
             Ok(info) => info,
             Err(bollard::errors::Error::DockerStreamError { error }) => return Err(tracker.failure(error)),
-            Err(error) => return Err(tracker.engine_failure(error.to_string())),
+            Err(error) => {
+                let cause = crate::tools::docker::describe(&error);
+                return Err(
+                    tracker.engine_failure(format!("the Docker daemon stopped answering during the build: {cause}"))
+                );
+            }
         };
         if let Some(detail) = info.error_detail.as_ref().and_then(|detail| detail.message.clone()) {
             return Err(tracker.failure(detail));

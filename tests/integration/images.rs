@@ -658,3 +658,80 @@ fn a_failed_kind_load_is_exit_1_with_kinds_error_and_not_recorded_as_loaded() {
     assert!(state_record(&test, &name)["loaded"].get("t").is_none(), "{}", state_record(&test, &name));
     assert!(test.calls_matching(" apply ").is_empty(), "nothing was applied after the failed load");
 }
+
+/// A Unix socket that forwards to the real Docker daemon, and cuts every connection that starts a
+/// build once the build has begun: the daemon "goes away" mid-build, as when Docker Desktop restarts.
+fn docker_proxy_cutting_builds(dir: &std::path::Path) -> std::path::PathBuf {
+    use std::io::{Read, Write};
+    use std::os::unix::net::{UnixListener, UnixStream};
+    let socket = dir.join("docker-proxy.sock");
+    let listener = UnixListener::bind(&socket).expect("proxy socket");
+    let upstream_path = std::env::var("DOCKER_HOST")
+        .ok()
+        .and_then(|host| host.strip_prefix("unix://").map(str::to_string))
+        .unwrap_or_else(|| "/var/run/docker.sock".to_string());
+    std::thread::spawn(move || {
+        for client in listener.incoming().map_while(Result::ok) {
+            let Ok(upstream) = UnixStream::connect(&upstream_path) else { continue };
+            let (mut client_read, mut upstream_write) = (client.try_clone().unwrap(), upstream.try_clone().unwrap());
+            let (mut upstream_read, mut client_write) = (upstream, client);
+            let cut = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let cut_writer = cut.clone();
+            std::thread::spawn(move || {
+                let mut buffer = [0u8; 65536];
+                let mut seen = Vec::new();
+                while let Ok(read) = client_read.read(&mut buffer) {
+                    if read == 0 {
+                        break;
+                    }
+                    if seen.len() < 4096 {
+                        seen.extend_from_slice(&buffer[..read]);
+                    }
+                    if String::from_utf8_lossy(&seen).contains("/build?") && seen.len() > 1024 {
+                        cut_writer.store(true, std::sync::atomic::Ordering::SeqCst);
+                        let _ = client_read.shutdown(std::net::Shutdown::Both);
+                        let _ = upstream_write.shutdown(std::net::Shutdown::Both);
+                        break;
+                    }
+                    if upstream_write.write_all(&buffer[..read]).is_err() {
+                        break;
+                    }
+                }
+            });
+            std::thread::spawn(move || {
+                let mut buffer = [0u8; 65536];
+                while let Ok(read) = upstream_read.read(&mut buffer) {
+                    if read == 0
+                        || cut.load(std::sync::atomic::Ordering::SeqCst)
+                        || client_write.write_all(&buffer[..read]).is_err()
+                    {
+                        break;
+                    }
+                }
+                let _ = client_write.shutdown(std::net::Shutdown::Both);
+            });
+        }
+    });
+    socket
+}
+
+#[test]
+fn the_docker_daemon_going_away_mid_build_is_exit_1_saying_so() {
+    let Some(base) = base_or_skip() else { return };
+    let name = format!("gone-{}", unique());
+    let _cleanup = Cleanup::names(&[&name]);
+    let scratch = tempfile::tempdir().unwrap();
+    let socket = docker_proxy_cutting_builds(scratch.path());
+    let test = Test::new()
+        .file("ohdev.yaml", &config(&base, &[(&name, "app", "Dockerfile", "")]))
+        .file("app/Dockerfile", "ARG BASE\nFROM ${BASE}\nCOPY . /app\n")
+        .file("app/payload.txt", &"x".repeat(200_000))
+        .env("DOCKER_HOST", &format!("unix://{}", socket.display()))
+        .args(&["build"]);
+    let output = test.expect(1);
+    assert!(output.stderr.contains(&name), "{}", output.stderr);
+    assert!(!output.stderr.contains("hyper"), "{}", output.stderr);
+    assert!(output.stdout.contains("the Docker daemon stopped answering during the build"), "{}", output.stdout);
+    assert!(!output.stdout.contains("hyper"), "{}", output.stdout);
+    ohdev_snapshot!(output, [(name.as_str(), "[IMAGE]")]);
+}
