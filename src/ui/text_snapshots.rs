@@ -734,55 +734,22 @@ fn errors_about_secrets_render_without_their_values() {
     let env_file = dir.path().join(".env");
     let keys = |names: &[&str]| names.iter().map(|name| name.to_string()).collect::<Vec<_>>();
     let from_environment = |key: &str| (key == "FROM_ENV").then(|| SECRET_VALUE.to_string());
+    let generate = |names: &[&str]| {
+        crate::deploy::plan::secrets::generate("app-secrets", "app", Some(&env_file), &keys(names), &from_environment)
+    };
     let mut errors = Vec::new();
 
     // A key missing while another one has its value (in the file and in the environment).
     std::fs::write(&env_file, format!("API_KEY={SECRET_VALUE}\n")).unwrap();
-    errors.push(
-        crate::deploy::plan::secrets::generate(
-            "app-secrets",
-            "app",
-            Some(&env_file),
-            &keys(&["API_KEY", "FROM_ENV", "OTHER_KEY"]),
-            &from_environment,
-        )
-        .unwrap_err(),
-    );
+    errors.push(generate(&["API_KEY", "FROM_ENV", "OTHER_KEY"]).unwrap_err());
     // A syntax error on the line that holds the value (an unterminated quote).
     std::fs::write(&env_file, format!("API_KEY=\"{SECRET_VALUE}\n")).unwrap();
-    errors.push(
-        crate::deploy::plan::secrets::generate(
-            "app-secrets",
-            "app",
-            Some(&env_file),
-            &keys(&["API_KEY"]),
-            &from_environment,
-        )
-        .unwrap_err(),
-    );
+    errors.push(generate(&["API_KEY"]).unwrap_err());
     std::fs::write(&env_file, format!("OK=1\n{SECRET_VALUE}\n")).unwrap();
-    errors.push(
-        crate::deploy::plan::secrets::generate(
-            "app-secrets",
-            "app",
-            Some(&env_file),
-            &keys(&["OK"]),
-            &from_environment,
-        )
-        .unwrap_err(),
-    );
+    errors.push(generate(&["OK"]).unwrap_err());
     // A key that cannot be a Secret key, named while the others have values.
     std::fs::write(&env_file, format!("API_KEY={SECRET_VALUE}\n")).unwrap();
-    errors.push(
-        crate::deploy::plan::secrets::generate(
-            "app-secrets",
-            "app",
-            Some(&env_file),
-            &keys(&["API_KEY", "bad key"]),
-            &from_environment,
-        )
-        .unwrap_err(),
-    );
+    errors.push(generate(&["API_KEY", "bad key"]).unwrap_err());
 
     assert_eq!(errors.len(), 4);
     for error in &errors {
@@ -796,13 +763,6 @@ fn errors_about_secrets_render_without_their_values() {
         }
     }
     // The check can fail: the value does reach the generated object.
-    let secret = crate::deploy::plan::secrets::generate(
-        "app-secrets",
-        "app",
-        Some(&env_file),
-        &keys(&["API_KEY"]),
-        &from_environment,
-    )
-    .expect("generated");
+    let secret = generate(&["API_KEY"]).expect("generated");
     assert_eq!(secret.value["data"]["API_KEY"], SECRET_BASE64);
 }

@@ -127,6 +127,13 @@ esac
     state.join("stubborn.pid")
 }
 
+/// `ohdev up` with the stubborn `kind`, once its `create cluster` hangs.
+fn start_stubborn_up(test: &Test) -> (Child, i32) {
+    let command = test.command();
+    let pid_file = stubborn_kind(test, &command);
+    start_up(test, command, &pid_file)
+}
+
 fn signals_received(test: &Test) -> Vec<String> {
     std::fs::read_to_string(test.state_dir().join("stubborn.signals"))
         .unwrap_or_default()
@@ -141,9 +148,7 @@ fn a_child_that_survives_sigterm_is_killed_after_the_grace_before_ohdev_exits() 
         return;
     }
     let test = Test::new().arg("up");
-    let command = test.command();
-    let pid_file = stubborn_kind(&test, &command);
-    let (child, stubborn) = start_up(&test, command, &pid_file);
+    let (child, stubborn) = start_stubborn_up(&test);
     send(&child, libc::SIGTERM);
     let (status, stderr) = wait_exit(child);
     assert_eq!(status.code(), Some(143), "stderr:\n{stderr}");
@@ -162,9 +167,7 @@ fn a_second_signal_kills_the_children_at_once_and_exits_with_the_first_signals_c
         return;
     }
     let test = Test::new().arg("up");
-    let command = test.command();
-    let pid_file = stubborn_kind(&test, &command);
-    let (child, stubborn) = start_up(&test, command, &pid_file);
+    let (child, stubborn) = start_stubborn_up(&test);
     send(&child, libc::SIGTERM);
     // The first signal was handled (and forwarded) once the stand-in has recorded it; only then
     // is a second one a second one (two pending SIGTERMs would be one).
