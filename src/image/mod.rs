@@ -5,6 +5,7 @@
 //! | module | what it owns |
 //! |---|---|
 //! | `select` | which images, in dependency order; the checks before anything changes |
+//! | `dockerfile` | a Dockerfile read far enough to refuse what BuildKit would refuse |
 //! | `prepare` | prebuild commands, the context walk and digest, the content tag |
 //! | `phase` | building every prepared image as soon as its dependencies are built |
 //! | `result` | what became of each image; the tag format |
@@ -18,6 +19,7 @@ pub(crate) mod builder;
 pub mod context;
 pub(crate) mod context_tar;
 pub mod digest;
+pub mod dockerfile;
 pub mod dockerignore;
 pub(crate) mod load;
 pub mod pattern;
