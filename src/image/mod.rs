@@ -32,5 +32,5 @@ mod stream;
 
 pub use phase::{build_all, choose_builder, prepare_and_build};
 pub use prepare::{cache_path, digest_image, prepare, PreparedImage};
-pub use result::{fail_if_any_failed, tag_for, BuildResult, Outcome};
+pub use result::{fail_if_any_failed, failure_summary, tag_for, BuildFailure, BuildResult, Outcome};
 pub use select::{select, validate};

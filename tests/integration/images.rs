@@ -384,6 +384,8 @@ fn buildkit_skips_an_unused_failing_stage_and_classic_does_not() {
     assert!(shown.contains("step `RUN echo unused-stage-ran && false` failed"), "{shown}");
     assert!(shown.contains("unused-stage-ran"), "{shown}");
     assert!(failed.stderr.contains(&format!("image(s) failed to build: {name}")), "{shown}");
+    assert!(failed.stderr.contains("step `RUN echo unused-stage-ran && false` failed"), "{}", failed.stderr);
+    assert!(failed.stderr.contains("│ unused-stage-ran"), "{}", failed.stderr);
     assert!(ohdev_images(&name).is_empty(), "a failed build left a tag: {:?}", ohdev_images(&name));
     ohdev_snapshot!(failed, [(&name, "[IMAGE]"), (&base, "[BASE]")]);
 
@@ -511,12 +513,13 @@ fn failing_run_step_shows_the_step_and_its_output_and_keeps_the_previous_image()
     let marker = format!("marker-{id}");
     test.write(
         "app/Dockerfile",
-        &format!("ARG BASE\nFROM ${{BASE}}\nCOPY . /app\nRUN echo {marker}-1 && echo {marker}-2 >&2 && exit 3\nRUN echo never-reached\n"),
+        // The pause keeps the two streams' lines in order (BuildKit sends stdout and stderr apart).
+        &format!("ARG BASE\nFROM ${{BASE}}\nCOPY . /app\nRUN echo {marker}-1 && sleep 1 && echo {marker}-2 >&2 && exit 3\nRUN echo never-reached\n"),
     );
     let failed = test.expect(1);
     let shown = format!("{}\n{}", failed.stdout, failed.stderr);
     assert!(
-        shown.contains(&format!("step `[3/4] RUN echo {marker}-1 && echo {marker}-2 >&2 && exit 3` failed")),
+        shown.contains(&format!("step `[3/4] RUN echo {marker}-1 && sleep 1 && echo {marker}-2 >&2 && exit 3` failed")),
         "{shown}"
     );
     assert!(shown.contains("exit code: 3"), "{shown}");
@@ -527,6 +530,10 @@ fn failing_run_step_shows_the_step_and_its_output_and_keeps_the_previous_image()
     assert!(!shown.contains("never-reached"), "{shown}");
     assert!(shown.contains(&format!("image {dependent} not built (it depends on {app}, which failed)")), "{shown}");
     assert!(failed.stderr.contains(&format!("image(s) failed to build: {app}")), "{shown}");
+    // stderr alone says why (`ohdev up 2>err.txt`): the step, the builder's message, the output.
+    assert!(failed.stderr.contains(&format!("image {app}: step `[3/4] RUN echo {marker}-1")), "{}", failed.stderr);
+    assert!(failed.stderr.contains("exit code: 3"), "{}", failed.stderr);
+    assert!(failed.stderr.contains(&format!("│ {marker}-1\n    │ {marker}-2")), "{}", failed.stderr);
 
     // Nothing loaded: no new `kind load` at all (not for app's failed tag, not for the dependent).
     assert_eq!(test.calls_matching("load docker-image").len(), 2, "{:?}", test.calls_matching("load docker-image"));
