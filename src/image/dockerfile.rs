@@ -481,8 +481,9 @@ impl PlatformProblem {
     }
 }
 
-/// Operating systems containerd's `platforms` package knows (Go's list).
-const KNOWN_OS: [&str; 18] = [
+/// Operating systems containerd's `platforms` package knows (Go's list), and `wasi` (Docker's
+/// WebAssembly platform, `wasi/wasm`).
+const KNOWN_OS: [&str; 19] = [
     "aix",
     "android",
     "darwin",
@@ -498,13 +499,15 @@ const KNOWN_OS: [&str; 18] = [
     "openbsd",
     "plan9",
     "solaris",
+    "wasi",
     "wasip1",
     "windows",
     "zos",
 ];
 
-/// Architectures containerd's `platforms` package knows (Go's list).
-const KNOWN_ARCH: [&str; 24] = [
+/// Architectures containerd's `platforms` package knows (Go's list), and `wasm32` (Docker's
+/// early WebAssembly spelling, `wasi/wasm32`).
+const KNOWN_ARCH: [&str; 25] = [
     "386",
     "amd64",
     "amd64p32",
@@ -529,12 +532,15 @@ const KNOWN_ARCH: [&str; 24] = [
     "sparc",
     "sparc64",
     "wasm",
+    "wasm32",
 ];
 
 /// Checks a platform the way containerd's `platforms.Parse` reads it (`<os>`, `<arch>`,
 /// `<os>/<arch>` or `<os>/<arch>/<variant>`, each part of letters, digits, `_`, `.`, `-`, the
-/// OS optionally with a `(version)`), and also refuses an OS or architecture nobody knows: no
-/// image can have one, so the build would fail later with a vaguer message.
+/// OS optionally with a `(version)`), and also refuses an OS or architecture nobody knows
+/// (`linux/amd46`). That is stricter than Docker, which takes any two parts and may even build
+/// such an image (the classic builder does): a typo there gives an image for a platform that
+/// does not exist, or a later, vaguer failure.
 pub fn check_platform(value: &str) -> Result<(), PlatformProblem> {
     if value.trim().is_empty() {
         return Err(PlatformProblem::new("it is empty"));

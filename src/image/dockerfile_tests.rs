@@ -344,6 +344,8 @@ fn platforms() {
         "windows(10.0.17763)/amd64",
         "darwin/arm64",
         "macos/arm64",
+        "wasi/wasm",
+        "wasi/wasm32",
         "linux",
         "arm64",
         "amd64",
