@@ -1,5 +1,6 @@
 //! Which images to work on (the named ones and what they depend on, in dependency order), and the
-//! checks that run before anything changes: contexts, Dockerfiles, prebuild programs, `${image:X}`.
+//! checks that run before anything changes: contexts, prebuild programs, `${image:X}`, platforms,
+//! and what Docker would refuse in a Dockerfile, its `target` or its `.dockerignore`.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
