@@ -41,7 +41,7 @@ pub async fn build_and_load(session: &Session, names: &[String], force: bool) ->
     .await?;
     let failed = results
         .iter()
-        .filter(|result| matches!(result.outcome, Outcome::Failed | Outcome::Skipped))
+        .filter(|result| matches!(result.outcome, Outcome::Failed(_) | Outcome::Skipped))
         .map(|result| result.name.clone())
         .collect();
     Ok(Rebuilt { results, failed })
@@ -91,8 +91,12 @@ pub async fn rebuild(session: &Session, names: &[String], force: bool, timeout: 
     let rebuilt = build_and_load(session, names, force).await?;
     if !rebuilt.failed.is_empty() {
         return Err(Error::work(
-            format!("image(s) failed to build: {}; the previous version keeps running", rebuilt.failed.join(", ")),
-            Some(format!("fix the failing step shown above, then `ohdev rebuild {}`", rebuilt.failed.join(" "))),
+            format!(
+                "image(s) failed to build: {}; the previous version keeps running{}",
+                rebuilt.failed.join(", "),
+                image::failure_summary(&rebuilt.results)
+            ),
+            Some(format!("fix the failing step, then `ohdev rebuild {}`", rebuilt.failed.join(" "))),
         ));
     }
     let tags = current_tags(session, &rebuilt.results);

@@ -5,6 +5,7 @@
 //! | module | what it owns |
 //! |---|---|
 //! | `select` | which images, in dependency order; the checks before anything changes |
+//! | `dockerfile` | a Dockerfile read far enough to refuse what BuildKit would refuse |
 //! | `prepare` | prebuild commands, the context walk and digest, the content tag |
 //! | `phase` | building every prepared image as soon as its dependencies are built |
 //! | `result` | what became of each image; the tag format |
@@ -18,6 +19,7 @@ pub(crate) mod builder;
 pub mod context;
 pub(crate) mod context_tar;
 pub mod digest;
+pub mod dockerfile;
 pub mod dockerignore;
 pub(crate) mod load;
 pub mod pattern;
@@ -30,5 +32,5 @@ mod stream;
 
 pub use phase::{build_all, choose_builder, prepare_and_build};
 pub use prepare::{cache_path, digest_image, prepare, PreparedImage};
-pub use result::{fail_if_any_failed, tag_for, BuildResult, Outcome};
+pub use result::{fail_if_any_failed, failure_summary, tag_for, BuildFailure, BuildResult, Outcome};
 pub use select::{select, validate};

@@ -19,6 +19,26 @@ pub struct PatternError {
     pub reason: String,
 }
 
+impl PatternError {
+    /// What to write instead (the `fix:` of the error ohdev stops with).
+    pub fn fix(&self) -> &'static str {
+        let reason = self.reason.as_str();
+        if reason.starts_with("illegal exclusion pattern") {
+            "a lone `!` re-includes nothing: remove the line, or write `!<pattern>`"
+        } else if reason == "trailing backslash" {
+            "remove the trailing `\\`, or write `\\\\` to match a backslash"
+        } else if reason == "unclosed character class" {
+            "close the `[` with `]` (e.g. `[abc]`, `[a-z]`), or write `\\[` to match a `[`"
+        } else if reason == "bad character class" {
+            "give the class at least one character and escape `-` and `]` inside it (`[\\-\\]]`), or write `\\[` to match a `[`"
+        } else if reason.ends_with("is out of order") {
+            "write the range from low to high, e.g. `[a-z]`"
+        } else {
+            "rewrite the pattern with `*`, `?`, `**`, classes like `[a-z]` and `\\` escapes only"
+        }
+    }
+}
+
 /// One cleaned pattern: `text` is what moby calls the cleaned pattern (no leading `!`).
 #[derive(Debug, Clone)]
 pub struct Pattern {

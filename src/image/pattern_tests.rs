@@ -165,6 +165,24 @@ fn rejects_what_go_filepath_match_rejects() {
 }
 
 #[test]
+fn every_refusal_says_what_to_write_instead() {
+    let cases = [
+        ("!", "a lone `!` re-includes nothing: remove the line, or write `!<pattern>`"),
+        ("a\\", "remove the trailing `\\`, or write `\\\\` to match a backslash"),
+        ("src/[abc", "close the `[` with `]` (e.g. `[abc]`, `[a-z]`), or write `\\[` to match a `[`"),
+        ("[]a]", "give the class at least one character and escape `-` and `]` inside it (`[\\-\\]]`), or write `\\[` to match a `[`"),
+        ("[z-a]", "write the range from low to high, e.g. `[a-z]`"),
+        ("[a*]", "rewrite the pattern with `*`, `?`, `**`, classes like `[a-z]` and `\\` escapes only"),
+    ];
+    for (text, fix) in cases {
+        match Pattern::new(text) {
+            Err(error) => assert_eq!(error.fix(), fix, "{text:?}: {error}"),
+            Ok(other) => panic!("{text:?} should be refused, got {other:?}"),
+        }
+    }
+}
+
+#[test]
 fn refuses_regexp_only_meanings_instead_of_guessing() {
     let cases = [
         ("[a*]", "`*` inside [...]"),

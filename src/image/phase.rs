@@ -13,7 +13,7 @@ use futures_util::StreamExt;
 use super::builder::{self, BuildError, BuildRequest, Builder};
 use super::context_tar;
 use super::prepare::{prepare, PreparedImage};
-use super::result::{BuildResult, Outcome};
+use super::result::{BuildFailure, BuildResult, Outcome};
 use crate::config::Config;
 use crate::error::Error;
 use crate::events::{millis, Event, ImageState, ProgressUnit};
@@ -145,9 +145,14 @@ async fn build_one(
                 BuildError::Step { step, message, output } => (step, message, output),
                 other => ("build".to_string(), other.to_string(), Vec::new()),
             };
-            reporter.emit(Event::BuildFailed { image: image.name.clone(), step, message, output });
+            reporter.emit(Event::BuildFailed {
+                image: image.name.clone(),
+                step: step.clone(),
+                message: message.clone(),
+                output: output.clone(),
+            });
             reporter.emit(Event::image(&image.name, &image.tag, ImageState::Failed, None));
-            result(image, Outcome::Failed)
+            result(image, Outcome::Failed(BuildFailure { step, message, output }))
         }
     }
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use super::context::{self, ContextFiles};
 use super::digest::{self, DigestInput, HashCache};
 use super::result::tag_for;
-use super::select::find_program;
+use super::select::{check_build_files, find_program, validate};
 use crate::config::{Config, ImageConfig};
 use crate::error::Error;
 use crate::events::{Event, StepState};
@@ -104,8 +104,13 @@ pub async fn prepare(
     let mut prepared: Vec<PreparedImage> = Vec::new();
     for name in names {
         let image = config.images[name].clone();
+        // `rebuild` and the watch loop arrive here without `up`'s and `build`'s checks, and a
+        // prebuild command may have just written the Dockerfile: nothing is built from files
+        // Docker would refuse.
+        validate(config, std::slice::from_ref(name))?;
         if !image.prebuild.is_empty() {
             run_prebuild(name, &image, &config.root, reporter).await?;
+            check_build_files(config, &image)?;
         }
         let mut build_args = BTreeMap::new();
         for (key, value) in &image.build_args {

@@ -9,6 +9,9 @@
 //! - A failing `RUN` step: exit 1, the step and its output shown, nothing loaded, the previous
 //!   image kept in Docker and in state, and what depends on it not built.
 //! - `ohdev status` lists tag, size and nodes after an `up`.
+//! - Build files Docker would refuse (an unknown instruction, a `target` that is no stage, a bad
+//!   platform in ohdev.yaml or in a FROM, a `.dockerignore` pattern Docker rejects or a
+//!   `.dockerignore` that cannot be read): exit 2 naming the file and line, before any tool runs.
 //!
 //! Every test uses image names of its own (`<role>-<random>`) and removes what it created.
 
@@ -381,6 +384,8 @@ fn buildkit_skips_an_unused_failing_stage_and_classic_does_not() {
     assert!(shown.contains("step `RUN echo unused-stage-ran && false` failed"), "{shown}");
     assert!(shown.contains("unused-stage-ran"), "{shown}");
     assert!(failed.stderr.contains(&format!("image(s) failed to build: {name}")), "{shown}");
+    assert!(failed.stderr.contains("step `RUN echo unused-stage-ran && false` failed"), "{}", failed.stderr);
+    assert!(failed.stderr.contains("│ unused-stage-ran"), "{}", failed.stderr);
     assert!(ohdev_images(&name).is_empty(), "a failed build left a tag: {:?}", ohdev_images(&name));
     ohdev_snapshot!(failed, [(&name, "[IMAGE]"), (&base, "[BASE]")]);
 
@@ -508,12 +513,13 @@ fn failing_run_step_shows_the_step_and_its_output_and_keeps_the_previous_image()
     let marker = format!("marker-{id}");
     test.write(
         "app/Dockerfile",
-        &format!("ARG BASE\nFROM ${{BASE}}\nCOPY . /app\nRUN echo {marker}-1 && echo {marker}-2 >&2 && exit 3\nRUN echo never-reached\n"),
+        // The pause keeps the two streams' lines in order (BuildKit sends stdout and stderr apart).
+        &format!("ARG BASE\nFROM ${{BASE}}\nCOPY . /app\nRUN echo {marker}-1 && sleep 1 && echo {marker}-2 >&2 && exit 3\nRUN echo never-reached\n"),
     );
     let failed = test.expect(1);
     let shown = format!("{}\n{}", failed.stdout, failed.stderr);
     assert!(
-        shown.contains(&format!("step `[3/4] RUN echo {marker}-1 && echo {marker}-2 >&2 && exit 3` failed")),
+        shown.contains(&format!("step `[3/4] RUN echo {marker}-1 && sleep 1 && echo {marker}-2 >&2 && exit 3` failed")),
         "{shown}"
     );
     assert!(shown.contains("exit code: 3"), "{shown}");
@@ -524,6 +530,10 @@ fn failing_run_step_shows_the_step_and_its_output_and_keeps_the_previous_image()
     assert!(!shown.contains("never-reached"), "{shown}");
     assert!(shown.contains(&format!("image {dependent} not built (it depends on {app}, which failed)")), "{shown}");
     assert!(failed.stderr.contains(&format!("image(s) failed to build: {app}")), "{shown}");
+    // stderr alone says why (`ohdev up 2>err.txt`): the step, the builder's message, the output.
+    assert!(failed.stderr.contains(&format!("image {app}: step `[3/4] RUN echo {marker}-1")), "{}", failed.stderr);
+    assert!(failed.stderr.contains("exit code: 3"), "{}", failed.stderr);
+    assert!(failed.stderr.contains(&format!("│ {marker}-1\n    │ {marker}-2")), "{}", failed.stderr);
 
     // Nothing loaded: no new `kind load` at all (not for app's failed tag, not for the dependent).
     assert_eq!(test.calls_matching("load docker-image").len(), 2, "{:?}", test.calls_matching("load docker-image"));
@@ -734,4 +744,166 @@ fn the_docker_daemon_going_away_mid_build_is_exit_1_saying_so() {
     assert!(output.stdout.contains("the Docker daemon stopped answering during the build"), "{}", output.stdout);
     assert!(!output.stdout.contains("hyper"), "{}", output.stdout);
     ohdev_snapshot!(output, [(name.as_str(), "[IMAGE]")]);
+}
+
+/// One refused project: extra ohdev.yaml lines for the image, its Dockerfile and `.dockerignore`
+/// (`<directory>`: a directory in its place), and what stderr must say.
+struct Refusal {
+    case: &'static str,
+    yaml: &'static str,
+    dockerfile: &'static str,
+    ignore: Option<&'static str>,
+    location: &'static str,
+    message: &'static str,
+    fix: &'static str,
+}
+
+/// Bad build files are exit 2 with the file, the line and the fix, and nothing changes: no stand-in
+/// is called (the cluster is not touched), no state is written and Docker has no image for them.
+#[test]
+fn build_files_docker_would_refuse_are_exit_2_before_anything_changes() {
+    let Some(base) = base_or_skip() else { return };
+    const GOOD: &str = "ARG BASE\nFROM ${BASE} AS build\nRUN true\nFROM ${BASE} AS final\nCOPY . /app\n";
+    let cases = [
+        Refusal {
+            case: "unknown_instruction",
+            yaml: "",
+            dockerfile: "ARG BASE\nFROMM ${BASE}\nCOPY . /app\n",
+            ignore: None,
+            location: "app/Dockerfile:2:",
+            message: "unknown instruction `FROMM`",
+            fix: "fix: did you mean `FROM`?",
+        },
+        Refusal {
+            case: "target_not_a_stage",
+            yaml: "target: fianl",
+            dockerfile: GOOD,
+            ignore: None,
+            location: "ohdev.yaml:8:",
+            message: "target is `fianl`, which is not a stage of",
+            fix: "fix: did you mean `final`? its stages: build (line 2), final (line 4)",
+        },
+        Refusal {
+            case: "platform_in_ohdev_yaml",
+            yaml: "platform: linux/amd46",
+            dockerfile: GOOD,
+            ignore: None,
+            location: "ohdev.yaml:8:",
+            message: "platform is `linux/amd46`, which is not a platform: `amd46` is not a known architecture",
+            fix: "fix: did you mean `linux/amd64`?",
+        },
+        Refusal {
+            case: "platform_in_from",
+            yaml: "",
+            dockerfile: "ARG BASE\n\nFROM --platform=linux/amd46 ${BASE}\n",
+            ignore: None,
+            location: "app/Dockerfile:3:",
+            message: "invalid `--platform=linux/amd46` in `FROM`: `amd46` is not a known architecture",
+            fix: "fix: did you mean `linux/amd64`?",
+        },
+        Refusal {
+            case: "dockerignore_pattern",
+            yaml: "",
+            dockerfile: GOOD,
+            ignore: Some("*.log\nsrc/[abc\n"),
+            location: "app/.dockerignore:2:",
+            message: "invalid pattern `src/[abc`: unclosed character class",
+            fix: "fix: close the `[` with `]`",
+        },
+        Refusal {
+            case: "dockerignore_unreadable",
+            yaml: "",
+            dockerfile: GOOD,
+            ignore: Some("<directory>"),
+            location: "app/.dockerignore:",
+            message: "cannot read it: Is a directory",
+            fix: "fix: make it a readable file",
+        },
+    ];
+    for Refusal { case, yaml, dockerfile, ignore, location, message, fix } in cases {
+        let name = format!("bad-{}", unique());
+        let _cleanup = Cleanup::names(&[&name]);
+        let mut test = Test::new()
+            .file("ohdev.yaml", &config(&base, &[(&name, "app", "Dockerfile", yaml)]))
+            .file("app/Dockerfile", dockerfile)
+            .file("app/main.txt", "content\n");
+        match ignore {
+            Some("<directory>") => std::fs::create_dir_all(test.project().join("app/.dockerignore")).unwrap(),
+            Some(text) => test.write("app/.dockerignore", text),
+            None => {}
+        }
+        let mut first_stderr = None;
+        for command in [&["up"][..], &["build"]] {
+            test.set_args(command);
+            let output = test.expect(2);
+            let shown = format!("{case} {command:?}\n{}", output.stderr);
+            assert!(output.stderr.contains(&format!("{location} ")), "{shown}");
+            assert!(output.stderr.contains(message), "{shown}");
+            assert!(output.stderr.contains(fix), "{shown}");
+            assert!(output.stdout.is_empty(), "nothing was prepared or built: {}", output.stdout);
+            assert!(test.calls().is_empty(), "{case}: stand-ins were called: {:?}", test.calls());
+            assert!(!test.project().join(".ohdev/state.json").exists(), "{case}");
+            assert!(ohdev_images(&name).is_empty(), "{case}: {:?}", ohdev_images(&name));
+            let stderr = output.stderr.replace(&name, "[IMAGE]");
+            match &first_stderr {
+                None => {
+                    ohdev_snapshot!(name = format!("refused_{case}"), output, [(&name, "[IMAGE]"), (&base, "[BASE]")]);
+                    first_stderr = Some(stderr);
+                }
+                Some(first) => assert_eq!(&stderr, first, "{case}: `up` and `build` say the same"),
+            }
+        }
+    }
+}
+
+/// The control for the test above: the same project with the typo fixed builds, so it was the
+/// check that stopped it.
+#[test]
+fn the_fixed_dockerfile_builds() {
+    let Some(base) = base_or_skip() else { return };
+    let name = format!("fixed-{}", unique());
+    let _cleanup = Cleanup::names(&[&name]);
+    let mut test = Test::new()
+        .file("ohdev.yaml", &config(&base, &[(&name, "app", "Dockerfile", "target: final")]))
+        .file("app/Dockerfile", "ARG BASE\nFROMM ${BASE} AS final\nCOPY . /app\n")
+        .file("app/.dockerignore", "*.log\n")
+        .file("app/main.txt", "content\n")
+        .arg("build");
+    test.expect(2);
+    assert!(ohdev_images(&name).is_empty());
+    test.write("app/Dockerfile", "ARG BASE\nFROM ${BASE} AS final\nCOPY . /app\n");
+    test.set_args(&["build"]);
+    test.expect(0);
+    assert_eq!(ohdev_images(&name).len(), 1, "{:?}", ohdev_images(&name));
+}
+
+/// An ignore file ohdev may not read is exit 2 naming it and `chmod`. Root reads any file, so
+/// the case needs an unprivileged user.
+#[test]
+fn an_unreadable_dockerignore_is_exit_2_naming_chmod() {
+    use std::os::unix::fs::PermissionsExt;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } == 0 {
+        eprintln!("SKIPPED: running as root, which can read a file with mode 000");
+        return;
+    }
+    let test = Test::new()
+        .file("ohdev.yaml", "cluster:\n  name: t\nimages:\n  app:\n    context: app\nmanifests: []\n")
+        .file("app/Dockerfile", "FROM scratch\n")
+        .file("app/.dockerignore", "*.log\n")
+        .arg("up");
+    let ignore = test.project().join("app/.dockerignore");
+    std::fs::set_permissions(&ignore, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let output = test.expect(2);
+    assert!(
+        output.stderr.contains(&format!("{}: cannot read it: Permission denied", ignore.display())),
+        "{}",
+        output.stderr
+    );
+    assert!(
+        output.stderr.contains(&format!("fix: make it readable for ohdev (`chmod a+r {}`)", ignore.display())),
+        "{}",
+        output.stderr
+    );
+    assert!(test.calls().is_empty(), "{:?}", test.calls());
 }
