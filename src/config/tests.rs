@@ -50,6 +50,9 @@ fn errors_name_file_line_and_fix() {
         ("cluster:\n  wait: soon\n", 2, "90s"),
         ("images:\n  app:\n    depends_on: [rutime]\n", 3, "not an image"),
         ("cluster: [\n", 1, "invalid type"),
+        ("cluster: [t]\n", 1, "cluster: invalid type: sequence, expected a mapping"),
+        ("manifests:\n  - [k8s]\n", 2, "a `manifests:` entry is a path (e.g. `kind/manifests`) or a remote bundle"),
+        ("manifests:\n  - url: https://example.org/a.yaml\n    sha: abc\n", 2, "did you mean `sha256`?"),
         ("cluster:\n  name: x\n   wait: 1s\n", 3, "YAML"),
     ];
     for (text, line, fix) in cases {
