@@ -50,12 +50,6 @@ impl ProjectLocator {
                 fix: "pass the directory that holds ohdev.yaml (--config FILE names the file itself)".into(),
             });
         }
-        if self.config.as_ref().is_some_and(|file| file.as_os_str().is_empty()) {
-            return Err(Error::Input {
-                message: "--config needs a file name, and was given an empty one".into(),
-                fix: "pass the path of an ohdev.yaml, or leave --config out to find ohdev.yaml upwards".into(),
-            });
-        }
         match &self.config {
             Some(file) => Ok(if file.is_absolute() { file.clone() } else { start.join(file) }),
             None => config::find(&start),
@@ -99,7 +93,6 @@ mod tests {
         let cases = [
             (Some(dir.path().join("nope")), None, "nope: no such directory"),
             (Some(file.clone()), None, "ohdev.yaml: not a directory"),
-            (Some(dir.path().to_path_buf()), Some(PathBuf::new()), "--config needs a file name"),
         ];
         for (project_dir, config, expected) in cases {
             let error = ProjectLocator::new(project_dir, config).config_file().unwrap_err();
