@@ -2,8 +2,8 @@
 //! 300-character name, a Service called `my.service`. Kubernetes checks names per kind: most objects
 //! need a DNS-1123 subdomain, Namespaces and Services a DNS-1123 label, RBAC objects only a path
 //! segment (`system:aggregate-to-admin` is a valid ClusterRole). The namespace an object names must
-//! be a DNS-1123 label too, and labels (the object's and its pod template's) must be well-formed
-//! strings: the API server refuses the object otherwise, after earlier objects were applied.
+//! be a DNS-1123 label too, and labels and annotations (the object's and its pod template's) must be
+//! well-formed strings: the API server refuses the object otherwise, after earlier objects were applied.
 
 use std::fmt;
 
@@ -71,9 +71,9 @@ pub fn check_names(objects: &[Object]) -> Result<(), InvalidNames> {
                 shorten(namespace)
             ));
         }
-        for pointer in LABELLED {
-            let Some(labels) = object.value.pointer(pointer) else { continue };
-            let Some(labels) = labels.as_object() else {
+        for (what, pointer) in METADATA_MAPS {
+            let Some(entries) = object.value.pointer(pointer) else { continue };
+            let Some(entries) = entries.as_object() else {
                 invalid.push(format!(
                     "{}: {} {} has {pointer} that is not a mapping: write `key: value` lines",
                     object.source,
@@ -82,10 +82,10 @@ pub fn check_names(objects: &[Object]) -> Result<(), InvalidNames> {
                 ));
                 continue;
             };
-            for (key, value) in labels {
-                if let Some(problem) = label_problem(key, value) {
+            for (key, value) in entries {
+                if let Some(problem) = entry_problem(what, key, value) {
                     invalid.push(format!(
-                        "{}: {} {} has label `{}` at {pointer}, which the cluster refuses: {problem}",
+                        "{}: {} {} has {what} `{}` at {pointer}, which the cluster refuses: {problem}",
                         object.source,
                         object.kind(),
                         shorten(name),
@@ -102,9 +102,15 @@ pub fn check_names(objects: &[Object]) -> Result<(), InvalidNames> {
     }
 }
 
-/// Where an object carries labels the API server validates: its own and its pods'.
-const LABELLED: [&str; 3] =
-    ["/metadata/labels", "/spec/template/metadata/labels", "/spec/jobTemplate/spec/template/metadata/labels"];
+/// Where an object carries labels and annotations the API server validates: its own and its pods'.
+const METADATA_MAPS: [(&str, &str); 6] = [
+    ("label", "/metadata/labels"),
+    ("label", "/spec/template/metadata/labels"),
+    ("label", "/spec/jobTemplate/spec/template/metadata/labels"),
+    ("annotation", "/metadata/annotations"),
+    ("annotation", "/spec/template/metadata/annotations"),
+    ("annotation", "/spec/jobTemplate/spec/template/metadata/annotations"),
+];
 
 fn shorten(text: &str) -> String {
     if text.chars().count() > 70 {
@@ -123,21 +129,22 @@ fn is_label_name(text: &str) -> bool {
         && text.chars().last().is_some_and(|c| c.is_ascii_alphanumeric())
 }
 
-/// Why the API server would refuse this label, if it would.
-fn label_problem(key: &str, value: &serde_json::Value) -> Option<String> {
+/// Why the API server would refuse this label or annotation (`what`), if it would. Both have the
+/// same key syntax and string values; a label value is also limited like a key's name part.
+fn entry_problem(what: &str, key: &str, value: &serde_json::Value) -> Option<String> {
     let (prefix, name) = match key.split_once('/') {
         Some((prefix, name)) => (Some(prefix), name),
         None => (None, key),
     };
     if !is_label_name(name) || prefix.is_some_and(|prefix| !is_dns_subdomain(prefix)) {
-        return Some(
-            "a label key is an optional DNS-subdomain prefix and `/`, then at most 63 letters, digits, '-', '_' or \
+        let article = if what == "annotation" { "an" } else { "a" };
+        return Some(format!(
+            "{article} {what} key is an optional DNS-subdomain prefix and `/`, then at most 63 letters, digits, '-', '_' or \
              '.', starting and ending with a letter or digit"
-                .to_string(),
-        );
+        ));
     }
     match value {
-        serde_json::Value::String(text) if text.is_empty() || is_label_name(text) => None,
+        serde_json::Value::String(text) if what != "label" || text.is_empty() || is_label_name(text) => None,
         serde_json::Value::String(_) => Some(
             "a label value is empty or at most 63 letters, digits, '-', '_' or '.', starting and ending with a \
              letter or digit"
@@ -223,6 +230,13 @@ mod tests {
                 serde_json::json!({"metadata": {"name": "a", "labels": ["x"]}}),
                 Some("has /metadata/labels that is not a mapping"),
             ),
+            (serde_json::json!({"metadata": {"name": "a", "annotations": {"note": "Any text: even spaces!"}}}), None),
+            (serde_json::json!({"metadata": {"name": "a", "annotations": ["x"]}}), Some("has /metadata/annotations that is not a mapping")),
+            (
+                serde_json::json!({"metadata": {"name": "a"}, "spec": {"template": {"metadata": {"annotations": {"prometheus.io/port": 8080}}}}}),
+                Some("has annotation `prometheus.io/port` at /spec/template/metadata/annotations, which the cluster refuses: the value `8080` is not a string: quote it (`\"8080\"`)"),
+            ),
+            (serde_json::json!({"metadata": {"name": "a", "annotations": {"bad key": "x"}}}), Some("an annotation key")),
             (
                 serde_json::json!({"metadata": {"name": "a"}, "spec": {"template": {"metadata": {"labels": {"-x": "y"}}}}}),
                 Some("has label `-x` at /spec/template/metadata/labels"),
