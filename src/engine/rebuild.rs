@@ -112,6 +112,9 @@ pub async fn rebuild(session: &Session, names: &[String], force: bool, timeout: 
 
 #[cfg(test)]
 mod tests {
+    /// What the case is, the project files (path, content), what the error says.
+    type Case = (&'static str, &'static [(&'static str, &'static str)], &'static str);
+
     use super::*;
 
     fn project(files: &[(&str, &str)]) -> (tempfile::TempDir, crate::config::Config) {
@@ -130,7 +133,7 @@ mod tests {
 
     #[tokio::test]
     async fn bad_input_is_found_before_anything_is_built() {
-        let cases: &[(&str, &[(&str, &str)], &str)] = &[
+        let cases: &[Case] = &[
             (
                 "no Dockerfile",
                 &[("ohdev.yaml", CONFIG), ("k8s/m.yaml", CONFIG_MAP)],

@@ -270,9 +270,12 @@ pub async fn run(session: Session) -> Result<(), Error> {
 
 #[cfg(test)]
 mod tests {
+    /// What the case is, the project files (path, content), what the error says.
+    type Case = (&'static str, &'static [(&'static str, &'static str)], &'static str);
+
     #[tokio::test]
     async fn bad_input_is_refused_before_watching() {
-        let cases: &[(&str, &[(&str, &str)], &str)] = &[
+        let cases: &[Case] = &[
             (
                 "no context",
                 &[("ohdev.yaml", "cluster: {name: t}\nimages:\n  app: {context: src}\nmanifests: []\n")],

@@ -63,7 +63,7 @@ pub enum PatchError {
     #[error("patches[{index}] targets {target}, which is not in the manifest set: fix `target:` in ohdev.yaml (kind and name are case-sensitive)")]
     PatchMatchesNothing { index: usize, target: PatchTarget },
     #[error("patches[{index}] leaves {object} from {source_ref} without {field}: every object needs apiVersion, kind and metadata.name: fix the ops in ohdev.yaml")]
-    PatchRemovesIdentity { index: usize, object: ObjectKey, source_ref: SourceRef, field: &'static str },
+    LeavesObjectIncomplete { index: usize, object: ObjectKey, source_ref: SourceRef, field: &'static str },
     #[error("patches[{index}].ops[{operation_index}] ({operation}) on {object} from {source_ref}: {problem}: fix the path in ohdev.yaml")]
     PatchFailed {
         index: usize,
@@ -99,7 +99,7 @@ pub fn apply_patches(objects: &mut [Object], patches: &[Patch]) -> Result<(), Pa
                     .into_iter()
                     .find(|(_, value)| value.is_empty());
             if let Some((field, _)) = lost {
-                return Err(PatchError::PatchRemovesIdentity {
+                return Err(PatchError::LeavesObjectIncomplete {
                     index,
                     object: key,
                     source_ref: object.source.clone(),
