@@ -42,8 +42,12 @@ impl ProjectLocator {
         let start = self.start_dir()?;
         if !start.is_dir() {
             return Err(Error::Input {
-                message: format!("-C {}: no such directory", start.display()),
-                fix: "pass the directory that holds ohdev.yaml".into(),
+                message: if start.exists() {
+                    format!("-C {}: not a directory", start.display())
+                } else {
+                    format!("-C {}: no such directory", start.display())
+                },
+                fix: "pass the directory that holds ohdev.yaml (--config FILE names the file itself)".into(),
             });
         }
         match &self.config {
@@ -74,5 +78,28 @@ impl ProjectLocator {
             ));
         }
         Ok(Project { config, kind_cluster })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_project_dir_or_config_that_cannot_be_used_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("ohdev.yaml");
+        std::fs::write(&file, "{}\n").unwrap();
+        let cases = [
+            (Some(dir.path().join("nope")), None, "nope: no such directory"),
+            (Some(file.clone()), None, "ohdev.yaml: not a directory"),
+        ];
+        for (project_dir, config, expected) in cases {
+            let error = ProjectLocator::new(project_dir, config).config_file().unwrap_err();
+            assert_eq!(error.exit_code(), 2, "{error}");
+            assert!(error.to_string().contains(expected), "{error}");
+        }
+        let found = ProjectLocator::new(Some(dir.path().to_path_buf()), None).config_file().unwrap();
+        assert_eq!(found, file);
     }
 }

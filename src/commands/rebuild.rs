@@ -1,14 +1,14 @@
 use crate::cli::RebuildArgs;
 use crate::engine::{self, Needs, Session};
 use crate::exit_status::ExitStatus;
-use crate::image;
 use crate::project::ProjectLocator;
 use crate::ui::Reporter;
 
 pub async fn run(project: &ProjectLocator, args: &RebuildArgs, reporter: Reporter) -> anyhow::Result<ExitStatus> {
     let project = project.load(&reporter)?;
-    // An unknown image name is bad input before any tool is looked for.
-    image::select(&project.config, &args.images)?;
+    // An unknown image name, a missing context or Dockerfile, a broken manifest: bad input, found
+    // before any tool is looked for and before anything is built or loaded.
+    engine::rebuild::validate(&project.config, &args.images).await?;
     let needs = Needs::new().existing_cluster().docker().lock();
     let session = Session::open(project.config, Some(project.kind_cluster), needs, reporter).await?;
     let timeout = args.timeout.unwrap_or(session.config.deploy_timeout);

@@ -109,6 +109,16 @@ pub fn load(path: &Path) -> Result<KindCluster, Error> {
 }
 
 pub fn parse(path: &Path, text: String) -> Result<KindCluster, Error> {
+    if text.lines().all(|line| line.trim().is_empty() || line.trim_start().starts_with('#')) {
+        return Err(Error::config(
+            path,
+            None,
+            "the file is empty: kind needs at least `kind: Cluster` and `apiVersion`",
+            format!(
+                "write `kind: Cluster` and `apiVersion: {API_VERSION}` (see kind/cluster.yaml in the ohdev repository)"
+            ),
+        ));
+    }
     let raw: RawKindCluster = from_str_strict(path, &text)?;
     match raw.kind.as_deref() {
         Some("Cluster") => {}
@@ -321,6 +331,7 @@ mod tests {
                 "extraPortMappings",
             ),
             ("kind: Cluster\n  bad: [\n", 2, "YAML"),
+            ("# nothing yet\n\n", 0, "the file is empty"),
             (
                 "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n  extraPortMappings:\n  - containerPort: 80\n    hostPort: 8080\n  - containerPort: 443\n    hostPort: 8080\n",
                 9,
@@ -341,7 +352,9 @@ mod tests {
             let error = parse_text(text).unwrap_err();
             assert!(error.to_string().contains(fix), "{text}: {error}");
             let shown = error.to_string();
-            assert!(shown.starts_with(&format!("kind/cluster.yaml:{line}:")), "{shown}");
+            let location =
+                if line == 0 { "kind/cluster.yaml:".to_string() } else { format!("kind/cluster.yaml:{line}:") };
+            assert!(shown.starts_with(&location), "{shown}");
             assert!(shown.contains(fix), "{shown}");
             assert_eq!(error.exit_code(), 2);
         }

@@ -201,6 +201,41 @@ impl Resolver<'_> {
         Ok(if path.is_absolute() { path } else { normalize(&self.root.join(path)) })
     }
 
+    /// The Dockerfile, relative to the context and inside it (the context is all the builder sends).
+    fn dockerfile(&self, key: &str, value: &str) -> Result<PathBuf, Error> {
+        let dockerfile = PathBuf::from(self.string(key, value)?);
+        let outside = dockerfile.is_absolute() || normalize(&dockerfile).starts_with("..");
+        if outside {
+            return Err(Error::config(
+                self.file,
+                self.line_of(value),
+                format!(
+                    "`{key}` is `{}`, which is not inside the build context: the builder only has the context's files",
+                    dockerfile.display()
+                ),
+                "give the Dockerfile's path relative to `context` (as with `docker build -f`), or make `context` a directory that holds it",
+            ));
+        }
+        Ok(dockerfile)
+    }
+
+    /// `linux/<architecture>[/<variant>]`: kind's nodes run Linux, so an image for anything else never runs.
+    fn platform(&self, key: &str, value: &str) -> Result<String, Error> {
+        let platform = self.string(key, value)?;
+        if is_linux_platform(&platform) {
+            return Ok(platform);
+        }
+        Err(Error::config(
+            self.file,
+            self.line_of(value),
+            format!("`{key}` is `{platform}`, which is not a platform a kind node can run"),
+            format!(
+                "write linux/<architecture>, e.g. linux/amd64 or linux/arm64 (architectures: {})",
+                LINUX_ARCHITECTURES.join(", ")
+            ),
+        ))
+    }
+
     fn line_of(&self, needle: &str) -> Option<usize> {
         self.text.lines().position(|line| line.contains(needle)).map(|index| index + 1)
     }
@@ -265,12 +300,11 @@ impl Resolver<'_> {
                 name.clone(),
                 ImageConfig {
                     context: self.path(&key("context"), image.context.as_deref().unwrap_or("."))?,
-                    dockerfile: PathBuf::from(
-                        self.string(&key("dockerfile"), image.dockerfile.as_deref().unwrap_or("Dockerfile"))?,
-                    ),
+                    dockerfile: self
+                        .dockerfile(&key("dockerfile"), image.dockerfile.as_deref().unwrap_or("Dockerfile"))?,
                     target: image.target.map(|target| self.string(&key("target"), &target)).transpose()?,
                     build_args,
-                    platform: image.platform.map(|platform| self.string(&key("platform"), &platform)).transpose()?,
+                    platform: image.platform.map(|platform| self.platform(&key("platform"), &platform)).transpose()?,
                     depends_on: image.depends_on,
                     prebuild: image
                         .prebuild
@@ -376,6 +410,24 @@ fn default_images() -> BTreeMap<String, raw::RawImage> {
         },
     );
     images
+}
+
+/// The architectures Docker builds Linux images for (Go's GOARCH names, as in `docker build --platform`).
+const LINUX_ARCHITECTURES: &[&str] =
+    &["amd64", "arm64", "arm", "386", "ppc64le", "s390x", "riscv64", "mips64le", "loong64"];
+
+/// `linux/amd64`, `linux/arm64/v8`, `linux/arm/v7`: Linux, a known architecture, an optional variant.
+fn is_linux_platform(platform: &str) -> bool {
+    let parts: Vec<&str> = platform.split('/').collect();
+    match parts.as_slice() {
+        ["linux", architecture] => LINUX_ARCHITECTURES.contains(architecture),
+        ["linux", architecture, variant] => {
+            LINUX_ARCHITECTURES.contains(architecture)
+                && !variant.is_empty()
+                && variant.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        }
+        _ => false,
+    }
 }
 
 /// Names become kind cluster names, image repositories and label values: keep them DNS-label-like.

@@ -61,11 +61,27 @@ pub struct RawSyncRule {
     pub run: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+/// A path, or a remote bundle `{url, sha256}`. Read by hand rather than `#[serde(untagged)]`, whose
+/// only error is "data did not match any variant": a typo in a bundle's keys is named like any other.
+#[derive(Debug)]
 pub enum RawManifestSource {
     Path(String),
     Remote(RawRemote),
+}
+
+impl<'de> Deserialize<'de> for RawManifestSource {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        match serde_yaml::Value::deserialize(deserializer)? {
+            serde_yaml::Value::String(path) => Ok(RawManifestSource::Path(path)),
+            mapping @ serde_yaml::Value::Mapping(_) => {
+                RawRemote::deserialize(mapping).map(RawManifestSource::Remote).map_err(D::Error::custom)
+            }
+            _ => Err(D::Error::custom(
+                "a `manifests:` entry is a path (e.g. `kind/manifests`) or a remote bundle (`url: https://…` and an optional `sha256:`)",
+            )),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]

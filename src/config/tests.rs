@@ -50,6 +50,18 @@ fn errors_name_file_line_and_fix() {
         ("cluster:\n  wait: soon\n", 2, "90s"),
         ("images:\n  app:\n    depends_on: [rutime]\n", 3, "not an image"),
         ("cluster: [\n", 1, "invalid type"),
+        ("images:\n  app:\n    platform: banana\n", 3, "write linux/<architecture>, e.g. linux/amd64"),
+        ("images:\n  app:\n    platform: windows/amd64\n", 3, "not a platform a kind node can run"),
+        ("images:\n  app:\n    platform: linux/z80\n", 3, "not a platform a kind node can run"),
+        (
+            "images:\n  app:\n    dockerfile: /etc/Dockerfile\n",
+            3,
+            "`images.app.dockerfile` is `/etc/Dockerfile`, which is not inside the build context",
+        ),
+        ("images:\n  app:\n    dockerfile: docker/../../Dockerfile\n", 3, "relative to `context`"),
+        ("cluster: [t]\n", 1, "cluster: invalid type: sequence, expected a mapping"),
+        ("manifests:\n  - [k8s]\n", 2, "a `manifests:` entry is a path (e.g. `kind/manifests`) or a remote bundle"),
+        ("manifests:\n  - url: https://example.org/a.yaml\n    sha: abc\n", 2, "did you mean `sha256`?"),
         ("cluster:\n  name: x\n   wait: 1s\n", 3, "YAML"),
     ];
     for (text, line, fix) in cases {
@@ -119,4 +131,21 @@ fn durations() {
     assert_eq!(parse_duration("soon"), None);
     assert_eq!(parse_duration("5"), Some(Duration::from_secs(5)));
     assert_eq!(parse_duration("5x"), None);
+}
+
+#[test]
+fn platforms_and_dockerfiles_inside_the_context_are_accepted() {
+    for platform in ["linux/amd64", "linux/arm64", "linux/arm64/v8", "linux/arm/v7", "linux/386"] {
+        assert!(is_linux_platform(platform), "{platform}");
+    }
+    for platform in
+        ["", "linux", "amd64", "linux/", "linux/amd64/", "Linux/amd64", "darwin/arm64", "linux/arm/V7", "linux/a/b/c"]
+    {
+        assert!(!is_linux_platform(platform), "{platform}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let text = "images:\n  app:\n    dockerfile: docker/./app/../Dockerfile\n    platform: linux/arm64\n";
+    let config = load_with_env(&write(dir.path(), text), &env).unwrap();
+    assert_eq!(config.images["app"].dockerfile, PathBuf::from("docker/./app/../Dockerfile"));
+    assert_eq!(config.images["app"].platform.as_deref(), Some("linux/arm64"));
 }

@@ -24,6 +24,7 @@ pub fn to_config_error(file: &Path, error: &serde_yaml::Error) -> Error {
         Some(position) => text[..position].to_string(),
         None => text,
     };
+    let text = plain_words(&text);
     if let Some((path, unknown, expected)) = parse_unknown_field(&text) {
         let nearest = nearest(&unknown, &expected);
         let place = if path.is_empty() { String::from("top level") } else { format!("`{path}`") };
@@ -39,6 +40,24 @@ pub fn to_config_error(file: &Path, error: &serde_yaml::Error) -> Error {
         text,
         "correct the YAML at that line (indentation uses spaces; strings with `:` or `#` need quotes)",
     )
+}
+
+/// serde names Rust types (`expected struct RawConfig`, `expected u16`); say what to write instead.
+fn plain_words(text: &str) -> String {
+    let mut text = text.to_string();
+    if let Some(position) = text.find("expected struct ") {
+        let rest = &text[position + "expected struct ".len()..];
+        let end = rest.find(|c: char| !c.is_ascii_alphanumeric() && c != '_').unwrap_or(rest.len());
+        text = format!("{}expected a mapping (`key: value` lines){}", &text[..position], &rest[end..]);
+    }
+    for (rust, plain) in [
+        ("expected u16", "expected a number from 0 to 65535"),
+        ("expected u32", "expected a whole number"),
+        ("expected u64", "expected a whole number"),
+    ] {
+        text = text.replace(rust, plain);
+    }
+    text
 }
 
 /// A duplicate key anywhere in a YAML document: serde_yaml refuses it when reading a generic value
@@ -150,6 +169,34 @@ mod tests {
         for (text, key, lines) in cases {
             let error = serde_yaml::from_str::<serde_yaml::Value>(text).unwrap_err();
             assert_eq!(duplicate_key(text, &error), Some((key.to_string(), lines)), "{text}");
+        }
+    }
+
+    #[test]
+    fn rust_type_names_become_what_to_write() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct RawInner {
+            port: u16,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct RawOuter {
+            inner: RawInner,
+        }
+        let file = Path::new("f.yaml");
+        let cases = [
+            ("- a\n", "f.yaml:1: invalid type: sequence, expected a mapping (`key: value` lines)\n"),
+            ("inner: 5\n", "f.yaml:1: inner: invalid type: integer `5`, expected a mapping (`key: value` lines)\n"),
+            (
+                "inner:\n  port: 70000\n",
+                "f.yaml:2: inner.port: invalid value: integer `70000`, expected a number from 0 to 65535\n",
+            ),
+        ];
+        for (text, shown) in cases {
+            let error = from_str_strict::<RawOuter>(file, text).unwrap_err().to_string();
+            assert!(error.starts_with(shown), "{text:?}: {error}");
+            assert!(!error.contains("struct") && !error.contains("u16"), "{error}");
         }
     }
 

@@ -91,6 +91,21 @@ pub async fn render_with_env(
         })
         .collect::<Result<_, _>>()?;
     substitute::apply_patches(&mut objects, &patches).map_err(|error| input_error(error.to_string(), &cache_names))?;
+    if !patches.is_empty() {
+        // A patch may rename an object, move it to another namespace or give it labels: check the
+        // patched set as the loaded one was checked, naming the patches as the cause.
+        let after_patches = |problems: String| {
+            input_error(
+                format!("after the `patches:` of {} were applied:\n{problems}", config.file.display()),
+                &cache_names,
+            )
+        };
+        objects =
+            manifest::normalize(objects, &config.namespace).map_err(|errors| after_patches(errors.to_string()))?;
+        object_names::check_names(&objects).map_err(|invalid| after_patches(invalid.to_string()))?;
+        namespaces::ensure_namespaces(&mut objects, &config.namespace, &config.file)
+            .map_err(|missing| after_patches(missing.to_string()))?;
+    }
     let warnings = substitute::substitute_images(&mut objects, tags)
         .map_err(|error| input_error(error.to_string(), &cache_names))?
         .into_iter()
@@ -120,5 +135,50 @@ fn label_pod_templates(objects: &mut [Object]) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Renders a project of ohdev.yaml (`patches:` given) and one ConfigMap `settings` plus one `other`.
+    async fn render_patched(patches: &str) -> Result<Rendered, Error> {
+        let dir = tempfile::tempdir().unwrap();
+        let config_map = |name: &str| format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n");
+        std::fs::create_dir_all(dir.path().join("k8s")).unwrap();
+        std::fs::write(
+            dir.path().join("k8s/m.yaml"),
+            format!("{}---\n{}", config_map("settings"), config_map("other")),
+        )
+        .unwrap();
+        let text = format!("cluster: {{name: t}}\nnamespace: app\nimages: {{}}\nmanifests: [k8s]\npatches:\n{patches}");
+        std::fs::write(dir.path().join("ohdev.yaml"), text).unwrap();
+        let config = crate::config::load(&dir.path().join("ohdev.yaml")).unwrap();
+        render_with_env(&config, &BTreeMap::new(), &|_| None).await
+    }
+
+    #[tokio::test]
+    async fn the_patched_set_is_checked_again() {
+        let target = "  - target: {kind: ConfigMap, name: settings}\n    ops: ";
+        let cases = [
+            ("[{op: replace, path: /metadata/name, value: Bad_Name}]", "ConfigMap has the name `Bad_Name`"),
+            ("[{op: replace, path: /metadata/name, value: other}]", "ConfigMap app/other is defined twice"),
+            (
+                "[{op: add, path: /metadata/namespace, value: elsewhere}]",
+                "namespace `elsewhere` is used by ConfigMap elsewhere/settings",
+            ),
+            ("[{op: add, path: /metadata/labels, value: {\"a b\": c}}]", "has label `a b`"),
+        ];
+        for (ops, expected) in cases {
+            let error = match render_patched(&format!("{target}{ops}\n")).await {
+                Err(error) => error.to_string(),
+                Ok(_) => panic!("{ops}: rendered"),
+            };
+            assert!(error.contains("after the `patches:` of "), "{ops}: {error}");
+            assert!(error.contains(expected), "{ops}: {error}");
+        }
+        let fine = render_patched(&format!("{target}[{{op: add, path: /data, value: {{mode: dev}}}}]\n")).await;
+        assert!(fine.is_ok(), "a harmless patch was refused");
     }
 }

@@ -15,6 +15,16 @@ pub struct Rebuilt {
     pub failed: Vec<String>,
 }
 
+/// Everything `rebuild` can check without a tool, before the Session is opened: the named images
+/// (and what they depend on) exist and have their contexts and Dockerfiles, and the manifests, which
+/// are re-applied after the build, render. A broken manifest found after building would have loaded
+/// new images into the cluster for nothing.
+pub async fn validate(config: &crate::config::Config, names: &[String]) -> Result<(), Error> {
+    super::build::validate(config, names)?;
+    super::plan::plan(config).await?;
+    Ok(())
+}
+
 /// Build (and load) the named images; returns which failed without touching the cluster for them.
 pub async fn build_and_load(session: &Session, names: &[String], force: bool) -> Result<Rebuilt, Error> {
     let selected = image::select(&session.config, names)?;
@@ -102,4 +112,62 @@ pub async fn rebuild(session: &Session, names: &[String], force: bool, timeout: 
     let tags = current_tags(session, &rebuilt.results);
     reapply(session, &tags, timeout).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    /// What the case is, the project files (path, content), what the error says.
+    type Case = (&'static str, &'static [(&'static str, &'static str)], &'static str);
+
+    use super::*;
+
+    fn project(files: &[(&str, &str)]) -> (tempfile::TempDir, crate::config::Config) {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, content) in files {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, content).unwrap();
+        }
+        let config = crate::config::load(&dir.path().join("ohdev.yaml")).unwrap();
+        (dir, config)
+    }
+
+    const CONFIG: &str = "cluster: {name: t}\nimages:\n  app: {}\nmanifests: [k8s]\n";
+    const CONFIG_MAP: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: default}\n";
+
+    #[tokio::test]
+    async fn bad_input_is_found_before_anything_is_built() {
+        let cases: &[Case] = &[
+            (
+                "no Dockerfile",
+                &[("ohdev.yaml", CONFIG), ("k8s/m.yaml", CONFIG_MAP)],
+                "images.app.dockerfile is Dockerfile",
+            ),
+            (
+                "no context",
+                &[("ohdev.yaml", "cluster: {name: t}\nimages:\n  app: {context: src}\nmanifests: []\n")],
+                "images.app.context is",
+            ),
+            (
+                "a manifest without a name",
+                &[
+                    ("ohdev.yaml", CONFIG),
+                    ("Dockerfile", "FROM scratch\n"),
+                    ("k8s/m.yaml", "apiVersion: v1\nkind: ConfigMap\n"),
+                ],
+                "the ConfigMap has no metadata.name",
+            ),
+        ];
+        for (what, files, expected) in cases {
+            let (_dir, config) = project(files);
+            let error = validate(&config, &[]).await.unwrap_err();
+            assert_eq!(error.exit_code(), 2, "{what}: {error}");
+            assert!(error.to_string().contains(expected), "{what}: {error}");
+        }
+        let (_dir, config) =
+            project(&[("ohdev.yaml", CONFIG), ("Dockerfile", "FROM scratch\n"), ("k8s/m.yaml", CONFIG_MAP)]);
+        validate(&config, &["app".to_string()]).await.unwrap();
+        let unknown = validate(&config, &["ap".to_string()]).await.unwrap_err();
+        assert!(unknown.to_string().contains("did you mean `app`?"), "{unknown}");
+    }
 }

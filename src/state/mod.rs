@@ -202,6 +202,18 @@ impl StateLock {
                 .map_err(|error| io_error("write .gitignore", error))?;
         }
         let lock_path = dir.join("lock");
+        if lock_path.is_dir() {
+            return Err(Error::Input {
+                message: format!(
+                    "{} is a directory, but ohdev keeps its lock in a file of that name",
+                    lock_path.display()
+                ),
+                fix: format!(
+                    "remove it (`rm -r {}`; ohdev creates the file), then run ohdev again",
+                    lock_path.display()
+                ),
+            });
+        }
         let mut file = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
@@ -329,6 +341,19 @@ mod tests {
         assert_eq!(error.exit_code(), 2);
         assert!(error.to_string().contains("is a file, but ohdev keeps its state in a directory"), "{error}");
         assert!(error.to_string().contains("move the file away"), "{error}");
+    }
+
+    #[test]
+    fn a_directory_where_the_lock_file_goes_is_bad_input() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join(".ohdev/lock")).unwrap();
+        let error = match StateLock::acquire(dir.path(), Duration::from_secs(1), &reporter()) {
+            Err(error) => error,
+            Ok(_) => panic!("a lock on a directory"),
+        };
+        assert_eq!(error.exit_code(), 2);
+        assert!(error.to_string().contains("lock is a directory, but ohdev keeps its lock in a file"), "{error}");
+        assert!(error.to_string().contains("remove it (`rm -r "), "{error}");
     }
 
     #[test]

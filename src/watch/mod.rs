@@ -169,6 +169,14 @@ pub fn was_watching() -> bool {
     WATCHING.load(std::sync::atomic::Ordering::Relaxed)
 }
 
+/// What `ohdev watch` checks before it opens the Session, as `ohdev up` does: every image's context
+/// and Dockerfile (the watch roots, and what a change rebuilds) and the manifests (what a change
+/// re-applies). Without it a missing context was "cannot watch" (exit 1) and a broken manifest
+/// waited, silently, for the first change.
+pub async fn validate(config: &crate::config::Config) -> Result<(), Error> {
+    crate::engine::up::validate(config).await.map(|_| ())
+}
+
 /// Watch until interrupted.
 pub async fn run(session: Session) -> Result<(), Error> {
     WATCHING.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -256,6 +264,43 @@ pub async fn run(session: Session) -> Result<(), Error> {
                     }
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// What the case is, the project files (path, content), what the error says.
+    type Case = (&'static str, &'static [(&'static str, &'static str)], &'static str);
+
+    #[tokio::test]
+    async fn bad_input_is_refused_before_watching() {
+        let cases: &[Case] = &[
+            (
+                "no context",
+                &[("ohdev.yaml", "cluster: {name: t}\nimages:\n  app: {context: src}\nmanifests: []\n")],
+                "images.app.context is",
+            ),
+            (
+                "no Dockerfile",
+                &[("ohdev.yaml", "cluster: {name: t}\nimages:\n  app: {}\nmanifests: []\n")],
+                "images.app.dockerfile is Dockerfile",
+            ),
+            (
+                "a manifest path that does not exist",
+                &[("ohdev.yaml", "cluster: {name: t}\nimages: {}\nmanifests: [k8s]\n")],
+                "manifest path",
+            ),
+        ];
+        for (what, files, expected) in cases {
+            let dir = tempfile::tempdir().unwrap();
+            for (path, content) in *files {
+                std::fs::write(dir.path().join(path), content).unwrap();
+            }
+            let config = crate::config::load(&dir.path().join("ohdev.yaml")).unwrap();
+            let error = super::validate(&config).await.unwrap_err();
+            assert_eq!(error.exit_code(), 2, "{what}: {error}");
+            assert!(error.to_string().contains(expected), "{what}: {error}");
         }
     }
 }

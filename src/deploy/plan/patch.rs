@@ -62,6 +62,8 @@ impl PatchOperation {
 pub enum PatchError {
     #[error("patches[{index}] targets {target}, which is not in the manifest set: fix `target:` in ohdev.yaml (kind and name are case-sensitive)")]
     PatchMatchesNothing { index: usize, target: PatchTarget },
+    #[error("patches[{index}] leaves {object} from {source_ref} without {field}: every object needs apiVersion, kind and metadata.name: fix the ops in ohdev.yaml")]
+    LeavesObjectIncomplete { index: usize, object: ObjectKey, source_ref: SourceRef, field: &'static str },
     #[error("patches[{index}].ops[{operation_index}] ({operation}) on {object} from {source_ref}: {problem}: fix the path in ohdev.yaml")]
     PatchFailed {
         index: usize,
@@ -80,6 +82,7 @@ pub fn apply_patches(objects: &mut [Object], patches: &[Patch]) -> Result<(), Pa
         let mut matched = false;
         for object in objects.iter_mut().filter(|object| targets(&patch.target, object)) {
             matched = true;
+            let key = object.key();
             for (operation_index, operation) in patch.ops.iter().enumerate() {
                 apply_operation(&mut object.value, operation).map_err(|problem| PatchError::PatchFailed {
                     index,
@@ -89,6 +92,19 @@ pub fn apply_patches(objects: &mut [Object], patches: &[Patch]) -> Result<(), Pa
                     source_ref: object.source.clone(),
                     problem,
                 })?;
+            }
+            // kubectl would refuse the object; say which patch did it instead.
+            let lost =
+                [("apiVersion", object.api_version()), ("kind", object.kind()), ("metadata.name", object.name())]
+                    .into_iter()
+                    .find(|(_, value)| value.is_empty());
+            if let Some((field, _)) = lost {
+                return Err(PatchError::LeavesObjectIncomplete {
+                    index,
+                    object: key,
+                    source_ref: object.source.clone(),
+                    field,
+                });
             }
         }
         if !matched {

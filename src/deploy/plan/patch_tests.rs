@@ -53,6 +53,10 @@ fn patch_errors_name_the_patch_and_the_problem() {
         ("{target: {kind: ConfigMap, name: c}, ops: [{op: add, path: /data/a/x, value: 1}]}", "/data/a is a string"),
         ("{target: {kind: ConfigMap, name: c}, ops: [{op: add, path: data, value: 1}]}", "`data` is not a JSON pointer"),
         ("{target: {kind: ConfigMap, name: c}, ops: [{op: remove, path: ''}]}", "the whole object cannot be patched"),
+        ("{target: {kind: ConfigMap, name: c}, ops: [{op: remove, path: /apiVersion}]}", "patches[0] leaves ConfigMap openhands/c from set.yaml:1 (document 1) without apiVersion: every object needs apiVersion, kind and metadata.name"),
+        ("{target: {kind: ConfigMap, name: c}, ops: [{op: replace, path: /kind, value: ''}]}", "without kind"),
+        ("{target: {kind: ConfigMap, name: c}, ops: [{op: replace, path: /metadata, value: {}}]}", "without metadata.name"),
+        ("{target: {kind: ConfigMap, name: c}, ops: [{op: replace, path: /metadata/name, value: 5}]}", "without metadata.name"),
     ];
     for (patch_yaml, expected) in table {
         let mut set = objects(yaml);

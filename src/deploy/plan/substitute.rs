@@ -19,7 +19,7 @@ pub use crate::names::{MANAGED_BY_LABEL, MANAGED_BY_VALUE};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SubstituteError {
-    #[error("{source_ref}: {object} uses ${{image:{name}}} at {pointer}, but ohdev.yaml has no image `{name}` (known: {}): fix the name or add it under `images:`", known.join(", "))]
+    #[error("{source_ref}: {object} uses ${{image:{name}}} at {pointer}, but ohdev.yaml has no image `{name}` (known: {}): fix the name or add it under `images:`", if known.is_empty() { "none".to_string() } else { known.join(", ") })]
     UnknownImagePlaceholder {
         source_ref: SourceRef,
         object: ObjectKey,

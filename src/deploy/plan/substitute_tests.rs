@@ -69,6 +69,8 @@ fn unknown_placeholder_is_an_error_naming_it() {
         message,
         "set.yaml:1 (document 1): ConfigMap openhands/c uses ${image:nope} at /data/a, but ohdev.yaml has no image `nope` (known: app, runtime): fix the name or add it under `images:`"
     );
+    let none = substitute_images(&mut set, &BTreeMap::new()).unwrap_err().to_string();
+    assert!(none.contains("has no image `nope` (known: none)"), "{none}");
 }
 
 #[test]

@@ -244,7 +244,7 @@ impl Test {
     }
 
     /// Collect kubectl argvs for the real-kubectl flag check (tests/integration/kubectl_args.rs).
-    fn record_kubectl_argvs(&self) {
+    pub fn record_kubectl_argvs(&self) {
         let calls: Vec<Call> = self.calls().into_iter().filter(|call| call.tool == "kubectl").collect();
         if calls.is_empty() {
             return;
