@@ -219,21 +219,26 @@ impl Resolver<'_> {
         Ok(dockerfile)
     }
 
-    /// `linux/<architecture>[/<variant>]`: kind's nodes run Linux, so an image for anything else never runs.
+    /// `linux/<architecture>[/<variant>]`: kind's nodes run Linux, so an image for anything else never
+    /// runs; a typo (`linux/amd46`) gets the nearest valid spelling.
     fn platform(&self, key: &str, value: &str) -> Result<String, Error> {
         let platform = self.string(key, value)?;
-        if is_linux_platform(&platform) {
-            return Ok(platform);
+        let refuse = |message: String, fix: String| Err(Error::config(self.file, self.line_of(value), message, fix));
+        let syntax = "write linux/<architecture>, e.g. linux/amd64 or linux/arm64";
+        if let Err(problem) = crate::platform::check_platform(&platform) {
+            let fix = match &problem.suggestion {
+                Some(suggestion) => format!("did you mean `{suggestion}`? {syntax}"),
+                None => syntax.to_string(),
+            };
+            return refuse(format!("`{key}` is `{platform}`, which is not a platform: {}", problem.reason), fix);
         }
-        Err(Error::config(
-            self.file,
-            self.line_of(value),
-            format!("`{key}` is `{platform}`, which is not a platform a kind node can run"),
-            format!(
-                "write linux/<architecture>, e.g. linux/amd64 or linux/arm64 (architectures: {})",
-                LINUX_ARCHITECTURES.join(", ")
-            ),
-        ))
+        if platform.split('/').next() != Some("linux") {
+            return refuse(
+                format!("`{key}` is `{platform}`, which is not a platform a kind node can run"),
+                format!("kind's nodes run Linux: {syntax}"),
+            );
+        }
+        Ok(platform)
     }
 
     fn line_of(&self, needle: &str) -> Option<usize> {
@@ -410,24 +415,6 @@ fn default_images() -> BTreeMap<String, raw::RawImage> {
         },
     );
     images
-}
-
-/// The architectures Docker builds Linux images for (Go's GOARCH names, as in `docker build --platform`).
-const LINUX_ARCHITECTURES: &[&str] =
-    &["amd64", "arm64", "arm", "386", "ppc64le", "s390x", "riscv64", "mips64le", "loong64"];
-
-/// `linux/amd64`, `linux/arm64/v8`, `linux/arm/v7`: Linux, a known architecture, an optional variant.
-fn is_linux_platform(platform: &str) -> bool {
-    let parts: Vec<&str> = platform.split('/').collect();
-    match parts.as_slice() {
-        ["linux", architecture] => LINUX_ARCHITECTURES.contains(architecture),
-        ["linux", architecture, variant] => {
-            LINUX_ARCHITECTURES.contains(architecture)
-                && !variant.is_empty()
-                && variant.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        }
-        _ => false,
-    }
 }
 
 /// Names become kind cluster names, image repositories and label values: keep them DNS-label-like.

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use crate::error::Error;
+pub use crate::suggest::nearest;
 
 /// Parse `text` as YAML into `T`, refusing duplicate keys (which a map would silently keep the last
 /// of) with an error naming every line, and turning any other error into one naming the file and line.
@@ -133,15 +134,6 @@ fn parse_unknown_field(text: &str) -> Option<(String, String, Vec<String>)> {
     let unknown = after[..end].to_string();
     let expected: Vec<String> = after[end + 1..].split('`').skip(1).step_by(2).map(str::to_string).collect();
     Some((path, unknown, expected))
-}
-
-pub fn nearest<'a>(word: &str, candidates: &'a [String]) -> Option<&'a str> {
-    candidates
-        .iter()
-        .map(|candidate| (strsim::damerau_levenshtein(word, candidate), candidate))
-        .filter(|(distance, candidate)| *distance <= (candidate.len().max(word.len()) / 2).max(2))
-        .min_by_key(|(distance, _)| *distance)
-        .map(|(_, candidate)| candidate.as_str())
 }
 
 #[cfg(test)]

@@ -18,8 +18,8 @@
 //! (Over 400 lines on purpose: one reader of one grammar, whose parts — directives, continuations,
 //! heredocs, FROM — only make sense together; platforms live in `platform.rs`.)
 
-pub use super::platform::{check_platform, check_platform_reference, PlatformProblem};
 use crate::config::yaml_error::nearest;
+pub use crate::platform::{check_platform, check_platform_reference, PlatformProblem};
 
 /// Every instruction Docker knows, as written in Docker's documentation.
 pub const INSTRUCTIONS: [&str; 18] = [

@@ -25,7 +25,6 @@ pub(crate) mod load;
 pub mod pattern;
 pub mod pattern_regexp;
 pub(crate) mod phase;
-pub(crate) mod platform;
 pub(crate) mod prepare;
 pub(crate) mod result;
 pub(crate) mod select;

@@ -113,16 +113,6 @@ pub fn validate(config: &Config, names: &[String]) -> Result<(), Error> {
                 }
             }
         }
-        if let Some(platform) = &image.platform {
-            if let Err(problem) = dockerfile::check_platform(platform) {
-                return Err(Error::config(
-                    &config.file,
-                    image_key_line(config, name, "platform"),
-                    format!("images.{name}.platform is `{platform}`, which is not a platform: {}", problem.reason),
-                    problem.fix(),
-                ));
-            }
-        }
         // A prebuild command may write the Dockerfile and ignore files: `prepare` checks them
         // after it ran.
         if image.prebuild.is_empty() {

@@ -2,7 +2,7 @@
 //! `linux/arm64/v8`), for `images.<name>.platform` in ohdev.yaml and `FROM --platform=…`: a typo
 //! (`linux/amd46`) is refused with the nearest valid spelling before anything is built.
 
-use crate::config::yaml_error::nearest;
+use crate::suggest::nearest;
 
 /// Why a platform is refused, and the nearest valid spelling when one is close.
 #[derive(Debug, Clone, PartialEq, Eq)]
