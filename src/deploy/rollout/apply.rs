@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::explain::{diagnose_failure, fail_fast, fetch, is_workload, timeout, Stuck};
 use super::readiness::{self, Readiness};
+use super::stderr::{api_unusable, first_line, immutable_field, is_retryable};
 use crate::deploy::plan::graph::Plan;
 use crate::deploy::plan::manifest::{Object, ObjectKey};
 use crate::deploy::plan::resource::{namespace_args, resource_name};
@@ -60,41 +61,6 @@ enum Status {
 /// Failed readiness reads in a row after which the wait stops with kubectl's message: a cluster
 /// that keeps refusing is not "not ready yet".
 const READ_FAILURES: u32 = 3;
-
-/// kubectl's stderr says the API cannot be used at all (refused, unreachable, not allowed):
-/// waiting longer will not help, so the wait stops at once.
-fn api_unusable(stderr: &str) -> bool {
-    const SIGNS: &[&str] = &[
-        "connection refused",
-        "was refused",
-        "Unable to connect to the server",
-        "Forbidden",
-        "forbidden:",
-        "Unauthorized",
-        "provide credentials",
-        "no such host",
-        "i/o timeout",
-    ];
-    SIGNS.iter().any(|sign| stderr.contains(sign))
-}
-
-/// Errors a later try can get past: an admission webhook or a CRD that is not served yet.
-pub fn is_retryable(stderr: &str) -> bool {
-    stderr.contains("failed calling webhook")
-        || stderr.contains("no matches for kind")
-        || stderr.contains("ensure CRDs are installed first")
-        || stderr.contains("the server could not find the requested resource")
-}
-
-/// `The Deployment "x" is invalid: spec.selector: Invalid value: …: field is immutable` → `spec.selector`
-pub fn immutable_field(stderr: &str) -> Option<String> {
-    if !stderr.contains("field is immutable") {
-        return None;
-    }
-    let line = stderr.lines().find(|line| line.contains("field is immutable"))?;
-    let after = line.split("is invalid: ").nth(1).unwrap_or(line);
-    Some(after.split(": ").next().unwrap_or(after).trim().to_string())
-}
 
 /// Tries of an apply that kubectl refuses with "no matches for kind" when no CRD for the kind is in
 /// the set: kubectl has just run discovery, so after a few tries (a CRD being installed by someone
@@ -177,15 +143,6 @@ async fn apply_one(
             code: output.code,
             stderr: format!("applying {} from {}:\n{stderr}", object.key(), object.source),
         });
-    }
-}
-
-fn first_line(text: &str) -> String {
-    let line = text.lines().next().unwrap_or(text);
-    if line.len() > 160 {
-        format!("{}…", &line[..line.char_indices().nth(160).map(|(index, _)| index).unwrap_or(line.len())])
-    } else {
-        line.to_string()
     }
 }
 
@@ -393,25 +350,5 @@ pub async fn deploy_changed(
         if !progressed {
             tokio::time::sleep(POLL).await;
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn immutable_field_is_named() {
-        let stderr =
-            "The Deployment \"app\" is invalid: spec.selector: Invalid value: v1.LabelSelector{…}: field is immutable";
-        assert_eq!(immutable_field(stderr).as_deref(), Some("spec.selector"));
-        assert_eq!(immutable_field("error: something else"), None);
-    }
-
-    #[test]
-    fn retryable_errors() {
-        assert!(is_retryable("Error from server (InternalError): error when creating \"STDIN\": Internal error occurred: failed calling webhook \"validate.nginx.ingress.kubernetes.io\": …"));
-        assert!(is_retryable("error: resource mapping not found for name: \"w\" namespace: \"\" from \"STDIN\": no matches for kind \"Widget\" in version \"example.com/v1\"\nensure CRDs are installed first"));
-        assert!(!is_retryable("Error from server (NotFound): namespaces \"x\" not found"));
     }
 }

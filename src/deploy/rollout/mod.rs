@@ -15,3 +15,4 @@ mod diagnose_hints;
 mod explain;
 pub mod failure;
 pub mod readiness;
+mod stderr;
