@@ -99,17 +99,32 @@ fn manifest_files(path: &Path) -> Result<Vec<PathBuf>, DeployInputError> {
     Ok(files)
 }
 
-/// One YAML document's text, padded with blank lines so the parser reports lines of the whole file.
+/// One YAML document's own text and where it sits in the file: serde_yaml reports line `n` of `text`,
+/// which is line `n + line_offset` of the file. Not padded to the file's lines: padding every document
+/// with the lines before it made parsing quadratic in the number of documents.
 struct DocumentText {
-    padded: String,
+    text: String,
+    line_offset: usize,
     content_line: Option<usize>,
 }
 
+impl DocumentText {
+    /// A document whose `---` is on line `index + 1` of the file. Every document after the file's first
+    /// line gets one blank line in front: serde_yaml and libyaml leave a position at line 1 column 1
+    /// out of their messages, and with the blank line every position is written out, as it was when
+    /// the document's text was the whole file up to it.
+    fn starting_at(index: usize) -> Self {
+        let padding = index.min(1);
+        DocumentText { text: "\n".repeat(padding), line_offset: index - padding, content_line: None }
+    }
+}
+
 /// Splits at `---` lines ourselves (rather than serde_yaml's multi-document reader) to know where each
-/// document starts. A leading chunk with no content before the first `---` is not counted as a document.
+/// document starts, and to report every broken document rather than stop at the first. A leading chunk
+/// with no content before the first `---` is not counted as a document.
 fn split_documents(text: &str) -> Vec<DocumentText> {
     let mut documents = Vec::new();
-    let mut current = DocumentText { padded: String::new(), content_line: None };
+    let mut current = DocumentText::starting_at(0);
     let mut first_separator_seen = false;
     for (index, line) in text.lines().enumerate() {
         let line_number = index + 1;
@@ -120,7 +135,7 @@ fn split_documents(text: &str) -> Vec<DocumentText> {
                     documents.push(current);
                 }
                 first_separator_seen = true;
-                current = DocumentText { padded: "\n".repeat(index), content_line: None };
+                current = DocumentText::starting_at(index);
                 rest
             }
             None if line == "..." => "",
@@ -130,8 +145,8 @@ fn split_documents(text: &str) -> Vec<DocumentText> {
         if current.content_line.is_none() && !trimmed.is_empty() && !trimmed.starts_with('#') {
             current.content_line = Some(line_number);
         }
-        current.padded.push_str(body);
-        current.padded.push('\n');
+        current.text.push_str(body);
+        current.text.push('\n');
     }
     if first_separator_seen || current.content_line.is_some() {
         documents.push(current);
@@ -146,7 +161,7 @@ pub fn parse_documents(file: &Path, text: &str) -> Result<Vec<Object>, InputErro
     let mut objects = Vec::new();
     for (doc_index, document) in split_documents(text).into_iter().enumerate() {
         let source_ref = SourceRef { file: file.to_path_buf(), doc_index, line: document.content_line };
-        let value = match parse_yaml(&document.padded) {
+        let value = match parse_yaml(&document.text, document.line_offset) {
             Ok(value) => value,
             Err((message, line)) => {
                 errors.push(DeployInputError::Yaml {
@@ -179,10 +194,13 @@ pub fn parse_documents(file: &Path, text: &str) -> Result<Vec<Object>, InputErro
     }
 }
 
-fn parse_yaml(text: &str) -> Result<Value, (String, Option<usize>)> {
+/// Parses one document's text; an error carries its message and line as lines of the file (`line_offset`
+/// added to every line serde_yaml reports in `text`).
+fn parse_yaml(text: &str, line_offset: usize) -> Result<Value, (String, Option<usize>)> {
     let mut yaml: serde_yaml::Value =
         serde_yaml::from_str(text).map_err(|error| match crate::config::yaml_error::duplicate_key(text, &error) {
             Some((key, lines)) => {
+                let lines: Vec<usize> = lines.iter().map(|line| line + line_offset).collect();
                 let shown: Vec<String> = lines.iter().map(ToString::to_string).collect();
                 (
                     format!(
@@ -192,10 +210,62 @@ fn parse_yaml(text: &str) -> Result<Value, (String, Option<usize>)> {
                     lines.last().copied(),
                 )
             }
-            None => (error.to_string(), error.location().map(|location| location.line())),
+            None => {
+                let location = error.location().map(|location| (location.line(), location.column()));
+                (lines_in_file(&error.to_string(), location, line_offset), location.map(|(line, _)| line + line_offset))
+            }
         })?;
     yaml.apply_merge().map_err(|error| (error.to_string(), None))?;
     serde_json::to_value(&yaml).map_err(|error| (error.to_string(), None))
+}
+
+/// serde_yaml's message with its positions (`at line L column C`) moved down by `offset` lines. A message
+/// holds at most two: the problem's, at `location`, which ends the message or is followed by `, <context>`,
+/// and libyaml's context position, which ends it. Only those are rewritten: the rest of the message may
+/// quote the document (a duplicate key's name), and a quoted `at line 3 column 1` stays as written.
+fn lines_in_file(message: &str, location: Option<(usize, usize)>, offset: usize) -> String {
+    /// One ` at line L column C` in the message: the byte range of `L`, the position, where it ends.
+    #[derive(PartialEq)]
+    struct Mark {
+        digits: std::ops::Range<usize>,
+        position: (usize, usize),
+        end: usize,
+    }
+    const AT_LINE: &str = " at line ";
+    if offset == 0 {
+        return message.to_string();
+    }
+    let marks: Vec<Mark> = message
+        .match_indices(AT_LINE)
+        .filter_map(|(start, _)| {
+            let line_start = start + AT_LINE.len();
+            let rest = &message[line_start..];
+            let line_digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+            let column_text = rest[line_digits..].strip_prefix(" column ")?;
+            let column_digits = column_text.bytes().take_while(u8::is_ascii_digit).count();
+            let position = (rest[..line_digits].parse().ok()?, column_text[..column_digits].parse().ok()?);
+            let end = message.len() - column_text.len() + column_digits;
+            Some(Mark { digits: line_start..line_start + line_digits, position, end })
+        })
+        .collect();
+    let last = marks.last().filter(|mark| mark.end == message.len());
+    let mut rewrite: Vec<&Mark> = last.into_iter().collect();
+    if last.is_none_or(|last| Some(last.position) != location) {
+        let problem = marks.iter().find(|mark| {
+            Some(mark.position) == location && message[mark.end..].starts_with(", ") && Some(*mark) != last
+        });
+        rewrite.extend(problem);
+    }
+    rewrite.sort_by_key(|mark| mark.digits.start);
+    let mut shifted = String::with_capacity(message.len() + 8);
+    let mut copied = 0;
+    for mark in rewrite {
+        shifted.push_str(&message[copied..mark.digits.start]);
+        shifted.push_str(&(mark.position.0 + offset).to_string());
+        copied = mark.digits.end;
+    }
+    shifted.push_str(&message[copied..]);
+    shifted
 }
 
 fn check_object(value: Value, source_ref: &SourceRef) -> Result<Object, DeployInputError> {
