@@ -90,7 +90,7 @@ pub(super) fn pod_spec(object: &Object) -> Option<&Value> {
         "CronJob" => "/spec/jobTemplate/spec/template/spec",
         _ => return None,
     };
-    object.value.pointer(pointer)
+    crate::json::pointer(&object.value, pointer)
 }
 
 /// Objects a pod spec names, in the pod's own namespace: (kind, name, why).

@@ -4,7 +4,7 @@
 //! every object validated, namespaces defaulted and duplicates found first. Each object remembers where
 //! it came from, so every later error can point at a file, a document and a line.
 
-use std::collections::BTreeMap;
+use std::collections::hash_map::{Entry, HashMap};
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -324,17 +324,18 @@ pub fn normalize(mut objects: Vec<Object>, default_namespace: &str) -> Result<Ve
             }
         }
     }
-    let mut seen: BTreeMap<ObjectKey, SourceRef> = BTreeMap::new();
+    let mut seen: HashMap<ObjectKey, usize> = HashMap::with_capacity(objects.len());
     let mut errors = Vec::new();
-    for object in &objects {
-        if let Some(first) = seen.get(&object.key()) {
-            errors.push(DeployInputError::Duplicate {
-                key: object.key(),
-                first: first.clone(),
+    for (index, object) in objects.iter().enumerate() {
+        match seen.entry(object.key()) {
+            Entry::Occupied(first) => errors.push(DeployInputError::Duplicate {
+                key: first.key().clone(),
+                first: objects[*first.get()].source.clone(),
                 second: object.source.clone(),
-            });
-        } else {
-            seen.insert(object.key(), object.source.clone());
+            }),
+            Entry::Vacant(vacant) => {
+                vacant.insert(index);
+            }
         }
     }
     if errors.is_empty() {
