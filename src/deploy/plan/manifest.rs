@@ -11,6 +11,7 @@ use serde_json::Value;
 
 pub use super::object::{Object, ObjectKey, SourceRef};
 pub use super::scope::{Scope, ScopeOrigin, ScopeTable};
+use super::yaml::ReadError;
 
 /// Everything that can be wrong with the manifests themselves. Each message says where and how to fix it.
 #[derive(Debug, thiserror::Error)]
@@ -121,37 +122,53 @@ impl DocumentText {
 
 /// Splits at `---` lines ourselves (rather than serde_yaml's multi-document reader) to know where each
 /// document starts, and to report every broken document rather than stop at the first. A leading chunk
-/// with no content before the first `---` is not counted as a document.
-fn split_documents(text: &str) -> Vec<DocumentText> {
-    let mut documents = Vec::new();
-    let mut current = DocumentText::starting_at(0);
-    let mut first_separator_seen = false;
-    for (index, line) in text.lines().enumerate() {
-        let line_number = index + 1;
-        let rest = line.strip_prefix("---").filter(|rest| rest.is_empty() || rest.starts_with([' ', '\t']));
-        let body = match rest {
-            Some(rest) => {
-                if first_separator_seen || current.content_line.is_some() {
-                    documents.push(current);
+/// with no content before the first `---` is not counted as a document. One document at a time: only
+/// the one being parsed is held, not a copy of the whole file.
+fn split_documents(text: &str) -> Documents<'_> {
+    Documents {
+        lines: text.lines().enumerate(),
+        current: Some(DocumentText::starting_at(0)),
+        first_separator_seen: false,
+    }
+}
+
+struct Documents<'t> {
+    lines: std::iter::Enumerate<std::str::Lines<'t>>,
+    /// The document being gathered; `None` once the last one was handed out.
+    current: Option<DocumentText>,
+    first_separator_seen: bool,
+}
+
+impl Iterator for Documents<'_> {
+    type Item = DocumentText;
+
+    fn next(&mut self) -> Option<DocumentText> {
+        let current = self.current.as_mut()?;
+        for (index, line) in self.lines.by_ref() {
+            let rest = line.strip_prefix("---").filter(|rest| rest.is_empty() || rest.starts_with([' ', '\t']));
+            let (body, finished) = match rest {
+                Some(rest) => {
+                    let finished = std::mem::replace(current, DocumentText::starting_at(index));
+                    let counted = self.first_separator_seen || finished.content_line.is_some();
+                    self.first_separator_seen = true;
+                    (rest, counted.then_some(finished))
                 }
-                first_separator_seen = true;
-                current = DocumentText::starting_at(index);
-                rest
+                None if line == "..." => ("", None),
+                None => (line, None),
+            };
+            let trimmed = body.trim();
+            if current.content_line.is_none() && !trimmed.is_empty() && !trimmed.starts_with('#') {
+                current.content_line = Some(index + 1);
             }
-            None if line == "..." => "",
-            None => line,
-        };
-        let trimmed = body.trim();
-        if current.content_line.is_none() && !trimmed.is_empty() && !trimmed.starts_with('#') {
-            current.content_line = Some(line_number);
+            current.text.push_str(body);
+            current.text.push('\n');
+            if finished.is_some() {
+                return finished;
+            }
         }
-        current.text.push_str(body);
-        current.text.push('\n');
+        let last = self.current.take()?;
+        (self.first_separator_seen || last.content_line.is_some()).then_some(last)
     }
-    if first_separator_seen || current.content_line.is_some() {
-        documents.push(current);
-    }
-    documents
 }
 
 /// Parses one file's text into objects: empty documents skipped, `kind: List` (and `*List` with `items`)
@@ -159,7 +176,7 @@ fn split_documents(text: &str) -> Vec<DocumentText> {
 pub fn parse_documents(file: &Path, text: &str) -> Result<Vec<Object>, InputErrors> {
     let mut errors = Vec::new();
     let mut objects = Vec::new();
-    for (doc_index, document) in split_documents(text).into_iter().enumerate() {
+    for (doc_index, document) in split_documents(text).enumerate() {
         let source_ref = SourceRef { file: file.to_path_buf(), doc_index, line: document.content_line };
         let value = match parse_yaml(&document.text, document.line_offset) {
             Ok(value) => value,
@@ -197,26 +214,31 @@ pub fn parse_documents(file: &Path, text: &str) -> Result<Vec<Object>, InputErro
 /// Parses one document's text; an error carries its message and line as lines of the file (`line_offset`
 /// added to every line serde_yaml reports in `text`).
 fn parse_yaml(text: &str, line_offset: usize) -> Result<Value, (String, Option<usize>)> {
-    let mut yaml: serde_yaml::Value =
-        serde_yaml::from_str(text).map_err(|error| match crate::config::yaml_error::duplicate_key(text, &error) {
-            Some((key, lines)) => {
-                let lines: Vec<usize> = lines.iter().map(|line| line + line_offset).collect();
-                let shown: Vec<String> = lines.iter().map(ToString::to_string).collect();
-                (
-                    format!(
-                        "`{key}` is set more than once in the same mapping (lines {}): keep one of them",
-                        shown.join(" and ")
-                    ),
-                    lines.last().copied(),
-                )
-            }
-            None => {
-                let location = error.location().map(|location| (location.line(), location.column()));
-                (lines_in_file(&error.to_string(), location, line_offset), location.map(|(line, _)| line + line_offset))
-            }
-        })?;
-    yaml.apply_merge().map_err(|error| (error.to_string(), None))?;
-    serde_json::to_value(&yaml).map_err(|error| (error.to_string(), None))
+    let error = match super::yaml::read(text) {
+        Ok(value) => return Ok(value),
+        Err(ReadError::Other(message)) => return Err((message, None)),
+        Err(ReadError::Yaml(error)) => error,
+    };
+    match crate::config::yaml_error::duplicate_key(text, &error) {
+        Some((key, lines)) => {
+            let lines: Vec<usize> = lines.iter().map(|line| line + line_offset).collect();
+            let shown: Vec<String> = lines.iter().map(ToString::to_string).collect();
+            Err((
+                format!(
+                    "`{key}` is set more than once in the same mapping (lines {}): keep one of them",
+                    shown.join(" and ")
+                ),
+                lines.last().copied(),
+            ))
+        }
+        None => {
+            let location = error.location().map(|location| (location.line(), location.column()));
+            Err((
+                lines_in_file(&error.to_string(), location, line_offset),
+                location.map(|(line, _)| line + line_offset),
+            ))
+        }
+    }
 }
 
 /// serde_yaml's message with its positions (`at line L column C`) moved down by `offset` lines. A message
