@@ -28,6 +28,28 @@ pub(crate) mod ui;
 pub(crate) mod units;
 pub(crate) mod watch;
 
+/// For `crates/ohdev-bench` only; not an API. Runs the pure half of `deploy::render` on one
+/// manifest file, as `render` calls it: `manifest::load`, `manifest::normalize`,
+/// `namespaces::ensure_namespaces`, `substitute::substitute_images` (no images) and
+/// `label_managed_by`, then `graph::plan`. Returns the number of planned objects.
+#[doc(hidden)]
+pub mod bench_api {
+    use std::path::Path;
+
+    use crate::deploy::plan::{graph, manifest, namespaces, substitute};
+
+    pub fn parse_and_plan(file: &Path) -> Result<usize, String> {
+        let objects = manifest::load(&[file.to_path_buf()]).map_err(|errors| errors.to_string())?;
+        let mut objects = manifest::normalize(objects, "default").map_err(|errors| errors.to_string())?;
+        namespaces::ensure_namespaces(&mut objects, "default", Path::new("ohdev.yaml"))
+            .map_err(|missing| missing.to_string())?;
+        substitute::substitute_images(&mut objects, &Default::default()).map_err(|error| error.to_string())?;
+        substitute::label_managed_by(&mut objects);
+        let plan = graph::plan(&objects).map_err(|error| error.to_string())?;
+        Ok(plan.objects().count())
+    }
+}
+
 use std::process::ExitCode;
 use std::time::Duration;
 

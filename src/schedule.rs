@@ -6,6 +6,8 @@
 //! Pure bookkeeping (no tasks, no clock): the caller runs what [`Schedule::next_ready`] hands out,
 //! with whatever concurrency it wants, and reports back with [`Schedule::finish`].
 
+use std::collections::BTreeSet;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     Waiting,
@@ -18,7 +20,15 @@ enum State {
 #[derive(Debug, Clone)]
 pub struct Schedule {
     dependencies: Vec<Vec<usize>>,
+    /// `dependents[node]`: the nodes whose dependency list names `node`, once per mention.
+    dependents: Vec<Vec<usize>>,
     state: Vec<State>,
+    /// For each node, how many entries of its dependency list have not succeeded.
+    unmet: Vec<usize>,
+    /// The waiting nodes with nothing unmet, lowest first: what `next_ready` hands out, without
+    /// scanning every node for each one (a deploy schedules one node per object).
+    ready: BTreeSet<usize>,
+    succeeded: usize,
 }
 
 impl Schedule {
@@ -26,30 +36,65 @@ impl Schedule {
     /// outside `0..len` are ignored (the caller's set does not hold them: they are someone else's).
     pub fn new(dependencies: Vec<Vec<usize>>) -> Schedule {
         let len = dependencies.len();
-        let dependencies = dependencies
+        let dependencies: Vec<Vec<usize>> = dependencies
             .into_iter()
             .map(|list| list.into_iter().filter(|dependency| *dependency < len).collect())
             .collect();
-        Schedule { dependencies, state: vec![State::Waiting; len] }
+        let mut dependents = vec![Vec::new(); len];
+        for (node, list) in dependencies.iter().enumerate() {
+            for &dependency in list {
+                dependents[dependency].push(node);
+            }
+        }
+        let unmet: Vec<usize> = dependencies.iter().map(Vec::len).collect();
+        let ready = (0..len).filter(|node| unmet[*node] == 0).collect();
+        Schedule { dependencies, dependents, state: vec![State::Waiting; len], unmet, ready, succeeded: 0 }
+    }
+
+    /// Moves `node` to `new`, keeping `unmet`, `ready` and the count of succeeded nodes true.
+    fn set(&mut self, node: usize, new: State) {
+        let old = std::mem::replace(&mut self.state[node], new);
+        let Schedule { dependents, state, unmet, ready, succeeded, .. } = self;
+        if (old == State::Succeeded) != (new == State::Succeeded) {
+            if new == State::Succeeded {
+                *succeeded += 1;
+            } else {
+                *succeeded -= 1;
+            }
+            for &dependent in &dependents[node] {
+                if new == State::Succeeded {
+                    unmet[dependent] -= 1;
+                } else {
+                    unmet[dependent] += 1;
+                }
+                if state[dependent] == State::Waiting && unmet[dependent] == 0 {
+                    ready.insert(dependent);
+                } else {
+                    ready.remove(&dependent);
+                }
+            }
+        }
+        if new == State::Waiting && unmet[node] == 0 {
+            ready.insert(node);
+        } else {
+            ready.remove(&node);
+        }
     }
 
     /// Count a node as already done (an object whose content did not change).
     pub fn mark_done(&mut self, node: usize) {
-        self.state[node] = State::Succeeded;
+        self.set(node, State::Succeeded);
     }
 
     /// The lowest-numbered waiting node whose dependencies all succeeded, now marked running.
     pub fn next_ready(&mut self) -> Option<usize> {
-        let node = (0..self.state.len()).find(|node| {
-            self.state[*node] == State::Waiting
-                && self.dependencies[*node].iter().all(|dependency| self.state[*dependency] == State::Succeeded)
-        })?;
-        self.state[node] = State::Running;
+        let node = self.ready.first().copied()?;
+        self.set(node, State::Running);
         Some(node)
     }
 
     pub fn finish(&mut self, node: usize, succeeded: bool) {
-        self.state[node] = if succeeded { State::Succeeded } else { State::Failed };
+        self.set(node, if succeeded { State::Succeeded } else { State::Failed });
     }
 
     /// Waiting nodes that can never start (a dependency failed or was skipped), now marked skipped,
@@ -71,7 +116,7 @@ impl Schedule {
                 return skipped;
             }
             for (node, _) in &blocked {
-                self.state[*node] = State::Skipped;
+                self.set(*node, State::Skipped);
             }
             skipped.extend(blocked);
         }
@@ -79,11 +124,11 @@ impl Schedule {
 
     /// Every node succeeded.
     pub fn all_succeeded(&self) -> bool {
-        self.state.iter().all(|state| *state == State::Succeeded)
+        self.succeeded == self.state.len()
     }
 
     pub fn succeeded_count(&self) -> usize {
-        self.state.iter().filter(|state| **state == State::Succeeded).count()
+        self.succeeded
     }
 }
 
@@ -131,5 +176,91 @@ mod tests {
         assert_eq!(drain(&mut schedule), [1]);
         schedule.finish(1, true);
         assert!(schedule.all_succeeded());
+    }
+
+    /// The scheduler as it was before it kept counts: every answer from a scan of all nodes. The
+    /// counting one must answer exactly as this one does, whatever the calls.
+    struct Scanning {
+        dependencies: Vec<Vec<usize>>,
+        state: Vec<char>,
+    }
+
+    impl Scanning {
+        fn next_ready(&mut self) -> Option<usize> {
+            let node = (0..self.state.len()).find(|node| {
+                self.state[*node] == 'w'
+                    && self.dependencies[*node].iter().all(|dependency| self.state[*dependency] == 's')
+            })?;
+            self.state[node] = 'r';
+            Some(node)
+        }
+
+        fn skip_blocked(&mut self) -> Vec<(usize, usize)> {
+            let mut skipped = Vec::new();
+            loop {
+                let blocked: Vec<(usize, usize)> = (0..self.state.len())
+                    .filter(|node| self.state[*node] == 'w')
+                    .filter_map(|node| {
+                        self.dependencies[node]
+                            .iter()
+                            .find(|dependency| matches!(self.state[**dependency], 'f' | 'k'))
+                            .map(|dependency| (node, *dependency))
+                    })
+                    .collect();
+                if blocked.is_empty() {
+                    return skipped;
+                }
+                for (node, _) in &blocked {
+                    self.state[*node] = 'k';
+                }
+                skipped.extend(blocked);
+            }
+        }
+    }
+
+    #[test]
+    fn answers_as_a_scan_of_every_node_would() {
+        // A small linear congruential generator: the same sequence of graphs and calls every run.
+        let mut seed: u64 = 0x5eed;
+        let mut random = move |below: usize| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((seed >> 33) as usize) % below
+        };
+        for _ in 0..300 {
+            let len = 1 + random(12);
+            // Dependencies anywhere (cycles, itself, twice, outside the set), mostly on earlier nodes.
+            let dependencies: Vec<Vec<usize>> = (0..len)
+                .map(|node| {
+                    (0..random(4)).map(|_| if random(5) == 0 { random(len + 3) } else { random(node + 1) }).collect()
+                })
+                .collect();
+            let mut schedule = Schedule::new(dependencies.clone());
+            let dependencies = dependencies
+                .into_iter()
+                .map(|list| list.into_iter().filter(|dependency| *dependency < len).collect())
+                .collect();
+            let mut scanning = Scanning { dependencies, state: vec!['w'; len] };
+            for _ in 0..40 {
+                match random(6) {
+                    0 => {
+                        let node = random(len);
+                        schedule.mark_done(node);
+                        scanning.state[node] = 's';
+                    }
+                    1 | 2 => assert_eq!(schedule.next_ready(), scanning.next_ready()),
+                    3 | 4 => {
+                        let node = random(len);
+                        let succeeded = random(3) != 0;
+                        schedule.finish(node, succeeded);
+                        scanning.state[node] = if succeeded { 's' } else { 'f' };
+                    }
+                    _ => assert_eq!(schedule.skip_blocked(), scanning.skip_blocked()),
+                }
+                let succeeded = scanning.state.iter().filter(|state| **state == 's').count();
+                assert_eq!(schedule.succeeded_count(), succeeded);
+                assert_eq!(schedule.all_succeeded(), succeeded == len);
+            }
+            assert_eq!(drain(&mut schedule), std::iter::from_fn(|| scanning.next_ready()).collect::<Vec<_>>());
+        }
     }
 }

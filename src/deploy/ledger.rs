@@ -53,13 +53,7 @@ impl<'a> Ledger<'a> {
 
     /// Objects that were deleted: stop recording them.
     pub fn forget(lock: &StateLock, deleted: &[AppliedObject]) -> Result<(), Error> {
-        lock.update_section(|section: &mut Applied| {
-            section.objects.retain(|object| {
-                !deleted.iter().any(|gone| {
-                    gone.kind == object.kind && gone.namespace == object.namespace && gone.name == object.name
-                })
-            });
-        })
+        lock.update_section(|section: &mut Applied| record::without(&mut section.objects, deleted))
     }
 
     /// Everything ohdev applied is gone (the cluster was deleted, or `down --keep-cluster`).

@@ -36,14 +36,14 @@ pub fn find_edges(objects: &[Object]) -> Result<Vec<Edge>, EdgeError> {
                 edges.insert(Edge { dependency, dependent, reason });
             }
         };
-        let namespace = object.namespace();
+        let (kind, namespace) = (object.kind(), object.namespace());
         if let Some(namespace) = namespace {
             add(index.find("Namespace", None, namespace), Reason::Namespace);
         }
-        if object.kind() != "CustomResourceDefinition" {
+        if kind != "CustomResourceDefinition" {
             add(index.crd_of(object), Reason::Crd);
         }
-        if matches!(object.kind(), "RoleBinding" | "ClusterRoleBinding") {
+        if matches!(kind, "RoleBinding" | "ClusterRoleBinding") {
             binding_references(object, &index, &mut add);
         }
         if let Some(pod_spec) = pod_spec(object) {
@@ -90,7 +90,7 @@ pub(super) fn pod_spec(object: &Object) -> Option<&Value> {
         "CronJob" => "/spec/jobTemplate/spec/template/spec",
         _ => return None,
     };
-    object.value.pointer(pointer)
+    crate::json::pointer(&object.value, pointer)
 }
 
 /// Objects a pod spec names, in the pod's own namespace: (kind, name, why).
@@ -149,8 +149,7 @@ fn depends_on(object: &Object, index: &Index) -> Result<Vec<usize>, EdgeError> {
         if parts.iter().any(|part| part.is_empty()) {
             return Err(malformed());
         }
-        let kind =
-            index.objects.iter().map(Object::kind).find(|kind| kind.eq_ignore_ascii_case(parts[0])).unwrap_or(parts[0]);
+        let kind = index.kind_like(parts[0]).unwrap_or(parts[0]);
         let dependency = match parts.as_slice() {
             [_, name] => index.find(kind, object.namespace(), name).or_else(|| index.find(kind, None, name)),
             [_, namespace, name] => index.find(kind, Some(namespace), name),

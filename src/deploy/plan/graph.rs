@@ -8,7 +8,6 @@
 //! document order.
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
 
 use crate::events::{PlanDependency, PlanEntry};
 
@@ -63,15 +62,10 @@ pub fn kind_rank(kind: &str) -> usize {
     INSTALL_ORDER.iter().position(|known| *known == kind).unwrap_or(INSTALL_ORDER.len())
 }
 
-/// The stable order used everywhere in a plan: kind rank, kind name (for unknown kinds), namespace
-/// (cluster-scoped first), name.
-pub fn compare_keys(left: &ObjectKey, right: &ObjectKey) -> Ordering {
-    (kind_rank(&left.kind), &left.kind, &left.namespace, &left.name).cmp(&(
-        kind_rank(&right.kind),
-        &right.kind,
-        &right.namespace,
-        &right.name,
-    ))
+/// The stable order used everywhere in a plan, as a sort key: kind rank, kind name (for unknown kinds),
+/// namespace (cluster-scoped first), name.
+pub fn order_key(key: &ObjectKey) -> (usize, &str, Option<&str>, &str) {
+    (kind_rank(&key.kind), &key.kind, key.namespace.as_deref(), &key.name)
 }
 
 /// An object waits for `key` for these reasons.
@@ -128,17 +122,19 @@ fn describe_cycle(cycle: &[(ObjectKey, Vec<Reason>)]) -> String {
 pub fn plan(objects: &[Object]) -> Result<Plan, GraphError> {
     let edges = find_edges(objects)?;
     let keys: Vec<ObjectKey> = objects.iter().map(Object::key).collect();
-    let order = |left: &usize, right: &usize| compare_keys(&keys[*left], &keys[*right]).then(left.cmp(right));
+    // Each object's place in the stable order (`order_key`, then position in the slice), found by one
+    // sort: every later sort compares these numbers instead of the keys' strings.
+    let rank = stable_ranks(&keys);
+    let order = |left: &usize, right: &usize| rank[*left].cmp(&rank[*right]);
     let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); objects.len()];
-    let mut dependencies: Vec<BTreeMap<usize, Vec<Reason>>> = vec![BTreeMap::new(); objects.len()];
-    for Edge { dependency, dependent, reason } in &edges {
+    for Edge { dependency, dependent, .. } in &edges {
         dependents[*dependency].push(*dependent);
-        dependencies[*dependent].entry(*dependency).or_default().push(reason.clone());
     }
     dependents.iter_mut().for_each(|list| {
         list.sort_by(order);
         list.dedup();
     });
+    let dependencies = Dependencies::new(objects.len(), &edges);
     if let Some(cycle) = find_cycle(objects.len(), &dependents, order) {
         let sources = cycle[..cycle.len() - 1]
             .iter()
@@ -146,37 +142,33 @@ pub fn plan(objects: &[Object]) -> Result<Plan, GraphError> {
             .collect();
         let mut described = vec![(keys[cycle[0]].clone(), Vec::new())];
         described.extend(cycle.windows(2).map(|pair| {
-            let mut reasons = dependencies[pair[1]].get(&pair[0]).cloned().unwrap_or_default();
-            reasons.sort();
-            reasons.dedup();
-            (keys[pair[1]].clone(), reasons)
+            let reasons = dependencies.of(pair[1]).find(|(dependency, _)| *dependency == pair[0]);
+            (keys[pair[1]].clone(), reasons.map(|(_, reasons)| reasons).unwrap_or_default())
         }));
         let cycle = described;
         return Err(GraphError::Cycle { cycle, sources });
     }
-    let mut levels: Vec<Option<usize>> = vec![None; objects.len()];
-    for index in 0..objects.len() {
-        level_of(index, &dependencies, &mut levels);
-    }
+    let levels = levels(&dependents);
     let scopes = ScopeTable::new(objects);
-    let mut planned: Vec<Vec<PlannedObject>> = Vec::new();
-    for (index, object) in objects.iter().enumerate() {
-        let level = levels[index].unwrap_or(0);
-        let mut after: Vec<Dependency> = dependencies[index]
-            .iter()
-            .map(|(dependency, reasons)| {
-                let mut reasons = reasons.clone();
-                reasons.sort();
-                reasons.dedup();
-                Dependency { key: keys[*dependency].clone(), reasons }
-            })
-            .collect();
-        after.sort_by(|left, right| compare_keys(&left.key, &right.key));
-        if planned.len() <= level {
-            planned.resize(level + 1, Vec::new());
-        }
+    // Every `after` list first (they copy the keys of dependencies), then the keys move into the plan.
+    let afters: Vec<Vec<Dependency>> = (0..objects.len())
+        .map(|index| {
+            let mut found: Vec<(usize, Vec<Reason>)> = dependencies.of(index).collect();
+            found.sort_by(|left, right| order(&left.0, &right.0));
+            let mut after = Vec::with_capacity(found.len());
+            after.extend(
+                found.into_iter().map(|(dependency, reasons)| Dependency { key: keys[dependency].clone(), reasons }),
+            );
+            after
+        })
+        .collect();
+    let mut sizes = vec![0usize; levels.iter().max().map_or(0, |deepest| deepest + 1)];
+    levels.iter().for_each(|&level| sizes[level] += 1);
+    let mut planned: Vec<Vec<PlannedObject>> = sizes.into_iter().map(Vec::with_capacity).collect();
+    for (index, ((object, key), after)) in objects.iter().zip(keys).zip(afters).enumerate() {
+        let level = levels[index];
         let crd_not_in_set = scopes.resolve(object).1 == ScopeOrigin::CrdNotInSet;
-        planned[level].push(PlannedObject { index, key: keys[index].clone(), level, after, crd_not_in_set });
+        planned[level].push(PlannedObject { index, key, level, after, crd_not_in_set });
     }
     for level in &mut planned {
         level.sort_by(|left, right| order(&left.index, &right.index));
@@ -184,14 +176,79 @@ pub fn plan(objects: &[Object]) -> Result<Plan, GraphError> {
     Ok(Plan { levels: planned })
 }
 
-fn level_of(index: usize, dependencies: &[BTreeMap<usize, Vec<Reason>>], levels: &mut [Option<usize>]) -> usize {
-    if let Some(level) = levels[index] {
-        return level;
+/// `ranks[index]` is the object's position when the set is sorted by `order_key`, ties (the same key
+/// twice) by position in the set.
+fn stable_ranks(keys: &[ObjectKey]) -> Vec<usize> {
+    let mut sorted: Vec<usize> = (0..keys.len()).collect();
+    sorted.sort_by_cached_key(|&index| (order_key(&keys[index]), index));
+    let mut ranks = vec![0; keys.len()];
+    for (rank, index) in sorted.into_iter().enumerate() {
+        ranks[index] = rank;
     }
-    let level =
-        dependencies[index].keys().map(|&dependency| level_of(dependency, dependencies, levels) + 1).max().unwrap_or(0);
-    levels[index] = Some(level);
-    level
+    ranks
+}
+
+/// What each object depends on, and why: the edges grouped by dependent (a counting sort, so each
+/// group keeps the edges' order: by dependency, then reason).
+struct Dependencies<'e> {
+    edges: Vec<&'e Edge>,
+    /// Object `i`'s edges are `edges[starts[i]..starts[i + 1]]`.
+    starts: Vec<usize>,
+}
+
+impl<'e> Dependencies<'e> {
+    fn new(count: usize, edges: &'e [Edge]) -> Self {
+        let mut starts = vec![0usize; count + 1];
+        for edge in edges {
+            starts[edge.dependent + 1] += 1;
+        }
+        for index in 0..count {
+            starts[index + 1] += starts[index];
+        }
+        let mut next = starts.clone();
+        let mut grouped: Vec<Option<&Edge>> = vec![None; edges.len()];
+        for edge in edges {
+            grouped[next[edge.dependent]] = Some(edge);
+            next[edge.dependent] += 1;
+        }
+        Dependencies { edges: grouped.into_iter().flatten().collect(), starts }
+    }
+
+    /// Each object `index` depends on, with the reasons (sorted, without repeats).
+    fn of(&self, index: usize) -> impl Iterator<Item = (usize, Vec<Reason>)> + '_ {
+        let mut group = &self.edges[self.starts[index]..self.starts[index + 1]];
+        std::iter::from_fn(move || {
+            let dependency = group.first()?.dependency;
+            let length = group.iter().take_while(|edge| edge.dependency == dependency).count();
+            let mut reasons: Vec<Reason> = group[..length].iter().map(|edge| edge.reason.clone()).collect();
+            reasons.sort();
+            reasons.dedup();
+            group = &group[length..];
+            Some((dependency, reasons))
+        })
+    }
+}
+
+/// Each object's level: the length of the longest dependency chain below it (0 without dependencies).
+/// In dependency order (Kahn), not by recursion: a chain of 100,000 objects must not overflow the stack.
+/// The graph has no cycle (checked first) and `dependents` no repeats.
+fn levels(dependents: &[Vec<usize>]) -> Vec<usize> {
+    let mut waiting_for = vec![0usize; dependents.len()];
+    for &dependent in dependents.iter().flatten() {
+        waiting_for[dependent] += 1;
+    }
+    let mut levels = vec![0usize; dependents.len()];
+    let mut ready: Vec<usize> = (0..dependents.len()).filter(|&index| waiting_for[index] == 0).collect();
+    while let Some(index) = ready.pop() {
+        for &dependent in &dependents[index] {
+            levels[dependent] = levels[dependent].max(levels[index] + 1);
+            waiting_for[dependent] -= 1;
+            if waiting_for[dependent] == 0 {
+                ready.push(dependent);
+            }
+        }
+    }
+    levels
 }
 
 /// Depth-first search in apply order; returns the first cycle found as `[a, b, …, a]`. Starting points and

@@ -216,7 +216,7 @@ fn kind_rank_follows_helm_with_unknown_kinds_last() {
         .rev()
         .map(|kind| ObjectKey { kind: kind.to_string(), namespace: None, name: "x".to_string() })
         .collect();
-    keys.sort_by(compare_keys);
+    keys.sort_by(|left, right| order_key(left).cmp(&order_key(right)));
     let sorted: Vec<&str> = keys.iter().map(|key| key.kind.as_str()).collect();
     assert_eq!(sorted, ordered);
 }

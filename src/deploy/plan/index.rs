@@ -2,10 +2,10 @@
 //! the [`Index`] that finds objects by identity. Its own module so that `edges` (the built-in rules)
 //! and `webhooks` (admission-webhook rules) share it without depending on each other.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
-use super::manifest::{Object, ObjectKey};
+use super::manifest::Object;
 use crate::json::text;
 
 /// Why an object waits for another one.
@@ -47,35 +47,53 @@ pub struct Edge {
     pub reason: Reason,
 }
 
-/// Finds objects in the set by identity.
+/// Finds objects in the set by identity. The maps borrow their keys from the objects, so a lookup
+/// builds nothing: `find` runs several times for every object of the set.
 pub struct Index<'a> {
     pub objects: &'a [Object],
-    by_key: HashMap<ObjectKey, usize>,
-    crd_by_group_kind: HashMap<(String, String), usize>,
+    by_key: HashMap<(&'a str, Option<&'a str>, &'a str), usize>,
+    crd_by_group_kind: HashMap<(&'a str, &'a str), usize>,
+    /// Each kind in the set by its lower-case spelling, as first written.
+    kinds: HashMap<String, &'a str>,
 }
 
 impl<'a> Index<'a> {
     pub fn new(objects: &'a [Object]) -> Self {
-        let by_key = objects.iter().enumerate().map(|(index, object)| (object.key(), index)).collect();
-        let crd_by_group_kind = objects
-            .iter()
-            .enumerate()
-            .filter(|(_, object)| object.kind() == "CustomResourceDefinition")
-            .map(|(index, crd)| {
-                ((text(&crd.value, "/spec/group").to_string(), text(&crd.value, "/spec/names/kind").to_string()), index)
-            })
-            .collect();
-        Index { objects, by_key, crd_by_group_kind }
+        let mut by_key = HashMap::with_capacity(objects.len());
+        let mut crd_by_group_kind = HashMap::new();
+        let mut seen_kinds = HashSet::new();
+        let mut kinds = HashMap::new();
+        for (index, object) in objects.iter().enumerate() {
+            let kind = object.kind();
+            by_key.insert((kind, object.namespace(), object.name()), index);
+            if kind == "CustomResourceDefinition" {
+                crd_by_group_kind
+                    .insert((text(&object.value, "/spec/group"), text(&object.value, "/spec/names/kind")), index);
+            }
+            if seen_kinds.insert(kind) {
+                kinds.entry(kind.to_ascii_lowercase()).or_insert(kind);
+            }
+        }
+        Index { objects, by_key, crd_by_group_kind, kinds }
     }
 
     pub fn find(&self, kind: &str, namespace: Option<&str>, name: &str) -> Option<usize> {
-        let key =
-            ObjectKey { kind: kind.to_string(), namespace: namespace.map(str::to_string), name: name.to_string() };
-        self.by_key.get(&key).copied()
+        // The map's keys live as long as the objects; a shared map may be read with shorter-lived ones.
+        let by_key: &HashMap<(&str, Option<&str>, &str), usize> = &self.by_key;
+        by_key.get(&(kind, namespace, name)).copied()
     }
 
     /// The CustomResourceDefinition in the set that defines this object's kind.
     pub fn crd_of(&self, object: &Object) -> Option<usize> {
-        self.crd_by_group_kind.get(&(object.group().to_string(), object.kind().to_string())).copied()
+        let crd_by_group_kind: &HashMap<(&str, &str), usize> = &self.crd_by_group_kind;
+        if crd_by_group_kind.is_empty() {
+            return None;
+        }
+        crd_by_group_kind.get(&(object.group(), object.kind())).copied()
+    }
+
+    /// The kind of the first object in the set whose kind is `kind` but for ASCII case.
+    pub fn kind_like(&self, kind: &str) -> Option<&'a str> {
+        self.kinds.get(&kind.to_ascii_lowercase()).copied()
     }
 }

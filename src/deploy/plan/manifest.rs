@@ -4,13 +4,14 @@
 //! every object validated, namespaces defaulted and duplicates found first. Each object remembers where
 //! it came from, so every later error can point at a file, a document and a line.
 
-use std::collections::BTreeMap;
+use std::collections::hash_map::{Entry, HashMap};
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
 pub use super::object::{Object, ObjectKey, SourceRef};
 pub use super::scope::{Scope, ScopeOrigin, ScopeTable};
+use super::yaml::ReadError;
 
 /// Everything that can be wrong with the manifests themselves. Each message says where and how to fix it.
 #[derive(Debug, thiserror::Error)]
@@ -99,44 +100,75 @@ fn manifest_files(path: &Path) -> Result<Vec<PathBuf>, DeployInputError> {
     Ok(files)
 }
 
-/// One YAML document's text, padded with blank lines so the parser reports lines of the whole file.
+/// One YAML document's own text and where it sits in the file: serde_yaml reports line `n` of `text`,
+/// which is line `n + line_offset` of the file. Not padded to the file's lines: padding every document
+/// with the lines before it made parsing quadratic in the number of documents.
 struct DocumentText {
-    padded: String,
+    text: String,
+    line_offset: usize,
     content_line: Option<usize>,
 }
 
+impl DocumentText {
+    /// A document whose `---` is on line `index + 1` of the file. Every document after the file's first
+    /// line gets one blank line in front: serde_yaml and libyaml leave a position at line 1 column 1
+    /// out of their messages, and with the blank line every position is written out, as it was when
+    /// the document's text was the whole file up to it.
+    fn starting_at(index: usize) -> Self {
+        let padding = index.min(1);
+        DocumentText { text: "\n".repeat(padding), line_offset: index - padding, content_line: None }
+    }
+}
+
 /// Splits at `---` lines ourselves (rather than serde_yaml's multi-document reader) to know where each
-/// document starts. A leading chunk with no content before the first `---` is not counted as a document.
-fn split_documents(text: &str) -> Vec<DocumentText> {
-    let mut documents = Vec::new();
-    let mut current = DocumentText { padded: String::new(), content_line: None };
-    let mut first_separator_seen = false;
-    for (index, line) in text.lines().enumerate() {
-        let line_number = index + 1;
-        let rest = line.strip_prefix("---").filter(|rest| rest.is_empty() || rest.starts_with([' ', '\t']));
-        let body = match rest {
-            Some(rest) => {
-                if first_separator_seen || current.content_line.is_some() {
-                    documents.push(current);
+/// document starts, and to report every broken document rather than stop at the first. A leading chunk
+/// with no content before the first `---` is not counted as a document. One document at a time: only
+/// the one being parsed is held, not a copy of the whole file.
+fn split_documents(text: &str) -> Documents<'_> {
+    Documents {
+        lines: text.lines().enumerate(),
+        current: Some(DocumentText::starting_at(0)),
+        first_separator_seen: false,
+    }
+}
+
+struct Documents<'t> {
+    lines: std::iter::Enumerate<std::str::Lines<'t>>,
+    /// The document being gathered; `None` once the last one was handed out.
+    current: Option<DocumentText>,
+    first_separator_seen: bool,
+}
+
+impl Iterator for Documents<'_> {
+    type Item = DocumentText;
+
+    fn next(&mut self) -> Option<DocumentText> {
+        let current = self.current.as_mut()?;
+        for (index, line) in self.lines.by_ref() {
+            let rest = line.strip_prefix("---").filter(|rest| rest.is_empty() || rest.starts_with([' ', '\t']));
+            let (body, finished) = match rest {
+                Some(rest) => {
+                    let finished = std::mem::replace(current, DocumentText::starting_at(index));
+                    let counted = self.first_separator_seen || finished.content_line.is_some();
+                    self.first_separator_seen = true;
+                    (rest, counted.then_some(finished))
                 }
-                first_separator_seen = true;
-                current = DocumentText { padded: "\n".repeat(index), content_line: None };
-                rest
+                None if line == "..." => ("", None),
+                None => (line, None),
+            };
+            let trimmed = body.trim();
+            if current.content_line.is_none() && !trimmed.is_empty() && !trimmed.starts_with('#') {
+                current.content_line = Some(index + 1);
             }
-            None if line == "..." => "",
-            None => line,
-        };
-        let trimmed = body.trim();
-        if current.content_line.is_none() && !trimmed.is_empty() && !trimmed.starts_with('#') {
-            current.content_line = Some(line_number);
+            current.text.push_str(body);
+            current.text.push('\n');
+            if finished.is_some() {
+                return finished;
+            }
         }
-        current.padded.push_str(body);
-        current.padded.push('\n');
+        let last = self.current.take()?;
+        (self.first_separator_seen || last.content_line.is_some()).then_some(last)
     }
-    if first_separator_seen || current.content_line.is_some() {
-        documents.push(current);
-    }
-    documents
 }
 
 /// Parses one file's text into objects: empty documents skipped, `kind: List` (and `*List` with `items`)
@@ -144,9 +176,9 @@ fn split_documents(text: &str) -> Vec<DocumentText> {
 pub fn parse_documents(file: &Path, text: &str) -> Result<Vec<Object>, InputErrors> {
     let mut errors = Vec::new();
     let mut objects = Vec::new();
-    for (doc_index, document) in split_documents(text).into_iter().enumerate() {
+    for (doc_index, document) in split_documents(text).enumerate() {
         let source_ref = SourceRef { file: file.to_path_buf(), doc_index, line: document.content_line };
-        let value = match parse_yaml(&document.padded) {
+        let value = match parse_yaml(&document.text, document.line_offset) {
             Ok(value) => value,
             Err((message, line)) => {
                 errors.push(DeployInputError::Yaml {
@@ -179,23 +211,83 @@ pub fn parse_documents(file: &Path, text: &str) -> Result<Vec<Object>, InputErro
     }
 }
 
-fn parse_yaml(text: &str) -> Result<Value, (String, Option<usize>)> {
-    let mut yaml: serde_yaml::Value =
-        serde_yaml::from_str(text).map_err(|error| match crate::config::yaml_error::duplicate_key(text, &error) {
-            Some((key, lines)) => {
-                let shown: Vec<String> = lines.iter().map(ToString::to_string).collect();
-                (
-                    format!(
-                        "`{key}` is set more than once in the same mapping (lines {}): keep one of them",
-                        shown.join(" and ")
-                    ),
-                    lines.last().copied(),
-                )
-            }
-            None => (error.to_string(), error.location().map(|location| location.line())),
-        })?;
-    yaml.apply_merge().map_err(|error| (error.to_string(), None))?;
-    serde_json::to_value(&yaml).map_err(|error| (error.to_string(), None))
+/// Parses one document's text; an error carries its message and line as lines of the file (`line_offset`
+/// added to every line serde_yaml reports in `text`).
+fn parse_yaml(text: &str, line_offset: usize) -> Result<Value, (String, Option<usize>)> {
+    let error = match super::yaml::read(text) {
+        Ok(value) => return Ok(value),
+        Err(ReadError::Other(message)) => return Err((message, None)),
+        Err(ReadError::Yaml(error)) => error,
+    };
+    match crate::config::yaml_error::duplicate_key(text, &error) {
+        Some((key, lines)) => {
+            let lines: Vec<usize> = lines.iter().map(|line| line + line_offset).collect();
+            let shown: Vec<String> = lines.iter().map(ToString::to_string).collect();
+            Err((
+                format!(
+                    "`{key}` is set more than once in the same mapping (lines {}): keep one of them",
+                    shown.join(" and ")
+                ),
+                lines.last().copied(),
+            ))
+        }
+        None => {
+            let location = error.location().map(|location| (location.line(), location.column()));
+            Err((
+                lines_in_file(&error.to_string(), location, line_offset),
+                location.map(|(line, _)| line + line_offset),
+            ))
+        }
+    }
+}
+
+/// serde_yaml's message with its positions (`at line L column C`) moved down by `offset` lines. A message
+/// holds at most two: the problem's, at `location`, which ends the message or is followed by `, <context>`,
+/// and libyaml's context position, which ends it. Only those are rewritten: the rest of the message may
+/// quote the document (a duplicate key's name), and a quoted `at line 3 column 1` stays as written.
+fn lines_in_file(message: &str, location: Option<(usize, usize)>, offset: usize) -> String {
+    /// One ` at line L column C` in the message: the byte range of `L`, the position, where it ends.
+    #[derive(PartialEq)]
+    struct Mark {
+        digits: std::ops::Range<usize>,
+        position: (usize, usize),
+        end: usize,
+    }
+    const AT_LINE: &str = " at line ";
+    if offset == 0 {
+        return message.to_string();
+    }
+    let marks: Vec<Mark> = message
+        .match_indices(AT_LINE)
+        .filter_map(|(start, _)| {
+            let line_start = start + AT_LINE.len();
+            let rest = &message[line_start..];
+            let line_digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+            let column_text = rest[line_digits..].strip_prefix(" column ")?;
+            let column_digits = column_text.bytes().take_while(u8::is_ascii_digit).count();
+            let position = (rest[..line_digits].parse().ok()?, column_text[..column_digits].parse().ok()?);
+            let end = message.len() - column_text.len() + column_digits;
+            Some(Mark { digits: line_start..line_start + line_digits, position, end })
+        })
+        .collect();
+    let last = marks.last().filter(|mark| mark.end == message.len());
+    let mut rewrite: Vec<&Mark> = last.into_iter().collect();
+    if last.is_none_or(|last| Some(last.position) != location) {
+        let problem = marks.iter().find(|mark| {
+            Some(mark.position) == location && message[mark.end..].starts_with(", ") && Some(*mark) != last
+        });
+        rewrite.extend(problem);
+    }
+    rewrite.sort_by_key(|mark| mark.digits.start);
+    let mut shifted = String::with_capacity(message.len() + 8);
+    let mut copied = 0;
+    for mark in rewrite {
+        shifted.push_str(&message[copied..mark.digits.start]);
+        shifted.push_str(&(mark.position.0 + offset).to_string());
+        copied = mark.digits.end;
+    }
+    shifted.push_str(&message[copied..]);
+    shifted
 }
 
 fn check_object(value: Value, source_ref: &SourceRef) -> Result<Object, DeployInputError> {
@@ -254,17 +346,18 @@ pub fn normalize(mut objects: Vec<Object>, default_namespace: &str) -> Result<Ve
             }
         }
     }
-    let mut seen: BTreeMap<ObjectKey, SourceRef> = BTreeMap::new();
+    let mut seen: HashMap<ObjectKey, usize> = HashMap::with_capacity(objects.len());
     let mut errors = Vec::new();
-    for object in &objects {
-        if let Some(first) = seen.get(&object.key()) {
-            errors.push(DeployInputError::Duplicate {
-                key: object.key(),
-                first: first.clone(),
+    for (index, object) in objects.iter().enumerate() {
+        match seen.entry(object.key()) {
+            Entry::Occupied(first) => errors.push(DeployInputError::Duplicate {
+                key: first.key().clone(),
+                first: objects[*first.get()].source.clone(),
                 second: object.source.clone(),
-            });
-        } else {
-            seen.insert(object.key(), object.source.clone());
+            }),
+            Entry::Vacant(vacant) => {
+                vacant.insert(index);
+            }
         }
     }
     if errors.is_empty() {

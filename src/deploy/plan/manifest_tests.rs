@@ -168,3 +168,102 @@ fn debug_output_redacts_secret_values() {
     assert!(!shown.contains("c2VjcmV0") && !shown.contains("plain-secret"), "{shown}");
     assert!(shown.contains("<redacted>"));
 }
+
+/// `count` small ConfigMaps, each `---` first: document `n` (1-based) starts on line `4 * (n - 1) + 1`.
+fn config_maps(count: usize) -> String {
+    (0..count).map(|index| format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cm-{index}}}\n")).collect()
+}
+
+/// What serde_yaml says about `body` when it starts on line `first_line` of a file: the document parsed
+/// with every line before it there (blank), as ohdev parsed documents before it stopped padding them.
+fn padded_error(first_line: usize, body: &str) -> (String, usize) {
+    let padded = format!("{}{body}", "\n".repeat(first_line - 1));
+    let error = serde_yaml::from_str::<serde_yaml::Value>(&padded).expect_err("broken YAML");
+    (error.to_string(), error.location().expect("a position").line())
+}
+
+#[test]
+fn errors_deep_in_a_large_file_name_the_lines_of_the_file() {
+    let broken = [
+        // A flow sequence left open: the problem and libyaml's context, each with its position.
+        "---\napiVersion: v1\nkind: [unclosed\n",
+        // Bad indentation: the context is the mapping at the document's first line and column.
+        "---\napiVersion: v1\nkind: ConfigMap\n  bad: indent\nmetadata: {name: x}\n",
+        // A tab where YAML wants spaces.
+        "---\napiVersion: v1\n\tkind: ConfigMap\n",
+        // serde_yaml's own errors (not libyaml's) carry one position.
+        "---\napiVersion: v1\nkind: *missing\n",
+        // Content on the `---` line itself: its positions are on the separator's line.
+        "--- [unclosed\n",
+        "---\t{apiVersion: v1, kind: *missing}\n",
+        "--- \t- a\n  b: c\n",
+    ];
+    for document in broken {
+        let text = format!("{}{document}{}", config_maps(4_999), config_maps(2));
+        let separator_line = 4 * 4_999 + 1;
+        let found = errors(&text);
+        assert_eq!(found.len(), 1, "{document:?}: {found:?}");
+        // As split_documents keeps it: the `---` line without the `---`.
+        let (message, line) = padded_error(separator_line, document.strip_prefix("---").unwrap());
+        assert_eq!(found[0], format!("bad.yaml:{line} (document 5000): invalid YAML: {message}"), "{document:?}");
+        assert!(line >= separator_line, "{document:?}: {line}");
+    }
+}
+
+#[test]
+fn duplicate_keys_deep_in_a_large_file_name_the_lines_of_the_file() {
+    let text = format!(
+        "{}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  labels: {{}}\n  name: b\n{}",
+        config_maps(4_999),
+        config_maps(1)
+    );
+    let found = errors(&text);
+    // Document 5,000's `---` is line 19,997: `name` is set on lines 20,001 and 20,003.
+    assert_eq!(
+        found,
+        ["bad.yaml:20003 (document 5000): invalid YAML: `name` is set more than once in the same mapping (lines 20001 and 20003): keep one of them"]
+    );
+}
+
+#[test]
+fn objects_deep_in_a_large_file_keep_their_document_and_line() {
+    let objects = parse(&config_maps(10_000));
+    assert_eq!(objects.len(), 10_000);
+    for index in [0, 1, 4_999, 9_999] {
+        let object = &objects[index];
+        assert_eq!(object.name(), format!("cm-{index}"));
+        assert_eq!((object.source.doc_index, object.source.line), (index, Some(4 * index + 2)));
+    }
+    let text = format!("{}---\nkind: ConfigMap\nmetadata: {{name: late}}\n", config_maps(9_999));
+    assert_eq!(errors(&text), ["bad.yaml:39998 (document 10000): ConfigMap/late has no apiVersion: every object needs apiVersion, kind and metadata.name (generateName does not work with apply)"]);
+}
+
+#[test]
+fn the_first_document_and_one_starting_on_line_one_keep_their_positions() {
+    // No `---`: the document is the file from line 1; `---` on line 1: the same lines.
+    for text in ["apiVersion: v1\nkind: [unclosed\n", "---\napiVersion: v1\nkind: [unclosed\n"] {
+        let found = errors(text);
+        let body = text.strip_prefix("---").unwrap_or(text);
+        let (message, line) = padded_error(1, body);
+        assert_eq!(found, [format!("bad.yaml:{line} (document 1): invalid YAML: {message}")], "{text:?}");
+    }
+}
+
+#[test]
+fn only_serde_yaml_positions_move_not_quoted_text() {
+    let location = Some((2, 5));
+    assert_eq!(
+        lines_in_file(
+            "did not find expected ',' or ']' at line 2 column 5, while parsing a flow sequence at line 1 column 7",
+            location,
+            100
+        ),
+        "did not find expected ',' or ']' at line 102 column 5, while parsing a flow sequence at line 101 column 7"
+    );
+    assert_eq!(
+        lines_in_file("key \"x at line 2 column 5, y\" is odd at line 2 column 5", location, 100),
+        "key \"x at line 2 column 5, y\" is odd at line 102 column 5"
+    );
+    assert_eq!(lines_in_file("unknown anchor at line 2 column 5", location, 0), "unknown anchor at line 2 column 5");
+    assert_eq!(lines_in_file("recursion limit exceeded", None, 7), "recursion limit exceeded");
+}

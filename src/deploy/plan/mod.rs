@@ -1,7 +1,8 @@
 //! The pure half of deploy: from manifests to an ordered, validated plan. No processes.
 //!
 //! The order of calls, from `ohdev.yaml` to a plan (driven by `deploy::render`):
-//! 1. `manifest::load` reads files and directories (all input errors at once);
+//! 1. `manifest::load` reads files and directories (all input errors at once), each document through
+//!    `yaml` (straight into JSON when that gives the same value);
 //! 2. `secrets::generate` makes one Secret per `secrets:` entry; they join the objects;
 //! 3. `manifest::normalize` defaults namespaces, strips namespaces from cluster-scoped objects, rejects
 //!    duplicates (patch targets are matched after this, so a target's namespace may be left out);
@@ -27,3 +28,4 @@ pub mod secrets;
 pub mod substitute;
 pub mod urls;
 pub mod webhooks;
+mod yaml;

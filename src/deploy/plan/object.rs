@@ -73,14 +73,20 @@ impl Object {
     pub fn new(source: SourceRef, value: Value) -> Self {
         Object { source, value }
     }
-    fn text(&self, pointer: &str) -> &str {
-        self.value.pointer(pointer).and_then(Value::as_str).unwrap_or("")
+    /// A top-level string field, or `""`. Looked up with `get`, not a JSON pointer: these accessors
+    /// run many times for every object of the set.
+    fn field(&self, name: &str) -> &str {
+        self.value.get(name).and_then(Value::as_str).unwrap_or("")
+    }
+    /// A string field of `metadata`, or `""`.
+    fn metadata_field(&self, name: &str) -> &str {
+        self.value.get("metadata").and_then(|metadata| metadata.get(name)).and_then(Value::as_str).unwrap_or("")
     }
     pub fn api_version(&self) -> &str {
-        self.text("/apiVersion")
+        self.field("apiVersion")
     }
     pub fn kind(&self) -> &str {
-        self.text("/kind")
+        self.field("kind")
     }
     /// API group: `apps` for `apps/v1`, empty for the core group (`v1`).
     pub fn group(&self) -> &str {
@@ -91,11 +97,11 @@ impl Object {
         api_version.rsplit_once('/').map_or(api_version, |(_, version)| version)
     }
     pub fn name(&self) -> &str {
-        self.text("/metadata/name")
+        self.metadata_field("name")
     }
     /// `None` for cluster-scoped objects (after `normalize`) and for objects that name no namespace.
     pub fn namespace(&self) -> Option<&str> {
-        Some(self.text("/metadata/namespace")).filter(|namespace| !namespace.is_empty())
+        Some(self.metadata_field("namespace")).filter(|namespace| !namespace.is_empty())
     }
     pub fn key(&self) -> ObjectKey {
         ObjectKey {
@@ -105,9 +111,9 @@ impl Object {
         }
     }
     pub fn labels(&self) -> Option<&serde_json::Map<String, Value>> {
-        self.value.pointer("/metadata/labels").and_then(Value::as_object)
+        self.value.get("metadata")?.get("labels")?.as_object()
     }
     pub fn annotation(&self, name: &str) -> Option<&str> {
-        self.value.pointer("/metadata/annotations")?.get(name)?.as_str()
+        self.value.get("metadata")?.get("annotations")?.get(name)?.as_str()
     }
 }

@@ -78,31 +78,29 @@ pub fn built_in_scope(kind: &str) -> Option<Scope> {
 
 /// Scopes of custom resources, learned from the CustomResourceDefinitions in the set.
 pub struct ScopeTable {
-    custom: HashMap<(String, String), Scope>,
+    /// Kind → group → scope (a later CRD for the same group and kind wins), looked up without
+    /// building a key: `resolve` runs for every object.
+    custom: HashMap<String, HashMap<String, Scope>>,
 }
 
 impl ScopeTable {
     pub fn new(objects: &[Object]) -> Self {
-        let custom = objects
-            .iter()
-            .filter(|object| object.kind() == "CustomResourceDefinition")
-            .map(|crd| {
-                let group = crd.value.pointer("/spec/group").and_then(Value::as_str).unwrap_or("");
-                let kind = crd.value.pointer("/spec/names/kind").and_then(Value::as_str).unwrap_or("");
-                let scope = match crd.value.pointer("/spec/scope").and_then(Value::as_str) {
-                    Some("Cluster") => Scope::Cluster,
-                    _ => Scope::Namespaced,
-                };
-                ((group.to_string(), kind.to_string()), scope)
-            })
-            .collect();
+        let mut custom: HashMap<String, HashMap<String, Scope>> = HashMap::new();
+        for crd in objects.iter().filter(|object| object.kind() == "CustomResourceDefinition") {
+            let group = crd.value.pointer("/spec/group").and_then(Value::as_str).unwrap_or("");
+            let kind = crd.value.pointer("/spec/names/kind").and_then(Value::as_str).unwrap_or("");
+            let scope = match crd.value.pointer("/spec/scope").and_then(Value::as_str) {
+                Some("Cluster") => Scope::Cluster,
+                _ => Scope::Namespaced,
+            };
+            custom.entry(kind.to_string()).or_default().insert(group.to_string(), scope);
+        }
         ScopeTable { custom }
     }
 
     /// A CRD in the set wins over the built-in table (a custom group may reuse a built-in kind name).
     pub fn resolve(&self, object: &Object) -> (Scope, ScopeOrigin) {
-        let key = (object.group().to_string(), object.kind().to_string());
-        if let Some(scope) = self.custom.get(&key) {
+        if let Some(scope) = self.custom.get(object.kind()).and_then(|groups| groups.get(object.group())) {
             return (*scope, ScopeOrigin::CustomResourceDefinition);
         }
         match built_in_scope(object.kind()) {

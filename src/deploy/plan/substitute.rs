@@ -7,7 +7,7 @@
 //! The label is how `down` and `status` find what ohdev applied, so no object may escape it.
 
 use std::collections::BTreeMap;
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use serde_json::Value;
 
@@ -82,11 +82,13 @@ pub fn substitute_images(
     images: &BTreeMap<String, String>,
 ) -> Result<Vec<ImageWarning>, SubstituteError> {
     let mut warnings = Vec::new();
+    let mut pointer = String::new();
     for object in objects.iter_mut() {
-        let mut walker =
-            ImageWalker { images, object_key: object.key(), source_ref: object.source.clone(), warnings: Vec::new() };
-        let mut pointer = String::new();
-        walker.walk(&mut object.value, &mut pointer)?;
+        let object_key = object.key();
+        let Object { source, value } = object;
+        let mut walker = ImageWalker { images, object_key, source_ref: source, warnings: Vec::new() };
+        pointer.clear();
+        walker.walk(value, &mut pointer)?;
         warnings.append(&mut walker.warnings);
     }
     Ok(warnings)
@@ -95,7 +97,7 @@ pub fn substitute_images(
 struct ImageWalker<'a> {
     images: &'a BTreeMap<String, String>,
     object_key: ObjectKey,
-    source_ref: SourceRef,
+    source_ref: &'a SourceRef,
     warnings: Vec<ImageWarning>,
 }
 
@@ -111,7 +113,13 @@ impl ImageWalker<'_> {
                 }
                 for (key, child) in map.iter_mut() {
                     pointer.push('/');
-                    pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+                    for character in key.chars() {
+                        match character {
+                            '~' => pointer.push_str("~0"),
+                            '/' => pointer.push_str("~1"),
+                            other => pointer.push(other),
+                        }
+                    }
                     self.walk(child, pointer)?;
                     pointer.truncate(length);
                 }
@@ -122,8 +130,7 @@ impl ImageWalker<'_> {
             }
             Value::Array(items) => {
                 for (index, child) in items.iter_mut().enumerate() {
-                    pointer.push('/');
-                    pointer.push_str(&index.to_string());
+                    let _ = write!(pointer, "/{index}");
                     self.walk(child, pointer)?;
                     pointer.truncate(length);
                 }

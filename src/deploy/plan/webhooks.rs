@@ -20,13 +20,22 @@ const WEBHOOK_CONFIGURATION_KINDS: &[&str] = &["ValidatingWebhookConfiguration",
 pub(super) fn webhook_edges(index: &Index, edges: &[Edge]) -> Vec<Edge> {
     let objects = index.objects;
     let mut found = Vec::new();
+    // What each object depends on, built once for all webhooks (when there is one).
+    let mut dependencies: Option<HashMap<usize, Vec<usize>>> = None;
     for configuration in objects.iter().filter(|object| WEBHOOK_CONFIGURATION_KINDS.contains(&object.kind())) {
         for webhook in items(&configuration.value, "/webhooks") {
             let backing = backing_objects(index, webhook);
             if backing.is_empty() {
                 continue;
             }
-            let excluded = with_ancestors(&backing, edges);
+            let dependencies = dependencies.get_or_insert_with(|| {
+                let mut dependencies: HashMap<usize, Vec<usize>> = HashMap::new();
+                for edge in edges {
+                    dependencies.entry(edge.dependent).or_default().push(edge.dependency);
+                }
+                dependencies
+            });
+            let excluded = with_ancestors(&backing, dependencies);
             let webhook_name = text(webhook, "/name").to_string();
             for (dependent, object) in objects.iter().enumerate() {
                 if excluded.contains(&dependent)
@@ -70,11 +79,7 @@ fn backing_objects(index: &Index, webhook: &Value) -> Vec<usize> {
 }
 
 /// `start` plus everything it (transitively) depends on.
-fn with_ancestors(start: &[usize], edges: &[Edge]) -> BTreeSet<usize> {
-    let mut dependencies: HashMap<usize, Vec<usize>> = HashMap::new();
-    for edge in edges {
-        dependencies.entry(edge.dependent).or_default().push(edge.dependency);
-    }
+fn with_ancestors(start: &[usize], dependencies: &HashMap<usize, Vec<usize>>) -> BTreeSet<usize> {
     let mut seen: BTreeSet<usize> = start.iter().copied().collect();
     let mut pending: Vec<usize> = start.to_vec();
     while let Some(current) = pending.pop() {

@@ -14,7 +14,7 @@ use super::readiness::{self, Readiness};
 use super::stderr::{api_unusable, first_line, immutable_field, is_retryable};
 use crate::deploy::plan::graph::Plan;
 use crate::deploy::plan::manifest::{Object, ObjectKey};
-use crate::deploy::plan::resource::{namespace_args, resource_name};
+use crate::deploy::plan::resource::{namespace_args, resource_name, ResourceNames};
 use crate::error::Error;
 use crate::events::{Event, ProgressUnit, StepState};
 use crate::schedule::Schedule;
@@ -184,6 +184,7 @@ pub async fn deploy_changed(
         .map(|index| if unchanged.contains(&index) { Status::Ready } else { Status::Waiting })
         .collect();
     let changed = objects.len() - unchanged.len();
+    let resources = &ResourceNames::new(objects);
     let index_of: BTreeMap<ObjectKey, usize> =
         plan.objects().map(|planned| (planned.key.clone(), planned.index)).collect();
     let mut dependencies: Vec<Vec<usize>> = vec![Vec::new(); objects.len()];
@@ -232,7 +233,7 @@ pub async fn deploy_changed(
         let polled: Vec<usize> =
             (0..objects.len()).filter(|index| matches!(status[*index], Status::Applied { .. })).collect();
         let fetched: Vec<(usize, Result<Value, Error>)> = futures_util::stream::iter(
-            polled.into_iter().map(|index| async move { (index, fetch(kubectl, &objects[index], objects).await) }),
+            polled.into_iter().map(|index| async move { (index, fetch(kubectl, &objects[index], resources).await) }),
         )
         .buffer_unordered(CONCURRENT_APPLIES)
         .collect()

@@ -10,15 +10,15 @@ use serde_json::Value;
 
 use super::diagnose::{self, FailureReason};
 use crate::deploy::plan::manifest::Object;
-use crate::deploy::plan::resource::{namespace_args, resource_name};
+use crate::deploy::plan::resource::{namespace_args, ResourceNames};
 use crate::error::Error;
 use crate::events::{Event, StepState};
 use crate::tools::kubectl::Kubectl;
 use crate::ui::Reporter;
 
-pub(super) async fn fetch(kubectl: &Kubectl, object: &Object, objects: &[Object]) -> Result<Value, Error> {
+pub(super) async fn fetch(kubectl: &Kubectl, object: &Object, resources: &ResourceNames<'_>) -> Result<Value, Error> {
     let key = object.key();
-    let mut args = vec![resource_name(object, objects), key.name.clone()];
+    let mut args = vec![resources.of(object), key.name.clone()];
     args.extend(namespace_args(&key));
     kubectl.get_json(args).await
 }
@@ -169,12 +169,13 @@ pub(super) async fn timeout(
 ) -> Error {
     let mut stuck = Vec::new();
     let mut hint = None;
+    let resources = ResourceNames::new(objects);
     for (index, state) in stuck_objects {
         match state {
             Stuck::NotReady { last, last_error } => {
                 stuck.push(format!("{} ({})", objects[index].key(), last_seen(&last, last_error.as_deref())));
                 if is_workload(objects[index].kind()) {
-                    if let Ok(live) = fetch(kubectl, &objects[index], objects).await {
+                    if let Ok(live) = fetch(kubectl, &objects[index], &resources).await {
                         let diagnosis = screen(kubectl, &objects[index], &live, reporter).await;
                         hint = hint.or(diagnosis.hint);
                     }
