@@ -1186,8 +1186,7 @@ fn manifests() {
             case("manifest_namespace_not_a_string", &["up"])
                 .config(&with_manifests(""))
                 .manifest(&CONFIG_MAP.replace("metadata:\n", "metadata:\n  namespace: 5\n"))
-                .expect("namespace")
-                .known_gap("manifest::normalize (src/deploy/plan/manifest.rs, owned by another engineer) reads a namespace that is not a string as none and puts the object in the default namespace: applied with exit 0 in the wrong namespace"),
+                .expect("ConfigMap has `metadata.namespace: 5`, which is not a string"),
             case("manifest_pod_template_label_invalid", &["up"])
                 .config(&with_manifests(""))
                 .manifest("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web, \"bad/key/x\": y}\n    spec:\n      containers: [{name: web, image: nginx:1.27}]\n")

@@ -22,6 +22,10 @@ pub enum DeployInputError {
     EmptyDirectory { path: PathBuf },
     #[error("cannot read manifest {}: {error}", path.display())]
     Read { path: PathBuf, error: std::io::Error },
+    #[error("{source_ref}: {described} has `{field}: {written}`, which is not a string: write the {field} as text (quote it if it looks like a number)")]
+    NotAString { source_ref: SourceRef, described: String, field: &'static str, written: String },
+    #[error("manifest path {} is a symbolic link loop (it leads back to {}): point the link somewhere else or remove it", path.display(), target.display())]
+    SymlinkLoop { path: PathBuf, target: PathBuf },
     #[error("{source_ref}: invalid YAML: {message}")]
     Yaml { source_ref: SourceRef, message: String },
     #[error("{source_ref}: the document is {found}, not a Kubernetes object: write a mapping with apiVersion, kind and metadata.name")]
@@ -77,7 +81,19 @@ fn manifest_files(path: &Path) -> Result<Vec<PathBuf>, DeployInputError> {
     }
     let mut files = Vec::new();
     let mut pending = vec![path.to_path_buf()];
+    // Directories already walked, by their real path: a link back up the tree is a loop, named as
+    // one (walking it would never end).
+    let mut walked = std::collections::HashSet::new();
     while let Some(directory) = pending.pop() {
+        let real = std::fs::canonicalize(&directory).unwrap_or_else(|_| directory.clone());
+        if !walked.insert(real.clone()) {
+            let parent = directory.parent().and_then(|parent| std::fs::canonicalize(parent).ok()).unwrap_or_default();
+            if parent.starts_with(&real) {
+                return Err(DeployInputError::SymlinkLoop { path: directory, target: real });
+            }
+            // A second link to a directory already read: its files are in the set once.
+            continue;
+        }
         let entries =
             std::fs::read_dir(&directory).map_err(|error| DeployInputError::Read { path: directory.clone(), error })?;
         for entry in entries.flatten() {
@@ -85,6 +101,12 @@ fn manifest_files(path: &Path) -> Result<Vec<PathBuf>, DeployInputError> {
             let file_name = entry.file_name().to_string_lossy().into_owned();
             if file_name.starts_with('.') {
                 continue;
+            }
+            if let Err(error) = std::fs::metadata(&entry_path) {
+                if error.raw_os_error() == Some(libc::ELOOP) {
+                    let target = std::fs::read_link(&entry_path).unwrap_or_default();
+                    return Err(DeployInputError::SymlinkLoop { path: entry_path, target });
+                }
             }
             if entry_path.is_dir() {
                 pending.push(entry_path);
@@ -299,6 +321,24 @@ fn check_object(value: Value, source_ref: &SourceRef) -> Result<Object, DeployIn
     };
     if let Some(found) = found {
         return Err(DeployInputError::NotAnObject { source_ref: source_ref.clone(), found });
+    }
+    // A field read as text that is not text would silently read as absent (`namespace: 5` would
+    // put the object in the default namespace).
+    for (field, pointer) in [
+        ("metadata.namespace", "/metadata/namespace"),
+        ("metadata.name", "/metadata/name"),
+        ("kind", "/kind"),
+        ("apiVersion", "/apiVersion"),
+    ] {
+        if let Some(written) = value.pointer(pointer).filter(|found| !found.is_string() && !found.is_null()) {
+            let kind = value.get("kind").and_then(Value::as_str).unwrap_or("the object");
+            return Err(DeployInputError::NotAString {
+                source_ref: source_ref.clone(),
+                described: kind.to_string(),
+                field,
+                written: written.to_string(),
+            });
+        }
     }
     let object = Object::new(source_ref.clone(), value);
     let mut fields = Vec::new();

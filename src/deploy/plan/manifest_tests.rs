@@ -267,3 +267,20 @@ fn only_serde_yaml_positions_move_not_quoted_text() {
     assert_eq!(lines_in_file("unknown anchor at line 2 column 5", location, 0), "unknown anchor at line 2 column 5");
     assert_eq!(lines_in_file("recursion limit exceeded", None, 7), "recursion limit exceeded");
 }
+
+#[test]
+fn a_symlink_loop_in_a_manifest_directory_is_named_not_walked_forever() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("k8s");
+    std::fs::create_dir_all(root.join("sub")).unwrap();
+    std::fs::write(root.join("a.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n").unwrap();
+    std::os::unix::fs::symlink("..", root.join("sub/up")).unwrap();
+    let error = load(std::slice::from_ref(&root)).unwrap_err().to_string();
+    assert!(error.contains("sub/up is a symbolic link loop"), "{error}");
+    // A link to itself, named like a manifest.
+    let other = dir.path().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    std::os::unix::fs::symlink("self.yaml", other.join("self.yaml")).unwrap();
+    let error = load(&[other]).unwrap_err().to_string();
+    assert!(error.contains("self.yaml is a symbolic link loop"), "{error}");
+}
