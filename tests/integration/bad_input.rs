@@ -10,8 +10,6 @@
 //!   it), and `.ohdev/state.json` untouched.
 //!
 //! One `#[test]` per area loops over the area's cases and reports every failing case at the end.
-//! A case ohdev cannot pass yet because the fix belongs to code owned elsewhere carries a
-//! `known_gap` and is skipped with its reason printed.
 
 use std::collections::{BTreeSet, HashMap};
 use std::process::{Command, Stdio};
@@ -52,7 +50,6 @@ struct Case {
     /// The command reaches Docker (after validation, or because the bad input is found later).
     docker: bool,
     setup: Setup,
-    known_gap: Option<&'static str>,
 }
 
 fn case(name: &str, args: &[&str]) -> Case {
@@ -65,7 +62,6 @@ fn case(name: &str, args: &[&str]) -> Case {
         expect: Vec::new(),
         docker: false,
         setup: Setup::None,
-        known_gap: None,
     }
 }
 
@@ -123,11 +119,6 @@ impl Case {
         }
         self
     }
-
-    fn known_gap(mut self, why: &'static str) -> Case {
-        self.known_gap = Some(why);
-        self
-    }
 }
 
 // ------------------------------------------------------------------------------------------
@@ -147,11 +138,6 @@ fn run_area(area: &str, cases: Vec<Case>) {
     for case in &cases {
         assert!(names.insert(case.name.clone()), "two cases are named {}", case.name);
         assert!(!case.expect.is_empty(), "case {} expects nothing", case.name);
-        if let Some(why) = case.known_gap {
-            eprintln!("KNOWN GAP (skipped) {area}/{}: {why}", case.name);
-            skipped += 1;
-            continue;
-        }
         if case.docker && !docker_available() {
             eprintln!("SKIPPED {area}/{}: needs a Docker daemon", case.name);
             skipped += 1;
