@@ -115,19 +115,25 @@ pub fn load(file: &Path) -> Result<Config, Error> {
 
 pub fn load_with_env(file: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, Error> {
     let file = absolute(file);
-    let root_text = file.parent().map(|dir| dir.display().to_string()).unwrap_or_default();
-    let with_builtins = |name: &str| env(name).or_else(|| (name == "OHDEV_ROOT").then(|| root_text.clone()));
-    let env: &dyn Fn(&str) -> Option<String> = &with_builtins;
     let text = std::fs::read_to_string(&file).map_err(|error| {
         Error::config(&file, None, format!("cannot read: {error}"), "check the path given to --config")
     })?;
+    parse_text(&file, &text, env)
+}
+
+/// The text of an ohdev.yaml, parsed and resolved as if read from `file` (an absolute path: its
+/// directory is `OHDEV_ROOT` and the base of every relative path). Touches no file.
+pub(crate) fn parse_text(file: &Path, text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, Error> {
+    let root_text = file.parent().map(|dir| dir.display().to_string()).unwrap_or_default();
+    let with_builtins = |name: &str| env(name).or_else(|| (name == "OHDEV_ROOT").then(|| root_text.clone()));
+    let env: &dyn Fn(&str) -> Option<String> = &with_builtins;
     let raw: RawConfig = if text.trim().is_empty() {
         RawConfig::default()
     } else {
-        serde_yaml::from_str(&text).map_err(|error| yaml_error::to_config_error(&file, &error))?
+        serde_yaml::from_str(text).map_err(|error| yaml_error::to_config_error(file, &error))?
     };
     let root = file.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
-    Resolver { file: &file, text: &text, env, root: &root }.resolve(raw)
+    Resolver { file, text, env, root: &root }.resolve(raw)
 }
 
 fn absolute(path: &Path) -> PathBuf {
@@ -367,7 +373,6 @@ pub fn normalize(path: &Path) -> PathBuf {
     }
     out
 }
-
 
 #[cfg(test)]
 mod tests;
