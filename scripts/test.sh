@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, clippy with -D warnings, no import cycle between src/ modules,
 # unit and integration tests (real Docker engine, kind/kubectl stand-ins), the real-kubectl argument
-# check, and the asset checks (kubernetes-validate, hadolint, shellcheck, docker-compose config).
+# check, the asset checks (kubernetes-validate, hadolint, shellcheck, docker-compose config) and a
+# fuzz smoke run of every parser.
 # Installs what it needs; never silently skips the Docker tests.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -77,4 +78,7 @@ cargo test --test integration -- --ignored kubectl_argv_accepted_by_real_kubectl
 if [ -x scripts/asset-checks.sh ]; then
     scripts/asset-checks.sh
 fi
+
+# Every parser under cargo-fuzz for a few seconds each (skipped, saying why, without nightly).
+scripts/fuzz-smoke.sh
 echo "test.sh: all checks passed"

@@ -13,6 +13,9 @@ pub(crate) mod engine;
 pub(crate) mod error;
 pub(crate) mod events;
 pub(crate) mod exit_status;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzz_api;
 pub(crate) mod heartbeat;
 pub mod image;
 pub(crate) mod json;

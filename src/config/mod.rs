@@ -135,23 +135,29 @@ pub fn load(file: &Path) -> Result<Config, Error> {
 
 pub fn load_with_env(file: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, Error> {
     let file = absolute(file);
-    let root_text = file.parent().map(|dir| dir.display().to_string()).unwrap_or_default();
-    let with_builtins = |name: &str| env(name).or_else(|| (name == "OHDEV_ROOT").then(|| root_text.clone()));
-    let env: &dyn Fn(&str) -> Option<String> = &with_builtins;
     let text = std::fs::read_to_string(&file).map_err(|error| {
         Error::config(&file, None, format!("cannot read: {error}"), "check the path given to --config")
     })?;
+    parse_text(&file, &text, env)
+}
+
+/// The text of an ohdev.yaml, parsed and resolved as if read from `file` (an absolute path: its
+/// directory is `OHDEV_ROOT` and the base of every relative path). Touches no file.
+pub(crate) fn parse_text(file: &Path, text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, Error> {
+    let root_text = file.parent().map(|dir| dir.display().to_string()).unwrap_or_default();
+    let with_builtins = |name: &str| env(name).or_else(|| (name == "OHDEV_ROOT").then(|| root_text.clone()));
+    let env: &dyn Fn(&str) -> Option<String> = &with_builtins;
     if text.lines().all(|line| line.trim().is_empty() || line.trim_start().starts_with('#')) {
         return Err(Error::config(
-            &file,
+            file,
             None,
             "the file is empty: there is nothing to do",
             "describe the environment (see docs/ohdev-yaml.md), or write `{}` to use the OpenHands defaults",
         ));
     }
-    let raw: RawConfig = yaml_error::from_str_strict(&file, &text)?;
+    let raw: RawConfig = yaml_error::from_str_strict(file, text)?;
     let root = file.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
-    Resolver { file: &file, text: &text, env, root: &root }.resolve(raw)
+    Resolver { file, text, env, root: &root }.resolve(raw)
 }
 
 fn absolute(path: &Path) -> PathBuf {
