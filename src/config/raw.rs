@@ -22,6 +22,16 @@ pub struct RawConfig {
     pub deploy: RawDeploy,
     #[serde(default)]
     pub urls: Vec<String>,
+    pub registry: Option<RawRegistry>,
+}
+
+/// `registry:` — push images to a registry instead of `kind load`ing them.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRegistry {
+    pub host: Option<String>,
+    pub create: Option<bool>,
+    pub image: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
