@@ -25,6 +25,7 @@ pub mod plan;
 pub mod reapply;
 pub mod rebuild;
 mod session;
+pub mod ship;
 pub mod status;
 pub mod up;
 
