@@ -157,11 +157,8 @@ pub fn format_event(event: &Event) -> Option<String> {
             Some(text)
         }
         Event::RegistryStatus { host, runtime_host, advertised, answering, container } => {
-            let mut from = vec![if *advertised {
-                "advertised by the cluster".to_string()
-            } else {
-                "from ohdev.yaml".to_string()
-            }];
+            let mut from =
+                vec![if *advertised { "advertised by the cluster".to_string() } else { "from ohdev.yaml".to_string() }];
             if runtime_host != host {
                 from.push(format!("nodes pull from {runtime_host}"));
             }

@@ -12,6 +12,7 @@ mod environment;
 mod images;
 mod kubectl_args;
 mod logs;
+mod registry;
 mod signals;
 mod stand_in_registry;
 mod support;
