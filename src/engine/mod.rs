@@ -12,6 +12,7 @@
 //! | [`build`]   | build images without a cluster (`ohdev build`)                                   |
 //! | [`rebuild`] | build what changed, load it, then [`reapply`]                                    |
 //! | [`reapply`] | render with the current tags, apply only what changed, wait                      |
+//! | [`ship`]    | push built images to the registry in use, or `kind load` them (decided once)     |
 //! | `watch`     | the watch loop lives in `src/watch/` (it is large): it calls [`rebuild`], [`reapply`] and live sync |
 //! | [`down`]    | delete the cluster, or only what ohdev applied                                   |
 //! | [`status`]  | the cluster, its nodes, each image and where it is loaded                        |

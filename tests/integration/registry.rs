@@ -112,8 +112,7 @@ fn content_tag_of(output: &Output) -> String {
 fn step(output: &Output, id: &str) -> Value {
     json_lines(&output.stdout)
         .into_iter()
-        .filter(|event| event["type"] == "step" && event["id"] == id)
-        .last()
+        .rfind(|event| event["type"] == "step" && event["id"] == id)
         .unwrap_or_else(|| panic!("no step {id}: {}", output.stdout))
 }
 
@@ -196,7 +195,7 @@ fn up_with_a_registry_wires_kind_pushes_and_deploys_without_kind_load_and_a_seco
 
     // Pushed, and the manifests name the registry reference.
     let api = Api::new(port);
-    assert_eq!(api.tags(&image), [tag.clone()]);
+    assert_eq!(api.tags(&image), std::slice::from_ref(&tag));
     assert_eq!(deployment_image(&test, &context), format!("{host}/{image}:{tag}"));
     let state: Value =
         serde_json::from_str(&std::fs::read_to_string(test.project().join(".ohdev/state.json")).expect("state"))
@@ -392,7 +391,7 @@ fn a_registry_the_cluster_advertises_is_used_as_is() {
     let up = test.expect(0);
     let tag = content_tag_of(&up);
     assert_eq!(states(&up), ["building", "built", "pushing", "pushed"], "{}", up.stdout);
-    assert_eq!(api.tags(&image), [tag.clone()], "pushed to the advertised host");
+    assert_eq!(api.tags(&image), std::slice::from_ref(&tag), "pushed to the advertised host");
     assert_eq!(deployment_image(&test, &context), format!("{theirs}:5000/{image}:{tag}"), "hostFromContainerRuntime");
     assert!(test.calls_matching("load docker-image").is_empty());
     assert!(!up.stdout.contains("kind load"), "no registry suggestion when one is in use: {}", up.stdout);
