@@ -444,3 +444,48 @@ fn without_a_registry_up_suggests_one_once() {
     let second = test.expect(0);
     assert!(!second.stdout.contains(suggestion), "said twice: {}", second.stdout);
 }
+
+#[test]
+fn an_older_kind_needs_the_containerd_patch_in_cluster_yaml_before_anything_changes() {
+    let Some(fixtures) = fixtures() else { return };
+    let id = docker::unique();
+    let (cluster, image, port) = (format!("reg-{id}"), format!("demo-{id}"), registry::free_port());
+    let container = format!("ohdev-registry-{port}");
+    let mut guard = Containers::default();
+    guard.add(&container);
+    guard.add(format!("{cluster}-control-plane"));
+    let _images = Images(image.clone());
+    let mut test = demo(&fixtures, &cluster, &image, &registry_yaml(port, &fixtures.registry_image))
+        .env("FAKE_KUBE_KIND_VERSION", "v0.26.0")
+        .args(&["up"]);
+    let refused = test.expect(2);
+    let cluster_yaml = test.project().join("kind/cluster.yaml");
+    assert!(
+        refused.stderr.contains(&format!(
+            "{}: kind v0.26.0 does not read /etc/containerd/certs.d by default (kind ≥ 0.27 does), so the nodes could not pull from the registry at localhost:{port}",
+            cluster_yaml.display()
+        )),
+        "{}",
+        refused.stderr
+    );
+    assert!(refused.stderr.contains("config_path = \"/etc/containerd/certs.d\""), "{}", refused.stderr);
+    let changed: Vec<String> = test
+        .calls()
+        .iter()
+        .map(|call| call.line())
+        .filter(|line| line.contains("create") || line.contains("apply") || line.contains("load"))
+        .collect();
+    assert!(changed.is_empty(), "{changed:?}");
+    assert!(inspect(&container).is_none(), "the registry was started");
+    assert!(docker_out(&["images", "-q", "--filter", &format!("label=dev.ohdev.image={image}")]).trim().is_empty());
+
+    // With the patch the same kind goes ahead.
+    let text = std::fs::read_to_string(&cluster_yaml).expect("cluster.yaml");
+    test.write(
+        "kind/cluster.yaml",
+        &format!("{text}containerdConfigPatches:\n  - |-\n    [plugins.\"io.containerd.grpc.v1.cri\".registry]\n      config_path = \"/etc/containerd/certs.d\"\n"),
+    );
+    test.set_args(&["up"]);
+    test.expect(0);
+    assert_eq!(Api::new(port).tags(&image).len(), 1);
+}
