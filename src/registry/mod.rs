@@ -188,9 +188,12 @@ pub async fn wire(
             Some(format!("run it as a container (or stop it and let ohdev start {})", started.config.container_name())),
         )),
     }
-    let container = started.config.container_name();
-    let container = started.container.as_ref().map(|running| running.name.as_str()).unwrap_or(&container);
-    if apply_config_map(kubectl, host, &hosting::help_text(host, container)).await? {
+    let help = match &started.container {
+        Some(running) if running.ours => hosting::help_text(host, &running.name),
+        Some(running) => hosting::foreign_help_text(host, Some(&running.name)),
+        None => hosting::foreign_help_text(host, None),
+    };
+    if apply_config_map(kubectl, host, &help).await? {
         changes.push(format!("applied ConfigMap {}/{}", hosting::NAMESPACE, hosting::NAME));
     }
     let label = format!("kind cluster \"{cluster}\" pulls from {host}");

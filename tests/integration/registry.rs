@@ -290,6 +290,16 @@ fn a_registry_already_answering_on_the_port_is_used_not_replaced() {
     assert!(inspected["NetworkSettings"]["Networks"].get("kind").is_some(), "not connected to kind");
     let written = docker_ok(&["exec", &node, "cat", &format!("/etc/containerd/certs.d/localhost:{port}/hosts.toml")]);
     assert!(written.contains(&format!("[host.\"http://{theirs}:5000\"]")), "{written}");
+    let config_map = kubectl_json(
+        &test,
+        &format!("kind-{cluster}"),
+        &["get", "configmap", "local-registry-hosting", "-n", "kube-public"],
+    );
+    let advertised = config_map["data"]["localRegistryHosting.v1"].as_str().expect("KEP-1755 data");
+    assert!(
+        advertised.contains(&format!("the container {theirs}, which ohdev uses but did not start")),
+        "{advertised}"
+    );
     assert_eq!(api.tags(&image), [content_tag_of(&up)]);
     assert!(test.calls_matching("load docker-image").is_empty());
 }
