@@ -22,6 +22,8 @@ pub struct RawConfig {
     pub deploy: RawDeploy,
     #[serde(default)]
     pub urls: Vec<String>,
+    /// What dev mode adds (`config/dev.rs`).
+    pub dev: Option<super::dev::RawDev>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -71,32 +71,19 @@ pub async fn render_with_env(
     object_names::check_names(&objects).map_err(|invalid| input_error(invalid.to_string(), &cache_names))?;
     namespaces::ensure_namespaces(&mut objects, &config.namespace, &config.file)
         .map_err(|missing| input_error(missing.to_string(), &cache_names))?;
-    let patches: Vec<Patch> = config
-        .patches
-        .iter()
-        .enumerate()
-        .map(|(index, patch)| {
-            let value = serde_json::json!({
-                "target": {"kind": patch.kind, "name": patch.name, "namespace": patch.namespace},
-                "ops": patch.ops,
-            });
-            serde_json::from_value(value).map_err(|error| {
-                Error::config(
-                    &config.file,
-                    None,
-                    format!("patches[{index}]: {error}"),
-                    "each op is {op: add|replace|remove, path: /json/pointer, value: …}",
-                )
-            })
-        })
-        .collect::<Result<_, _>>()?;
+    let patches = typed_patches(config, "patches", &config.patches)?;
     substitute::apply_patches(&mut objects, &patches).map_err(|error| input_error(error.to_string(), &cache_names))?;
-    if !patches.is_empty() {
+    // Dev mode: `dev.patches` after the top-level ones, named as such in every error.
+    let dev_patches = typed_patches(config, "dev.patches", config.dev_patches())?;
+    substitute::apply_patches(&mut objects, &dev_patches)
+        .map_err(|error| input_error(format!("dev.{error}"), &cache_names))?;
+    if !patches.is_empty() || !dev_patches.is_empty() {
         // A patch may rename an object, move it to another namespace or give it labels: check the
         // patched set as the loaded one was checked, naming the patches as the cause.
+        let which = if dev_patches.is_empty() { "`patches:`" } else { "`patches:` and `dev.patches:`" };
         let after_patches = |problems: String| {
             input_error(
-                format!("after the `patches:` of {} were applied:\n{problems}", config.file.display()),
+                format!("after the {which} of {} were applied:\n{problems}", config.file.display()),
                 &cache_names,
             )
         };
@@ -115,6 +102,28 @@ pub async fn render_with_env(
     label_pod_templates(&mut objects);
     let plan = graph::plan(&objects).map_err(|error| input_error(error.to_string(), &cache_names))?;
     Ok(Rendered { objects, plan, warnings })
+}
+
+/// ohdev.yaml's patches (`key`: `patches` or `dev.patches`) in the renderer's typed form.
+fn typed_patches(config: &Config, key: &str, patches: &[crate::config::Patch]) -> Result<Vec<Patch>, Error> {
+    patches
+        .iter()
+        .enumerate()
+        .map(|(index, patch)| {
+            let value = serde_json::json!({
+                "target": {"kind": patch.kind, "name": patch.name, "namespace": patch.namespace},
+                "ops": patch.ops,
+            });
+            serde_json::from_value(value).map_err(|error| {
+                Error::config(
+                    &config.file,
+                    None,
+                    format!("{key}[{index}]: {error}"),
+                    "each op is {op: add|replace|remove, path: /json/pointer, value: …}",
+                )
+            })
+        })
+        .collect()
 }
 
 /// Pods do not inherit their owner's labels: label pod templates too, so `ohdev logs` and

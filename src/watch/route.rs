@@ -92,10 +92,15 @@ impl Roots {
                     context: canonical(&image.context),
                     dockerignore: IgnoreRules::load(&image.context, &image.dockerfile).unwrap_or_else(|_| rules(&[])),
                     gitignore: rules(&ignore_lines),
-                    sync: image
-                        .sync
-                        .iter()
-                        .map(|rule| (rule.clone(), rules(std::slice::from_ref(&rule.src)), static_prefix(&rule.src)))
+                    // In dev mode, `dev.images.<name>.sync` rules follow the image's own.
+                    sync: config
+                        .sync_rules(&image.name)
+                        .into_iter()
+                        .map(|rule| {
+                            let matcher = rules(std::slice::from_ref(&rule.src));
+                            let prefix = static_prefix(&rule.src);
+                            (rule, matcher, prefix)
+                        })
                         .collect(),
                 }
             })
