@@ -136,3 +136,7 @@ impl Resolver<'_> {
         Ok(DevConfig { declared: true, patches: raw.patches.into_iter().map(super::resolve::patch).collect(), sync })
     }
 }
+
+#[cfg(test)]
+#[path = "dev_tests.rs"]
+mod tests;

@@ -190,4 +190,54 @@ mod tests {
         let fine = render_patched(&format!("{target}[{{op: add, path: /data, value: {{mode: dev}}}}]\n")).await;
         assert!(fine.is_ok(), "a harmless patch was refused");
     }
+
+    /// A project with one ConfigMap `settings` and `dev:` patching it, rendered in `mode`.
+    async fn render_dev(dev_patches: &str, mode: crate::config::Mode) -> Result<Rendered, Error> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("k8s")).unwrap();
+        std::fs::write(dir.path().join("k8s/m.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n")
+            .unwrap();
+        let text = format!(
+            "cluster: {{name: t}}\nnamespace: app\nimages: {{}}\nmanifests: [k8s]\npatches:\n  - target: {{kind: ConfigMap, name: settings}}\n    ops: [{{op: add, path: /data, value: {{level: info}}}}]\ndev:\n  patches:\n{dev_patches}"
+        );
+        std::fs::write(dir.path().join("ohdev.yaml"), text).unwrap();
+        let config = crate::config::load(&dir.path().join("ohdev.yaml")).unwrap().with_mode(mode);
+        render_with_env(&config, &BTreeMap::new(), &|_| None).await
+    }
+
+    #[tokio::test]
+    async fn dev_patches_apply_after_the_others_and_only_in_dev_mode() {
+        use crate::config::Mode;
+        let patch =
+            "    - target: {kind: ConfigMap, name: settings}\n      ops: [{op: add, path: /data/mode, value: dev}]\n";
+        let data = |rendered: &Rendered| rendered.objects[0].value["data"].clone();
+        let production = render_dev(patch, Mode::Production).await.unwrap();
+        assert_eq!(data(&production), serde_json::json!({"level": "info"}));
+        let dev = render_dev(patch, Mode::Dev).await.unwrap();
+        assert_eq!(data(&dev), serde_json::json!({"level": "info", "mode": "dev"}), "after the top-level patch");
+
+        let nothing =
+            "    - target: {kind: ConfigMap, name: setings}\n      ops: [{op: add, path: /data/mode, value: dev}]\n";
+        assert!(render_dev(nothing, Mode::Production).await.is_ok(), "production mode never looks at dev patches");
+        let error = match render_dev(nothing, Mode::Dev).await {
+            Err(error) => error.to_string(),
+            Ok(_) => panic!("a dev patch that targets nothing was accepted"),
+        };
+        assert!(
+            error.contains("dev.patches[0] targets ConfigMap/setings, which is not in the manifest set"),
+            "{error}"
+        );
+        let rename = "    - target: {kind: ConfigMap, name: settings}\n      ops: [{op: replace, path: /metadata/name, value: Bad_Name}]\n";
+        let error = match render_dev(rename, Mode::Dev).await {
+            Err(error) => error.to_string(),
+            Ok(_) => panic!("a bad name from a dev patch was accepted"),
+        };
+        assert!(error.contains("after the `patches:` and `dev.patches:` of "), "{error}");
+        let shape = "    - target: {kind: ConfigMap, name: settings}\n      ops: [{op: move, path: /data}]\n";
+        let error = match render_dev(shape, Mode::Dev).await {
+            Err(error) => error.to_string(),
+            Ok(_) => panic!("an unknown op was accepted"),
+        };
+        assert!(error.contains("dev.patches[0]: unknown variant `move`"), "{error}");
+    }
 }

@@ -244,6 +244,36 @@ mod tests {
     }
 
     #[test]
+    fn a_dev_sync_rule_routes_to_a_sync_only_in_dev_mode() {
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path().canonicalize().unwrap();
+        std::fs::create_dir_all(dir.join("app/openhands")).unwrap();
+        std::fs::write(dir.join("app/Dockerfile"), "FROM x\n").unwrap();
+        std::fs::write(
+            dir.join("ohdev.yaml"),
+            "images:\n  app:\n    context: app\nmanifests: []\ndev:\n  images:\n    app:\n      sync:\n        - {src: \"openhands/**/*.py\", dest: /app/openhands, run: [sh, -c, kill -HUP 1]}\n",
+        )
+        .unwrap();
+        let config = crate::config::load(&dir.join("ohdev.yaml")).unwrap();
+        let edit = [dir.join("app/openhands/x.py")];
+        let production = Roots::new(&config, &dir.join(".ohdev")).route(&edit);
+        assert_eq!(production, [Action::Rebuild { image: "app".into(), paths: edit.to_vec() }]);
+        let dev = Roots::new(&config.with_mode(crate::config::Mode::Dev), &dir.join(".ohdev")).route(&edit);
+        assert_eq!(
+            dev,
+            [Action::Sync {
+                image: "app".into(),
+                files: vec![SyncFile {
+                    path: edit[0].clone(),
+                    relative: "x.py".into(),
+                    dest: "/app/openhands".into(),
+                    run: vec!["sh".into(), "-c".into(), "kill -HUP 1".into()],
+                }]
+            }]
+        );
+    }
+
+    #[test]
     fn gitignore_translation() {
         assert_eq!(
             gitignore_patterns("# c\n\n__pycache__/\n/build\ndocs/*.md\n!keep.log\n"),
