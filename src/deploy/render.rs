@@ -241,3 +241,7 @@ mod tests {
         assert!(error.contains("dev.patches[0]: unknown variant `move`"), "{error}");
     }
 }
+
+#[cfg(test)]
+#[path = "render_dev_tests.rs"]
+mod dev_tests;
