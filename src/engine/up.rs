@@ -32,6 +32,12 @@ pub async fn validate(config: &Config) -> Result<Vec<String>, Error> {
     let image_names = image::select(config, &[])?;
     image::validate(config, &image_names)?;
     render::render(config, &plan::placeholder_tags(config)).await?;
+    if config.dev.declared && config.mode == Mode::Production {
+        // The other mode's patches are part of ohdev.yaml too: a typo in `dev.patches` is found by
+        // `ohdev up`, not first by the `ohdev up --watch` that needs them.
+        let dev = config.clone().with_mode(Mode::Dev);
+        render::render(&dev, &plan::placeholder_tags(&dev)).await?;
+    }
     Ok(image_names)
 }
 

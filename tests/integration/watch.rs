@@ -981,7 +981,8 @@ fn in_production_mode_a_dev_sync_rule_edit_is_a_rebuild_and_watch_says_why() {
     let said = messages(&watch.events());
     assert!(
         said.iter().any(|text| text.starts_with("production mode: ")
-            && text.ends_with("as `ohdev up` deployed it, so edits are rebuilt; `ohdev up --watch` switches to dev mode")),
+            && text
+                .ends_with("as `ohdev up` deployed it, so edits are rebuilt; `ohdev up --watch` switches to dev mode")),
         "{said:#?}"
     );
 
