@@ -9,32 +9,13 @@
 //! `rebuild` and `watch` render the same manifests and never switch modes behind the user's back.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::raw::{RawPatch, RawSyncRule};
-use super::resolve::Resolver;
+use super::raw::{RawDev, RawSyncRule};
 use super::{yaml_error, ImageConfig, Patch, SyncRule};
 use crate::error::Error;
-
-/// `dev:` as written.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawDev {
-    /// Same shape as the top-level `patches:`, applied after them, only in dev mode.
-    #[serde(default)]
-    pub patches: Vec<RawPatch>,
-    /// Per image: sync rules that hold only in dev mode (after the image's own `sync:` rules).
-    #[serde(default)]
-    pub images: BTreeMap<String, RawDevImage>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawDevImage {
-    #[serde(default)]
-    pub sync: Vec<RawSyncRule>,
-}
 
 /// Which manifests and sync rules are in force.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,37 +85,45 @@ impl super::Config {
     }
 }
 
-impl Resolver<'_> {
-    /// Line of `needle` at or after the `dev:` line, so `dev.images.app` is not found at `images.app`.
-    fn dev_line_of(&self, needle: &str) -> Option<usize> {
-        let start = self.text.lines().position(|line| line.trim_end() == "dev:" || line.starts_with("dev:"))?;
-        self.text.lines().skip(start).position(|line| line.contains(needle)).map(|index| start + index + 1)
-    }
+/// Resolves the sync rules of a key (`dev.images.app.sync`) as `images.<name>.sync` are.
+pub(super) type SyncRules<'a> = dyn Fn(&str, Vec<RawSyncRule>) -> Result<Vec<SyncRule>, Error> + 'a;
 
-    pub(super) fn dev(&self, raw: Option<RawDev>, images: &BTreeMap<String, ImageConfig>) -> Result<DevConfig, Error> {
-        let Some(raw) = raw else { return Ok(DevConfig::default()) };
-        let mut sync = BTreeMap::new();
-        for (name, image) in raw.images {
-            if !images.contains_key(&name) {
-                let known: Vec<String> = images.keys().cloned().collect();
-                return Err(Error::config(
-                    self.file,
-                    self.dev_line_of(&format!("{name}:")),
-                    format!("`dev.images.{name}` names an image that is not under `images:`"),
-                    match yaml_error::nearest(&name, &known) {
-                        Some(candidate) => {
-                            format!("did you mean `{candidate}`? dev sync rules belong to an image ohdev builds")
-                        }
-                        None if known.is_empty() => "define the image under `images:` first".to_string(),
-                        None => format!("use one of: {}", known.join(", ")),
-                    },
-                ));
-            }
-            let rules = self.sync_rules(&format!("dev.images.{name}.sync"), image.sync)?;
-            sync.insert(name, rules);
+/// Line of `needle` at or after the `dev:` line, so `dev.images.app` is not found at `images.app`.
+fn dev_line_of(text: &str, needle: &str) -> Option<usize> {
+    let start = text.lines().position(|line| line.starts_with("dev:"))?;
+    text.lines().skip(start).position(|line| line.contains(needle)).map(|index| start + index + 1)
+}
+
+/// `dev:` resolved against the resolved `images`; `sync_rules` resolves rules as for
+/// `images.<name>.sync` (interpolation, absolute `dest`), naming the key it is given.
+pub(super) fn resolve(
+    raw: Option<RawDev>,
+    images: &BTreeMap<String, ImageConfig>,
+    file: &Path,
+    text: &str,
+    sync_rules: &SyncRules,
+) -> Result<DevConfig, Error> {
+    let Some(raw) = raw else { return Ok(DevConfig::default()) };
+    let mut sync = BTreeMap::new();
+    for (name, image) in raw.images {
+        if !images.contains_key(&name) {
+            let known: Vec<String> = images.keys().cloned().collect();
+            return Err(Error::config(
+                file,
+                dev_line_of(text, &format!("{name}:")),
+                format!("`dev.images.{name}` names an image that is not under `images:`"),
+                match yaml_error::nearest(&name, &known) {
+                    Some(candidate) => {
+                        format!("did you mean `{candidate}`? dev sync rules belong to an image ohdev builds")
+                    }
+                    None if known.is_empty() => "define the image under `images:` first".to_string(),
+                    None => format!("use one of: {}", known.join(", ")),
+                },
+            ));
         }
-        Ok(DevConfig { declared: true, patches: raw.patches.into_iter().map(super::resolve::patch).collect(), sync })
+        sync.insert(name.clone(), sync_rules(&format!("dev.images.{name}.sync"), image.sync)?);
     }
+    Ok(DevConfig { declared: true, patches: raw.patches.into_iter().map(Patch::from_raw).collect(), sync })
 }
 
 #[cfg(test)]

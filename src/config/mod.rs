@@ -122,6 +122,13 @@ pub struct Patch {
     pub ops: Vec<serde_json::Value>,
 }
 
+impl Patch {
+    /// A `patches:` entry (top level or `dev:`) as written.
+    fn from_raw(patch: raw::RawPatch) -> Patch {
+        Patch { kind: patch.target.kind, name: patch.target.name, namespace: patch.target.namespace, ops: patch.ops }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct SecretConfig {
     pub name: String,

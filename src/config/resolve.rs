@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::raw::{self, RawConfig, RawManifestSource};
-use super::{interpolate, normalize, parse_duration, yaml_error};
+use super::{dev, interpolate, normalize, parse_duration, yaml_error};
 use super::{ClusterConfig, Config, ImageConfig, ManifestSource, Mode, Patch, SecretConfig, SyncRule};
 use crate::error::Error;
 
@@ -113,7 +113,7 @@ impl Resolver<'_> {
     }
 
     /// `sync:` rules of `key` (`images.app.sync`, `dev.images.app.sync`): interpolated, `dest` absolute.
-    pub(super) fn sync_rules(&self, key: &str, rules: Vec<raw::RawSyncRule>) -> Result<Vec<SyncRule>, Error> {
+    fn sync_rules(&self, key: &str, rules: Vec<raw::RawSyncRule>) -> Result<Vec<SyncRule>, Error> {
         let mut sync = Vec::new();
         for rule in rules {
             let dest = self.string(&format!("{key}.dest"), &rule.dest)?;
@@ -209,8 +209,9 @@ impl Resolver<'_> {
                 }),
             })
             .collect::<Result<Vec<_>, Error>>()?;
-        let patches = raw.patches.into_iter().map(patch).collect();
-        let dev = self.dev(raw.dev, &resolved_images)?;
+        let patches = raw.patches.into_iter().map(Patch::from_raw).collect();
+        let dev =
+            dev::resolve(raw.dev, &resolved_images, self.file, self.text, &|key, rules| self.sync_rules(key, rules))?;
         let mut secrets = BTreeMap::new();
         for (name, secret) in raw.secrets {
             validate_subdomain(self.file, self.line_of(&format!("{name}:")), &format!("secrets.{name}"), &name)?;
@@ -245,11 +246,6 @@ impl Resolver<'_> {
             mode: Mode::Production,
         })
     }
-}
-
-/// A `patches:` entry (top level or `dev:`) as the renderer takes it.
-pub(super) fn patch(patch: raw::RawPatch) -> Patch {
-    Patch { kind: patch.target.kind, name: patch.target.name, namespace: patch.target.namespace, ops: patch.ops }
 }
 
 /// The OpenHands app image, when ohdev.yaml names no images.
