@@ -921,10 +921,17 @@ fn dev_patches_are_deployed_only_in_dev_mode_and_switching_modes_reapplies() {
     assert_eq!(project.recorded_mode(), "production");
     assert_eq!(project.deployed_image(), dev_tag, "the image is the same in both modes");
 
+    project.test.set_args(&["status"]);
+    let output = project.test.expect(0);
+    assert!(output.stdout.contains("deployed in production mode: the `dev:` section"), "{}", output.stdout);
+
     // And back: `--no-dev` then `--dev` (the last one wins, as with --follow/--no-follow).
     project.test.set_args(&["--json", "up", "--no-dev", "--dev"]);
     project.test.expect(0);
     assert_eq!(project.mode_annotation().as_deref(), Some("dev"));
+    project.test.set_args(&["status"]);
+    let output = project.test.expect(0);
+    assert!(output.stdout.contains("deployed in dev mode: the `dev:` section"), "{}", output.stdout);
 
     // `ohdev plan` says which mode it shows.
     project.test.set_args(&["plan", "--dev"]);
