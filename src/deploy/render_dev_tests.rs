@@ -65,7 +65,7 @@ async fn dev_mode_seeds_a_writable_source_volume_and_keeps_the_root_filesystem_r
     let init = &dev_pod["initContainers"];
     assert_eq!(init.as_array().map(Vec::len), Some(1), "{dev_pod:#}");
     assert_eq!(init[0]["image"], APP_TAG, "the seed comes from the image the app runs");
-    assert_eq!(init[0]["command"], json!(["cp", "-a", "/app/openhands/.", "/dev-source/"]));
+    assert_eq!(init[0]["command"], json!(["cp", "-a", "/app/openhands", "/dev-source/"]));
     assert_eq!(init[0]["volumeMounts"], json!([{"name": "dev-source", "mountPath": "/dev-source"}]));
     assert_eq!(init[0]["securityContext"]["readOnlyRootFilesystem"], true);
     assert_eq!(init[0]["securityContext"]["allowPrivilegeEscalation"], false);
@@ -75,7 +75,10 @@ async fn dev_mode_seeds_a_writable_source_volume_and_keeps_the_root_filesystem_r
     let app = &dev_pod["containers"][0];
     assert_eq!(app["securityContext"]["readOnlyRootFilesystem"], true);
     let mounts = app["volumeMounts"].as_array().unwrap();
-    assert!(mounts.contains(&json!({"name": "dev-source", "mountPath": "/app/openhands"})), "{mounts:#?}");
+    assert!(
+        mounts.contains(&json!({"name": "dev-source", "mountPath": "/app/openhands", "subPath": "openhands"})),
+        "{mounts:#?}"
+    );
     let env = app["env"].as_array().unwrap();
     assert!(env.contains(&json!({"name": "OHDEV_DEV_MODE", "value": "1"})), "{env:#?}");
 

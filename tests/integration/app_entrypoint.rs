@@ -11,6 +11,11 @@
 //!   starts it. A server that ignores SIGTERM is killed after OHDEV_RESTART_GRACE.
 //! - `docker stop` (SIGTERM to PID 1) stops the server and ends the container with its status.
 //!
+//!
+//! The dev-mode seed (the init container's `cp -a` from ohdev.yaml) runs with GNU cp, as in the
+//! Debian-based app image, as the app's uid, into a root-owned 0777 directory like an emptyDir:
+//! it must succeed and keep the files' times (busybox's cp only warns where GNU cp fails).
+//!
 //! Waits poll the container's logs with a generous deadline; nothing asserts on timing.
 
 use std::collections::HashMap;
@@ -259,4 +264,69 @@ fn the_entrypoint_restarts_the_server_on_sighup_in_dev_mode_and_the_container_st
         assert_eq!(logged.matches("killing it").count(), 1, "only the stubborn server was killed:\n{logged}");
         drop(cleanup);
     });
+}
+
+/// The init container's command of ohdev.yaml's `dev.patches`.
+fn seed_command() -> Vec<String> {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/ohdev.yaml")).expect("ohdev.yaml");
+    let config: serde_yaml::Value = serde_yaml::from_str(&text).expect("ohdev.yaml is YAML");
+    let ops = config["dev"]["patches"][0]["ops"].as_sequence().expect("dev.patches[0].ops");
+    let init = ops
+        .iter()
+        .find(|op| op["path"] == "/spec/template/spec/initContainers")
+        .expect("a dev patch adds the init containers");
+    init["value"][0]["command"]
+        .as_sequence()
+        .expect("the seed container's command")
+        .iter()
+        .map(|arg| arg.as_str().expect("a string argument").to_string())
+        .collect()
+}
+
+#[test]
+fn the_dev_seed_copies_the_sources_as_the_app_user_into_an_empty_dir_keeping_their_times() {
+    use std::os::unix::fs::PermissionsExt;
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 || which::which("setpriv").is_err() {
+        eprintln!("SKIPPED: running the seed as uid 42420 needs root and setpriv (util-linux)");
+        return;
+    }
+    let command = seed_command();
+    assert_eq!(command.first().map(String::as_str), Some("cp"), "{command:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let source = root.join("app/openhands/server");
+    std::fs::create_dir_all(&source).unwrap();
+    std::fs::write(source.join("listen.py"), "app = None\n").unwrap();
+    let old = std::time::UNIX_EPOCH + Duration::from_secs(1_577_836_800);
+    std::fs::File::options().write(true).open(source.join("listen.py")).unwrap().set_modified(old).unwrap();
+    let volume = root.join("dev-source");
+    std::fs::create_dir(&volume).unwrap();
+    std::fs::set_permissions(&volume, std::fs::Permissions::from_mode(0o777)).unwrap();
+    // The command's absolute paths, moved under the temp dir; nothing else changes.
+    let moved: Vec<String> = command
+        .iter()
+        .map(|arg| match arg.strip_prefix('/') {
+            Some(path) if path.starts_with("app/") || path.starts_with("dev-source") => {
+                root.join(path).display().to_string()
+            }
+            _ => arg.clone(),
+        })
+        .collect();
+    let output = std::process::Command::new("setpriv")
+        .args(["--reuid=42420", "--regid=42420", "--clear-groups", "--"])
+        .args(&moved)
+        .output()
+        .expect("setpriv runs");
+    assert!(
+        output.status.success(),
+        "`{}` as uid 42420 failed:\n{}",
+        command.join(" "),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // The app mounts the volume's `openhands/` (subPath) over /app/openhands.
+    let seeded = volume.join("openhands/server/listen.py");
+    assert_eq!(std::fs::read_to_string(&seeded).unwrap(), "app = None\n");
+    assert_eq!(std::fs::metadata(&seeded).unwrap().modified().unwrap(), old, "the seed must keep the file's time");
 }
