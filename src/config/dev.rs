@@ -28,15 +28,6 @@ pub enum Mode {
     Dev,
 }
 
-impl Mode {
-    pub fn name(self) -> &'static str {
-        match self {
-            Mode::Production => "production",
-            Mode::Dev => "dev",
-        }
-    }
-}
-
 /// `dev:` resolved: patches and sync rules validated like their top-level counterparts.
 #[derive(Debug, Clone, Default)]
 pub struct DevConfig {
