@@ -273,6 +273,49 @@ mod tests {
         );
     }
 
+    /// The repository's own ohdev.yaml, with OPENHANDS_ROOT at a temporary checkout.
+    #[test]
+    fn the_root_environment_syncs_a_python_edit_in_dev_mode_and_rebuilds_it_in_production() {
+        let temp = tempfile::tempdir().unwrap();
+        let checkout = temp.path().canonicalize().unwrap();
+        std::fs::create_dir_all(checkout.join("openhands/server")).unwrap();
+        std::fs::write(checkout.join(".gitignore"), "__pycache__/\n").unwrap();
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(repo.join("ohdev.yaml")).unwrap();
+        let root = checkout.display().to_string();
+        let env = |name: &str| (name == "OPENHANDS_ROOT").then(|| root.clone());
+        let config = crate::config::parse_text(&repo.join("ohdev.yaml"), &text, &env).unwrap();
+        let state = checkout.join(".ohdev-state");
+        let edit = checkout.join("openhands/server/listen.py");
+
+        let dev = Roots::new(&config.clone().with_mode(crate::config::Mode::Dev), &state);
+        assert_eq!(
+            dev.route(std::slice::from_ref(&edit)),
+            [Action::Sync {
+                image: "app".into(),
+                files: vec![SyncFile {
+                    path: edit.clone(),
+                    relative: "server/listen.py".into(),
+                    dest: "/app/openhands".into(),
+                    run: vec!["sh".into(), "-c".into(), "kill -HUP 1".into()],
+                }]
+            }]
+        );
+        let lock = checkout.join("poetry.lock");
+        let both = dev.route(&[edit.clone(), lock.clone()]);
+        assert!(
+            matches!(&both[..], [Action::Rebuild { image, .. }] if image == "app"),
+            "a dependency change is still a rebuild: {both:?}"
+        );
+        assert_eq!(dev.route(&[checkout.join("openhands/server/__pycache__/listen.cpython-312.pyc")]), []);
+
+        let production = Roots::new(&config, &state);
+        assert_eq!(
+            production.route(std::slice::from_ref(&edit)),
+            [Action::Rebuild { image: "app".into(), paths: vec![edit] }]
+        );
+    }
+
     #[test]
     fn gitignore_translation() {
         assert_eq!(
