@@ -16,8 +16,9 @@
 # (SIGTERM; SIGKILL after OHDEV_RESTART_GRACE seconds, default 10) and started again from the
 # synced sources. A signal needs no writable file, so it works with the read-only root
 # filesystem, and it comes once per sync, after every file of the batch is in place (uvicorn's
-# --reload would restart on the first file, watch all of /app, and miss a second edit of a
-# file whose synced copy keeps the same timestamp). A server that exits by itself is not
+# --reload would restart on the first file of a batch, watch all of /app and, with its polling
+# reloader, miss a second edit of a file: ohdev's sync archive gives every file the same fixed
+# timestamp). A server that exits by itself is not
 # restarted in a loop: the script says so and waits for the next SIGHUP (the sync of the fix),
 # so the container, its volumes and the synced sources stay. SIGTERM or SIGINT stops the
 # server and ends the container with the server's status.
