@@ -242,6 +242,14 @@ fn up_with_a_registry_wires_kind_pushes_and_deploys_without_kind_load_and_a_seco
     assert_eq!(deployment_image(&test, &context), format!("{host}/{image}:{new_tag}"));
     assert!(test.calls_matching("load docker-image").is_empty());
 
+    // `ohdev rebuild` with nothing changed: nothing built, pushed or re-applied.
+    test.set_args(&["--json", "rebuild"]);
+    let rebuilt = test.expect(0);
+    assert_eq!(states(&rebuilt), ["up_to_date", "already_pushed"], "{}", rebuilt.stdout);
+    assert!(rebuilt.stdout.contains("no object changed: nothing to re-apply"), "{}", rebuilt.stdout);
+    assert_eq!(deployment_image(&test, &context), format!("{host}/{image}:{new_tag}"));
+    assert!(test.calls_matching("load docker-image").is_empty());
+
     // `ohdev status` names the registry and where the image is.
     test.set_args(&["status"]);
     let status = test.expect(0);
