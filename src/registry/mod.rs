@@ -183,6 +183,8 @@ pub async fn wire(
                 changes.push(format!("wrote {} on {}", nodes::hosts_toml_path(host), written.join(", ")));
             }
         }
+        // A registry elsewhere (`create: false`) is reached by its own name: nothing to map.
+        None if !started.config.is_loopback() => {}
         None => reporter.emit(Event::warn(
             format!("the registry at {host} is not a Docker container, so the kind nodes cannot reach it by name"),
             Some(format!("run it as a container (or stop it and let ohdev start {})", started.config.container_name())),
