@@ -61,7 +61,7 @@ pub async fn find(docker: &Docker, config: &RegistryConfig, file: &std::path::Pa
             ));
         }
         Probe::Nothing { cause } => {
-            if std::net::TcpListener::bind(("127.0.0.1", config.port)).is_err() && config.is_loopback() {
+            if config.is_loopback() && std::net::TcpListener::bind(("127.0.0.1", config.port)).is_err() {
                 return Err(port_taken(config, file, &format!("it does not speak HTTP ({cause})")));
             }
         }

@@ -143,7 +143,10 @@ async fn push(
         let info = item.map_err(|error| {
             target.explain(Error::work(
                 format!("pushing {repository}:{content} to {} failed: {}", target.push_host, describe(&error)),
-                None,
+                Some(format!(
+                    "check that the registry answers (`curl -si http://{}/v2/`), then `ohdev rebuild {name}`",
+                    target.push_host
+                )),
             ))
         })?;
         let status = info.status.unwrap_or_default();
