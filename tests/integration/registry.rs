@@ -507,3 +507,42 @@ fn an_older_kind_needs_the_containerd_patch_in_cluster_yaml_before_anything_chan
     test.expect(0);
     assert_eq!(Api::new(port).tags(&image).len(), 1);
 }
+
+#[test]
+fn a_failed_push_says_why_and_is_not_recorded_as_pushed() {
+    let Some(fixtures) = fixtures() else { return };
+    let id = docker::unique();
+    let (image, port) = (format!("demo-{id}"), registry::free_port());
+    let read_only = format!("read-only-registry-{id}");
+    let mut guard = Containers::default();
+    guard.add(&read_only);
+    guard.add(format!("ohdev-registry-{port}"));
+    let _images = Images(image.clone());
+    // A registry in maintenance (read-only) mode: it answers the API, and refuses every upload.
+    docker_ok(&[
+        "run",
+        "-d",
+        "--name",
+        &read_only,
+        "-p",
+        &format!("127.0.0.1:{port}:5000"),
+        "-e",
+        r#"REGISTRY_STORAGE_MAINTENANCE_READONLY={"enabled": true}"#,
+        &fixtures.registry_image,
+    ]);
+    Api::new(port).wait_until_up();
+    let test = demo(&fixtures, "unused", &image, &registry_yaml(port, &fixtures.registry_image)).args(&["build"]);
+    let failed = test.expect(1);
+    assert!(
+        failed.stderr.contains(&format!("pushing localhost:{port}/{image}:")) && failed.stderr.contains("failed:"),
+        "{}",
+        failed.stderr
+    );
+    assert!(failed.stderr.contains("405"), "the registry's answer: {}", failed.stderr);
+    assert!(failed.stderr.contains(&format!("curl -si http://localhost:{port}/v2/")), "{}", failed.stderr);
+    assert!(inspect(&format!("ohdev-registry-{port}")).is_none(), "a second registry was started");
+    let state: Value =
+        serde_json::from_str(&std::fs::read_to_string(test.project().join(".ohdev/state.json")).expect("state"))
+            .expect("json");
+    assert!(state["images"][&image].get("pushed").is_none(), "recorded as pushed: {}", state["images"][&image]);
+}
