@@ -144,11 +144,9 @@ pub async fn start(docker: &Docker, checked: &Checked, reporter: &Reporter) -> R
             format!("container {} is running", running.name)
         }
         (container::Found::Running { .. }, Some(running)) => {
-            format!("using the registry already running there (container {}, not started by ohdev)", running.name)
+            format!("already running in container {}, not started by ohdev", running.name)
         }
-        (container::Found::Running { .. }, None) => {
-            "using the registry already answering there (not a container)".to_string()
-        }
+        (container::Found::Running { .. }, None) => "already answering, not from a container ohdev can see".to_string(),
     };
     let state = if changed { StepState::Done } else { StepState::Skipped };
     reporter.emit(Event::step("registry", state, label, Some(detail)));

@@ -144,7 +144,7 @@ async fn push(
             target.explain(Error::work(
                 format!("pushing {repository}:{content} to {} failed: {}", target.push_host, describe(&error)),
                 Some(format!(
-                    "check that the registry answers (`curl -si http://{}/v2/`), then `ohdev rebuild {name}`",
+                    "check that the registry answers and accepts pushes (`curl -si http://{}/v2/`), then run the same command again: it pushes what the registry lacks",
                     target.push_host
                 )),
             ))

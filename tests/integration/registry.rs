@@ -292,7 +292,7 @@ fn a_registry_already_answering_on_the_port_is_used_not_replaced() {
     let up = test.expect(0);
     assert!(inspect(&format!("ohdev-registry-{port}")).is_none(), "ohdev started a second registry");
     let detail = step(&up, "registry")["detail"].as_str().unwrap_or_default().to_string();
-    assert_eq!(detail, format!("using the registry already running there (container {theirs}, not started by ohdev)"));
+    assert_eq!(detail, format!("already running in container {theirs}, not started by ohdev"));
     let inspected = inspect(&theirs).expect("their registry");
     assert_eq!(inspected["Id"], their_id.as_str(), "replaced");
     assert!(inspected["NetworkSettings"]["Networks"].get("kind").is_some(), "not connected to kind");
