@@ -161,6 +161,17 @@ fn up_with_a_registry_wires_kind_pushes_and_deploys_without_kind_load_and_a_seco
     assert_eq!(states(&first), ["building", "built", "pushing", "pushed"], "{}", first.stdout);
     assert!(test.calls_matching("load docker-image").is_empty(), "{:?}", test.calls());
     let tag = content_tag_of(&first);
+    // The push shows on the image's bar: bytes sent of the layers' total.
+    let pushing: Vec<Value> = json_lines(&first.stdout)
+        .into_iter()
+        .filter(|event| {
+            event["type"] == "progress" && event["id"] == format!("image:{image}") && event["unit"] == "bytes"
+        })
+        .filter(|event| event["text"] == format!("pushing to localhost:{port}"))
+        .collect();
+    assert!(!pushing.is_empty(), "no push progress: {}", first.stdout);
+    let last = pushing.last().expect("progress");
+    assert!(last["current"].as_u64() <= last["total"].as_u64() && last["total"].as_u64() > Some(1), "{last}");
 
     // The container: labelled, loopback only, restarted with Docker, deletes enabled, on `kind`.
     let inspected = inspect(&container).expect("ohdev created the registry container");
