@@ -557,3 +557,32 @@ fn a_failed_push_says_why_and_is_not_recorded_as_pushed() {
             .expect("json");
     assert!(state["images"][&image].get("pushed").is_none(), "recorded as pushed: {}", state["images"][&image]);
 }
+
+#[test]
+fn a_rebuild_refused_for_an_image_not_in_the_registry_starts_nothing() {
+    let Some(fixtures) = fixtures() else { return };
+    let id = docker::unique();
+    let (cluster, port) = (format!("reg-{id}"), registry::free_port());
+    let (one, two) = (format!("one-{id}"), format!("two-{id}"));
+    let mut guard = Containers::default();
+    guard.add(format!("ohdev-registry-{port}"));
+    let (_one, _two) = (Images(one.clone()), Images(two.clone()));
+    let base = &fixtures.base;
+    let test = Test::new()
+        .file(
+            "ohdev.yaml",
+            &format!(
+                "cluster: {{name: {cluster}}}\nimages:\n  {one}: {{context: one, build_args: {{BASE: \"{base}\"}}}}\n  {two}: {{context: two, build_args: {{BASE: \"{base}\"}}}}\nmanifests: []\n{}",
+                registry_yaml(port, &fixtures.registry_image)
+            ),
+        )
+        .file("one/Dockerfile", "ARG BASE\nFROM ${BASE}\nCOPY . /one\n")
+        .file("two/Dockerfile", "ARG BASE\nFROM ${BASE}\nCOPY . /two\n")
+        .args(&["rebuild", &one]);
+    let created = test.tool("kind").args(["create", "cluster", "--name", &cluster]).output().expect("kind");
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let refused = test.expect(2);
+    assert!(refused.stderr.contains(&format!("image(s) {two} are not in the cluster yet")), "{}", refused.stderr);
+    assert!(inspect(&format!("ohdev-registry-{port}")).is_none(), "the registry was started before the refusal");
+    assert!(docker_out(&["images", "-q", "--filter", &format!("label=dev.ohdev.image={one}")]).trim().is_empty());
+}
