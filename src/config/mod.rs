@@ -5,6 +5,7 @@
 mod duration;
 pub mod interpolate;
 pub mod kind_cluster;
+mod ports;
 mod raw;
 mod resolve;
 pub mod yaml_error;
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use duration::parse_duration;
+pub use ports::{ForwardKind, PortForward};
 
 use crate::error::Error;
 use raw::RawConfig;
@@ -35,6 +37,8 @@ pub struct Config {
     pub secrets: BTreeMap<String, SecretConfig>,
     pub deploy_timeout: Duration,
     pub urls: Vec<String>,
+    /// `ports:`: port-forwards from 127.0.0.1 to a workload, kept up across pod restarts.
+    pub ports: Vec<PortForward>,
 }
 
 #[derive(Debug, Clone)]

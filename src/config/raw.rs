@@ -22,6 +22,19 @@ pub struct RawConfig {
     pub deploy: RawDeploy,
     #[serde(default)]
     pub urls: Vec<String>,
+    #[serde(default)]
+    pub ports: Vec<RawPortForward>,
+}
+
+/// One `ports:` entry. Ports are read as wide integers so that `70000` is named with the fix, not
+/// as serde's "expected u16".
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPortForward {
+    pub to: String,
+    pub namespace: Option<String>,
+    pub local: i64,
+    pub remote: i64,
 }
 
 #[derive(Debug, Default, Deserialize)]

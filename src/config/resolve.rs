@@ -232,6 +232,7 @@ impl Resolver<'_> {
                 },
             );
         }
+        let ports = super::ports::resolve(self.file, self.text, &raw.ports, &namespace)?;
         Ok(Config {
             file: self.file.to_path_buf(),
             root: self.root.to_path_buf(),
@@ -243,6 +244,7 @@ impl Resolver<'_> {
             secrets,
             deploy_timeout: self.duration("deploy.timeout", raw.deploy.timeout.as_deref(), Duration::from_secs(300))?,
             urls: raw.urls.iter().map(|url| self.string("urls", url)).collect::<Result<_, _>>()?,
+            ports,
         })
     }
 }
