@@ -13,6 +13,7 @@ pub(crate) mod engine;
 pub(crate) mod error;
 pub(crate) mod events;
 pub(crate) mod exit_status;
+pub(crate) mod forward;
 #[cfg(fuzzing)]
 #[doc(hidden)]
 pub mod fuzz_api;

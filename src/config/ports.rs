@@ -52,6 +52,8 @@ pub struct PortForward {
     pub local: u16,
     /// On the target: a container port, or for a Service one of its ports.
     pub remote: u16,
+    /// The entry's line in ohdev.yaml (for errors found later, e.g. a busy local port).
+    pub line: Option<usize>,
 }
 
 impl PortForward {
@@ -135,7 +137,7 @@ pub(super) fn resolve(
                 format!("give this forward another local port, e.g. `local: {}`", suggest_free(&resolved, local)),
             );
         }
-        resolved.push(PortForward { kind, name: name.to_string(), namespace, local, remote });
+        resolved.push(PortForward { kind, name: name.to_string(), namespace, local, remote, line });
     }
     Ok(resolved)
 }
@@ -185,14 +187,16 @@ mod tests {
                     name: "openhands".into(),
                     namespace: "openhands".into(),
                     local: 3000,
-                    remote: 3000
+                    remote: 3000,
+                    line: Some(3)
                 },
                 PortForward {
                     kind: ForwardKind::Service,
                     name: "db".into(),
                     namespace: "web".into(),
                     local: 5432,
-                    remote: 5432
+                    remote: 5432,
+                    line: Some(4)
                 },
             ]
         );

@@ -28,6 +28,11 @@ pub async fn status(session: &Session) -> Result<(), Error> {
         .filter(|record| record.name == name && exists)
         .map(|record| cluster::diff(&record.config_text, &session.kind_cluster().text));
     reporter.emit(Event::ClusterStatus { name, exists, context: config.cluster.context(), nodes, drift });
+    if let Some(record) = crate::forward::record::read(state.dir()) {
+        for entry in crate::forward::record::honest(&record, &crate::forward::record::process_alive) {
+            reporter.emit(entry.status_event());
+        }
+    }
     if config.images.is_empty() {
         return Ok(());
     }
