@@ -100,7 +100,9 @@ pub(super) fn resolve(
                 .unwrap_or_default();
             return refuse(
                 format!("`{key}.to` is `{}`: ohdev cannot forward to a {kind_text}", entry.to),
-                format!("{nearest}a forward goes to a Deployment, StatefulSet, Service or Pod (it picks a ready pod of it)"),
+                format!(
+                    "{nearest}a forward goes to a Deployment, StatefulSet, Service or Pod (it picks a ready pod of it)"
+                ),
             );
         };
         if !crate::names::is_dns_subdomain(name) {

@@ -51,7 +51,8 @@ pub fn is_ready(pod: &Value) -> bool {
         .pointer("/status/conditions")
         .and_then(Value::as_array)
         .is_some_and(|conditions| conditions.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"));
-    ready && pod.pointer("/status/phase").and_then(Value::as_str) == Some("Running")
+    ready
+        && pod.pointer("/status/phase").and_then(Value::as_str) == Some("Running")
         && pod.pointer("/metadata/deletionTimestamp").is_none()
 }
 
@@ -122,13 +123,13 @@ mod tests {
     #[test]
     fn selectors_read_like_kubectl_reads_them() {
         let deployment = json!({"spec": {"selector": {
-            "matchLabels": {"app": "web", "tier": "front"},
-            "matchExpressions": [
-                {"key": "track", "operator": "In", "values": ["stable", "canary"]},
-                {"key": "legacy", "operator": "DoesNotExist"},
-                {"key": "zone", "operator": "Exists"},
-                {"key": "env", "operator": "NotIn", "values": ["prod"]}
-            ]}}});
+        "matchLabels": {"app": "web", "tier": "front"},
+        "matchExpressions": [
+            {"key": "track", "operator": "In", "values": ["stable", "canary"]},
+            {"key": "legacy", "operator": "DoesNotExist"},
+            {"key": "zone", "operator": "Exists"},
+            {"key": "env", "operator": "NotIn", "values": ["prod"]}
+        ]}}});
         assert_eq!(
             selector(ForwardKind::Deployment, "Deployment/web", &deployment).unwrap(),
             "app=web,tier=front,track in (stable,canary),!legacy,zone,env notin (prod)"

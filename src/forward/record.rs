@@ -142,7 +142,14 @@ impl Recorder {
     }
 
     /// Record forward `local`'s new state.
-    pub fn set(&self, local: u16, state: ForwardState, pod: Option<String>, kubectl_pid: Option<u32>, detail: Option<String>) {
+    pub fn set(
+        &self,
+        local: u16,
+        state: ForwardState,
+        pod: Option<String>,
+        kubectl_pid: Option<u32>,
+        detail: Option<String>,
+    ) {
         {
             let mut record = self.record.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             if let Some(entry) = record.forwards.iter_mut().find(|entry| entry.local == local) {
@@ -168,7 +175,10 @@ impl Recorder {
                 *warned = true;
                 self.reporter.emit(Event::warn(
                     format!("cannot record the forwards in {}: {error}", self.path.display()),
-                    Some("the forwards keep running; `ohdev status` will not show them until the file can be written".into()),
+                    Some(
+                        "the forwards keep running; `ohdev status` will not show them until the file can be written"
+                            .into(),
+                    ),
                 ));
             }
         }

@@ -140,7 +140,9 @@ impl Supervisor {
                 drop(lines);
                 return ended(None, exited(child, collector, &stderr).await);
             }
-            Err(_) => return ended(None, format!("kubectl port-forward did not start listening within {START_LIMIT:?}")),
+            Err(_) => {
+                return ended(None, format!("kubectl port-forward did not start listening within {START_LIMIT:?}"))
+            }
         }
         let since = Instant::now();
         self.change(ForwardState::Forwarding, Some(pod.clone()), pid, attempt, None, None);
@@ -173,7 +175,8 @@ impl Supervisor {
         let forward = &self.forward;
         let namespace = forward.namespace.as_str();
         if forward.kind == ForwardKind::Pod {
-            let pod = self.kubectl.get_json(["pod", forward.name.as_str(), "-n", namespace]).await.map_err(|e| brief(&e))?;
+            let pod =
+                self.kubectl.get_json(["pod", forward.name.as_str(), "-n", namespace]).await.map_err(|e| brief(&e))?;
             return if pods::is_ready(&pod) {
                 Ok((forward.name.clone(), forward.remote))
             } else {
@@ -189,7 +192,8 @@ impl Supervisor {
         let object =
             self.kubectl.get_json([resource, forward.name.as_str(), "-n", namespace]).await.map_err(|e| brief(&e))?;
         let selector = pods::selector(forward.kind, &target, &object)?;
-        let list = self.kubectl.get_json(["pods", "-n", namespace, "-l", selector.as_str()]).await.map_err(|e| brief(&e))?;
+        let list =
+            self.kubectl.get_json(["pods", "-n", namespace, "-l", selector.as_str()]).await.map_err(|e| brief(&e))?;
         let pod = pods::pick(&list).ok_or_else(|| format!("no ready pod of {target} yet"))?;
         Ok((pods::name(pod), pods::pod_port(forward.kind, &object, pod, forward.remote)))
     }
@@ -197,7 +201,8 @@ impl Supervisor {
     /// Why the pod no longer takes the forward, or None while it does (or the cluster cannot be
     /// asked: then kubectl's own connection decides).
     async fn pod_gone(&self, pod: &str) -> Option<String> {
-        let invocation = self.kubectl.invocation(["get", "pod", pod, "-n", self.forward.namespace.as_str(), "-o", "json"]);
+        let invocation =
+            self.kubectl.invocation(["get", "pod", pod, "-n", self.forward.namespace.as_str(), "-o", "json"]);
         let output = invocation.run_unchecked().await.ok()?;
         if !output.success() {
             return output.stderr.contains("NotFound").then(|| format!("pod {pod} was deleted"));

@@ -4,7 +4,9 @@ use console::style;
 
 use std::time::Duration;
 
-use crate::events::{CheckStatus, Event, ForwardState, ImageState, Level, LogPodState, ProgressUnit, StepState, WatchState};
+use crate::events::{
+    CheckStatus, Event, ForwardState, ImageState, Level, LogPodState, ProgressUnit, StepState, WatchState,
+};
 use crate::units::{human_bytes, human_duration};
 
 /// ` (a, b)` from the parts there are, or nothing.

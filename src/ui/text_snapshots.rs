@@ -17,8 +17,8 @@ use serde_json::Value;
 
 use super::text::format_event;
 use crate::events::{
-    CheckStatus, ConfigChange, DiagnosisReport, Event, ForwardState, ImageState, KubeEvent, Level, LogPodState, NodeStatus,
-    PlanDependency, PlanEntry, ProgressUnit, StepState, WatchState,
+    CheckStatus, ConfigChange, DiagnosisReport, Event, ForwardState, ImageState, KubeEvent, Level, LogPodState,
+    NodeStatus, PlanDependency, PlanEntry, ProgressUnit, StepState, WatchState,
 };
 
 // ------------------------------------------------------------------------------------------

@@ -82,7 +82,7 @@ impl Running {
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
-                let value = serde_json::from_str(&line).unwrap_or_else(|_| Value::String(line));
+                let value = serde_json::from_str(&line).unwrap_or(Value::String(line));
                 sink.lock().unwrap().push(value);
             }
         });
@@ -237,7 +237,17 @@ fn a_forward_follows_its_pod_across_a_replacement_and_a_killed_kubectl_and_stops
     assert_eq!(forwards.len(), 3, "three connections, three kubectl port-forward calls");
     assert_eq!(
         forwards[0].argv,
-        ["--context", "kind-t", "port-forward", "--address", "127.0.0.1", &format!("pod/{first_pod}"), &format!("{port}:8080"), "-n", "app"]
+        [
+            "--context",
+            "kind-t",
+            "port-forward",
+            "--address",
+            "127.0.0.1",
+            &format!("pod/{first_pod}"),
+            &format!("{port}:8080"),
+            "-n",
+            "app"
+        ]
     );
     test.record_kubectl_argvs();
 }
@@ -298,7 +308,10 @@ fn bad_ports_entries_are_exit_2_naming_the_line() {
     ];
     for (entries, message) in cases {
         let test = Test::new()
-            .file("ohdev.yaml", &format!("cluster:\n  name: t\nnamespace: app\nimages: {{}}\nmanifests: []\nports:\n{entries}"))
+            .file(
+                "ohdev.yaml",
+                &format!("cluster:\n  name: t\nnamespace: app\nimages: {{}}\nmanifests: []\nports:\n{entries}"),
+            )
             .arg("forward");
         let output = test.expect(2);
         assert!(output.stderr.contains(message), "{entries}: {}", output.stderr);

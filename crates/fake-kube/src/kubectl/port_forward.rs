@@ -30,7 +30,8 @@ struct Forward {
 
 /// `[LOCAL:]REMOTE` → (local, remote).
 fn parse_port(spec: &str) -> Result<(u16, u16), String> {
-    let bad = || format!("error: Error parsing local port '{spec}': strconv.ParseUint: parsing {spec:?}: invalid syntax");
+    let bad =
+        || format!("error: Error parsing local port '{spec}': strconv.ParseUint: parsing {spec:?}: invalid syntax");
     match spec.split_once(':') {
         Some((local, remote)) => {
             let remote: u16 = remote.parse().map_err(|_| bad())?;
@@ -55,7 +56,10 @@ fn service_pod(c: &Cluster, pods: &[PodView], ns: &str, name: &str) -> Result<us
         })
         .collect();
     matching.sort_by_key(|&i| str_at(&pods[i].body, &["metadata", "name"]).unwrap_or("").to_string());
-    matching.first().copied().ok_or_else(|| KubeErr::plain(format!("timed out waiting for the condition on services/{name}")))
+    matching
+        .first()
+        .copied()
+        .ok_or_else(|| KubeErr::plain(format!("timed out waiting for the condition on services/{name}")))
 }
 
 fn listen(addresses: &[String], ports: &[(u16, u16)]) -> Result<Vec<(TcpListener, u16, u16, String)>, String> {
