@@ -44,17 +44,26 @@ impl Supervisor {
     pub async fn run(self) {
         let mut backoff = Backoff::default();
         self.change(ForwardState::Starting, None, None, backoff.attempt(), None, None);
+        // The last reconnect's reason while no connection came in between: the same failure again
+        // (a target that does not exist yet) is not a new state, and is not announced again.
+        let mut repeated: Option<String> = None;
         loop {
             let ended = self.connect_once(backoff.attempt()).await;
+            if ended.lasted.is_some() {
+                repeated = None;
+            }
             let wait = backoff.failed(ended.lasted);
-            self.change(
-                ForwardState::Reconnecting,
-                ended.pod,
-                None,
-                backoff.attempt(),
-                Some(millis(wait)),
-                Some(ended.why),
-            );
+            if repeated.as_deref() != Some(ended.why.as_str()) {
+                repeated = Some(ended.why.clone());
+                self.change(
+                    ForwardState::Reconnecting,
+                    ended.pod,
+                    None,
+                    backoff.attempt(),
+                    Some(millis(wait)),
+                    Some(ended.why),
+                );
+            }
             tokio::time::sleep(wait).await;
         }
     }
