@@ -104,6 +104,10 @@ fn report_error(reporter: &Reporter, error: &anyhow::Error, status: ExitStatus) 
         eprintln!("stopped watching (Ctrl-C); child processes were stopped");
         return;
     }
+    if status == ExitStatus::Interrupted && forward::was_forwarding() {
+        eprintln!("stopped forwarding (Ctrl-C); the kubectl port-forward processes were stopped");
+        return;
+    }
     eprintln!("{} {text}", console::style("error:").for_stderr().red().bold());
 }
 

@@ -76,6 +76,13 @@ pub async fn up(session: &Session, image_names: &[String], options: &UpOptions) 
     for warning in &rendered.warnings {
         reporter.emit(Event::warn(warning.clone(), None));
     }
+    if options.forward {
+        let objects = rendered.objects.iter().map(|object| (object.kind(), object.namespace(), object.name()));
+        for warning in crate::forward::unknown_targets(&config.ports, objects) {
+            let hint = "check `to:` and `namespace:` of the entry in ohdev.yaml (`ohdev plan` lists the objects)";
+            reporter.emit(Event::warn(warning, Some(hint.to_string())));
+        }
+    }
     let planned = record::from_plan(&config.cluster.name, &rendered.objects, &rendered.plan);
     let apply_options = apply::Options {
         timeout: options.timeout.unwrap_or(config.deploy_timeout),

@@ -55,9 +55,42 @@ pub fn check_local_ports(config: &Config) -> Result<(), Error> {
     Ok(())
 }
 
+/// Warnings for forwards whose target is not among the objects ohdev applies (`(kind, namespace,
+/// name)`): such a forward waits, retrying, until something else creates it. Pods are not checked
+/// (a workload's pods are named by the cluster).
+pub fn unknown_targets<'a>(
+    forwards: &[PortForward],
+    objects: impl Iterator<Item = (&'a str, Option<&'a str>, &'a str)> + Clone,
+) -> Vec<String> {
+    forwards
+        .iter()
+        .enumerate()
+        .filter(|(_, forward)| forward.kind != crate::config::ForwardKind::Pod)
+        .filter(|(_, forward)| {
+            !objects.clone().any(|(kind, namespace, name)| {
+                kind == forward.kind.as_str() && name == forward.name && namespace == Some(forward.namespace.as_str())
+            })
+        })
+        .map(|(index, forward)| {
+            format!(
+                "`ports[{index}]` forwards to {} in namespace {}, which is not in the manifests: it waits until something creates it",
+                forward.target(),
+                forward.namespace
+            )
+        })
+        .collect()
+}
+
 /// The URLs the forwards answer on, for the list printed when the environment is ready.
 pub fn urls(config: &Config) -> Vec<String> {
     config.ports.iter().map(PortForward::url).collect()
+}
+
+/// Set once forwards ran in this process: Ctrl-C is then how a person stops them, not an error.
+static FORWARDING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub fn was_forwarding() -> bool {
+    FORWARDING.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// The running forwards. Dropping it stops them.
@@ -71,6 +104,9 @@ pub struct Forwards {
 impl Forwards {
     /// Start one supervisor per `ports:` entry (none when there are none).
     pub fn start(config: &Config, kubectl: &Kubectl, reporter: &Reporter) -> Forwards {
+        if !config.ports.is_empty() {
+            FORWARDING.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         let recorder = Arc::new(Recorder::new(&crate::state::state_dir(&config.root), &config.ports, reporter));
         let mut tasks = JoinSet::new();
         for forward in &config.ports {
@@ -83,6 +119,36 @@ impl Forwards {
             tasks.spawn(supervisor.run());
         }
         Forwards { tasks, forwards: config.ports.clone(), recorder, reporter: reporter.clone() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ForwardKind;
+
+    fn forward(kind: ForwardKind, name: &str, namespace: &str) -> PortForward {
+        PortForward { kind, name: name.into(), namespace: namespace.into(), local: 3000, remote: 80, line: None }
+    }
+
+    #[test]
+    fn a_target_missing_from_the_manifests_is_named() {
+        let objects = [("Deployment", Some("app"), "web"), ("Service", Some("app"), "db")];
+        let forwards = [
+            forward(ForwardKind::Deployment, "web", "app"),
+            forward(ForwardKind::Deployment, "web", "other"),
+            forward(ForwardKind::StatefulSet, "db", "app"),
+            forward(ForwardKind::Service, "db", "app"),
+            forward(ForwardKind::Pod, "debug", "app"),
+        ];
+        let warnings = unknown_targets(&forwards, objects.iter().copied());
+        assert_eq!(
+            warnings,
+            [
+                "`ports[1]` forwards to Deployment/web in namespace other, which is not in the manifests: it waits until something creates it",
+                "`ports[2]` forwards to StatefulSet/db in namespace app, which is not in the manifests: it waits until something creates it",
+            ]
+        );
     }
 }
 

@@ -56,11 +56,16 @@ fn free_port() -> u16 {
 }
 
 fn project(port: u16) -> Test {
+    project_with(port, "")
+}
+
+/// The project, with more `ports:` entries after the first.
+fn project_with(port: u16, more_ports: &str) -> Test {
     Test::new()
         .file(
             "ohdev.yaml",
             &format!(
-                "cluster:\n  name: t\nnamespace: app\nimages: {{}}\nmanifests: [k8s]\nports:\n  - {{to: Deployment/web, local: {port}, remote: 8080}}\n"
+                "cluster:\n  name: t\nnamespace: app\nimages: {{}}\nmanifests: [k8s]\nports:\n  - {{to: Deployment/web, local: {port}, remote: 8080}}\n{more_ports}"
             ),
         )
         .file("k8s/web.yaml", MANIFESTS)
@@ -117,8 +122,8 @@ impl Running {
         }
     }
 
-    /// SIGINT, as Ctrl-C sends it; returns the exit code and stderr.
-    fn interrupt(mut self) -> (Option<i32>, String) {
+    /// SIGINT, as Ctrl-C sends it; returns the exit code and stderr (the events stay readable).
+    fn interrupt(&mut self) -> (Option<i32>, String) {
         // SAFETY: kill(2) on the pid of a child this test spawned and has not waited for.
         unsafe {
             libc::kill(self.child.id() as i32, libc::SIGINT);
@@ -224,6 +229,12 @@ fn a_forward_follows_its_pod_across_a_replacement_and_a_killed_kubectl_and_stops
 
     let (code, stderr) = running.interrupt();
     assert_eq!(code, Some(130), "stderr:\n{stderr}");
+    assert!(stderr.contains("stopped forwarding (Ctrl-C)"), "{stderr}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !running.forwards().iter().any(|event| event["state"] == "stopped") {
+        assert!(Instant::now() < deadline, "no `stopped` event: {:#?}", running.forwards());
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let deadline = Instant::now() + Duration::from_secs(10);
     while !process_gone(last_kubectl) {
         assert!(Instant::now() < deadline, "kubectl port-forward {last_kubectl} outlived ohdev");
@@ -258,7 +269,9 @@ fn up_watch_lists_the_forward_and_keeps_it_while_watching() {
         return;
     }
     let port = free_port();
-    let test = project(port).args(&["--json", "up", "--watch"]);
+    let other = free_port();
+    let missing = format!("  - {{to: Service/api, local: {other}, remote: 80}}\n");
+    let test = project_with(port, &missing).args(&["--json", "up", "--watch"]);
     let mut running = Running::start(&test);
     let forwarding = running.nth_forward("forwarding", 1);
     let pod = forwarding["pod"].as_str().expect("pod").to_string();
@@ -267,6 +280,18 @@ fn up_watch_lists_the_forward_and_keeps_it_while_watching() {
     let url = format!("http://127.0.0.1:{port}");
     assert!(ready[0]["urls"].as_array().unwrap().iter().any(|listed| listed == url.as_str()), "{}", ready[0]);
     assert_eq!(ask(port), format!("fake-kube {pod} 8080\n"));
+    // The forward to a Service the manifests do not have is named, and waits for it.
+    let warned = running.events().into_iter().any(|event| {
+        event["type"] == "message"
+            && event["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("`ports[1]` forwards to Service/api in namespace app, which is not in the manifests")
+    });
+    assert!(warned, "{:#?}", running.events());
+    let waiting = running.nth_forward("reconnecting", 1);
+    assert_eq!(waiting["target"], "Service/api");
+    assert!(waiting["detail"].as_str().unwrap_or_default().contains("services \"api\" not found"), "{waiting}");
     let (code, stderr) = running.interrupt();
     assert_eq!(code, Some(130), "stderr:\n{stderr}");
     assert!(TcpListener::bind(("127.0.0.1", port)).is_ok(), "port {port} is still held");
