@@ -156,8 +156,8 @@ impl Drop for Forwards {
     fn drop(&mut self) {
         // Each task owns its kubectl child: aborting drops it, and the seam stops its group.
         self.tasks.abort_all();
+        self.recorder.stop_all();
         for forward in &self.forwards {
-            self.recorder.set(forward.local, ForwardState::Stopped, None, None, None);
             self.reporter.emit(Event::Forward {
                 local: forward.local,
                 target: forward.target(),

@@ -106,7 +106,9 @@ pub fn read(state_dir: &Path) -> Option<Record> {
 /// The running forwards' record, rewritten on every change.
 pub struct Recorder {
     path: PathBuf,
-    record: Mutex<Record>,
+    /// The record, and whether the forwards were stopped (then nothing changes it any more: a
+    /// supervisor that sees its kubectl die of the shutdown signal must not undo `stopped`).
+    record: Mutex<(Record, bool)>,
     reporter: Reporter,
     warned: Mutex<bool>,
 }
@@ -133,7 +135,7 @@ impl Recorder {
         };
         let recorder = Recorder {
             path: path(state_dir),
-            record: Mutex::new(record),
+            record: Mutex::new((record, false)),
             reporter: reporter.clone(),
             warned: Mutex::new(false),
         };
@@ -141,7 +143,7 @@ impl Recorder {
         recorder
     }
 
-    /// Record forward `local`'s new state.
+    /// Record forward `local`'s new state; false (and nothing recorded) once the forwards stopped.
     pub fn set(
         &self,
         local: u16,
@@ -149,11 +151,34 @@ impl Recorder {
         pod: Option<String>,
         kubectl_pid: Option<u32>,
         detail: Option<String>,
-    ) {
+    ) -> bool {
         {
-            let mut record = self.record.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut guard = self.record.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let (record, stopped) = &mut *guard;
+            if *stopped {
+                return false;
+            }
             if let Some(entry) = record.forwards.iter_mut().find(|entry| entry.local == local) {
                 *entry = Entry { state, pod, kubectl_pid, since: crate::ui::timestamp(), detail, ..entry.clone() };
+            }
+        }
+        self.write();
+        true
+    }
+
+    /// Every forward is stopped, for good.
+    pub fn stop_all(&self) {
+        {
+            let mut guard = self.record.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let (record, stopped) = &mut *guard;
+            *stopped = true;
+            let now = crate::ui::timestamp();
+            for entry in &mut record.forwards {
+                entry.state = ForwardState::Stopped;
+                entry.pod = None;
+                entry.kubectl_pid = None;
+                entry.since = now.clone();
+                entry.detail = None;
             }
         }
         self.write();
@@ -161,8 +186,8 @@ impl Recorder {
 
     fn write(&self) {
         let bytes = {
-            let record = self.record.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            serde_json::to_vec_pretty(&*record).unwrap_or_default()
+            let guard = self.record.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            serde_json::to_vec_pretty(&guard.0).unwrap_or_default()
         };
         let written = self
             .path
@@ -220,6 +245,33 @@ mod tests {
         assert_eq!(owner_gone[0].state, ForwardState::Stopped);
         assert!(owner_gone[0].detail.as_deref().unwrap().contains("the ohdev that ran it (pid 100) is gone"));
         assert_eq!(owner_gone[1], record.forwards[1], "a stopped forward stays as recorded");
+    }
+
+    #[test]
+    fn once_stopped_the_record_takes_no_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let forward = crate::config::PortForward {
+            kind: crate::config::ForwardKind::Deployment,
+            name: "web".into(),
+            namespace: "app".into(),
+            local: 3000,
+            remote: 80,
+            line: None,
+        };
+        let reporter = Reporter::new(std::sync::Arc::new(crate::ui::PlainRenderer::new()));
+        let recorder = Recorder::new(dir.path(), &[forward], &reporter);
+        assert_eq!(read(dir.path()).unwrap().forwards[0].state, ForwardState::Starting);
+        assert!(recorder.set(3000, ForwardState::Forwarding, Some("web-1".into()), Some(42), None));
+        let forwarding = read(dir.path()).unwrap();
+        assert_eq!(forwarding.owner_pid, std::process::id());
+        assert_eq!(
+            (forwarding.forwards[0].state, forwarding.forwards[0].pod.as_deref(), forwarding.forwards[0].kubectl_pid),
+            (ForwardState::Forwarding, Some("web-1"), Some(42))
+        );
+        recorder.stop_all();
+        assert!(!recorder.set(3000, ForwardState::Reconnecting, None, None, Some("late".into())));
+        let stopped = read(dir.path()).unwrap();
+        assert_eq!((stopped.forwards[0].state, stopped.forwards[0].kubectl_pid), (ForwardState::Stopped, None));
     }
 
     #[test]

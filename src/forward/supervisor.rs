@@ -78,7 +78,9 @@ impl Supervisor {
         backoff_ms: Option<u64>,
         detail: Option<String>,
     ) {
-        self.recorder.set(self.forward.local, state, pod.clone(), kubectl_pid, detail.clone());
+        if !self.recorder.set(self.forward.local, state, pod.clone(), kubectl_pid, detail.clone()) {
+            return;
+        }
         self.reporter.emit(Event::Forward {
             local: self.forward.local,
             target: self.forward.target(),
