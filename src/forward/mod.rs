@@ -122,6 +122,27 @@ impl Forwards {
     }
 }
 
+impl Drop for Forwards {
+    fn drop(&mut self) {
+        // Each task owns its kubectl child: aborting drops it, and the seam stops its group.
+        self.tasks.abort_all();
+        self.recorder.stop_all();
+        for forward in &self.forwards {
+            self.reporter.emit(Event::Forward {
+                local: forward.local,
+                target: forward.target(),
+                namespace: forward.namespace.clone(),
+                remote: forward.remote,
+                pod: None,
+                state: ForwardState::Stopped,
+                attempt: 1,
+                backoff_ms: None,
+                detail: None,
+            });
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,26 +170,5 @@ mod tests {
                 "`ports[2]` forwards to StatefulSet/db in namespace app, which is not in the manifests: it waits until something creates it",
             ]
         );
-    }
-}
-
-impl Drop for Forwards {
-    fn drop(&mut self) {
-        // Each task owns its kubectl child: aborting drops it, and the seam stops its group.
-        self.tasks.abort_all();
-        self.recorder.stop_all();
-        for forward in &self.forwards {
-            self.reporter.emit(Event::Forward {
-                local: forward.local,
-                target: forward.target(),
-                namespace: forward.namespace.clone(),
-                remote: forward.remote,
-                pod: None,
-                state: ForwardState::Stopped,
-                attempt: 1,
-                backoff_ms: None,
-                detail: None,
-            });
-        }
     }
 }
