@@ -346,3 +346,30 @@ fn bad_ports_entries_are_exit_2_naming_the_line() {
     let output = nothing.expect(2);
     assert!(output.stderr.contains("there is nothing to forward: ohdev.yaml has no `ports:`"), "{}", output.stderr);
 }
+
+#[test]
+fn a_rollout_by_another_ohdev_up_moves_the_forward_to_the_new_pod() {
+    if docker::client().is_none() {
+        return;
+    }
+    let port = free_port();
+    let mut test = project(port).arg("up");
+    test.expect(0);
+    test.set_args(&["--json", "forward"]);
+    let mut running = Running::start(&test);
+    let first = running.nth_forward("forwarding", 1)["pod"].as_str().expect("pod").to_string();
+
+    // `ohdev forward` holds no lock: `ohdev up` runs beside it and rolls the Deployment out.
+    test.write("k8s/web.yaml", &MANIFESTS.replace("nginx:1.27", "nginx:1.28"));
+    test.set_args(&["up"]);
+    test.expect(0);
+    let reconnect = running.nth_forward("reconnecting", 1);
+    assert_eq!(reconnect["pod"], first.as_str(), "{reconnect}");
+    assert_backoff_follows_the_schedule(&reconnect);
+    let second = running.nth_forward("forwarding", 2)["pod"].as_str().expect("pod").to_string();
+    assert_ne!(second, first, "a new template, a new pod");
+    assert_eq!(ask(port), format!("fake-kube {second} 8080\n"));
+    let (code, stderr) = running.interrupt();
+    assert_eq!(code, Some(130), "stderr:\n{stderr}");
+    test.record_kubectl_argvs();
+}
