@@ -20,6 +20,9 @@ use crate::ui::Reporter;
 /// How often a forwarding pod is checked: replaced or no longer ready, the forward moves on even
 /// if kubectl has not noticed yet.
 const POD_CHECK: Duration = Duration::from_secs(2);
+/// How long one check may take: a cluster that does not answer leaves the decision to kubectl's
+/// own connection, and the output of the running kubectl is read again.
+const POD_CHECK_LIMIT: Duration = Duration::from_secs(10);
 /// How long kubectl may take to say `Forwarding from …`.
 const START_LIMIT: Duration = Duration::from_secs(60);
 /// How many of kubectl's last stderr lines are kept to say why it exited.
@@ -212,8 +215,10 @@ impl Supervisor {
     /// Why the pod no longer takes the forward, or None while it does (or the cluster cannot be
     /// asked: then kubectl's own connection decides).
     async fn pod_gone(&self, pod: &str) -> Option<String> {
-        let invocation =
-            self.kubectl.invocation(["get", "pod", pod, "-n", self.forward.namespace.as_str(), "-o", "json"]);
+        let invocation = self
+            .kubectl
+            .invocation(["get", "pod", pod, "-n", self.forward.namespace.as_str(), "-o", "json"])
+            .timeout(POD_CHECK_LIMIT);
         let output = invocation.run_unchecked().await.ok()?;
         if !output.success() {
             return output.stderr.contains("NotFound").then(|| format!("pod {pod} was deleted"));
