@@ -71,6 +71,12 @@ pub enum Command {
     )]
     Watch,
 
+    /// Forward local ports to the environment (`ports:` in ohdev.yaml), following pod restarts, until Ctrl-C.
+    #[command(
+        after_help = "Examples:\n  ohdev forward           every `ports:` entry, on 127.0.0.1\n  ohdev up --watch        forwards too, while it watches\n  ohdev --json forward    one event per state change (starting, forwarding, reconnecting, stopped)"
+    )]
+    Forward,
+
     /// Show the order manifests will be applied in, and why (reads only files).
     #[command(
         after_help = "Examples:\n  ohdev plan\n  ohdev plan --dev    with ohdev.yaml's `dev:` patches, as `ohdev up --watch` deploys\n  ohdev plan --json   one object per line: level, kind, namespace, name, after"

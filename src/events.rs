@@ -66,6 +66,20 @@ pub enum WatchState {
     Stopped,
 }
 
+/// A port-forward's state (`ports:` in ohdev.yaml).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ForwardState {
+    /// Looking for a ready pod and starting `kubectl port-forward`.
+    Starting,
+    /// kubectl said `Forwarding from 127.0.0.1:<local>`: connections reach the pod.
+    Forwarding,
+    /// The pod went away or kubectl exited: waiting `backoff_ms`, then trying again.
+    Reconnecting,
+    /// ohdev stopped it (Ctrl-C, or the command ended).
+    Stopped,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProgressUnit {
@@ -247,6 +261,39 @@ pub enum Event {
     WatchStatus {
         image: String,
         state: WatchState,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        detail: Option<String>,
+    },
+    /// A port-forward changed state. `attempt` counts connections since the last one that lasted;
+    /// `backoff_ms` is the wait before the next (reconnecting); `pod` is the pod it forwards to
+    /// (forwarding) or forwarded to (reconnecting).
+    Forward {
+        local: u16,
+        target: String,
+        namespace: String,
+        remote: u16,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pod: Option<String>,
+        state: ForwardState,
+        attempt: u32,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        backoff_ms: Option<u64>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        detail: Option<String>,
+    },
+    /// One line of `ohdev status` about a port-forward: its last recorded state, kept honest (a
+    /// forward whose ohdev is gone is `stopped`).
+    ForwardStatus {
+        local: u16,
+        target: String,
+        namespace: String,
+        remote: u16,
+        state: ForwardState,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pod: Option<String>,
+        /// When it entered this state (RFC 3339).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        since: Option<String>,
         #[serde(skip_serializing_if = "Option::is_none")]
         detail: Option<String>,
     },

@@ -13,6 +13,7 @@ pub(crate) mod engine;
 pub(crate) mod error;
 pub(crate) mod events;
 pub(crate) mod exit_status;
+pub(crate) mod forward;
 #[cfg(fuzzing)]
 #[doc(hidden)]
 pub mod fuzz_api;
@@ -102,6 +103,10 @@ fn report_error(reporter: &Reporter, error: &anyhow::Error, status: ExitStatus) 
     // tells a script that ohdev was interrupted).
     if status == ExitStatus::Interrupted && watch::was_watching() {
         eprintln!("stopped watching (Ctrl-C); child processes were stopped");
+        return;
+    }
+    if status == ExitStatus::Interrupted && forward::was_forwarding() {
+        eprintln!("stopped forwarding (Ctrl-C); the kubectl port-forward processes were stopped");
         return;
     }
     eprintln!("{} {text}", console::style("error:").for_stderr().red().bold());

@@ -18,11 +18,16 @@ pub async fn run(project: &ProjectLocator, args: &UpArgs, reporter: Reporter) ->
         prune: args.prune,
         replace_immutable: args.replace_immutable,
         timeout: args.timeout,
+        forward: args.watch,
     };
     engine::up::up(&session, &images, &options).await?;
     if args.watch {
-        // The cluster now exists: the same session (and lock) carries on watching.
-        crate::watch::run(session).await?;
+        // The cluster now exists: the same session (and lock) carries on watching, and the
+        // environment is up: the forwards start (they stop when watching does).
+        let forwards = crate::forward::Forwards::start(&session.config, session.kubectl(), &session.reporter);
+        let watched = crate::watch::run(session).await;
+        drop(forwards);
+        watched?;
     }
     Ok(ExitStatus::Success)
 }

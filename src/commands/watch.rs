@@ -12,6 +12,7 @@ pub async fn run(project: &ProjectLocator, reporter: Reporter) -> anyhow::Result
     let mode = crate::deploy::mode::recorded(&StateReader::new(&project.config.root, &reporter), &project.config);
     project.config = project.config.with_mode(mode);
     crate::watch::validate(&project.config).await?;
+    crate::forward::check_local_ports(&project.config)?;
     if let Some(mode) = project.config.describe_mode() {
         let other = match project.config.mode {
             Mode::Dev => "as `ohdev up --watch` deployed it; `ohdev up` deploys production",
@@ -23,6 +24,9 @@ pub async fn run(project: &ProjectLocator, reporter: Reporter) -> anyhow::Result
     }
     let needs = Needs::new().existing_cluster().docker().lock();
     let session = Session::open(project.config, Some(project.kind_cluster), needs, reporter).await?;
-    crate::watch::run(session).await?;
+    let forwards = crate::forward::Forwards::start(&session.config, session.kubectl(), &session.reporter);
+    let watched = crate::watch::run(session).await;
+    drop(forwards);
+    watched?;
     Ok(ExitStatus::Success)
 }

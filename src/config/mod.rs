@@ -6,6 +6,7 @@ mod dev;
 mod duration;
 pub mod interpolate;
 pub mod kind_cluster;
+mod ports;
 mod raw;
 pub mod registry;
 mod resolve;
@@ -17,6 +18,7 @@ use std::time::Duration;
 
 pub use dev::{DevConfig, Mode};
 pub use duration::parse_duration;
+pub use ports::{ForwardKind, PortForward};
 
 use crate::error::Error;
 use raw::RawConfig;
@@ -44,6 +46,8 @@ pub struct Config {
     pub dev: DevConfig,
     /// Production unless a command chose dev mode ([`Config::with_mode`]).
     pub mode: Mode,
+    /// `ports:`: port-forwards from 127.0.0.1 to a workload, kept up across pod restarts.
+    pub ports: Vec<PortForward>,
 }
 
 impl Config {

@@ -25,6 +25,19 @@ pub struct RawConfig {
     /// What dev mode adds (`config/dev.rs`).
     pub dev: Option<RawDev>,
     pub registry: Option<RawRegistry>,
+    #[serde(default)]
+    pub ports: Vec<RawPortForward>,
+}
+
+/// One `ports:` entry. Ports are read as wide integers so that `70000` is named with the fix, not
+/// as serde's "expected u16".
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPortForward {
+    pub to: String,
+    pub namespace: Option<String>,
+    pub local: i64,
+    pub remote: i64,
 }
 
 /// `registry:` — push images to a registry instead of `kind load`ing them.

@@ -254,6 +254,7 @@ impl Resolver<'_> {
                 },
             );
         }
+        let ports = super::ports::resolve(self.file, self.text, &raw.ports, &namespace)?;
         Ok(Config {
             file: self.file.to_path_buf(),
             root: self.root.to_path_buf(),
@@ -268,6 +269,7 @@ impl Resolver<'_> {
             registry: raw.registry.map(|registry| self.registry(registry)).transpose()?,
             dev,
             mode: Mode::Production,
+            ports,
         })
     }
 }

@@ -14,6 +14,7 @@
 //! | [`reapply`] | render with the current tags, apply only what changed, wait                      |
 //! | [`ship`]    | push built images to the registry in use, or `kind load` them (decided once)     |
 //! | `watch`     | the watch loop lives in `src/watch/` (it is large): it calls [`rebuild`], [`reapply`] and live sync |
+//! | [`forward`] | the `ports:` forwards, re-established when their pod is replaced, until Ctrl-C |
 //! | [`down`]    | delete the cluster, or only what ohdev applied                                   |
 //! | [`status`]  | the cluster, its nodes, each image and where it is loaded                        |
 //! | [`plan`]    | the ordered manifest set, without a cluster                                      |
@@ -21,6 +22,7 @@
 
 pub mod build;
 pub mod down;
+pub mod forward;
 pub mod logs;
 pub mod plan;
 pub mod reapply;

@@ -63,6 +63,11 @@ pub async fn status(session: &Session) -> Result<(), Error> {
             reporter.emit(Event::info(format!("deployed in {mode}")));
         }
     }
+    if let Some(record) = crate::forward::record::read(state.dir()) {
+        for entry in crate::forward::record::honest(&record, &crate::forward::record::process_alive) {
+            reporter.emit(entry.status_event());
+        }
+    }
     let target = registry_status(session, exists).await?;
     if config.images.is_empty() {
         return Ok(());

@@ -23,6 +23,9 @@ pub struct UpOptions {
     pub prune: bool,
     pub replace_immutable: bool,
     pub timeout: Option<Duration>,
+    /// The `ports:` forwards will run after `up` (`--watch`): their local ports must be free, and
+    /// their URLs are listed.
+    pub forward: bool,
 }
 
 /// Everything `up` can check without a tool, before the Session is opened: the images' contexts,
@@ -45,6 +48,9 @@ pub async fn up(session: &Session, image_names: &[String], options: &UpOptions) 
     let reporter = &session.reporter;
     let kind_cluster = session.kind_cluster();
     let lock = session.lock();
+    if options.forward {
+        crate::forward::check_local_ports(config)?;
+    }
     cluster::check_ports(config, kind_cluster, session.docker(), lock).await?;
     if let Some(mode) = config.describe_mode() {
         let other = match config.mode {
@@ -96,6 +102,13 @@ pub async fn up(session: &Session, image_names: &[String], options: &UpOptions) 
     for warning in &rendered.warnings {
         reporter.emit(Event::warn(warning.clone(), None));
     }
+    if options.forward {
+        let objects = rendered.objects.iter().map(|object| (object.kind(), object.namespace(), object.name()));
+        for warning in crate::forward::unknown_targets(&config.ports, objects) {
+            let hint = "check `to:` and `namespace:` of the entry in ohdev.yaml (`ohdev plan` lists the objects)";
+            reporter.emit(Event::warn(warning, Some(hint.to_string())));
+        }
+    }
     let planned = record::from_plan(&config.cluster.name, &rendered.objects, &rendered.plan);
     let apply_options = apply::Options {
         timeout: options.timeout.unwrap_or(config.deploy_timeout),
@@ -137,13 +150,20 @@ pub async fn up(session: &Session, image_names: &[String], options: &UpOptions) 
             Some("`ohdev status` shows them again; kind nodes usually become Ready within a minute".into()),
         ));
     }
-    reporter.emit(Event::Ready {
-        urls,
-        next: vec![
-            "ohdev logs -f            follow every container's output".to_string(),
-            "ohdev status             cluster, images and what is loaded".to_string(),
-            format!("kubectl --context {} get pods -A", config.cluster.context()),
-        ],
-    });
+    let mut next = vec![
+        "ohdev logs -f            follow every container's output".to_string(),
+        "ohdev status             cluster, images and what is loaded".to_string(),
+        format!("kubectl --context {} get pods -A", config.cluster.context()),
+    ];
+    if options.forward {
+        for url in crate::forward::urls(config) {
+            if !urls.contains(&url) {
+                urls.push(url);
+            }
+        }
+    } else if !config.ports.is_empty() {
+        next.push("ohdev forward            the port-forwards of ohdev.yaml's `ports:`".to_string());
+    }
+    reporter.emit(Event::Ready { urls, next });
     Ok(())
 }

@@ -189,6 +189,18 @@ pub struct StreamingChild {
 }
 
 impl StreamingChild {
+    /// The child's process id (its process group's id too), while it runs.
+    pub fn id(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    /// Take the child's stderr to read it while the child runs (a long-running child that writes
+    /// much to stderr would otherwise block on a full pipe); [`StreamingChild::wait`] then returns
+    /// no stderr.
+    pub fn take_stderr(&mut self) -> Option<tokio::process::ChildStderr> {
+        self.stderr.take()
+    }
+
     /// Wait for the child to exit; returns its exit code and what it wrote to stderr.
     pub async fn wait(mut self) -> Result<(Option<i32>, String), Error> {
         drop(self.stdin.take());

@@ -4,7 +4,9 @@ use console::style;
 
 use std::time::Duration;
 
-use crate::events::{CheckStatus, Event, ImageState, Level, LogPodState, ProgressUnit, StepState, WatchState};
+use crate::events::{
+    CheckStatus, Event, ForwardState, ImageState, Level, LogPodState, ProgressUnit, StepState, WatchState,
+};
 use crate::units::{human_bytes, human_duration};
 
 /// ` (a, b)` from the parts there are, or nothing.
@@ -240,6 +242,49 @@ pub fn format_event(event: &Event) -> Option<String> {
             };
             let detail = detail.as_ref().map(|d| format!(": {d}")).unwrap_or_default();
             Some(format!("{mark} [watch] {image} {word}{detail}"))
+        }
+        Event::Forward { local, target, namespace, remote, pod, state, attempt, backoff_ms, detail } => {
+            let to = format!("{target} ({namespace}) port {remote}");
+            Some(match state {
+                ForwardState::Starting => format!("{} forward 127.0.0.1:{local} → {to}: starting", style("→").cyan()),
+                ForwardState::Forwarding => {
+                    let again = if *attempt > 1 { format!(" (attempt {attempt})") } else { String::new() };
+                    format!(
+                        "{} forward {} → {to}, pod {}{again}",
+                        style("✓").green(),
+                        style(format!("http://127.0.0.1:{local}")).cyan(),
+                        pod.as_deref().unwrap_or("?")
+                    )
+                }
+                ForwardState::Reconnecting => {
+                    let why = detail.as_deref().map(|detail| format!(": {detail}")).unwrap_or_default();
+                    let from = pod.as_deref().map(|pod| format!(", pod {pod}")).unwrap_or_default();
+                    let wait = human_duration(Duration::from_millis(backoff_ms.unwrap_or(0)));
+                    format!(
+                        "{} forward 127.0.0.1:{local} → {to}{from}{why}\n  reconnecting in {wait} (attempt {attempt})",
+                        style("↻").yellow()
+                    )
+                }
+                ForwardState::Stopped => format!("{} forward 127.0.0.1:{local} → {to} stopped", style("■").dim()),
+            })
+        }
+        Event::ForwardStatus { local, target, namespace, remote, state, pod, since, detail } => {
+            let word = match state {
+                ForwardState::Starting => style("starting").cyan(),
+                ForwardState::Forwarding => style("forwarding").green(),
+                ForwardState::Reconnecting => style("reconnecting").yellow(),
+                ForwardState::Stopped => style("stopped").dim(),
+            };
+            let pod = match (state, pod) {
+                (ForwardState::Forwarding, Some(pod)) => format!(" to pod {pod}"),
+                (_, Some(pod)) => format!(", last pod {pod},"),
+                (_, None) => String::new(),
+            };
+            let since = since.as_deref().map(|since| format!(" since {since}")).unwrap_or_default();
+            let detail = detail.as_deref().map(|detail| format!(" ({detail})")).unwrap_or_default();
+            Some(format!(
+                "forward  http://127.0.0.1:{local} → {target} ({namespace}) port {remote}: {word}{pod}{since}{detail}"
+            ))
         }
         Event::Error { .. } => None,
     }

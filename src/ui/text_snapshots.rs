@@ -17,8 +17,8 @@ use serde_json::Value;
 
 use super::text::format_event;
 use crate::events::{
-    CheckStatus, ConfigChange, DiagnosisReport, Event, ImageState, KubeEvent, Level, LogPodState, NodeStatus,
-    PlanDependency, PlanEntry, ProgressUnit, StepState, WatchState,
+    CheckStatus, ConfigChange, DiagnosisReport, Event, ForwardState, ImageState, KubeEvent, Level, LogPodState,
+    NodeStatus, PlanDependency, PlanEntry, ProgressUnit, StepState, WatchState,
 };
 
 // ------------------------------------------------------------------------------------------
@@ -44,6 +44,8 @@ fn variant_name(event: &Event) -> &'static str {
         Event::Log { .. } => "Log",
         Event::LogPod { .. } => "LogPod",
         Event::WatchStatus { .. } => "WatchStatus",
+        Event::Forward { .. } => "Forward",
+        Event::ForwardStatus { .. } => "ForwardStatus",
         Event::Plan { .. } => "Plan",
         Event::StillRunning { .. } => "StillRunning",
         Event::Built { .. } => "Built",
@@ -123,6 +125,17 @@ fn watch_states() -> Vec<WatchState> {
     for state in &all {
         match state {
             Idle | Building | RollingOut | Syncing | Error | Stopped => {}
+        }
+    }
+    all
+}
+
+fn forward_states() -> Vec<ForwardState> {
+    use ForwardState::*;
+    let all = vec![Starting, Forwarding, Reconnecting, Stopped];
+    for state in &all {
+        match state {
+            Starting | Forwarding | Reconnecting | Stopped => {}
         }
     }
     all
@@ -382,6 +395,34 @@ fn samples() -> Vec<Event> {
     for (index, state) in watch_states().into_iter().enumerate() {
         let detail = (index % 2 == 1).then(|| "app/main.py".to_string());
         events.push(Event::WatchStatus { image: "app".into(), state, detail });
+    }
+    let pods = [None, some("web-5d8f7c9b6d-x2x9z"), some("web-5d8f7c9b6d-x2x9z"), None];
+    for (state, pod) in forward_states().into_iter().zip(pods) {
+        let reconnecting = state == ForwardState::Reconnecting;
+        events.push(Event::Forward {
+            local: 3000,
+            target: "Deployment/web".into(),
+            namespace: "app".into(),
+            remote: 8080,
+            pod,
+            state,
+            attempt: if reconnecting { 3 } else { 1 },
+            backoff_ms: reconnecting.then_some(200),
+            detail: reconnecting.then(|| "kubectl port-forward exited 1: error: lost connection to pod".into()),
+        });
+    }
+    let pods = [None, some("web-5d8f7c9b6d-x2x9z"), some("web-5d8f7c9b6d-x2x9z"), None];
+    for (state, pod) in forward_states().into_iter().zip(pods) {
+        events.push(Event::ForwardStatus {
+            local: 3000,
+            target: "Deployment/web".into(),
+            namespace: "app".into(),
+            remote: 8080,
+            state,
+            since: pod.as_ref().map(|_| "2026-12-03T10:11:12Z".to_string()),
+            detail: (state == ForwardState::Stopped).then(|| "the ohdev that ran it (pid 4242) is gone".into()),
+            pod,
+        });
     }
     events.push(Event::Error {
         message: "kind cluster \"dev\" does not exist\n  fix: run `ohdev up` first".into(),

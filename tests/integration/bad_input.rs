@@ -889,6 +889,24 @@ fn ohdev_yaml_manifests_patches_secrets() {
     run_area(
         "manifest keys",
         vec![
+            case("ports_unknown_kind", &["up", "--watch"])
+                .config("cluster:\n  name: t\nimages: {}\nmanifests: []\nports:\n  - {to: Deploymnt/web, local: 3000, remote: 80}\n")
+                .expect("ohdev.yaml:6:")
+                .expect("`ports[0].to` is `Deploymnt/web`: ohdev cannot forward to a Deploymnt")
+                .expect("did you mean `Deployment/web`?")
+                .expect("a forward goes to a Deployment, StatefulSet, Service or Pod"),
+            case("ports_port_out_of_range", &["watch"])
+                .setup(Setup::Cluster)
+                .config("cluster:\n  name: t\nimages: {}\nmanifests: []\nports:\n  - to: StatefulSet/db\n    local: 5432\n    remote: 99999\n")
+                .expect("ohdev.yaml:6:")
+                .expect("`ports[0].remote` is 99999, which is not a port number")
+                .expect("use a port from 1 to 65535"),
+            case("ports_duplicate_local", &["forward"])
+                .setup(Setup::Cluster)
+                .config("cluster:\n  name: t\nimages: {}\nmanifests: []\nports:\n  - {to: Service/web, local: 3000, remote: 80}\n  - {to: Pod/debug, local: 3000, remote: 9229}\n")
+                .expect("ohdev.yaml:7:")
+                .expect("`ports[1].local` is 3000, which `ports[0]` (Service/web) already uses")
+                .expect("`local: 3001`"),
             case("manifests_wrong_type", &["plan"])
                 .config("cluster:\n  name: t\nmanifests: k8s\n")
                 .expect("ohdev.yaml:3:")

@@ -10,6 +10,7 @@ mod deploy;
 mod doctor;
 mod e2e;
 mod environment;
+mod forward;
 mod images;
 mod kubectl_args;
 mod logs;

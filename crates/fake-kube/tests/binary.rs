@@ -149,3 +149,52 @@ fn fail_env_var_exits_with_the_given_code_and_stderr() {
         .unwrap();
     assert_eq!(again.status.code(), Some(0));
 }
+
+#[test]
+fn port_forward_answers_with_its_pod_and_exits_when_the_pod_is_gone() {
+    use std::io::{BufRead, BufReader, Read};
+    let b = Bin::new("port-forward");
+    let cluster = "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\n";
+    std::fs::create_dir_all(&b.dir).unwrap();
+    std::fs::write(b.dir.join("cluster.yaml"), cluster).unwrap();
+    let config = b.dir.join("cluster.yaml");
+    assert_eq!(b.run("kind", &["create", "cluster", "--name", "pf", "--config", config.to_str().unwrap()], "").0, 0);
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: default}\nspec:\n  containers: [{name: main, image: docker.io/library/nginx:1.27}]\n";
+    let (code, _, err) = b.run("kubectl", &["--context", "kind-pf", "apply", "-f", "-"], pod);
+    assert_eq!(code, 0, "{err}");
+    // Polled once, a bare pod is Running.
+    b.run("kubectl", &["--context", "kind-pf", "get", "pod", "web", "-o", "json"], "");
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let spec = format!("{port}:8080");
+    let args = ["--context", "kind-pf", "port-forward", "--address", "127.0.0.1", "pod/web", spec.as_str()];
+    let mut child = b.cmd("kubectl", &args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(line, format!("Forwarding from 127.0.0.1:{port} -> 8080\n"));
+
+    let mut reply = String::new();
+    std::net::TcpStream::connect(("127.0.0.1", port)).unwrap().read_to_string(&mut reply).unwrap();
+    assert_eq!(reply, "fake-kube web 8080\n");
+
+    // A second forward on the same port fails as kubectl does.
+    let (code, _, err) = b.run("kubectl", &args, "");
+    assert_eq!(code, 1);
+    assert!(err.contains(&format!("Unable to listen on port {port}")), "{err}");
+    assert!(err.contains("bind: address already in use"), "{err}");
+
+    assert_eq!(b.run("kubectl", &["--context", "kind-pf", "delete", "pod", "web"], "").0, 0);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "port-forward outlived its pod");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(1));
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    assert!(err.ends_with("error: lost connection to pod\n"), "{err}");
+}

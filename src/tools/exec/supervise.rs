@@ -136,6 +136,11 @@ impl Supervised {
         Supervised { running: Some((child, group)) }
     }
 
+    /// The leader's process id, until it was waited for.
+    pub(super) fn id(&self) -> Option<u32> {
+        self.running.as_ref().and_then(|(child, _)| child.id())
+    }
+
     /// Wait for the leader to exit (tokio reaps it), then kill anything it left in its group.
     pub(super) async fn wait(&mut self) -> std::io::Result<ExitStatus> {
         let Some((child, _)) = self.running.as_mut() else {

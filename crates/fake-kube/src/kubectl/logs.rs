@@ -122,7 +122,7 @@ fn read_new(s: &mut Stream) -> Vec<String> {
     String::from_utf8_lossy(&complete).lines().map(String::from).collect()
 }
 
-fn pod_exists(store: &Store, context: &str, ns: &str, pod: &str) -> bool {
+pub(super) fn pod_exists(store: &Store, context: &str, ns: &str, pod: &str) -> bool {
     let Ok(state) = store.load() else { return true };
     let Some(c) = context.strip_prefix("kind-").and_then(|n| state.clusters.get(n)) else {
         return false;

@@ -1,5 +1,5 @@
 //! The `kubectl` personality, answering for the cluster behind `--context kind-<name>`.
-//! Commands: version, get, apply, delete, logs, exec, api-resources, cluster-info.
+//! Commands: version, get, apply, delete, logs, exec, port-forward, api-resources, cluster-info.
 //! Every command except `version --client` requires an explicit `--context`.
 
 mod admission;
@@ -20,6 +20,7 @@ mod output;
 mod pod_problems;
 mod pod_status;
 mod pods;
+mod port_forward;
 mod registry;
 mod resources;
 mod selector;
@@ -54,7 +55,7 @@ fn parse(args: &[String]) -> Result<(String, Parsed), String> {
     let (words, rest) = flags::split_command(args, specs::GLOBALS, 1)
         .map_err(|e| format!("error: {}\nSee 'kubectl --help' for usage.", e.message()))?;
     let Some(cmd) = words.first().cloned() else {
-        return Err("error: fake-kube: kubectl needs a command (version, get, apply, delete, logs, exec, api-resources, cluster-info)".into());
+        return Err("error: fake-kube: kubectl needs a command (version, get, apply, delete, logs, exec, port-forward, api-resources, cluster-info)".into());
     };
     let spec = specs::for_command(&cmd).ok_or_else(|| format!("error: unknown command \"{cmd}\" for \"kubectl\""))?;
     let p = flags::parse(&rest, &spec)
@@ -124,6 +125,7 @@ pub fn run(args: &[String], ctx: &mut Ctx) -> i32 {
         "delete" => delete::run(ctx, &p, &context),
         "logs" => logs::run(ctx, &p, &context),
         "exec" => exec::run(ctx, &p, &context),
+        "port-forward" => port_forward::run(ctx, &p, &context),
         "api-resources" => discovery::run(ctx, &p, &context),
         "cluster-info" => with_cluster(ctx, &context, |c| {
             let port = 30000 + crate::util::hash::fnv64(c.name.as_bytes()) % 20000;

@@ -105,6 +105,8 @@ const API_RESOURCES: &[FlagSpec] = &[
     value("categories", None),
 ];
 
+const PORT_FORWARD: &[FlagSpec] = &[value("address", None), value("pod-running-timeout", None)];
+
 /// The command's flags plus the global ones; None for commands the stand-in does not know.
 pub fn for_command(cmd: &str) -> Option<Vec<FlagSpec>> {
     let own: &[FlagSpec] = match cmd {
@@ -116,6 +118,7 @@ pub fn for_command(cmd: &str) -> Option<Vec<FlagSpec>> {
         "exec" => EXEC,
         "api-resources" => API_RESOURCES,
         "cluster-info" => &[],
+        "port-forward" => PORT_FORWARD,
         _ => return None,
     };
     Some(GLOBALS.iter().chain(own).copied().collect())
