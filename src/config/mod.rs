@@ -35,6 +35,18 @@ pub struct Config {
     pub secrets: BTreeMap<String, SecretConfig>,
     pub deploy_timeout: Duration,
     pub urls: Vec<String>,
+    /// `gc.keep`: content tags of each image `ohdev gc` keeps, unless the image says otherwise.
+    pub gc_keep: usize,
+}
+
+/// Content tags of each image `ohdev gc` keeps when ohdev.yaml says nothing.
+pub const DEFAULT_GC_KEEP: usize = 3;
+
+impl Config {
+    /// How many content tags of image `name` gc keeps (`images.<name>.keep`, else `gc.keep`).
+    pub fn keep_for(&self, name: &str) -> usize {
+        self.images.get(name).and_then(|image| image.keep).unwrap_or(self.gc_keep)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -67,6 +79,8 @@ pub struct ImageConfig {
     pub expect: Vec<String>,
     /// `context` as written in ohdev.yaml, before interpolation (for messages).
     pub context_as_written: String,
+    /// `images.<name>.keep`: content tags gc keeps of this image (None: `gc.keep`).
+    pub keep: Option<usize>,
 }
 
 #[derive(Debug, Clone)]

@@ -22,6 +22,16 @@ pub struct RawConfig {
     pub deploy: RawDeploy,
     #[serde(default)]
     pub urls: Vec<String>,
+    #[serde(default)]
+    pub gc: RawGc,
+}
+
+/// `gc:` the garbage collection of old content tags (`ohdev gc`, and after a rollout).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGc {
+    /// Read as any YAML value so a wrong one is named with the key and the fix, not serde's type text.
+    pub keep: Option<serde_yaml::Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -50,6 +60,8 @@ pub struct RawImage {
     /// Paths that must exist in the context, so a wrong context fails early with a clear message.
     #[serde(default)]
     pub expect: Vec<String>,
+    /// How many content tags of this image `ohdev gc` keeps (default: `gc.keep`).
+    pub keep: Option<serde_yaml::Value>,
 }
 
 #[derive(Debug, Deserialize)]
