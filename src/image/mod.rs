@@ -14,6 +14,7 @@
 //! | `context_tar`, `stream` | the context as a tar streamed from the walk |
 //! | `builder` | one build through bollard (BuildKit, or the classic builder) |
 //! | `load` | `kind load` only where a node lacks the image; the `images` state section |
+//! | `gc` | which old content tags garbage collection removes (pure) |
 
 pub(crate) mod builder;
 pub mod context;
@@ -21,6 +22,7 @@ pub(crate) mod context_tar;
 pub mod digest;
 pub mod dockerfile;
 pub mod dockerignore;
+pub mod gc;
 pub(crate) mod load;
 pub mod pattern;
 pub mod pattern_regexp;
