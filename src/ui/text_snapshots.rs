@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use super::text::format_event;
 use crate::events::{
-    CheckStatus, ConfigChange, DiagnosisReport, Event, ImageState, KubeEvent, Level, LogPodState, NodeStatus,
+    CheckStatus, ConfigChange, DiagnosisReport, Event, GcPlace, ImageState, KubeEvent, Level, LogPodState, NodeStatus,
     PlanDependency, PlanEntry, ProgressUnit, StepState, WatchState,
 };
 
@@ -46,6 +46,8 @@ fn variant_name(event: &Event) -> &'static str {
         Event::Plan { .. } => "Plan",
         Event::StillRunning { .. } => "StillRunning",
         Event::Built { .. } => "Built",
+        Event::GcRemoved { .. } => "GcRemoved",
+        Event::GcDone { .. } => "GcDone",
         Event::Error { .. } => "Error",
     }
 }
@@ -109,6 +111,16 @@ fn watch_states() -> Vec<WatchState> {
     for state in &all {
         match state {
             Idle | Building | RollingOut | Syncing | Error | Stopped => {}
+        }
+    }
+    all
+}
+
+fn gc_places() -> Vec<GcPlace> {
+    let all = vec![GcPlace::Docker, GcPlace::Registry, GcPlace::Node];
+    for place in &all {
+        match place {
+            GcPlace::Docker | GcPlace::Registry | GcPlace::Node => {}
         }
     }
     all
@@ -335,6 +347,35 @@ fn samples() -> Vec<Event> {
     for (index, state) in watch_states().into_iter().enumerate() {
         let detail = (index % 2 == 1).then(|| "app/main.py".to_string());
         events.push(Event::WatchStatus { image: "app".into(), state, detail });
+    }
+    for dry_run in [false, true] {
+        for place in gc_places() {
+            let (reference, node, bytes) = match place {
+                GcPlace::Docker => (TAG.to_string(), None, None),
+                GcPlace::Registry => ("localhost:5001/app:0123456789abcdef".to_string(), None, Some(3_400_000)),
+                GcPlace::Node => (format!("docker.io/{TAG}"), some("dev-control-plane"), Some(12_000_000)),
+            };
+            events.push(Event::GcRemoved {
+                image: "app".into(),
+                tag: "0123456789abcdef".into(),
+                place,
+                reference,
+                node,
+                bytes,
+                dry_run,
+            });
+        }
+    }
+    let done = [(false, 0, Some(0)), (false, 2, Some(25_000_000)), (true, 2, Some(24_000_000)), (false, 1, None)];
+    for (dry_run, removed, docker_bytes) in done {
+        events.push(Event::GcDone {
+            dry_run,
+            removed,
+            kept: 3,
+            docker_bytes,
+            registry_bytes: if removed == 2 { 3_400_000 } else { 0 },
+            node_bytes: if removed == 2 { 12_000_000 } else { 0 },
+        });
     }
     events.push(Event::Error {
         message: "kind cluster \"dev\" does not exist\n  fix: run `ohdev up` first".into(),
