@@ -14,7 +14,7 @@
 //! | `context_tar`, `stream` | the context as a tar streamed from the walk |
 //! | `builder` | one build through bollard (BuildKit, or the classic builder) |
 //! | `load` | `kind load` only where a node lacks the image; the `images` state section |
-//! | `gc` | which old content tags garbage collection removes (pure) |
+//! | `gc`, `gc_layers` | which old content tags garbage collection removes, and the bytes that frees in Docker (pure) |
 
 pub(crate) mod builder;
 pub mod context;
@@ -23,6 +23,7 @@ pub mod digest;
 pub mod dockerfile;
 pub mod dockerignore;
 pub mod gc;
+pub mod gc_layers;
 pub(crate) mod load;
 pub mod pattern;
 pub mod pattern_regexp;
