@@ -5,6 +5,7 @@
 mod build;
 mod doctor;
 mod down;
+mod gc;
 mod logs;
 mod plan;
 mod rebuild;
@@ -28,6 +29,7 @@ pub async fn run(cli: Cli, reporter: Reporter) -> anyhow::Result<ExitStatus> {
         Command::Watch => watch::run(&project, reporter).await,
         Command::Plan => plan::run(&project, &reporter).await,
         Command::Down(args) => down::run(&project, &args, reporter).await,
+        Command::Gc(args) => gc::run(&project, &args, reporter).await,
         Command::Status => status::run(&project, reporter).await,
         Command::Doctor => Ok(doctor::run(&project, &reporter).await),
         Command::Logs(args) => logs::run(&project, &args, reporter).await,

@@ -14,12 +14,14 @@
 //! | [`reapply`] | render with the current tags, apply only what changed, wait                      |
 //! | `watch`     | the watch loop lives in `src/watch/` (it is large): it calls [`rebuild`], [`reapply`] and live sync |
 //! | [`down`]    | delete the cluster, or only what ohdev applied                                   |
+//! | [`gc`]      | remove old content tags of ohdev's images from Docker, the registry and the nodes |
 //! | [`status`]  | the cluster, its nodes, each image and where it is loaded                        |
 //! | [`plan`]    | the ordered manifest set, without a cluster                                      |
 //! | [`logs`]    | every container's output as one stream                                           |
 
 pub mod build;
 pub mod down;
+pub mod gc;
 pub mod logs;
 pub mod plan;
 pub mod reapply;

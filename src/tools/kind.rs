@@ -52,6 +52,14 @@ impl Kind {
         Ok(())
     }
 
+    /// The node containers of cluster `name` (`kind get nodes`); kind says "No kind nodes found"
+    /// on stderr and exits 0 when there are none.
+    pub async fn nodes(&self, name: &str) -> Result<Vec<String>, Error> {
+        let output =
+            self.invocation().args(["get", "nodes", "--name", name]).timeout(Duration::from_secs(30)).run().await?;
+        Ok(output.stdout.lines().map(str::trim).filter(|line| !line.is_empty()).map(str::to_string).collect())
+    }
+
     pub async fn load_image(&self, cluster: &str, image: &str) -> Result<(), Error> {
         self.invocation()
             .args(["load", "docker-image", image, "--name", cluster])
