@@ -29,6 +29,12 @@ if [ ! -x /bin/busybox ] && [ ! -x /usr/bin/busybox ]; then
     apt_install busybox-static
 fi
 
+# Debian's docker-registry (the CNCF distribution registry) is the real registry the tests push to.
+if [ ! -x /usr/bin/docker-registry ]; then
+    echo "test.sh: installing docker-registry (a real registry for the registry tests)"
+    apt_install docker-registry
+fi
+
 # curl fetches remote manifest bundles (the tests serve them on loopback).
 if ! command -v curl >/dev/null 2>&1; then
     echo "test.sh: installing curl"

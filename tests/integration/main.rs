@@ -13,5 +13,6 @@ mod images;
 mod kubectl_args;
 mod logs;
 mod signals;
+mod stand_in_registry;
 mod support;
 mod watch;

@@ -17,6 +17,9 @@ pub struct Env {
     /// Overrides how `kind load docker-image` asks Docker (tests); default: the real docker CLI.
     pub image_lookup: Option<ImageLookup>,
     pub docker_bin: String,
+    /// `FAKE_KUBE_NODE_IMAGE`: when set, `kind create cluster` also runs one real container per node
+    /// (named like kind's) on the Docker network `kind`, for tests that `docker exec` into nodes.
+    pub node_image: Option<String>,
 }
 
 impl Env {
@@ -33,6 +36,7 @@ impl Env {
             kind_cluster_name: var("KIND_CLUSTER_NAME").filter(|s| !s.is_empty()),
             image_lookup: None,
             docker_bin: var("FAKE_KUBE_DOCKER").unwrap_or_else(|| "docker".into()),
+            node_image: var("FAKE_KUBE_NODE_IMAGE").filter(|s| !s.is_empty()),
         }
     }
 
@@ -44,6 +48,7 @@ impl Env {
             kind_cluster_name: None,
             image_lookup: None,
             docker_bin: "docker".into(),
+            node_image: None,
         }
     }
 }

@@ -39,6 +39,9 @@ pub struct Cluster {
     /// Services that got a cluster IP so far (10.96.0.1 is the `kubernetes` Service).
     #[serde(default)]
     pub service_ips: u32,
+    /// True when `kind create` ran a real container per node (`FAKE_KUBE_NODE_IMAGE`).
+    #[serde(default)]
+    pub node_containers: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

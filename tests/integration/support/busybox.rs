@@ -25,8 +25,7 @@ fn make_base_image() -> Option<String> {
     if runtime.block_on(docker.inspect_image("busybox:latest")).is_ok() {
         return Some("busybox:latest".to_string());
     }
-    let busybox = ["/bin/busybox", "/usr/bin/busybox"].into_iter().find(|path| std::path::Path::new(path).exists());
-    let Some(busybox) = busybox else {
+    let Some(busybox) = busybox_path() else {
         if required() {
             panic!("no /bin/busybox: install Debian's busybox-static (scripts/test.sh does)");
         }
@@ -39,24 +38,38 @@ fn make_base_image() -> Option<String> {
     if runtime.block_on(docker.inspect_image(&reference)).is_ok() {
         return Some(reference);
     }
-    let list = Command::new(busybox).arg("--list").output().expect("busybox --list");
-    let applets: Vec<String> = String::from_utf8_lossy(&list.stdout).lines().map(str::to_string).collect();
-    let rootfs = rootfs_tar(&binary, &applets);
-    let options = bollard::query_parameters::CreateImageOptionsBuilder::default()
-        .from_src("-")
-        .repo(REPOSITORY)
-        .tag(&tag)
-        .build();
-    runtime.block_on(async {
-        let mut stream = docker.create_image(Some(options), Some(bollard::body_full(rootfs.into())), None);
-        while let Some(item) = stream.next().await {
-            item.expect("docker import of the busybox rootfs");
-        }
-    });
+    let rootfs = rootfs_tar(busybox, &[]).into_inner().expect("tar");
+    import(&docker, REPOSITORY, &tag, rootfs, &[]);
     Some(reference)
 }
 
-fn rootfs_tar(binary: &[u8], applets: &[String]) -> Vec<u8> {
+/// The busybox binary on this machine, if any.
+pub fn busybox_path() -> Option<&'static str> {
+    ["/bin/busybox", "/usr/bin/busybox"].into_iter().find(|path| std::path::Path::new(path).exists())
+}
+
+/// `docker import` of a rootfs tar as `repository:tag`, with Dockerfile-style `changes`
+/// (e.g. `ENTRYPOINT [...]`).
+pub fn import(docker: &bollard::Docker, repository: &str, tag: &str, rootfs: Vec<u8>, changes: &[&str]) {
+    let mut options =
+        bollard::query_parameters::CreateImageOptionsBuilder::default().from_src("-").repo(repository).tag(tag);
+    if !changes.is_empty() {
+        options = options.changes(changes.iter().map(|change| change.to_string()).collect());
+    }
+    super::docker::runtime().block_on(async {
+        let mut stream = docker.create_image(Some(options.build()), Some(bollard::body_full(rootfs.into())), None);
+        while let Some(item) = stream.next().await {
+            item.expect("docker import of a rootfs");
+        }
+    });
+}
+
+/// A rootfs of busybox and its applet links (`/bin/sh`, …), plus `extra` files
+/// `(path, mode, content)`; append more before `into_inner()`.
+pub fn rootfs_tar(busybox: &str, extra: &[(&str, u32, &[u8])]) -> tar::Builder<Vec<u8>> {
+    let binary = std::fs::read(busybox).expect("read busybox");
+    let list = Command::new(busybox).arg("--list").output().expect("busybox --list");
+    let applets: Vec<String> = String::from_utf8_lossy(&list.stdout).lines().map(str::to_string).collect();
     let mut builder = tar::Builder::new(Vec::new());
     for dir in ["bin", "tmp", "etc", "srv", "home", "root", "var", "usr", "usr/bin", "sbin", "usr/sbin"] {
         let mut header = tar::Header::new_gnu();
@@ -68,7 +81,7 @@ fn rootfs_tar(binary: &[u8], applets: &[String]) -> Vec<u8> {
     let mut header = tar::Header::new_gnu();
     header.set_mode(0o755);
     header.set_size(binary.len() as u64);
-    builder.append_data(&mut header, "bin/busybox", binary).expect("busybox");
+    builder.append_data(&mut header, "bin/busybox", &binary[..]).expect("busybox");
     let passwd = b"root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\napp:x:10001:10001:app:/home:/bin/sh\n";
     let group = b"root:x:0:\nnogroup:x:65534:\napp:x:10001:\n";
     for (name, content) in [("etc/passwd", &passwd[..]), ("etc/group", &group[..])] {
@@ -87,5 +100,11 @@ fn rootfs_tar(binary: &[u8], applets: &[String]) -> Vec<u8> {
         header.set_mode(0o777);
         builder.append_link(&mut header, format!("bin/{applet}"), "/bin/busybox").expect("applet link");
     }
-    builder.into_inner().expect("tar")
+    for (path, mode, content) in extra {
+        let mut header = tar::Header::new_gnu();
+        header.set_mode(*mode);
+        header.set_size(content.len() as u64);
+        builder.append_data(&mut header, path, *content).expect("extra file");
+    }
+    builder
 }

@@ -4,6 +4,7 @@
 
 pub mod busybox;
 pub mod docker;
+pub mod registry;
 pub mod snapshot;
 
 use std::collections::BTreeMap;
@@ -158,6 +159,17 @@ impl Test {
     /// Replace the arguments for the next run of the same project (files and stand-in state kept).
     pub fn set_args(&mut self, args: &[&str]) {
         self.args = args.iter().map(|arg| arg.to_string()).collect();
+    }
+
+    /// The stand-in itself as `kind` or `kubectl`, with this test's state dir and environment
+    /// (for a test that sets up or inspects the simulated cluster directly).
+    pub fn tool(&self, name: &str) -> Command {
+        let mut command = Command::new(self.bin_dir().join(name));
+        command.env("FAKE_KUBE_STATE", self.state_dir()).current_dir(self.dir.path()).stdin(Stdio::null());
+        for (key, value) in &self.env {
+            command.env(key, value);
+        }
+        command
     }
 
     fn bin_dir(&self) -> PathBuf {

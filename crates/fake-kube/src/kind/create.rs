@@ -184,6 +184,14 @@ pub fn run(ctx: &mut Ctx, p: &Parsed) -> i32 {
         })
         .collect();
     crate::kubectl::bootstrap::seed(&mut cluster);
+    let containers: Vec<(String, String)> = named.iter().map(|(n, s)| (n.clone(), s.role.clone())).collect();
+    if let Some(image) = ctx.env.node_image.clone() {
+        if let Err(e) = super::containers::start(&ctx.env.docker_bin, &name, &containers, &image) {
+            return ctx.fail(1, &format!("ERROR: failed to create cluster: {e}"));
+        }
+        cluster.node_containers = true;
+    }
+    let started = cluster.node_containers;
     let saved = ctx.store.transact(|s| {
         if s.clusters.contains_key(&name) {
             return false;
@@ -194,12 +202,16 @@ pub fn run(ctx: &mut Ctx, p: &Parsed) -> i32 {
     match saved {
         Ok(true) => {}
         Ok(false) => {
+            if started {
+                let names: Vec<String> = containers.iter().map(|(n, _)| n.clone()).collect();
+                super::containers::remove(&ctx.env.docker_bin, &names);
+            }
             return ctx.fail(
                 1,
                 &format!(
                     "ERROR: failed to create cluster: node(s) already exist for a cluster with the name \"{name}\""
                 ),
-            )
+            );
         }
         Err(e) => return ctx.fail(3, &format!("fake-kube: state: {e}")),
     }

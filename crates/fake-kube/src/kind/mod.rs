@@ -2,6 +2,7 @@
 //! `delete cluster`, `load docker-image`. Errors are printed as kind prints them (`ERROR: …`, exit 1).
 
 mod config;
+mod containers;
 mod create;
 mod kubeconfig;
 mod load;
@@ -157,6 +158,10 @@ fn delete_cluster(ctx: &mut Ctx, name: &str, kubeconfig_path: Option<&str>) -> i
         Err(e) => return ctx.fail(3, &format!("fake-kube: state: {e}")),
     };
     if let Some(c) = removed {
+        if c.node_containers {
+            let containers: Vec<String> = c.nodes.iter().map(|n| n.name.clone()).collect();
+            containers::remove(&ctx.env.docker_bin, &containers);
+        }
         let names: Vec<String> = c.nodes.iter().map(|n| format!("{:?}", n.name)).collect();
         ctx.warn(&format!("Deleted nodes: [{}]\n", names.join(" ")));
     }

@@ -20,6 +20,7 @@ mod output;
 mod pod_problems;
 mod pod_status;
 mod pods;
+mod registry;
 mod resources;
 mod selector;
 mod specs;

@@ -4,6 +4,7 @@
 
 use super::images::{self, Pull};
 use super::pod_status::PodPlan;
+use super::registry;
 use crate::state::Cluster;
 use serde_json::Value;
 
@@ -67,6 +68,14 @@ pub fn find_problem(cluster: &Cluster, plan: &PodPlan, spec: &Value) -> Option<P
     for c in &containers {
         let name = c.get("name").and_then(Value::as_str).unwrap_or("").to_string();
         let image = c.get("image").and_then(Value::as_str).unwrap_or("");
+        if let Some(pulled) = registry::pull(cluster, node, c) {
+            match pulled {
+                Ok(()) => continue,
+                Err(message) => {
+                    return Some(Problem::Waiting { container: name, reason: "ErrImagePull".into(), message })
+                }
+            }
+        }
         match images::check(node, c) {
             Pull::Ok => {}
             Pull::Never => {

@@ -109,6 +109,14 @@ pub fn compute(cluster: &Cluster, plan: &PodPlan, pod: &mut Value) -> PodOutcome
                 out.failure = Some(reason.clone());
                 let fp = format!("spec.containers{{{name}}}");
                 match reason.as_str() {
+                    // A registry pull that failed (registry.rs says why): the kubelet backs off.
+                    "ErrImagePull" => {
+                        let back_off = format!("Back-off pulling image \"{image}\"");
+                        st["state"] = json!({"waiting": {"reason": "ImagePullBackOff", "message": back_off}});
+                        out.failure = Some("ImagePullBackOff".into());
+                        out.events.push(event(&involved, "Failed", message, "Warning", "kubelet", Some(&fp), count));
+                        out.events.push(event(&involved, "BackOff", &back_off, "Normal", "kubelet", Some(&fp), count));
+                    }
                     "ImagePullBackOff" => {
                         let full = images::normalize(image);
                         let pull_msg = format!("Failed to pull image \"{image}\": rpc error: code = NotFound desc = failed to pull and unpack image \"{full}\": failed to resolve reference \"{full}\": {full}: not found");
