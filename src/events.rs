@@ -41,6 +41,11 @@ pub enum ImageState {
     Loading,
     Loaded,
     AlreadyLoaded,
+    /// Pushing to the registry (only the layers it lacks).
+    Pushing,
+    Pushed,
+    /// The registry already has this tag: nothing was sent.
+    AlreadyPushed,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

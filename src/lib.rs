@@ -23,6 +23,7 @@ pub(crate) mod logs;
 pub(crate) mod names;
 pub(crate) mod platform;
 pub(crate) mod project;
+pub(crate) mod registry;
 pub(crate) mod schedule;
 pub(crate) mod state;
 pub(crate) mod suggest;

@@ -6,6 +6,7 @@ mod duration;
 pub mod interpolate;
 pub mod kind_cluster;
 mod raw;
+pub mod registry;
 mod resolve;
 pub mod yaml_error;
 
@@ -35,6 +36,8 @@ pub struct Config {
     pub secrets: BTreeMap<String, SecretConfig>,
     pub deploy_timeout: Duration,
     pub urls: Vec<String>,
+    /// `registry:`: where images are pushed instead of `kind load`ed; `None` when the key is absent.
+    pub registry: Option<registry::RegistryConfig>,
     /// `gc.keep`: content tags of each image `ohdev gc` keeps, unless the image says otherwise.
     pub gc_keep: usize,
 }

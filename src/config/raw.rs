@@ -24,6 +24,7 @@ pub struct RawConfig {
     pub urls: Vec<String>,
     #[serde(default)]
     pub gc: RawGc,
+    pub registry: Option<RawRegistry>,
 }
 
 /// `gc:` the garbage collection of old content tags (`ohdev gc`, and after a rollout).
@@ -32,6 +33,15 @@ pub struct RawConfig {
 pub struct RawGc {
     /// Read as any YAML value so a wrong one is named with the key and the fix, not serde's type text.
     pub keep: Option<serde_yaml::Value>,
+}
+
+/// `registry:` — push images to a registry instead of `kind load`ing them.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRegistry {
+    pub host: Option<String>,
+    pub create: Option<bool>,
+    pub image: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -126,6 +126,29 @@ impl Resolver<'_> {
         }
     }
 
+    /// `registry:`: `host` is `name:port`; ohdev runs the registry container itself only on this
+    /// machine's loopback, so `create: true` (the default) needs `localhost:<port>` or `127.0.0.1:<port>`.
+    fn registry(&self, raw: raw::RawRegistry) -> Result<super::registry::RegistryConfig, Error> {
+        let line = |needle: &str| self.line_of(needle).or_else(|| self.line_of("registry:"));
+        let host = match &raw.host {
+            Some(host) => self.string("registry.host", host)?,
+            None => super::registry::DEFAULT_HOST.to_string(),
+        };
+        let image = match &raw.image {
+            Some(image) => self.string("registry.image", image)?,
+            None => super::registry::DEFAULT_IMAGE.to_string(),
+        };
+        let create = raw.create.unwrap_or(true);
+        super::registry::RegistryConfig::new(&host, create, &image).map_err(|problem| {
+            let needle = match problem.key {
+                "registry.image" => raw.image.as_deref().unwrap_or("image:"),
+                "registry.create" => "create:",
+                _ => raw.host.as_deref().unwrap_or("registry:"),
+            };
+            Error::config(self.file, line(needle), problem.message, problem.fix)
+        })
+    }
+
     fn line_of(&self, needle: &str) -> Option<usize> {
         self.text.lines().position(|line| line.contains(needle)).map(|index| index + 1)
     }
@@ -283,6 +306,7 @@ impl Resolver<'_> {
                 Some(value) => self.keep("gc.keep", value)?,
                 None => super::DEFAULT_GC_KEEP,
             },
+            registry: raw.registry.map(|registry| self.registry(registry)).transpose()?,
         })
     }
 }

@@ -198,3 +198,37 @@ fn a_bad_keep_names_the_key_its_line_and_the_fix() {
         }
     }
 }
+
+#[test]
+fn registry_defaults_and_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = load_with_env(&write(dir.path(), "{}\n"), &env).unwrap();
+    assert_eq!(config.registry, None);
+    let config = load_with_env(&write(dir.path(), "registry: {}\n"), &env).unwrap();
+    let registry = config.registry.unwrap();
+    assert_eq!(
+        (registry.host.as_str(), registry.port, registry.create, registry.image.as_str()),
+        ("localhost:5001", 5001, true, "registry:2")
+    );
+    let text = "registry:\n  host: registry.local:5000\n  create: false\n";
+    let registry = load_with_env(&write(dir.path(), text), &env).unwrap().registry.unwrap();
+    assert_eq!((registry.hostname.as_str(), registry.create), ("registry.local", false));
+
+    let cases: &[(&str, usize, &str)] = &[
+        ("registry:\n  hots: localhost:5001\n", 2, "did you mean `host`"),
+        ("registry:\n  host: localhost\n", 2, "add the port the registry listens on, e.g. `host: localhost:5001`"),
+        ("registry:\n  host: http://localhost:5001\n", 2, "write the host and port only: `host: localhost:5001`"),
+        ("registry:\n  host: registry.local:5000\n", 2, "add `create: false`"),
+        ("registry:\n  create: maybe\n", 2, "registry.create"),
+        ("registry:\n  host: localhost:5001\n  image: \"Registry:2\"\n", 3, "repository names are lower case"),
+        ("registry: localhost:5001\n", 1, "registry"),
+    ];
+    for (text, line, fix) in cases {
+        let file = write(dir.path(), text);
+        let error = load_with_env(&file, &env).unwrap_err();
+        let shown = error.to_string();
+        assert!(shown.starts_with(&format!("{}:{line}:", file.display())), "for {text:?}: {shown}");
+        assert!(shown.contains(fix), "for {text:?}: {shown}");
+        assert_eq!(error.exit_code(), 2);
+    }
+}

@@ -28,6 +28,21 @@ pub struct ImageRecord {
     /// Cluster name → nodes the image was loaded on.
     #[serde(default)]
     pub loaded: BTreeMap<String, Vec<String>>,
+    /// Registry host (as ohdev pushes to it) → what was pushed there (registry path; no `kind load`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pushed: BTreeMap<String, PushRecord>,
+}
+
+/// One image in one registry.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PushRecord {
+    /// `localhost:5001/app:<content tag>`: what ohdev pushed.
+    pub reference: String,
+    /// What manifests name (the registry as the nodes reach it).
+    pub runtime_reference: String,
+    /// The manifest digest the registry holds, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest_digest: Option<String>,
 }
 
 pub type ImageRecords = BTreeMap<String, ImageRecord>;
@@ -104,6 +119,7 @@ pub async fn load_all(
             let record = records.entry(result.name.clone()).or_default();
             if record.tag != result.tag {
                 record.built_at = Some(crate::ui::timestamp());
+                record.pushed.clear();
             }
             record.tag = result.tag.clone();
             record.digest = result.digest.clone();
@@ -123,6 +139,7 @@ pub fn record_built(results: &[BuildResult], lock: &StateLock) -> Result<(), Err
             if record.tag != result.tag {
                 record.built_at = Some(crate::ui::timestamp());
                 record.loaded.clear();
+                record.pushed.clear();
             }
             record.tag = result.tag.clone();
             record.digest = result.digest.clone();

@@ -31,6 +31,13 @@ impl Kind {
         Ok(output.stdout.lines().map(str::trim).filter(|line| !line.is_empty()).map(str::to_string).collect())
     }
 
+    /// The node names (Docker container names) of cluster `name`; none when it has none.
+    pub async fn nodes(&self, name: &str) -> Result<Vec<String>, Error> {
+        let output =
+            self.invocation().args(["get", "nodes", "--name", name]).timeout(Duration::from_secs(30)).run().await?;
+        Ok(output.stdout.lines().map(str::trim).filter(|line| !line.is_empty()).map(str::to_string).collect())
+    }
+
     /// How long `kind create cluster` may take beyond `--wait`: pulling the node image on a first run
     /// takes minutes; past this it is stuck, and ohdev stops it.
     pub const CREATE_MARGIN: Duration = Duration::from_secs(600);
@@ -50,14 +57,6 @@ impl Kind {
     pub async fn delete(&self, name: &str) -> Result<(), Error> {
         self.invocation().args(["delete", "cluster", "--name", name]).timeout(Duration::from_secs(180)).run().await?;
         Ok(())
-    }
-
-    /// The node containers of cluster `name` (`kind get nodes`); kind says "No kind nodes found"
-    /// on stderr and exits 0 when there are none.
-    pub async fn nodes(&self, name: &str) -> Result<Vec<String>, Error> {
-        let output =
-            self.invocation().args(["get", "nodes", "--name", name]).timeout(Duration::from_secs(30)).run().await?;
-        Ok(output.stdout.lines().map(str::trim).filter(|line| !line.is_empty()).map(str::to_string).collect())
     }
 
     pub async fn load_image(&self, cluster: &str, image: &str) -> Result<(), Error> {

@@ -139,6 +139,11 @@ pub fn format_event(event: &Event) -> Option<String> {
                 ImageState::Loading => format!("{} loading {tag} into the cluster{detail}", style("→").cyan()),
                 ImageState::Loaded => format!("{} loaded {tag} into the cluster{detail}", style("✓").green()),
                 ImageState::AlreadyLoaded => format!("{} {tag} is already on every node{detail}", style("·").dim()),
+                ImageState::Pushing => {
+                    format!("{} pushing {tag} (only layers the registry lacks){detail}", style("→").cyan())
+                }
+                ImageState::Pushed => format!("{} pushed {tag}{detail}", style("✓").green()),
+                ImageState::AlreadyPushed => format!("{} {tag} is already in the registry{detail}", style("·").dim()),
             })
         }
         Event::BuildFailed { image, step, message, output } => {

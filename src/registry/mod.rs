@@ -1,0 +1,316 @@
+//! Images through a registry instead of `kind load`: a rebuild ships only the layers that changed.
+//!
+//! Which registry: `registry:` in ohdev.yaml (ohdev runs and wires it), else the one the cluster
+//! advertises (KEP-1755, used as is), else none (`kind load` stays the path). The rest of the
+//! flow keeps content tags; only the reference manifests name changes (`<host>/<name>:<tag>`).
+//!
+//! | module | what it owns |
+//! |---|---|
+//! | `client` | the registry's HTTP API (probe, manifests, tags, blobs, catalog, delete) |
+//! | `container` | ohdev's registry container: found before anything changes, then created or started |
+//! | `nodes` | the `kind` network and each node's `certs.d/<host>/hosts.toml` |
+//! | `hosting` | the KEP-1755 ConfigMap: read (discovery) and written (for ohdev's registry) |
+//! | `push` | tag `<host>/<name>:<tag>` and push what the registry lacks |
+
+// The catalog, blob sizes and deletes serve `ohdev gc` (another branch), not yet called here.
+#[allow(dead_code)]
+pub mod client;
+pub mod container;
+pub mod hosting;
+pub mod nodes;
+pub mod push;
+
+use std::path::Path;
+
+use bollard::Docker;
+use serde::{Deserialize, Serialize};
+
+use crate::config::kind_cluster::KindCluster;
+use crate::config::registry::RegistryConfig;
+use crate::config::Config;
+use crate::error::Error;
+use crate::events::{Event, StepState};
+use crate::state::StateLock;
+use crate::tools::kind::Kind;
+use crate::tools::kubectl::Kubectl;
+use crate::ui::Reporter;
+
+pub use push::push_all;
+
+/// The registry images go through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// Where Docker pushes from this machine.
+    pub push_host: String,
+    /// What manifests name: the registry as the nodes' container runtime reaches it.
+    pub runtime_host: String,
+    /// The cluster advertised it (KEP-1755); ohdev did not configure it.
+    pub advertised: bool,
+    /// The advertisement's `help`, shown when a push fails.
+    pub help: Option<String>,
+}
+
+impl Target {
+    pub fn configured(config: &RegistryConfig) -> Target {
+        Target { push_host: config.host.clone(), runtime_host: config.host.clone(), advertised: false, help: None }
+    }
+
+    pub fn advertised(hosting: &hosting::LocalRegistryHosting) -> Option<Target> {
+        let push_host = hosting.host.clone()?;
+        Some(Target {
+            runtime_host: hosting.runtime_host().unwrap_or(&push_host).to_string(),
+            push_host,
+            advertised: true,
+            help: hosting.help.clone(),
+        })
+    }
+
+    /// `localhost:5001/app:0123…`: what Docker pushes.
+    pub fn push_reference(&self, name: &str, content_tag: &str) -> String {
+        format!("{}/{name}:{content_tag}", self.push_host)
+    }
+
+    /// What manifests name.
+    pub fn runtime_reference(&self, name: &str, content_tag: &str) -> String {
+        format!("{}/{name}:{content_tag}", self.runtime_host)
+    }
+
+    /// A failed registry operation, with the advertisement's help for a registry ohdev does not run.
+    pub fn explain(&self, error: Error) -> Error {
+        match (&error, self.advertised, &self.help) {
+            (Error::Work { message, hint }, true, Some(help)) => Error::work(
+                format!(
+                    "{message}\n  the cluster advertises this registry (ConfigMap {}/{}); its help: {help}",
+                    hosting::NAMESPACE,
+                    hosting::NAME
+                ),
+                hint.clone(),
+            ),
+            _ => error,
+        }
+    }
+}
+
+/// What `registry:` needs, found before anything changes.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub config: RegistryConfig,
+    pub found: container::Found,
+}
+
+/// Everything about `registry:` that can stop ohdev, checked before Docker or the cluster changes:
+/// what answers on the port, the image, and (for an older kind) the containerd patch cluster.yaml
+/// needs. `None` without `registry:`.
+pub async fn check(
+    config: &Config,
+    docker: &Docker,
+    kind: Option<(&Kind, &KindCluster)>,
+) -> Result<Option<Checked>, Error> {
+    let Some(registry) = &config.registry else { return Ok(None) };
+    if let Some((kind, kind_cluster)) = kind {
+        let version = kind.version().await?;
+        if nodes::needs_containerd_patch(&version, &kind_cluster.text) {
+            return Err(Error::config(
+                &kind_cluster.path,
+                None,
+                format!(
+                    "kind {version} does not read /etc/containerd/certs.d by default (kind ≥ 0.27 does), so the nodes could not pull from the registry at {}",
+                    registry.host
+                ),
+                format!("add this to {} (then `ohdev up --recreate`), or upgrade kind:\n{}", kind_cluster.path.display(), nodes::CONTAINERD_PATCH),
+            ));
+        }
+    }
+    let found = container::find(docker, registry, &config.file).await?;
+    Ok(Some(Checked { config: registry.clone(), found }))
+}
+
+/// ohdev's registry is answering (created or started if needed).
+#[derive(Debug, Clone)]
+pub struct Started {
+    pub config: RegistryConfig,
+    pub container: Option<container::Running>,
+}
+
+pub async fn start(docker: &Docker, checked: &Checked, reporter: &Reporter) -> Result<Started, Error> {
+    let label = format!("registry at {}", checked.config.host);
+    let (container, changed) = container::ensure(docker, &checked.config, &checked.found).await?;
+    let detail = match (&checked.found, &container) {
+        (container::Found::Absent, _) => {
+            format!("started container {} ({})", checked.config.container_name(), checked.config.image)
+        }
+        (container::Found::Stopped { container }, _) => format!("started the stopped container {container}"),
+        (container::Found::Running { .. }, Some(running)) if running.ours => {
+            format!("container {} is running", running.name)
+        }
+        (container::Found::Running { .. }, Some(running)) => {
+            format!("using the registry already running there (container {}, not started by ohdev)", running.name)
+        }
+        (container::Found::Running { .. }, None) => {
+            "using the registry already answering there (not a container)".to_string()
+        }
+    };
+    let state = if changed { StepState::Done } else { StepState::Skipped };
+    reporter.emit(Event::step("registry", state, label, Some(detail)));
+    Ok(Started { config: checked.config.clone(), container })
+}
+
+/// Wire the cluster to ohdev's registry: the `kind` network, `hosts.toml` on every node, the
+/// KEP-1755 ConfigMap. Each only when it differs.
+pub async fn wire(
+    docker: &Docker,
+    kind: &Kind,
+    kubectl: &Kubectl,
+    cluster: &str,
+    started: &Started,
+    reporter: &Reporter,
+) -> Result<(), Error> {
+    let host = &started.config.host;
+    let mut changes = Vec::new();
+    match &started.container {
+        Some(container) => {
+            if nodes::connect_to_kind_network(docker, &container.name).await? {
+                changes.push(format!("connected {} to the Docker network {}", container.name, nodes::KIND_NETWORK));
+            }
+            let content = nodes::hosts_toml(host, &container.name, container.private_port);
+            let mut written = Vec::new();
+            for node in kind.nodes(cluster).await? {
+                if nodes::write_hosts_toml(docker, &node, host, &content).await? {
+                    written.push(node);
+                }
+            }
+            if !written.is_empty() {
+                changes.push(format!("wrote {} on {}", nodes::hosts_toml_path(host), written.join(", ")));
+            }
+        }
+        None => reporter.emit(Event::warn(
+            format!("the registry at {host} is not a Docker container, so the kind nodes cannot reach it by name"),
+            Some(format!("run it as a container (or stop it and let ohdev start {})", started.config.container_name())),
+        )),
+    }
+    let container = started.config.container_name();
+    let container = started.container.as_ref().map(|running| running.name.as_str()).unwrap_or(&container);
+    if apply_config_map(kubectl, host, &hosting::help_text(host, container)).await? {
+        changes.push(format!("applied ConfigMap {}/{}", hosting::NAMESPACE, hosting::NAME));
+    }
+    let label = format!("kind cluster \"{cluster}\" pulls from {host}");
+    if changes.is_empty() {
+        reporter.emit(Event::step("registry-wiring", StepState::Skipped, label, Some("already wired".to_string())));
+    } else {
+        reporter.emit(Event::step("registry-wiring", StepState::Done, label, Some(changes.join("; "))));
+    }
+    Ok(())
+}
+
+/// `kubectl get configmap local-registry-hosting -n kube-public`, or `None` when there is none.
+async fn read_config_map(kubectl: &Kubectl) -> Result<Option<serde_json::Value>, Error> {
+    let output = kubectl
+        .invocation(["get", "configmap", hosting::NAME, "-n", hosting::NAMESPACE, "--ignore-not-found", "-o", "json"])
+        .run()
+        .await?;
+    if output.stdout.trim().is_empty() {
+        return Ok(None);
+    }
+    serde_json::from_str(&output.stdout).map(Some).map_err(|error| {
+        Error::work(
+            format!("kubectl printed a ConfigMap {}/{} that is not JSON: {error}", hosting::NAMESPACE, hosting::NAME),
+            None,
+        )
+    })
+}
+
+/// Apply the KEP-1755 ConfigMap unless it already says this. Not recorded in the deploy ledger:
+/// `ohdev down` leaves it with the registry, which outlives the environment.
+async fn apply_config_map(kubectl: &Kubectl, host: &str, help: &str) -> Result<bool, Error> {
+    let wanted = hosting::config_map(host, help);
+    if let Some(current) = read_config_map(kubectl).await? {
+        if current["data"] == wanted["data"] {
+            return Ok(false);
+        }
+    }
+    let body = serde_json::to_vec(&wanted).map_err(|error| Error::work(error.to_string(), None))?;
+    kubectl
+        .invocation(["apply", "--server-side", "--field-manager=ohdev", "--force-conflicts", "-f", "-"])
+        .stdin(body)
+        .run()
+        .await?;
+    Ok(true)
+}
+
+/// The registry the cluster advertises (KEP-1755), if any.
+pub async fn discover(kubectl: &Kubectl) -> Result<Option<Target>, Error> {
+    let Some(config_map) = read_config_map(kubectl).await? else { return Ok(None) };
+    let hosting = hosting::parse_config_map(&config_map).map_err(|message| {
+        Error::work(
+            message,
+            Some(format!(
+                "fix or delete it: `kubectl --context {} -n {} edit configmap {}`",
+                kubectl.context(),
+                hosting::NAMESPACE,
+                hosting::NAME
+            )),
+        )
+    })?;
+    Ok(hosting.as_ref().and_then(Target::advertised))
+}
+
+/// Whether ohdev already suggested `registry:` for this project (said once, remembered in state).
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct RegistryHint {
+    #[serde(default)]
+    pub suggested: bool,
+}
+
+impl crate::state::Section for RegistryHint {
+    const KEY: &'static str = "registry_hint";
+}
+
+/// The `registry:` lines to add, as the suggestion shows them.
+pub const SUGGESTED_YAML: &str = "registry:\n  host: localhost:5001";
+
+/// Suggest `registry:` once per project.
+pub fn suggest_once(lock: &StateLock, file: &Path, reporter: &Reporter) -> Result<(), Error> {
+    let hint: RegistryHint = lock.section();
+    if hint.suggested {
+        return Ok(());
+    }
+    reporter.emit(suggestion(file));
+    lock.update_section(|hint: &mut RegistryHint| hint.suggested = true)
+}
+
+/// The suggestion itself (`ohdev doctor` shows it as a check).
+pub fn suggestion(file: &Path) -> Event {
+    Event::Message {
+        level: crate::events::Level::Info,
+        message: "images reach the cluster with `kind load`, which copies the whole image on every rebuild; a local registry ships only the changed layers (much faster for large images)".to_string(),
+        hint: Some(format!("add to {}:\n{}", file.display(), indent(SUGGESTED_YAML))),
+    }
+}
+
+fn indent(text: &str) -> String {
+    text.lines().map(|line| format!("    {line}")).collect::<Vec<_>>().join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_use_the_push_host_and_the_runtime_host() {
+        let configured = Target::configured(&RegistryConfig::new("localhost:5001", true, "registry:2").unwrap());
+        assert_eq!(configured.push_reference("app", "0123"), "localhost:5001/app:0123");
+        assert_eq!(configured.runtime_reference("app", "0123"), "localhost:5001/app:0123");
+        let hosting = hosting::LocalRegistryHosting {
+            host: Some("localhost:5005".into()),
+            host_from_container_runtime: Some("ctlptl-registry:5000".into()),
+            help: Some("https://ctlptl.dev".into()),
+            ..Default::default()
+        };
+        let advertised = Target::advertised(&hosting).unwrap();
+        assert_eq!(advertised.push_reference("app", "0123"), "localhost:5005/app:0123");
+        assert_eq!(advertised.runtime_reference("app", "0123"), "ctlptl-registry:5000/app:0123");
+        let explained = advertised.explain(Error::work("pushing failed", None)).to_string();
+        assert!(explained.ends_with("its help: https://ctlptl.dev"), "{explained}");
+        assert_eq!(configured.explain(Error::work("pushing failed", None)).to_string(), "pushing failed");
+    }
+}
