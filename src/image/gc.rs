@@ -21,7 +21,7 @@ pub type TagKey = (String, String);
 pub struct Candidate {
     pub image: String,
     pub tag: String,
-    /// When the image was built (unix seconds): newest first decides what `keep` keeps.
+    /// When the image was built (unix nanoseconds): newest first decides what `keep` keeps.
     pub created: i64,
 }
 

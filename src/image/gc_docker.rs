@@ -20,6 +20,7 @@ use crate::tools::docker::describe;
 pub struct BuiltImage {
     pub id: String,
     pub image: String,
+    /// When it was built (unix nanoseconds).
     pub created: i64,
     /// Every tag Docker has on it, ohdev's or not: an image keeps existing while any is left.
     pub all_tags: usize,
@@ -51,16 +52,25 @@ pub async fn built_images(
             }
         }
         if !references.is_empty() {
+            // The list gives whole seconds; two builds within one second must still be ordered.
+            let created = match docker.inspect_image(&summary.id).await {
+                Ok(inspected) => inspected.created.map(|created| nanos(created.unix_timestamp_nanos())),
+                Err(_) => None,
+            };
             built.push(BuiltImage {
                 id: summary.id,
                 image: image.clone(),
-                created: summary.created,
+                created: created.unwrap_or_else(|| nanos(i128::from(summary.created) * 1_000_000_000)),
                 all_tags: summary.repo_tags.len(),
                 references,
             });
         }
     }
     Ok(built)
+}
+
+fn nanos(value: i128) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
 }
 
 /// The candidates these images offer: one per (image, content tag).

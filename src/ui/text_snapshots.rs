@@ -86,8 +86,19 @@ fn check_statuses() -> Vec<CheckStatus> {
 
 fn image_states() -> Vec<ImageState> {
     use ImageState::*;
-    let all =
-        vec![Building, Built, UpToDate, Failed, Skipped, Loading, Loaded, AlreadyLoaded, Pushing, Pushed, AlreadyPushed];
+    let all = vec![
+        Building,
+        Built,
+        UpToDate,
+        Failed,
+        Skipped,
+        Loading,
+        Loaded,
+        AlreadyLoaded,
+        Pushing,
+        Pushed,
+        AlreadyPushed,
+    ];
     for state in &all {
         match state {
             Building | Built | UpToDate | Failed | Skipped | Loading | Loaded | AlreadyLoaded | Pushing | Pushed

@@ -9,6 +9,7 @@ mod deploy;
 mod doctor;
 mod e2e;
 mod environment;
+mod gc;
 mod images;
 mod kubectl_args;
 mod logs;
