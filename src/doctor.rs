@@ -145,6 +145,9 @@ pub async fn run(config: Result<&Config, &Error>, kind_cluster: Option<&KindClus
             checks.push(inotify_check(config));
         }
     }
+    if let Ok(config) = config {
+        checks.push(registry_check(config).await);
+    }
     checks.push(disk_check(engine.as_ref().and_then(|info| info.root_dir.as_deref())));
     let mut healthy = true;
     for check in checks {
@@ -156,7 +159,55 @@ pub async fn run(config: Result<&Config, &Error>, kind_cluster: Option<&KindClus
             hint: check.hint,
         });
     }
+    if let Some(config) = config.ok().filter(|config| config.registry.is_none()) {
+        suggest_registry_once(config, reporter);
+    }
     healthy
+}
+
+/// `registry:` in ohdev.yaml: does it answer, or can ohdev start it?
+async fn registry_check(config: &Config) -> Check {
+    use crate::registry::client::{Client, Probe};
+    let Some(registry) = &config.registry else {
+        return Check::ok("registry", "none: images reach kind with `kind load` (the whole image on every rebuild)");
+    };
+    match Client::new(&registry.host).probe().await {
+        Probe::Registry { api_version, .. } => Check::ok(
+            "registry",
+            format!("{} answers ({})", registry.host, api_version.unwrap_or_else(|| "registry API".to_string())),
+        ),
+        Probe::NotRegistry { status, .. } => Check::fail(
+            "registry",
+            format!("port {} is taken by something that is not a registry (HTTP {status} on /v2/)", registry.port),
+            format!(
+                "stop what listens there (`ss -ltnp 'sport = :{}'`), or choose another port in `registry.host`",
+                registry.port
+            ),
+        ),
+        Probe::Nothing { .. } if registry.create => Check::ok(
+            "registry",
+            format!("nothing answers at {} yet: `ohdev up` starts {}", registry.host, registry.container_name()),
+        ),
+        Probe::Nothing { cause } => Check::fail(
+            "registry",
+            format!(
+                "nothing answers at {} ({cause}), and `create: false` says ohdev must not start one",
+                registry.host
+            ),
+            format!("start the registry that serves {}, or remove `create: false`", registry.host),
+        ),
+    }
+}
+
+/// The `registry:` suggestion, once per project (shared with `ohdev up` through the state file).
+/// Without the state lock (another ohdev holds it) it is shown and not remembered.
+fn suggest_registry_once(config: &Config, reporter: &Reporter) {
+    match crate::state::StateLock::acquire(&config.root, std::time::Duration::from_millis(200), reporter) {
+        Ok(lock) => {
+            let _ = crate::registry::suggest_once(&lock, &config.file, reporter);
+        }
+        Err(_) => reporter.emit(crate::registry::suggestion(&config.file)),
+    }
 }
 
 fn first_line(text: &str) -> String {

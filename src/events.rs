@@ -230,6 +230,21 @@ pub enum Event {
         built: Option<String>,
         loaded_on: Vec<String>,
         current: bool,
+        /// The reference in the registry in use, when the image is there (no `kind load` then).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pushed: Option<String>,
+    },
+    /// `ohdev status`: the registry images go through (none: `kind load`).
+    RegistryStatus {
+        /// Where ohdev pushes.
+        host: String,
+        /// What manifests name (how the nodes reach it).
+        runtime_host: String,
+        /// The cluster advertised it (KEP-1755); otherwise it is `registry:` in ohdev.yaml.
+        advertised: bool,
+        answering: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        container: Option<String>,
     },
     /// Why an object is not ready: one screen (object → pod → container, reason, events, logs, hint).
     /// `--json` adds `screen`, the text a person sees.

@@ -13,6 +13,24 @@ pub const IMAGE_REPOSITORY_HOST: &str = "ohdev.local";
 /// The prefix of an image reference ohdev built.
 pub const LOCAL_IMAGE_PREFIX: &str = "ohdev.local/";
 
+/// The length of a content tag (`ohdev.local/<name>:<16 hex>`).
+pub const CONTENT_TAG_LENGTH: usize = 16;
+
+/// The logical image name when `reference` names an image ohdev built: `ohdev.local/<name>:…`, or,
+/// when a registry is in use, `<registry host>/<name>:<content tag>` (the host has a port or a dot,
+/// or is `localhost`, as Docker tells a registry from a Docker Hub user; the tag is 16 hex digits).
+pub fn built_image_name(reference: &str) -> Option<&str> {
+    if let Some(rest) = reference.strip_prefix(LOCAL_IMAGE_PREFIX) {
+        return Some(rest.split([':', '@']).next().unwrap_or(rest));
+    }
+    let (host, rest) = reference.split_once('/')?;
+    let registry_host = host.contains([':', '.']) || host == "localhost";
+    let (name, tag) = rest.split_once(':')?;
+    let content_tag =
+        tag.len() == CONTENT_TAG_LENGTH && tag.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c));
+    (registry_host && is_dns_label(name) && content_tag).then_some(name)
+}
+
 /// A DNS-1123 label: what Kubernetes accepts as a namespace or a Service name, and ohdev as an
 /// image or cluster name: lower-case letters, digits and '-', at most 63 characters, starting and
 /// ending with a letter or digit.
@@ -52,6 +70,22 @@ mod tests {
         for bad in ["Demo_Config", "a..b", ".a", "a.", "x".repeat(254).as_str(), ""] {
             assert!(!super::is_dns_subdomain(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn built_images_are_recognised_in_ohdev_local_and_in_a_registry() {
+        use super::built_image_name;
+        assert_eq!(built_image_name("ohdev.local/app:1234"), Some("app"));
+        assert_eq!(built_image_name("ohdev.local/app@sha256:00"), Some("app"));
+        assert_eq!(built_image_name("localhost:5001/app:0123456789abcdef"), Some("app"));
+        assert_eq!(built_image_name("ctlptl-registry:5000/web:fedcba9876543210"), Some("web"));
+        assert_eq!(built_image_name("registry.local/app:0123456789abcdef"), Some("app"));
+        // Not content tags, not registry hosts, not one path segment: not ohdev's.
+        assert_eq!(built_image_name("localhost:5001/app:latest"), None);
+        assert_eq!(built_image_name("library/app:0123456789abcdef"), None);
+        assert_eq!(built_image_name("localhost:5001/team/app:0123456789abcdef"), None);
+        assert_eq!(built_image_name("nginx:1.27"), None);
+        assert_eq!(built_image_name("localhost:5001/app:0123456789ABCDEF"), None);
     }
 
     #[test]

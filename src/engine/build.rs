@@ -4,6 +4,7 @@ use super::Session;
 use crate::error::Error;
 use crate::image::load;
 use crate::image::{self, BuildResult};
+use crate::registry;
 
 /// Everything checked before the Session opens: the named images exist, their contexts and
 /// Dockerfiles are there. Returns the images to build (with their dependencies), in order.
@@ -13,11 +14,20 @@ pub fn validate(config: &crate::config::Config, names: &[String]) -> Result<Vec<
     Ok(selected)
 }
 
+/// Build, and with `registry:` push too (starting the registry if needed): a build is then
+/// complete without a cluster.
 pub async fn build(session: &Session, names: &[String], force: bool) -> Result<Vec<BuildResult>, Error> {
     let lock = session.lock();
+    // What is on the registry's port, and its image: input, checked before anything is built.
+    let registry = registry::check(&session.config, session.docker(), None).await?;
     let prepared = image::prepare(&session.config, names, lock.dir(), &session.reporter).await?;
     let builder = image::choose_builder(session.buildkit(), &session.reporter);
     let results = image::build_all(session.docker(), &prepared, builder, force, &session.reporter).await;
     load::record_built(&results, lock)?;
+    if let Some(checked) = registry {
+        let started = registry::start(session.docker(), &checked, &session.reporter).await?;
+        let target = registry::Target::configured(&started.config);
+        registry::push_all(session.docker(), &target, &results, lock, &session.reporter).await?;
+    }
     Ok(results)
 }

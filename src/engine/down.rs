@@ -50,10 +50,28 @@ pub async fn down(
             format!("deleted {} object(s); the cluster keeps running", order.len()),
             None,
         ));
+        registry_stays(session);
         return forget(session, false);
     }
     cluster::delete(session.kind(), name, reporter).await?;
+    registry_stays(session);
     forget(session, true)
+}
+
+/// ohdev's registry outlives the cluster (it may serve other clusters, and keeps the layers that
+/// make the next `up` fast): say so, and how to remove it.
+fn registry_stays(session: &Session) {
+    if let Some(registry) = session.config.registry.as_ref().filter(|registry| registry.create) {
+        let container = registry.container_name();
+        session.reporter.emit(Event::Message {
+            level: crate::events::Level::Info,
+            message: format!(
+                "the registry at {} (container {container}) keeps running: it may serve other clusters, and its layers make the next `ohdev up` fast",
+                registry.host
+            ),
+            hint: Some(format!("`docker rm -f {container}` removes it (and every image pushed to it)")),
+        });
+    }
 }
 
 fn forget(session: &Session, cluster_too: bool) -> Result<(), Error> {

@@ -12,6 +12,7 @@
 //! | [`build`]   | build images without a cluster (`ohdev build`)                                   |
 //! | [`rebuild`] | build what changed, load it, then [`reapply`]                                    |
 //! | [`reapply`] | render with the current tags, apply only what changed, wait                      |
+//! | [`ship`]    | push built images to the registry in use, or `kind load` them (decided once)     |
 //! | `watch`     | the watch loop lives in `src/watch/` (it is large): it calls [`rebuild`], [`reapply`] and live sync |
 //! | [`down`]    | delete the cluster, or only what ohdev applied                                   |
 //! | [`gc`]      | remove old content tags of ohdev's images from Docker, the registry and the nodes |
@@ -27,6 +28,7 @@ pub mod plan;
 pub mod reapply;
 pub mod rebuild;
 mod session;
+pub mod ship;
 pub mod status;
 pub mod up;
 

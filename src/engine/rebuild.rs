@@ -9,6 +9,7 @@ use super::Session;
 use crate::error::Error;
 use crate::image::load;
 use crate::image::{self, BuildResult, Outcome};
+use crate::registry::push::content_tag;
 
 pub struct Rebuilt {
     pub results: Vec<BuildResult>,
@@ -39,16 +40,7 @@ pub async fn build_and_load(session: &Session, names: &[String], force: bool) ->
         &session.reporter,
     )
     .await?;
-    load::load_all(
-        session.kind(),
-        session.kubectl(),
-        &session.config.cluster.name,
-        &results,
-        force,
-        lock,
-        &session.reporter,
-    )
-    .await?;
+    super::ship::ship(session, None, &results, force).await?;
     let failed = results
         .iter()
         .filter(|result| matches!(result.outcome, Outcome::Failed(_) | Outcome::Skipped))
@@ -57,14 +49,27 @@ pub async fn build_and_load(session: &Session, names: &[String], force: bool) ->
     Ok(Rebuilt { results, failed })
 }
 
-/// The tag each image should run: this run's results first, else what ohdev last loaded.
+/// The reference each image should run: this run's results first, else what ohdev last loaded
+/// (or pushed, when a registry is in use).
 pub fn current_tags(session: &Session, results: &[BuildResult]) -> BTreeMap<String, String> {
     let records: load::ImageRecords = session.lock().section();
+    let target = session.registry_target();
     let mut tags = BTreeMap::new();
     for name in session.config.images.keys() {
         let fresh = results.iter().find(|result| &result.name == name && result.image_id().is_some());
         if let Some(result) = fresh {
-            tags.insert(name.clone(), result.tag.clone());
+            tags.insert(name.clone(), super::ship::reference(name, &result.tag, target));
+        } else if let Some(target) = target {
+            // Only a tag that is in the registry the cluster pulls from.
+            let pushed = records.get(name).and_then(|record| {
+                record
+                    .pushed
+                    .get(&target.push_host)
+                    .filter(|pushed| pushed.reference == target.push_reference(name, content_tag(&record.tag)))
+            });
+            if let Some(pushed) = pushed {
+                tags.insert(name.clone(), target.runtime_reference(name, content_tag(&pushed.reference)));
+            }
         } else if let Some(record) = records
             .get(name)
             .filter(|record| record.loaded.get(&session.config.cluster.name).is_some_and(|nodes| !nodes.is_empty()))
@@ -81,6 +86,8 @@ pub async fn rebuild(session: &Session, names: &[String], force: bool, timeout: 
     // Images outside the selection must already be in the cluster, or the re-apply cannot happen:
     // say so before building anything.
     let selected = image::select(&session.config, names)?;
+    // Which registry (if any) the cluster pulls from decides which tags count as "in the cluster".
+    super::ship::target(session, None).await?;
     let known = current_tags(session, &[]);
     let unavailable: Vec<String> =
         missing_tags(session, &known).into_iter().filter(|name| !selected.contains(name)).collect();

@@ -77,6 +77,8 @@ pub struct Session {
     docker: Option<Docker>,
     buildkit: bool,
     lock: Option<StateLock>,
+    /// The registry images go through, decided once (`engine::ship::target`).
+    pub(crate) registry_target: tokio::sync::OnceCell<Option<crate::registry::Target>>,
 }
 
 const UNDECLARED: &str = "the command opened its Session without declaring this in its Needs";
@@ -106,7 +108,18 @@ impl Session {
         let lock =
             if needs.lock { Some(StateLock::acquire(&config.root, Duration::from_secs(3), &reporter)?) } else { None };
         let cancel = crate::tools::exec::root_token().child_token();
-        let session = Session { config, reporter, cancel, kind_cluster, kind, kubectl, docker, buildkit, lock };
+        let session = Session {
+            config,
+            reporter,
+            cancel,
+            kind_cluster,
+            kind,
+            kubectl,
+            docker,
+            buildkit,
+            lock,
+            registry_target: tokio::sync::OnceCell::new(),
+        };
         if needs.cluster {
             session.require_cluster().await?;
         }
@@ -116,6 +129,16 @@ impl Session {
     /// The validated kind cluster config (commands that create or inspect the cluster load it).
     pub fn kind_cluster(&self) -> &KindCluster {
         self.kind_cluster.as_ref().expect(UNDECLARED)
+    }
+
+    /// The kind cluster config, when the command loaded it.
+    pub fn kind_cluster_if_loaded(&self) -> Option<&KindCluster> {
+        self.kind_cluster.as_ref()
+    }
+
+    /// The registry in use, once `engine::ship::target` decided it.
+    pub fn registry_target(&self) -> Option<&crate::registry::Target> {
+        self.registry_target.get().and_then(Option::as_ref)
     }
 
     pub fn kind(&self) -> &Kind {

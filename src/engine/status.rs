@@ -8,7 +8,35 @@ use crate::cluster;
 use crate::error::Error;
 use crate::events::Event;
 use crate::image::{self, load};
+use crate::registry::client::Client;
+use crate::registry::push::content_tag;
+use crate::registry::Target;
 use crate::state::StateReader;
+
+/// The registry in use (configured, or advertised by an existing cluster), and whether it answers.
+async fn registry_status(session: &Session, cluster_exists: bool) -> Result<Option<Target>, Error> {
+    let target = match &session.config.registry {
+        Some(config) => Some(Target::configured(config)),
+        None if cluster_exists => crate::registry::discover(session.kubectl()).await?,
+        None => None,
+    };
+    let Some(target) = target else { return Ok(None) };
+    let answering = Client::new(&target.push_host).probe().await.is_registry();
+    let container = match (session.docker_if_running(), &session.config.registry) {
+        (Some(docker), Some(config)) => {
+            crate::registry::container::publisher(docker, config.port).await.ok().flatten().map(|running| running.name)
+        }
+        _ => None,
+    };
+    session.reporter.emit(Event::RegistryStatus {
+        host: target.push_host.clone(),
+        runtime_host: target.runtime_host.clone(),
+        advertised: target.advertised,
+        answering,
+        container,
+    });
+    Ok(Some(target))
+}
 
 pub async fn status(session: &Session) -> Result<(), Error> {
     let config = &session.config;
@@ -28,6 +56,7 @@ pub async fn status(session: &Session) -> Result<(), Error> {
         .filter(|record| record.name == name && exists)
         .map(|record| cluster::diff(&record.config_text, &session.kind_cluster().text));
     reporter.emit(Event::ClusterStatus { name, exists, context: config.cluster.context(), nodes, drift });
+    let target = registry_status(session, exists).await?;
     if config.images.is_empty() {
         return Ok(());
     }
@@ -70,6 +99,12 @@ pub async fn status(session: &Session) -> Result<(), Error> {
                 .and_then(|image| image.created.as_ref().map(|created| created.to_string().chars().take(19).collect())),
             loaded_on,
             current,
+            pushed: target.as_ref().and_then(|target| {
+                let record = record?;
+                let pushed = record.pushed.get(&target.push_host)?;
+                (pushed.reference == target.push_reference(image_name, content_tag(&record.tag)))
+                    .then(|| pushed.runtime_reference.clone())
+            }),
         });
     }
     Ok(())

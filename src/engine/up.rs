@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::{plan, Session};
+use super::{plan, ship, Session};
 use crate::cluster;
 use crate::config::Config;
 use crate::deploy::ledger::Ledger;
@@ -14,7 +14,6 @@ use crate::deploy::rollout::apply;
 use crate::error::Error;
 use crate::events::Event;
 use crate::image;
-use crate::image::load;
 
 #[derive(Debug, Clone)]
 pub struct UpOptions {
@@ -40,10 +39,18 @@ pub async fn up(session: &Session, image_names: &[String], options: &UpOptions) 
     let kind_cluster = session.kind_cluster();
     let lock = session.lock();
     cluster::check_ports(config, kind_cluster, session.docker(), lock).await?;
+    // The registry port, image and kind version are input too: checked before anything changes.
+    let registry = crate::registry::check(config, session.docker(), Some((session.kind(), kind_cluster))).await?;
 
     // The cluster and the images do not depend on each other: create one while building the other.
     // The first error stops the other (a failed cluster create does not wait for a long build).
-    let (cluster_outcome, results) = tokio::try_join!(
+    let start_registry = async {
+        match &registry {
+            Some(checked) => crate::registry::start(session.docker(), checked, reporter).await.map(Some),
+            None => Ok(None),
+        }
+    };
+    let (cluster_outcome, results, started) = tokio::try_join!(
         cluster::ensure(config, kind_cluster, session.kind(), lock, reporter, options.recreate),
         image::prepare_and_build(
             config,
@@ -54,18 +61,23 @@ pub async fn up(session: &Session, image_names: &[String], options: &UpOptions) 
             options.force,
             reporter
         ),
+        start_registry,
     )?;
     if cluster_outcome != cluster::Outcome::Reused {
         // A new cluster holds nothing ohdev applied to the one before (deleted by `--recreate` or
         // outside ohdev): forget those objects instead of calling them orphans.
         Ledger::clear(lock)?;
     }
-    load::load_all(session.kind(), session.kubectl(), &config.cluster.name, &results, options.force, lock, reporter)
-        .await?;
+    let target = ship::ship(session, started.as_ref(), &results, options.force).await?;
+    if target.is_none() {
+        crate::registry::suggest_once(lock, &config.file, reporter)?;
+    }
     image::fail_if_any_failed(&results)?;
 
-    let tags: BTreeMap<String, String> =
-        results.iter().map(|result| (result.name.clone(), result.tag.clone())).collect();
+    let tags: BTreeMap<String, String> = results
+        .iter()
+        .map(|result| (result.name.clone(), ship::reference(&result.name, &result.tag, target.as_ref())))
+        .collect();
     let rendered = render::render(config, &tags).await?;
     for warning in &rendered.warnings {
         reporter.emit(Event::warn(warning.clone(), None));

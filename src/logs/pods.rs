@@ -9,9 +9,6 @@ use serde_json::Value;
 pub use crate::names::MANAGED_BY_SELECTOR;
 use crate::names::{MANAGED_BY_LABEL as MANAGED_BY_KEY, MANAGED_BY_VALUE};
 
-/// Images ohdev builds are tagged `ohdev.local/<name>:<digest>`.
-pub use crate::names::LOCAL_IMAGE_PREFIX as IMAGE_REGISTRY;
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pod {
     pub namespace: String,
@@ -67,9 +64,7 @@ impl Container {
 
     /// The logical ohdev image name (`app` for `ohdev.local/app:abc…`), if the image is one of ours.
     pub fn ohdev_image(&self) -> Option<&str> {
-        let rest = self.image.strip_prefix(IMAGE_REGISTRY)?;
-        let end = rest.find([':', '@']).unwrap_or(rest.len());
-        Some(&rest[..end])
+        crate::names::built_image_name(&self.image)
     }
 }
 

@@ -156,13 +156,36 @@ pub fn format_event(event: &Event) -> Option<String> {
             }
             Some(text)
         }
-        Event::ImageStatus { image, tag, size_bytes, built, loaded_on, current } => {
+        Event::RegistryStatus { host, runtime_host, advertised, answering, container } => {
+            let mut from =
+                vec![if *advertised { "advertised by the cluster".to_string() } else { "from ohdev.yaml".to_string() }];
+            if runtime_host != host {
+                from.push(format!("nodes pull from {runtime_host}"));
+            }
+            if let Some(container) = container {
+                from.push(format!("container {container}"));
+            }
+            let state = if *answering {
+                style("answering: images are pushed, not kind-loaded".to_string()).green()
+            } else {
+                style("not answering".to_string()).yellow()
+            };
+            let next = match (*answering, *advertised) {
+                (true, _) => String::new(),
+                (false, false) => "\n  next: ohdev up (starts it)".to_string(),
+                (false, true) => "\n  next: start the registry the cluster advertises (`kubectl -n kube-public get configmap local-registry-hosting -o yaml` says which)".to_string(),
+            };
+            Some(format!("registry {host} ({}): {state}{next}", from.join(", ")))
+        }
+        Event::ImageStatus { image, tag, size_bytes, built, loaded_on, current, pushed } => {
             let Some(tag) = tag else {
                 return Some(format!("image    {image}: {}\n  next: ohdev build {image}", style("not built").yellow()));
             };
             let size =
                 size_bytes.map(|bytes| format!("{:.1} MB", bytes as f64 / 1_000_000.0)).unwrap_or_else(|| "?".into());
-            let loaded = if loaded_on.is_empty() {
+            let loaded = if let Some(pushed) = pushed.as_ref().filter(|_| loaded_on.is_empty()) {
+                style(format!("pushed as {pushed}")).green()
+            } else if loaded_on.is_empty() {
                 style("not loaded".to_string()).yellow()
             } else {
                 style(format!("loaded on {}", loaded_on.join(", "))).green()

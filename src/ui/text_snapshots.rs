@@ -38,6 +38,7 @@ fn variant_name(event: &Event) -> &'static str {
         Event::Image { .. } => "Image",
         Event::BuildFailed { .. } => "BuildFailed",
         Event::ImageStatus { .. } => "ImageStatus",
+        Event::RegistryStatus { .. } => "RegistryStatus",
         Event::Diagnosis(_) => "Diagnosis",
         Event::Orphans { .. } => "Orphans",
         Event::Log { .. } => "Log",
@@ -265,6 +266,7 @@ fn samples() -> Vec<Event> {
         built: None,
         loaded_on: Vec::new(),
         current: false,
+        pushed: None,
     });
     events.push(Event::ImageStatus {
         image: "app".into(),
@@ -273,6 +275,7 @@ fn samples() -> Vec<Event> {
         built: some("2026-12-03T10:11:12Z"),
         loaded_on: vec!["dev-control-plane".into(), "dev-worker".into()],
         current: true,
+        pushed: None,
     });
     events.push(Event::ImageStatus {
         image: "web".into(),
@@ -281,6 +284,37 @@ fn samples() -> Vec<Event> {
         built: None,
         loaded_on: Vec::new(),
         current: false,
+        pushed: None,
+    });
+    events.push(Event::ImageStatus {
+        image: "app".into(),
+        tag: some(TAG),
+        size_bytes: Some(12_345_678),
+        built: some("2026-12-03T10:11:12Z"),
+        loaded_on: Vec::new(),
+        current: true,
+        pushed: some("localhost:5001/app:0123456789abcdef"),
+    });
+    events.push(Event::RegistryStatus {
+        host: "localhost:5001".into(),
+        runtime_host: "localhost:5001".into(),
+        advertised: false,
+        answering: true,
+        container: some("ohdev-registry"),
+    });
+    events.push(Event::RegistryStatus {
+        host: "localhost:5001".into(),
+        runtime_host: "localhost:5001".into(),
+        advertised: false,
+        answering: false,
+        container: None,
+    });
+    events.push(Event::RegistryStatus {
+        host: "localhost:5005".into(),
+        runtime_host: "ctlptl-registry:5000".into(),
+        advertised: true,
+        answering: false,
+        container: None,
     });
     events.push(Event::Diagnosis(DiagnosisReport {
         object: "Deployment app/web".into(),

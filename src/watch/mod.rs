@@ -183,6 +183,9 @@ pub async fn validate(config: &crate::config::Config) -> Result<(), Error> {
 /// Watch until interrupted.
 pub async fn run(session: Session) -> Result<(), Error> {
     WATCHING.store(true, std::sync::atomic::Ordering::Relaxed);
+    // Which registry (if any) the cluster pulls from, decided before the first change: a manifest
+    // change re-applies with the references the images have there (after `up`, already decided).
+    crate::engine::ship::target(&session, None).await?;
     let session = Arc::new(session);
     let roots = Roots::new(&session.config, session.lock().dir());
     let (sender, mut receiver) = mpsc::channel::<PathBuf>(8192);

@@ -8,7 +8,6 @@ use serde_json::Value;
 
 use super::route::SyncFile;
 use crate::error::Error;
-use crate::names::IMAGE_REPOSITORY_HOST as REPOSITORY_HOST;
 use crate::names::MANAGED_BY_SELECTOR;
 use crate::tools::kubectl::Kubectl;
 
@@ -22,9 +21,9 @@ pub enum SyncOutcome {
     NoContainers,
 }
 
-/// (namespace, pod, container) of running containers whose image is this ohdev image.
+/// (namespace, pod, container) of running containers whose image is this ohdev image (as
+/// `ohdev.local/<image>:…` or from a registry, `<host>/<image>:<content tag>`).
 pub fn containers_of(pods: &Value, image: &str) -> Vec<(String, String, String)> {
-    let prefix = format!("{REPOSITORY_HOST}/{image}:");
     let mut out = Vec::new();
     for pod in pods["items"].as_array().into_iter().flatten() {
         if pod["status"]["phase"] != "Running" || pod["metadata"]["deletionTimestamp"].is_string() {
@@ -33,7 +32,7 @@ pub fn containers_of(pods: &Value, image: &str) -> Vec<(String, String, String)>
         let namespace = pod["metadata"]["namespace"].as_str().unwrap_or("default").to_string();
         let name = pod["metadata"]["name"].as_str().unwrap_or_default().to_string();
         for container in pod["spec"]["containers"].as_array().into_iter().flatten() {
-            if container["image"].as_str().is_some_and(|reference| reference.starts_with(&prefix)) {
+            if container["image"].as_str().and_then(crate::names::built_image_name) == Some(image) {
                 out.push((namespace.clone(), name.clone(), container["name"].as_str().unwrap_or_default().to_string()));
             }
         }
@@ -148,9 +147,17 @@ mod tests {
             {"metadata": {"name": "app-0", "namespace": "oh"}, "status": {"phase": "Pending"},
              "spec": {"containers": [{"name": "app", "image": "ohdev.local/app:abc"}]}},
             {"metadata": {"name": "web-1", "namespace": "oh"}, "status": {"phase": "Running"},
-             "spec": {"containers": [{"name": "web", "image": "ohdev.local/application:abc"}]}}
+             "spec": {"containers": [{"name": "web", "image": "ohdev.local/application:abc"}]}},
+            {"metadata": {"name": "app-2", "namespace": "oh"}, "status": {"phase": "Running"},
+             "spec": {"containers": [{"name": "app", "image": "localhost:5001/app:0123456789abcdef"}]}}
         ]});
-        assert_eq!(containers_of(&pods, "app"), [("oh".to_string(), "app-1".to_string(), "app".to_string())]);
+        assert_eq!(
+            containers_of(&pods, "app"),
+            [
+                ("oh".to_string(), "app-1".to_string(), "app".to_string()),
+                ("oh".to_string(), "app-2".to_string(), "app".to_string())
+            ]
+        );
     }
 
     #[test]

@@ -274,7 +274,11 @@ fn mutating_calls(test: &Test) -> Vec<String> {
     test.calls()
         .into_iter()
         .filter(|call| match call.tool.as_str() {
-            "kind" => !matches!(call.argv.as_slice(), [get, what, ..] if get == "get" && (what == "clusters" || what == "nodes")),
+            "kind" => !match call.argv.as_slice() {
+                [get, what, ..] if get == "get" => what == "clusters" || what == "nodes",
+                [version, ..] => version == "version",
+                _ => false,
+            },
             "kubectl" => {
                 let words = kubectl_words(&call.argv);
                 !match words.as_slice() {
@@ -454,6 +458,7 @@ fn mutating_calls_keeps_only_what_changes_something() {
         [
             r#"{"tool":"kind","argv":["get","clusters"]}"#,
             r#"{"tool":"kind","argv":["get","nodes","--name","t"]}"#,
+            r#"{"tool":"kind","argv":["version"]}"#,
             r#"{"tool":"kind","argv":["create","cluster","--name","t"]}"#,
             r#"{"tool":"kind","argv":["load","docker-image","x","--name","t"]}"#,
             r#"{"tool":"kubectl","argv":["--context","kind-t","get","nodes","-o","json"]}"#,
@@ -476,6 +481,76 @@ fn mutating_calls_keeps_only_what_changes_something() {
             "kubectl --context kind-t -n get apply -f -",
             "kubectl --context kind-t delete configmap get",
         ]
+    );
+}
+
+// ------------------------------------------------------------------------------------------
+// ohdev.yaml: `registry`
+
+/// One image and `registry:` as given (the image's Dockerfile comes from `.dockerfile()`).
+fn with_registry(registry: &str) -> String {
+    format!("cluster:\n  name: t\nimages:\n  app-{ID}:\n    context: .\nmanifests: []\nregistry:\n{registry}")
+}
+
+#[test]
+fn ohdev_yaml_registry() {
+    run_area(
+        "registry",
+        vec![
+            case("registry_unknown_key", &["plan"])
+                .config(&with_registry("  hots: localhost:5001\n"))
+                .expect("ohdev.yaml:8:")
+                .expect("did you mean `host`?"),
+            case("registry_host_without_port", &["up"])
+                .config(&with_registry("  host: localhost\n"))
+                .dockerfile()
+                .expect("ohdev.yaml:8:")
+                .expect("`registry.host` is `localhost`, which has no port")
+                .expect("e.g. `host: localhost:5001`"),
+            case("registry_host_with_scheme", &["build"])
+                .config(&with_registry("  host: http://localhost:5001/\n"))
+                .dockerfile()
+                .expect("ohdev.yaml:8:")
+                .expect("has a scheme (`http://`)")
+                .expect("write the host and port only: `host: localhost:5001`"),
+            case("registry_host_port_out_of_range", &["status"])
+                .config(&with_registry("  host: localhost:70000\n"))
+                .expect("ohdev.yaml:8:")
+                .expect("`70000` is not a port (1–65535)"),
+            case("registry_remote_host_created", &["up"])
+                .config(&with_registry("  host: registry.example.org:5000\n"))
+                .dockerfile()
+                .expect("ohdev.yaml:8:")
+                .expect("ohdev runs a registry container only on this machine's loopback")
+                .expect("add `create: false`"),
+            case("registry_create_not_a_bool", &["plan"])
+                .config(&with_registry("  create: sometimes\n"))
+                .expect("ohdev.yaml:8:")
+                .expect("registry.create"),
+            case("registry_image_upper_case", &["build"])
+                .config(&with_registry("  host: localhost:5001\n  image: Registry:2\n"))
+                .dockerfile()
+                .expect("ohdev.yaml:9:")
+                .expect("repository names are lower case")
+                .expect("image: registry:2"),
+            case("registry_image_missing", &["up"])
+                .config(&with_registry("  host: localhost:59871\n  image: ohdev-test/no-such-registry-{id}:1\n"))
+                .dockerfile()
+                .docker()
+                .expect("the registry image `ohdev-test/no-such-registry-{id}:1` (registry.image in [PROJECT]/ohdev.yaml) is not in Docker, and ohdev pulls nothing")
+                .expect("`docker pull ohdev-test/no-such-registry-{id}:1` once"),
+            case("registry_image_missing_build", &["build"])
+                .config(&with_registry("  host: localhost:59872\n  image: ohdev-test/no-such-registry-{id}:1\n"))
+                .dockerfile()
+                .docker()
+                .expect("is not in Docker, and ohdev pulls nothing"),
+            case("registry_create_false_nothing_answers", &["build"])
+                .config(&with_registry("  host: localhost:59873\n  create: false\n"))
+                .dockerfile()
+                .docker()
+                .expect("no registry answers at localhost:59873 (`registry.create` is false in [PROJECT]/ohdev.yaml")
+                .expect("remove `create: false` to let ohdev run one"),
+        ],
     );
 }
 

@@ -13,6 +13,7 @@ mod gc;
 mod images;
 mod kubectl_args;
 mod logs;
+mod registry;
 mod signals;
 mod stand_in_registry;
 mod support;

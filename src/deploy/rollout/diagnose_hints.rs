@@ -7,8 +7,6 @@ use serde_json::Value;
 use super::failure::FailureReason;
 use crate::json::text;
 
-use crate::names::LOCAL_IMAGE_PREFIX;
-
 /// The container's spec (from `containers` or `initContainers`).
 fn container_spec<'p>(pod: &'p Value, container: &str) -> Option<&'p Value> {
     ["/spec/containers", "/spec/initContainers"]
@@ -17,10 +15,9 @@ fn container_spec<'p>(pod: &'p Value, container: &str) -> Option<&'p Value> {
         .find(|spec| text(spec, "/name") == container)
 }
 
-/// `ohdev.local/app:0123…` → `app`.
+/// `ohdev.local/app:0123…` (or `localhost:5001/app:0123…` from a registry) → `app`.
 fn logical_image(image: &str) -> Option<&str> {
-    let rest = image.strip_prefix(LOCAL_IMAGE_PREFIX)?;
-    Some(rest.split([':', '@']).next().unwrap_or(rest))
+    crate::names::built_image_name(image)
 }
 
 pub(super) fn hint(
