@@ -427,3 +427,64 @@ fn nodes_lose_the_removed_tags_through_crictl_and_nothing_else() {
     test.set_args(&["down", "--yes"]);
     test.expect(0);
 }
+
+// ------------------------------------------------------------------------------------------
+// The registry
+
+#[test]
+fn with_a_registry_n_plus_two_builds_leave_n_tags_there_and_its_blobs_are_collected() {
+    let Some(base) = base_or_skip() else { return };
+    let Some(registry_image) = crate::support::registry::registry_image() else { return };
+    let port = crate::support::registry::free_port();
+    let container = format!("ohdev-registry-{port}");
+    let mut containers = Containers::default();
+    containers.add(container.clone());
+    let registry_yaml = format!("registry:\n  host: localhost:{port}\n  image: {registry_image}\ngc:\n  keep: 2\n");
+    let (mut test, name, mut cleanup) = project(&base, &registry_yaml, false, "t");
+    let mut tags = Vec::new();
+    for n in 1..=4 {
+        edit(&test, n);
+        test.set_args(&["--json", "build"]);
+        let tag = built_tag(&test.expect(0), &name);
+        tags.push(tag.rsplit_once(':').expect("tag").1.to_string());
+    }
+    let api = crate::support::registry::Api::new(port);
+    assert_eq!(api.tags(&name), sorted(tags.clone()), "every build pushed");
+    // Pushed by someone else under ohdev's repository, without ohdev's labels: never collected.
+    let foreign = format!("localhost:{port}/{name}:ffffffffffffffff");
+    docker_cli(&["tag", &base, &foreign]);
+    cleanup.references.push(foreign.clone());
+    docker_cli(&["push", &foreign]);
+    let storage_before = crate::support::registry::storage_bytes(&container);
+
+    test.set_args(&["--json", "gc", "--dry-run"]);
+    let dry = test.expect(0);
+    let in_registry: Vec<String> =
+        removals(&dry).into_iter().filter(|(place, _)| place == "registry").map(|(_, reference)| reference).collect();
+    assert_eq!(in_registry, sorted(tags[..2].iter().map(|tag| format!("localhost:{port}/{name}:{tag}")).collect()));
+    assert_eq!(api.tags(&name).len(), 5, "--dry-run deleted a tag");
+
+    test.set_args(&["--json", "gc"]);
+    let run = test.expect(0);
+    assert_eq!(removals(&run), removals(&dry), "{}", run.stdout);
+    let mut expected = tags[2..].to_vec();
+    expected.push("ffffffffffffffff".to_string());
+    assert_eq!(api.tags(&name), sorted(expected), "the registry keeps the newest 2 and the foreign tag");
+    // Docker lost both references of each removed image (ohdev.local/… and the registry's).
+    let remaining = ohdev_images(&name);
+    for tag in &tags[..2] {
+        assert!(!remaining.contains_key(&format!("ohdev.local/{name}:{tag}")), "{remaining:?}");
+        assert!(!remaining.contains_key(&format!("localhost:{port}/{name}:{tag}")), "{remaining:?}");
+    }
+    assert!(remaining.contains_key(&format!("localhost:{port}/{name}:{}", tags[3])), "{remaining:?}");
+    assert!(image_exists(&foreign));
+    let done = &events_of(&run, "gc_done")[0];
+    let registry_bytes = done["registry_bytes"].as_u64().expect("registry bytes");
+    assert!(registry_bytes > 0, "{done}");
+    // `registry garbage-collect` ran in ohdev's container: the blobs are gone from its disk.
+    let storage_after = crate::support::registry::storage_bytes(&container);
+    assert!(
+        storage_before >= storage_after + registry_bytes,
+        "storage {storage_before} → {storage_after}, reported {registry_bytes} freed"
+    );
+}
