@@ -116,13 +116,17 @@ pub async fn gc(session: &Session, options: &Options) -> Result<Summary, Error> 
     let removed = selection.removed_keys();
     let nodes = if cluster && !removed.is_empty() { node_plans(session, &removed, &hosts).await? } else { Vec::new() };
 
-    let mut summary = Summary { removed: removed.len(), kept: selection.keep.len(), ..Summary::default() };
-    summary.docker_bytes = remove_from_docker(session, &built, &selection, options.dry_run).await?;
+    let report = Report { session, dry_run: options.dry_run, tags: Default::default() };
+    let mut summary = Summary { kept: selection.keep.len(), ..Summary::default() };
+    summary.docker_bytes = remove_from_docker(session, &report, &built, &selection, options.dry_run).await?;
     if let Some(registry) = &registry {
         summary.registry_bytes =
-            remove_from_registry(session, registry, &registry_tags, &removed, options.dry_run).await;
+            remove_from_registry(session, &report, registry, &registry_tags, &removed, options.dry_run).await;
     }
-    summary.node_bytes = remove_from_nodes(session, &nodes, &hosts, options.dry_run).await;
+    summary.node_bytes = remove_from_nodes(session, &report, &nodes, &hosts, options.dry_run).await;
+    // A tag counts as removed when it went from somewhere (Docker may keep one a container uses).
+    summary.removed = report.count();
+    summary.kept += removed.len() - summary.removed;
     if !options.dry_run {
         session.lock().update_section(|record: &mut GcRecord| record.last_run = Some(crate::ui::timestamp()))?;
     }
@@ -211,6 +215,7 @@ async fn registry_in_use(session: &Session, target: &Target) -> Result<Option<Re
 /// the blobs nothing names any more. Returns the blob bytes that frees.
 async fn remove_from_registry(
     session: &Session,
+    report: &Report<'_>,
     registry: &RegistryInUse,
     tags: &[gc_registry::RegistryTag],
     removed: &BTreeSet<TagKey>,
@@ -243,7 +248,7 @@ async fn remove_from_registry(
             deleted_digests.insert((tag.image.clone(), tag.digest.clone()));
         }
         freed += bytes;
-        emit_removed(session, &tag.image, &tag.tag, GcPlace::Registry, &reference, None, Some(bytes), dry_run);
+        report.removed((&tag.image, &tag.tag), GcPlace::Registry, &reference, None, Some(bytes));
     }
     if !dry_run && !deleted_digests.is_empty() {
         match &registry.container {
@@ -298,7 +303,15 @@ async fn cluster_exists(session: &Session) -> Result<bool, Error> {
 async fn node_plans(session: &Session, removed: &BTreeSet<TagKey>, hosts: &[String]) -> Result<Vec<NodePlan>, Error> {
     let mut plans = Vec::new();
     for node in session.kind().nodes(&session.config.cluster.name).await? {
-        let Some(images) = gc_nodes::node_images(session.docker(), &node).await? else { continue };
+        // A node that cannot be asked keeps its images; Docker and the other nodes are still collected.
+        let images = match gc_nodes::node_images(session.docker(), &node).await {
+            Ok(Some(images)) => images,
+            Ok(None) => continue,
+            Err(error) => {
+                session.reporter.emit(Event::warn(format!("gc left node {node} as it is: {error}"), None));
+                continue;
+            }
+        };
         let removals = node_removals(&images, removed, hosts);
         if !removals.is_empty() {
             plans.push(NodePlan { node, removals });
@@ -311,6 +324,7 @@ async fn node_plans(session: &Session, removed: &BTreeSet<TagKey>, hosts: &[Stri
 /// when a freed layer's size could not be read).
 async fn remove_from_docker(
     session: &Session,
+    report: &Report<'_>,
     built: &[BuiltImage],
     selection: &Selection,
     dry_run: bool,
@@ -349,7 +363,7 @@ async fn remove_from_docker(
                     if gone {
                         deleted.insert(image.id.clone());
                     }
-                    emit_removed(session, name, tag, GcPlace::Docker, reference, None, None, false);
+                    report.removed((name, tag), GcPlace::Docker, reference, None, None);
                 }
                 Removal::Refused(why) => session.reporter.emit(Event::warn(
                     format!("Docker kept {reference}: {why}"),
@@ -359,14 +373,20 @@ async fn remove_from_docker(
         }
     } else {
         for (_, (name, tag), reference) in &doomed {
-            emit_removed(session, name, tag, GcPlace::Docker, reference, None, None, true);
+            report.removed((name, tag), GcPlace::Docker, reference, None, None);
         }
     }
     Ok(freed_bytes(&layers, &deleted))
 }
 
 /// `crictl rmi` each planned reference on each node; the bytes crictl reported for them.
-async fn remove_from_nodes(session: &Session, plans: &[NodePlan], hosts: &[String], dry_run: bool) -> u64 {
+async fn remove_from_nodes(
+    session: &Session,
+    report: &Report<'_>,
+    plans: &[NodePlan],
+    hosts: &[String],
+    dry_run: bool,
+) -> u64 {
     let mut freed = 0;
     for plan in plans {
         for (reference, image) in &plan.removals {
@@ -378,41 +398,45 @@ async fn remove_from_nodes(session: &Session, plans: &[NodePlan], hosts: &[Strin
                 }
             }
             freed += image.size;
-            emit_removed(
-                session,
-                &name,
-                &tag,
-                GcPlace::Node,
-                reference,
-                Some(plan.node.clone()),
-                Some(image.size),
-                dry_run,
-            );
+            report.removed((&name, &tag), GcPlace::Node, reference, Some(plan.node.clone()), Some(image.size));
         }
     }
     freed
 }
 
-#[allow(clippy::too_many_arguments)]
-fn emit_removed(
-    session: &Session,
-    image: &str,
-    tag: &str,
-    place: GcPlace,
-    reference: &str,
-    node: Option<String>,
-    bytes: Option<u64>,
+/// Says what was removed (or, with `--dry-run`, would be) and remembers which tags went somewhere.
+struct Report<'a> {
+    session: &'a Session,
     dry_run: bool,
-) {
-    session.reporter.emit(Event::GcRemoved {
-        image: image.to_string(),
-        tag: tag.to_string(),
-        place,
-        reference: reference.to_string(),
-        node,
-        bytes,
-        dry_run,
-    });
+    tags: std::sync::Mutex<BTreeSet<TagKey>>,
+}
+
+impl Report<'_> {
+    fn removed(
+        &self,
+        (image, tag): (&str, &str),
+        place: GcPlace,
+        reference: &str,
+        node: Option<String>,
+        bytes: Option<u64>,
+    ) {
+        if let Ok(mut tags) = self.tags.lock() {
+            tags.insert((image.to_string(), tag.to_string()));
+        }
+        self.session.reporter.emit(Event::GcRemoved {
+            image: image.to_string(),
+            tag: tag.to_string(),
+            place,
+            reference: reference.to_string(),
+            node,
+            bytes,
+            dry_run: self.dry_run,
+        });
+    }
+
+    fn count(&self) -> usize {
+        self.tags.lock().map(|tags| tags.len()).unwrap_or(0)
+    }
 }
 
 #[cfg(test)]

@@ -217,6 +217,29 @@ fn gc_prints_what_it_removed_and_the_bytes_freed() {
     assert_eq!(ohdev_images(&name).into_keys().collect::<Vec<_>>(), [tags[1].clone()]);
 }
 
+#[test]
+fn an_image_a_container_uses_stays_in_docker_with_a_warning_and_the_rest_goes() {
+    let Some(base) = base_or_skip() else { return };
+    let (mut test, name, _cleanup) = project(&base, "", false, "t");
+    let mut tags = Vec::new();
+    for n in 1..=3 {
+        edit(&test, n);
+        test.set_args(&["--json", "build"]);
+        tags.push(built_tag(&test.expect(0), &name));
+    }
+    let mut containers = Containers::default();
+    let container = format!("gc-user-{}", unique());
+    containers.add(container.clone());
+    docker_cli(&["create", "--name", &container, &tags[0], "true"]);
+    test.set_args(&["gc", "--keep", "1"]);
+    let output = test.expect(0);
+    assert!(output.stdout.contains(&format!("warning: Docker kept {}: ", tags[0])), "{}", output.stdout);
+    assert!(output.stdout.contains(&format!("✓ removed {} from Docker", tags[1])), "{}", output.stdout);
+    assert!(!output.stdout.contains(&format!("✓ removed {} from Docker", tags[0])), "{}", output.stdout);
+    assert!(output.stdout.contains("✓ gc removed 1 tag(s), kept 2: freed "), "{}", output.stdout);
+    assert_eq!(sorted(ohdev_images(&name).into_keys().collect()), sorted(vec![tags[0].clone(), tags[2].clone()]));
+}
+
 // ------------------------------------------------------------------------------------------
 // What runs, and what state says is current, survives
 
