@@ -159,7 +159,7 @@ pub async fn run(config: Result<&Config, &Error>, kind_cluster: Option<&KindClus
             hint: check.hint,
         });
     }
-    if let Some(config) = config.ok().filter(|config| config.registry.is_none()) {
+    if let Some(config) = config.ok().filter(|config| config.registry.is_none() && !config.images.is_empty()) {
         suggest_registry_once(config, reporter);
     }
     healthy

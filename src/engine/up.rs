@@ -69,7 +69,7 @@ pub async fn up(session: &Session, image_names: &[String], options: &UpOptions) 
         Ledger::clear(lock)?;
     }
     let target = ship::ship(session, started.as_ref(), &results, options.force).await?;
-    if target.is_none() {
+    if target.is_none() && results.iter().any(|result| result.image_id().is_some()) {
         crate::registry::suggest_once(lock, &config.file, reporter)?;
     }
     image::fail_if_any_failed(&results)?;

@@ -20,7 +20,7 @@ fn doctor_reports_each_check() {
         .collect();
     assert_eq!(
         checks,
-        ["kind", "kubectl", "docker", "docker", "buildkit", "host", "inotify", "disk"],
+        ["kind", "kubectl", "docker", "docker", "buildkit", "host", "inotify", "registry", "disk"],
         "{}",
         output.stdout
     );
@@ -78,5 +78,41 @@ fn doctor_reports_a_busy_port() {
         output.stdout.contains(&format!("warn  host ports         127.0.0.1:{port} is in use")),
         "{}",
         output.stdout
+    );
+}
+
+#[test]
+fn doctor_checks_the_registry_and_suggests_one_once() {
+    if crate::support::docker::client().is_none() {
+        return;
+    }
+    let test = Test::new()
+        .file("ohdev.yaml", "cluster:\n  name: t\nimages:\n  app: {}\nmanifests: []\n")
+        .file("Dockerfile", "FROM scratch\n")
+        .arg("doctor");
+    let first = test.run();
+    assert!(
+        first.stdout.contains("ok    registry           none: images reach kind with `kind load`"),
+        "{}",
+        first.stdout
+    );
+    assert!(first.stdout.contains("a local registry ships only the changed layers"), "{}", first.stdout);
+    assert!(first.stdout.contains("registry:\n      host: localhost:5001"), "{}", first.stdout);
+    let second = test.run();
+    assert!(!second.stdout.contains("a local registry ships only the changed layers"), "said twice: {}", second.stdout);
+
+    // With `registry:` on a port where nothing answers: ohdev up would start it.
+    let port = crate::support::registry::free_port();
+    test.write(
+        "ohdev.yaml",
+        &format!("cluster:\n  name: t\nimages: {{}}\nmanifests: []\nregistry:\n  host: localhost:{port}\n"),
+    );
+    let configured = test.run();
+    assert!(
+        configured.stdout.contains(&format!(
+            "ok    registry           nothing answers at localhost:{port} yet: `ohdev up` starts ohdev-registry-{port}"
+        )),
+        "{}",
+        configured.stdout
     );
 }

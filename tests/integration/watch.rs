@@ -14,6 +14,8 @@
 //!   without `tar` in the container, it is a rebuild with a notice.
 //! - `ohdev rebuild` without a change builds, loads and applies nothing; after one, exactly one of each.
 //! - SIGINT during a rollout: exit 130 and no stand-in process left.
+//! - With `registry:`, an edit is pushed to the registry and rolled out with the registry
+//!   reference; nothing is `kind load`ed.
 //!
 //! Results are waited for by polling the events file and calls.jsonl with a generous deadline;
 //! nothing asserts on timing. Every test uses an image name of its own and removes its images.
@@ -829,4 +831,61 @@ fn rebuild_and_watch_without_a_cluster_say_to_run_up_first() {
     let output = test.expect(2);
     assert!(output.stderr.contains("run `ohdev up` first"), "{}", output.stderr);
     ohdev_snapshot!("watch_without_a_cluster", output);
+}
+
+// ------------------------------------------------------------------------------------------
+// With `registry:`: an edit is pushed (only the changed layer), never `kind load`ed
+
+#[test]
+fn with_a_registry_an_edit_is_pushed_and_rolled_out_without_kind_load() {
+    let Some(base) = base_or_skip() else { return };
+    let (Some(registry_image), Some(node_image)) =
+        (crate::support::registry::registry_image(), crate::support::registry::node_image())
+    else {
+        return;
+    };
+    let mut project = project(&base, "", "{}");
+    let cluster = format!("w{}", unique());
+    let port = crate::support::registry::free_port();
+    let host = format!("localhost:{port}");
+    let mut guard = crate::support::registry::Containers::default();
+    guard.add(format!("ohdev-registry-{port}"));
+    guard.add(format!("{cluster}-control-plane"));
+    let config = std::fs::read_to_string(project.test.project().join("ohdev.yaml")).expect("ohdev.yaml");
+    let config = config.replacen("name: t\n", &format!("name: {cluster}\n"), 1);
+    project.test.write("ohdev.yaml", &format!("{config}registry:\n  host: {host}\n  image: {registry_image}\n"));
+    project.test = std::mem::replace(&mut project.test, Test::new()).env("FAKE_KUBE_NODE_IMAGE", &node_image);
+    project.up();
+    let image = project.image.clone();
+    let deployed = |test: &Test| {
+        let context = format!("kind-{cluster}");
+        let output = test
+            .tool("kubectl")
+            .args(["--context", &context, "get", "deployment", "web", "-n", "app", "-o", "json"])
+            .output()
+            .expect("kubectl");
+        let deployment: Value = serde_json::from_slice(&output.stdout).expect("deployment json");
+        deployment["spec"]["template"]["spec"]["containers"][0]["image"].as_str().expect("image").to_string()
+    };
+    let first = deployed(&project.test);
+    assert!(first.starts_with(&format!("{host}/{image}:")), "{first}");
+    let api = crate::support::registry::Api::new(port);
+    assert_eq!(api.tags(&image).len(), 1);
+
+    let mut watch = Watch::start(&mut project.test);
+    let test = &project.test;
+    let (from, calls_from) = (watch.events().len(), raw_calls(test).len());
+    test.write("app/main.txt", "v2 through the registry\n");
+    let after = watch.settle_after(test, from, "the rebuild after editing main.txt", |events| {
+        count_status(events, &image, "building") >= 1 && last_status_is(events, &image, "idle")
+    });
+    let calls: Vec<Value> = raw_calls(test)[calls_from..].to_vec();
+    assert!(!calls.iter().any(is_load), "kind load on the registry path: {calls:#?}");
+    let pushed = image_tags(&after, &image, "pushed");
+    assert_eq!(pushed.len(), 1, "{after:#?}");
+    assert!(pushed[0].starts_with(&format!("{host}/{image}:")), "{pushed:?}");
+    assert_eq!(deployed(test), pushed[0], "the Deployment names the pushed reference");
+    assert_eq!(api.tags(&image).len(), 2);
+    assert!(!after.iter().any(|event| event["type"] == "watch_status" && event["state"] == "error"), "{after:#?}");
+    assert_eq!(watch.interrupt(), 130, "{}", watch.dump());
 }

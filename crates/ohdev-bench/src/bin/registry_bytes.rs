@@ -201,7 +201,7 @@ fn run() -> Result<()> {
         format!("{} – {}", seconds(s[0]), seconds(*s.last().expect("samples")))
     };
 
-    println!("{}\n", machine(runs));
+    println!("{}\n", machine(runs, &ohdev));
     println!("| one-line change → into the cluster | bytes (median) | time (median) | time range | vs `docker save` |");
     println!("|---|---:|---:|---:|---:|");
     println!(
@@ -452,7 +452,12 @@ fn human(bytes: u64) -> String {
     }
 }
 
-fn machine(runs: usize) -> String {
+fn machine(runs: usize, ohdev: &Path) -> String {
+    let build = if ohdev.components().any(|part| part.as_os_str() == "debug") {
+        "debug build of ohdev"
+    } else {
+        "release build"
+    };
     let cores = std::thread::available_parallelism().map_or(0, |c| c.get());
     let docker = Command::new("docker")
         .args(["version", "--format", "{{.Server.Version}} (API {{.Server.APIVersion}})"])
@@ -464,7 +469,7 @@ fn machine(runs: usize) -> String {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_default();
-    format!("{date}; {cores} cores; Docker Engine {docker}; release build; medians of {runs} runs per row")
+    format!("{date}; {cores} cores; Docker Engine {docker}; {build}; medians of {runs} runs per row")
 }
 
 fn progress(message: &str) {
