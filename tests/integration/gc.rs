@@ -511,3 +511,58 @@ fn with_a_registry_n_plus_two_builds_leave_n_tags_there_and_its_blobs_are_collec
         "storage {storage_before} → {storage_after}, reported {registry_bytes} freed"
     );
 }
+
+#[test]
+fn after_a_rebuild_through_a_registry_the_old_tag_leaves_docker_the_registry_and_the_nodes() {
+    let Some(base) = base_or_skip() else { return };
+    let Some(registry_image) = crate::support::registry::registry_image() else { return };
+    let Some(node_image) = node_image() else { return };
+    let port = crate::support::registry::free_port();
+    let cluster = format!("gc-{}", unique());
+    let node = format!("{cluster}-control-plane");
+    let mut containers = Containers::default();
+    containers.add(format!("ohdev-registry-{port}"));
+    containers.add(node.clone());
+    let registry_yaml = format!("registry:\n  host: localhost:{port}\n  image: {registry_image}\ngc:\n  keep: 1\n");
+    let (test, name, _cleanup) = project(&base, &registry_yaml, true, &cluster);
+    let mut test = test.env("FAKE_KUBE_NODE_IMAGE", &node_image);
+    test.set_args(&["--json", "up"]);
+    let first = built_tag(&test.expect(0), &name);
+    let first = first.rsplit_once(':').expect("tag").1.to_string();
+    let pulled = format!("localhost:{port}/{name}:{first}");
+    assert!(node_images(&node).iter().any(|line| line.starts_with(&format!("{pulled} "))), "{:?}", node_images(&node));
+
+    edit(&test, 1);
+    test.set_args(&["--json", "rebuild"]);
+    let rebuilt = test.expect(0);
+    let second = built_tag(&rebuilt, &name);
+    let second = second.rsplit_once(':').expect("tag").1.to_string();
+    let places: Vec<String> = removals(&rebuilt)
+        .into_iter()
+        .filter(|(_, reference)| reference.ends_with(&first))
+        .map(|(place, reference)| format!("{place} {reference}"))
+        .collect();
+    assert_eq!(
+        places,
+        [
+            format!("docker localhost:{port}/{name}:{first}"),
+            format!("docker ohdev.local/{name}:{first}"),
+            format!("node {pulled}"),
+            format!("registry {pulled}"),
+        ],
+        "{}",
+        rebuilt.stdout
+    );
+    assert_eq!(crate::support::registry::Api::new(port).tags(&name), [second.clone()]);
+    let calls = docker_cli(&["exec", &node, "cat", "/var/log/crictl.calls"]);
+    assert!(calls.lines().any(|line| line == format!("rmi {pulled}")), "{calls}");
+    assert!(!node_images(&node).iter().any(|line| line.contains(&first)), "{:?}", node_images(&node));
+    assert!(
+        node_images(&node).iter().any(|line| line.contains(&second)),
+        "the running tag stays: {:?}",
+        node_images(&node)
+    );
+
+    test.set_args(&["down", "--yes"]);
+    test.expect(0);
+}
