@@ -20,7 +20,6 @@ use crate::image::gc::{self, node_removals, tags_in_use, NodeImage, Selection, T
 use crate::image::gc_docker::{self, BuiltImage, Removal};
 use crate::image::gc_layers::freed_bytes;
 use crate::image::gc_nodes;
-use crate::image::gc_registry;
 use crate::image::load::ImageRecords;
 use crate::registry::client::{Client, Deleted, Probe};
 use crate::registry::{self, container, Target};
@@ -96,10 +95,10 @@ pub async fn gc(session: &Session, options: &Options) -> Result<Summary, Error> 
         None => None,
     };
     let registry_tags = match &registry {
-        Some(registry) => gc_registry::registry_tags(&registry.client, &names).await?,
+        Some(registry) => registry::gc::registry_tags(&registry.client, &names).await?,
         None => Vec::new(),
     };
-    candidates.extend(gc_registry::candidates(&registry_tags));
+    candidates.extend(registry::gc::candidates(&registry_tags));
     let current = current_tags(session);
     let in_use = match cluster {
         // Without knowing what runs, nothing may go: a failure here stops gc before any removal.
@@ -217,13 +216,13 @@ async fn remove_from_registry(
     session: &Session,
     report: &Report<'_>,
     registry: &RegistryInUse,
-    tags: &[gc_registry::RegistryTag],
+    tags: &[registry::gc::RegistryTag],
     removed: &BTreeSet<TagKey>,
     dry_run: bool,
 ) -> u64 {
     let mut freed = 0;
     let mut deleted_digests: BTreeSet<(String, String)> = BTreeSet::new();
-    for (tag, bytes) in gc_registry::deletions(tags, removed) {
+    for (tag, bytes) in registry::gc::deletions(tags, removed) {
         let reference = format!("{}/{}:{}", registry.host, tag.image, tag.tag);
         if !dry_run && !deleted_digests.contains(&(tag.image.clone(), tag.digest.clone())) {
             match registry.client.delete_manifest(&tag.image, &tag.digest).await {

@@ -15,7 +15,7 @@
 //! | `builder` | one build through bollard (BuildKit, or the classic builder) |
 //! | `load` | `kind load` only where a node lacks the image; the `images` state section |
 //! | `gc`, `gc_layers` | which old content tags garbage collection removes, and the bytes that frees in Docker (pure) |
-//! | `gc_docker`, `gc_registry`, `gc_nodes` | finding and removing them in Docker, the registry and on the kind nodes |
+//! | `gc_docker`, `gc_nodes` | finding and removing them in Docker and on the kind nodes (the registry's side: `registry::gc`) |
 
 pub(crate) mod builder;
 pub mod context;
@@ -27,7 +27,6 @@ pub mod gc;
 pub mod gc_docker;
 pub mod gc_layers;
 pub mod gc_nodes;
-pub mod gc_registry;
 pub(crate) mod load;
 pub mod pattern;
 pub mod pattern_regexp;

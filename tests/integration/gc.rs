@@ -310,7 +310,7 @@ fn rebuild_collects_once_and_not_again_within_the_hour() {
     let second = built_tag(&rebuilt, &name);
     assert_eq!(removals(&rebuilt), [("docker".to_string(), first.clone())], "{}", rebuilt.stdout);
     assert_eq!(events_of(&rebuilt, "gc_done").len(), 1, "{}", rebuilt.stdout);
-    assert_eq!(ohdev_images(&name).into_keys().collect::<Vec<_>>(), [second.clone()]);
+    assert_eq!(ohdev_images(&name).into_keys().collect::<Vec<_>>(), std::slice::from_ref(&second));
     let state_file = test.project().join(".ohdev/state.json");
     let state =
         || -> Value { serde_json::from_str(&std::fs::read_to_string(&state_file).expect("state")).expect("JSON") };
@@ -553,7 +553,7 @@ fn after_a_rebuild_through_a_registry_the_old_tag_leaves_docker_the_registry_and
         "{}",
         rebuilt.stdout
     );
-    assert_eq!(crate::support::registry::Api::new(port).tags(&name), [second.clone()]);
+    assert_eq!(crate::support::registry::Api::new(port).tags(&name), std::slice::from_ref(&second));
     let calls = docker_cli(&["exec", &node, "cat", "/var/log/crictl.calls"]);
     assert!(calls.lines().any(|line| line == format!("rmi {pulled}")), "{calls}");
     assert!(!node_images(&node).iter().any(|line| line.contains(&first)), "{:?}", node_images(&node));

@@ -11,11 +11,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::gc::{Candidate, TagKey};
-use super::phase::IMAGE_LABEL;
+use super::client::Client;
 use crate::error::Error;
+use crate::image::gc::{Candidate, TagKey};
+use crate::image::phase::IMAGE_LABEL;
 use crate::names::{MANAGED_BY_LABEL, MANAGED_BY_VALUE};
-use crate::registry::client::Client;
 
 /// One tag in the registry.
 #[derive(Debug, Clone, PartialEq, Eq)]
