@@ -27,7 +27,7 @@ pub async fn run(cli: Cli, reporter: Reporter) -> anyhow::Result<ExitStatus> {
         Command::Build(args) => build::run(&project, &args, reporter).await,
         Command::Rebuild(args) => rebuild::run(&project, &args, reporter).await,
         Command::Watch => watch::run(&project, reporter).await,
-        Command::Plan => plan::run(&project, &reporter).await,
+        Command::Plan(args) => plan::run(&project, &args, &reporter).await,
         Command::Down(args) => down::run(&project, &args, reporter).await,
         Command::Gc(args) => gc::run(&project, &args, reporter).await,
         Command::Status => status::run(&project, reporter).await,

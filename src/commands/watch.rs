@@ -1,11 +1,26 @@
+use crate::config::Mode;
 use crate::engine::{Needs, Session};
+use crate::events::Event;
 use crate::exit_status::ExitStatus;
 use crate::project::ProjectLocator;
+use crate::state::StateReader;
 use crate::ui::Reporter;
 
 pub async fn run(project: &ProjectLocator, reporter: Reporter) -> anyhow::Result<ExitStatus> {
-    let project = project.load(&reporter)?;
+    let mut project = project.load(&reporter)?;
+    // The mode `ohdev up` deployed: rendering another one would switch modes as a side effect.
+    let mode = crate::deploy::mode::recorded(&StateReader::new(&project.config.root, &reporter), &project.config);
+    project.config = project.config.with_mode(mode);
     crate::watch::validate(&project.config).await?;
+    if let Some(mode) = project.config.describe_mode() {
+        let other = match project.config.mode {
+            Mode::Dev => "as `ohdev up --watch` deployed it; `ohdev up` deploys production",
+            Mode::Production => {
+                "as `ohdev up` deployed it, so edits are rebuilt; `ohdev up --watch` switches to dev mode"
+            }
+        };
+        reporter.emit(Event::info(format!("{mode}, {other}")));
+    }
     let needs = Needs::new().existing_cluster().docker().lock();
     let session = Session::open(project.config, Some(project.kind_cluster), needs, reporter).await?;
     crate::watch::run(session).await?;

@@ -10,12 +10,13 @@
 //! - [`render`] joins the two ends: it gathers the sources (files, directories and pinned remote
 //!   bundles fetched by [`remote`], the only part that may start a process: `curl`) and builds the plan.
 //! - [`record`] is what ohdev applied; [`ledger`] records it around every apply, so `--prune` and
-//!   `down` know what to delete.
+//!   `down` know what to delete; [`mode`] which mode (production or dev) each cluster was brought up in.
 
 // Input errors are rare and end the command; carrying file and line in them costs nothing that matters.
 #![allow(clippy::result_large_err)]
 
 pub mod ledger;
+pub mod mode;
 pub mod plan;
 pub mod record;
 pub mod remote;

@@ -52,8 +52,16 @@ pub async fn build_and_load(session: &Session, names: &[String], force: bool) ->
 /// The reference each image should run: this run's results first, else what ohdev last loaded
 /// (or pushed, when a registry is in use).
 pub fn current_tags(session: &Session, results: &[BuildResult]) -> BTreeMap<String, String> {
+    current_tags_for(session, results, session.registry_target())
+}
+
+/// [`current_tags`] for the registry `target` (None: `kind load`).
+fn current_tags_for(
+    session: &Session,
+    results: &[BuildResult],
+    target: Option<&crate::registry::Target>,
+) -> BTreeMap<String, String> {
     let records: load::ImageRecords = session.lock().section();
-    let target = session.registry_target();
     let mut tags = BTreeMap::new();
     for name in session.config.images.keys() {
         let fresh = results.iter().find(|result| &result.name == name && result.image_id().is_some());
@@ -86,9 +94,10 @@ pub async fn rebuild(session: &Session, names: &[String], force: bool, timeout: 
     // Images outside the selection must already be in the cluster, or the re-apply cannot happen:
     // say so before building anything.
     let selected = image::select(&session.config, names)?;
-    // Which registry (if any) the cluster pulls from decides which tags count as "in the cluster".
-    super::ship::target(session, None).await?;
-    let known = current_tags(session, &[]);
+    // Which registry (if any) the cluster pulls from decides which tags count as "in the cluster";
+    // found without starting or wiring anything, since this check may still refuse the command.
+    let planned = super::ship::planned_target(session).await?;
+    let known = current_tags_for(session, &[], planned.as_ref());
     let unavailable: Vec<String> =
         missing_tags(session, &known).into_iter().filter(|name| !selected.contains(name)).collect();
     if !unavailable.is_empty() {

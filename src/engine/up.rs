@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use super::{plan, ship, Session};
 use crate::cluster;
-use crate::config::Config;
+use crate::config::{Config, Mode};
 use crate::deploy::ledger::Ledger;
+use crate::deploy::mode;
 use crate::deploy::plan::urls;
 use crate::deploy::record;
 use crate::deploy::render;
@@ -30,6 +31,12 @@ pub async fn validate(config: &Config) -> Result<Vec<String>, Error> {
     let image_names = image::select(config, &[])?;
     image::validate(config, &image_names)?;
     render::render(config, &plan::placeholder_tags(config)).await?;
+    if config.dev.declared && config.mode == Mode::Production {
+        // The other mode's patches are part of ohdev.yaml too: a typo in `dev.patches` is found by
+        // `ohdev up`, not first by the `ohdev up --watch` that needs them.
+        let dev = config.clone().with_mode(Mode::Dev);
+        render::render(&dev, &plan::placeholder_tags(&dev)).await?;
+    }
     Ok(image_names)
 }
 
@@ -39,6 +46,13 @@ pub async fn up(session: &Session, image_names: &[String], options: &UpOptions) 
     let kind_cluster = session.kind_cluster();
     let lock = session.lock();
     cluster::check_ports(config, kind_cluster, session.docker(), lock).await?;
+    if let Some(mode) = config.describe_mode() {
+        let other = match config.mode {
+            Mode::Dev => "`ohdev up` without --watch (or with --no-dev) deploys production",
+            Mode::Production => "`ohdev up --watch` (or --dev) deploys dev mode",
+        };
+        reporter.emit(Event::info(format!("{mode}; {other}")));
+    }
     // The registry port, image and kind version are input too: checked before anything changes.
     let registry = crate::registry::check(config, session.docker(), Some((session.kind(), kind_cluster))).await?;
 
@@ -90,6 +104,7 @@ pub async fn up(session: &Session, image_names: &[String], options: &UpOptions) 
     // Recorded before applying; orphans stay recorded until they are deleted: a failed
     // `up --prune` must not forget them.
     let ledger = Ledger::begin(lock, planned)?;
+    mode::record(lock, &config.cluster.name, config.mode)?;
     if !rendered.objects.is_empty() {
         apply::deploy(session.kubectl(), &rendered.objects, &rendered.plan, &apply_options, reporter).await?;
     }

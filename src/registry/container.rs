@@ -46,7 +46,9 @@ pub async fn find(docker: &Docker, config: &RegistryConfig, file: &std::path::Pa
     let client = Client::new(&config.host);
     match client.probe().await {
         Probe::Registry { .. } => {
-            return Ok(Found::Running { container: publisher(docker, config.port).await? });
+            // Only a loopback registry can be a container published on this machine's port.
+            let container = if config.is_loopback() { publisher(docker, config.port).await? } else { None };
+            return Ok(Found::Running { container });
         }
         Probe::NotRegistry { status, server } => {
             return Err(port_taken(
@@ -59,7 +61,7 @@ pub async fn find(docker: &Docker, config: &RegistryConfig, file: &std::path::Pa
             ));
         }
         Probe::Nothing { cause } => {
-            if std::net::TcpListener::bind(("127.0.0.1", config.port)).is_err() && config.is_loopback() {
+            if config.is_loopback() && std::net::TcpListener::bind(("127.0.0.1", config.port)).is_err() {
                 return Err(port_taken(config, file, &format!("it does not speak HTTP ({cause})")));
             }
         }

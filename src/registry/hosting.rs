@@ -53,6 +53,17 @@ pub fn help_text(host: &str, container: &str) -> String {
     )
 }
 
+/// The help text for a registry ohdev uses but did not start (it never removes that one).
+pub fn foreign_help_text(host: &str, container: Option<&str>) -> String {
+    let what = match container {
+        Some(container) => format!("the container {container}"),
+        None => "a registry outside Docker".to_string(),
+    };
+    format!(
+        "{host} is served by {what}, which ohdev uses but did not start (ohdev never replaces or removes it); see docs/ohdev-yaml.md#registry"
+    )
+}
+
 /// The ConfigMap ohdev applies for its own registry: the nodes reach it under the same name as this
 /// machine (containerd's `certs.d/<host>/hosts.toml` maps it to the container), so `host` alone
 /// says it all.

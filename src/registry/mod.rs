@@ -146,11 +146,9 @@ pub async fn start(docker: &Docker, checked: &Checked, reporter: &Reporter) -> R
             format!("container {} is running", running.name)
         }
         (container::Found::Running { .. }, Some(running)) => {
-            format!("using the registry already running there (container {}, not started by ohdev)", running.name)
+            format!("already running in container {}, not started by ohdev", running.name)
         }
-        (container::Found::Running { .. }, None) => {
-            "using the registry already answering there (not a container)".to_string()
-        }
+        (container::Found::Running { .. }, None) => "already answering, not from a container ohdev can see".to_string(),
     };
     let state = if changed { StepState::Done } else { StepState::Skipped };
     reporter.emit(Event::step("registry", state, label, Some(detail)));
@@ -185,14 +183,19 @@ pub async fn wire(
                 changes.push(format!("wrote {} on {}", nodes::hosts_toml_path(host), written.join(", ")));
             }
         }
+        // A registry elsewhere (`create: false`) is reached by its own name: nothing to map.
+        None if !started.config.is_loopback() => {}
         None => reporter.emit(Event::warn(
             format!("the registry at {host} is not a Docker container, so the kind nodes cannot reach it by name"),
             Some(format!("run it as a container (or stop it and let ohdev start {})", started.config.container_name())),
         )),
     }
-    let container = started.config.container_name();
-    let container = started.container.as_ref().map(|running| running.name.as_str()).unwrap_or(&container);
-    if apply_config_map(kubectl, host, &hosting::help_text(host, container)).await? {
+    let help = match &started.container {
+        Some(running) if running.ours => hosting::help_text(host, &running.name),
+        Some(running) => hosting::foreign_help_text(host, Some(&running.name)),
+        None => hosting::foreign_help_text(host, None),
+    };
+    if apply_config_map(kubectl, host, &help).await? {
         changes.push(format!("applied ConfigMap {}/{}", hosting::NAMESPACE, hosting::NAME));
     }
     let label = format!("kind cluster \"{cluster}\" pulls from {host}");

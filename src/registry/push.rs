@@ -18,6 +18,9 @@ use crate::state::StateLock;
 use crate::tools::docker::describe;
 use crate::ui::Reporter;
 
+/// How often the push bar is updated at most.
+const PROGRESS_INTERVAL: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// What pushing one image did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PushReport {
@@ -139,17 +142,27 @@ async fn push(
     let mut progress = Progress::default();
     let mut report = PushReport::default();
     let id = format!("image:{name}");
+    // The daemon reports every few hundred kilobytes: a bar needs a few updates a second.
+    let mut last_shown: Option<std::time::Instant> = None;
     while let Some(item) = stream.next().await {
         let info = item.map_err(|error| {
             target.explain(Error::work(
                 format!("pushing {repository}:{content} to {} failed: {}", target.push_host, describe(&error)),
-                None,
+                Some(format!(
+                    "check that the registry answers and accepts pushes (`curl -si http://{}/v2/`), then run the same command again: it pushes what the registry lacks",
+                    target.push_host
+                )),
             ))
         })?;
         let status = info.status.unwrap_or_default();
         if let Some(detail) = info.progress_detail.filter(|_| status == "Pushing") {
             if let (Some(current), Some(total)) = (detail.current, detail.total) {
                 let (sent, total) = progress.update(current, total);
+                let due = last_shown.is_none_or(|shown| shown.elapsed() >= PROGRESS_INTERVAL);
+                if !due && sent < total {
+                    continue;
+                }
+                last_shown = Some(std::time::Instant::now());
                 reporter.emit(Event::Progress {
                     id: id.clone(),
                     current: sent,

@@ -161,6 +161,17 @@ fn up_with_a_registry_wires_kind_pushes_and_deploys_without_kind_load_and_a_seco
     assert_eq!(states(&first), ["building", "built", "pushing", "pushed"], "{}", first.stdout);
     assert!(test.calls_matching("load docker-image").is_empty(), "{:?}", test.calls());
     let tag = content_tag_of(&first);
+    // The push shows on the image's bar: bytes sent of the layers' total.
+    let pushing: Vec<Value> = json_lines(&first.stdout)
+        .into_iter()
+        .filter(|event| {
+            event["type"] == "progress" && event["id"] == format!("image:{image}") && event["unit"] == "bytes"
+        })
+        .filter(|event| event["text"] == format!("pushing to localhost:{port}"))
+        .collect();
+    assert!(!pushing.is_empty(), "no push progress: {}", first.stdout);
+    let last = pushing.last().expect("progress");
+    assert!(last["current"].as_u64() <= last["total"].as_u64() && last["total"].as_u64() > Some(1), "{last}");
 
     // The container: labelled, loopback only, restarted with Docker, deletes enabled, on `kind`.
     let inspected = inspect(&container).expect("ohdev created the registry container");
@@ -242,6 +253,14 @@ fn up_with_a_registry_wires_kind_pushes_and_deploys_without_kind_load_and_a_seco
     assert_eq!(deployment_image(&test, &context), format!("{host}/{image}:{new_tag}"));
     assert!(test.calls_matching("load docker-image").is_empty());
 
+    // `ohdev rebuild` with nothing changed: nothing built, pushed or re-applied.
+    test.set_args(&["--json", "rebuild"]);
+    let rebuilt = test.expect(0);
+    assert_eq!(states(&rebuilt), ["up_to_date", "already_pushed"], "{}", rebuilt.stdout);
+    assert!(rebuilt.stdout.contains("no object changed: nothing to re-apply"), "{}", rebuilt.stdout);
+    assert_eq!(deployment_image(&test, &context), format!("{host}/{image}:{new_tag}"));
+    assert!(test.calls_matching("load docker-image").is_empty());
+
     // `ohdev status` names the registry and where the image is.
     test.set_args(&["status"]);
     let status = test.expect(0);
@@ -284,12 +303,22 @@ fn a_registry_already_answering_on_the_port_is_used_not_replaced() {
     let up = test.expect(0);
     assert!(inspect(&format!("ohdev-registry-{port}")).is_none(), "ohdev started a second registry");
     let detail = step(&up, "registry")["detail"].as_str().unwrap_or_default().to_string();
-    assert_eq!(detail, format!("using the registry already running there (container {theirs}, not started by ohdev)"));
+    assert_eq!(detail, format!("already running in container {theirs}, not started by ohdev"));
     let inspected = inspect(&theirs).expect("their registry");
     assert_eq!(inspected["Id"], their_id.as_str(), "replaced");
     assert!(inspected["NetworkSettings"]["Networks"].get("kind").is_some(), "not connected to kind");
     let written = docker_ok(&["exec", &node, "cat", &format!("/etc/containerd/certs.d/localhost:{port}/hosts.toml")]);
     assert!(written.contains(&format!("[host.\"http://{theirs}:5000\"]")), "{written}");
+    let config_map = kubectl_json(
+        &test,
+        &format!("kind-{cluster}"),
+        &["get", "configmap", "local-registry-hosting", "-n", "kube-public"],
+    );
+    let advertised = config_map["data"]["localRegistryHosting.v1"].as_str().expect("KEP-1755 data");
+    assert!(
+        advertised.contains(&format!("the container {theirs}, which ohdev uses but did not start")),
+        "{advertised}"
+    );
     assert_eq!(api.tags(&image), [content_tag_of(&up)]);
     assert!(test.calls_matching("load docker-image").is_empty());
 }
@@ -443,4 +472,117 @@ fn without_a_registry_up_suggests_one_once() {
     assert!(first.stdout.contains("registry:\n      host: localhost:5001"), "{}", first.stdout);
     let second = test.expect(0);
     assert!(!second.stdout.contains(suggestion), "said twice: {}", second.stdout);
+}
+
+#[test]
+fn an_older_kind_needs_the_containerd_patch_in_cluster_yaml_before_anything_changes() {
+    let Some(fixtures) = fixtures() else { return };
+    let id = docker::unique();
+    let (cluster, image, port) = (format!("reg-{id}"), format!("demo-{id}"), registry::free_port());
+    let container = format!("ohdev-registry-{port}");
+    let mut guard = Containers::default();
+    guard.add(&container);
+    guard.add(format!("{cluster}-control-plane"));
+    let _images = Images(image.clone());
+    let mut test = demo(&fixtures, &cluster, &image, &registry_yaml(port, &fixtures.registry_image))
+        .env("FAKE_KUBE_KIND_VERSION", "v0.26.0")
+        .args(&["up"]);
+    let refused = test.expect(2);
+    let cluster_yaml = test.project().join("kind/cluster.yaml");
+    assert!(
+        refused.stderr.contains(&format!(
+            "{}: kind v0.26.0 does not read /etc/containerd/certs.d by default (kind ≥ 0.27 does), so the nodes could not pull from the registry at localhost:{port}",
+            cluster_yaml.display()
+        )),
+        "{}",
+        refused.stderr
+    );
+    assert!(refused.stderr.contains("config_path = \"/etc/containerd/certs.d\""), "{}", refused.stderr);
+    let changed: Vec<String> = test
+        .calls()
+        .iter()
+        .map(|call| call.line())
+        .filter(|line| line.contains("create") || line.contains("apply") || line.contains("load"))
+        .collect();
+    assert!(changed.is_empty(), "{changed:?}");
+    assert!(inspect(&container).is_none(), "the registry was started");
+    assert!(docker_out(&["images", "-q", "--filter", &format!("label=dev.ohdev.image={image}")]).trim().is_empty());
+
+    // With the patch the same kind goes ahead.
+    let text = std::fs::read_to_string(&cluster_yaml).expect("cluster.yaml");
+    test.write(
+        "kind/cluster.yaml",
+        &format!("{text}containerdConfigPatches:\n  - |-\n    [plugins.\"io.containerd.grpc.v1.cri\".registry]\n      config_path = \"/etc/containerd/certs.d\"\n"),
+    );
+    test.set_args(&["up"]);
+    test.expect(0);
+    assert_eq!(Api::new(port).tags(&image).len(), 1);
+}
+
+#[test]
+fn a_failed_push_says_why_and_is_not_recorded_as_pushed() {
+    let Some(fixtures) = fixtures() else { return };
+    let id = docker::unique();
+    let (image, port) = (format!("demo-{id}"), registry::free_port());
+    let read_only = format!("read-only-registry-{id}");
+    let mut guard = Containers::default();
+    guard.add(&read_only);
+    guard.add(format!("ohdev-registry-{port}"));
+    let _images = Images(image.clone());
+    // A registry in maintenance (read-only) mode: it answers the API, and refuses every upload.
+    docker_ok(&[
+        "run",
+        "-d",
+        "--name",
+        &read_only,
+        "-p",
+        &format!("127.0.0.1:{port}:5000"),
+        "-e",
+        r#"REGISTRY_STORAGE_MAINTENANCE_READONLY={"enabled": true}"#,
+        &fixtures.registry_image,
+    ]);
+    Api::new(port).wait_until_up();
+    let test = demo(&fixtures, "unused", &image, &registry_yaml(port, &fixtures.registry_image)).args(&["build"]);
+    let failed = test.expect(1);
+    assert!(
+        failed.stderr.contains(&format!("pushing localhost:{port}/{image}:")) && failed.stderr.contains("failed:"),
+        "{}",
+        failed.stderr
+    );
+    assert!(failed.stderr.contains("405"), "the registry's answer: {}", failed.stderr);
+    assert!(failed.stderr.contains(&format!("curl -si http://localhost:{port}/v2/")), "{}", failed.stderr);
+    assert!(inspect(&format!("ohdev-registry-{port}")).is_none(), "a second registry was started");
+    let state: Value =
+        serde_json::from_str(&std::fs::read_to_string(test.project().join(".ohdev/state.json")).expect("state"))
+            .expect("json");
+    assert!(state["images"][&image].get("pushed").is_none(), "recorded as pushed: {}", state["images"][&image]);
+}
+
+#[test]
+fn a_rebuild_refused_for_an_image_not_in_the_registry_starts_nothing() {
+    let Some(fixtures) = fixtures() else { return };
+    let id = docker::unique();
+    let (cluster, port) = (format!("reg-{id}"), registry::free_port());
+    let (one, two) = (format!("one-{id}"), format!("two-{id}"));
+    let mut guard = Containers::default();
+    guard.add(format!("ohdev-registry-{port}"));
+    let (_one, _two) = (Images(one.clone()), Images(two.clone()));
+    let base = &fixtures.base;
+    let test = Test::new()
+        .file(
+            "ohdev.yaml",
+            &format!(
+                "cluster: {{name: {cluster}}}\nimages:\n  {one}: {{context: one, build_args: {{BASE: \"{base}\"}}}}\n  {two}: {{context: two, build_args: {{BASE: \"{base}\"}}}}\nmanifests: []\n{}",
+                registry_yaml(port, &fixtures.registry_image)
+            ),
+        )
+        .file("one/Dockerfile", "ARG BASE\nFROM ${BASE}\nCOPY . /one\n")
+        .file("two/Dockerfile", "ARG BASE\nFROM ${BASE}\nCOPY . /two\n")
+        .args(&["rebuild", &one]);
+    let created = test.tool("kind").args(["create", "cluster", "--name", &cluster]).output().expect("kind");
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let refused = test.expect(2);
+    assert!(refused.stderr.contains(&format!("image(s) {two} are not in the cluster yet")), "{}", refused.stderr);
+    assert!(inspect(&format!("ohdev-registry-{port}")).is_none(), "the registry was started before the refusal");
+    assert!(docker_out(&["images", "-q", "--filter", &format!("label=dev.ohdev.image={one}")]).trim().is_empty());
 }

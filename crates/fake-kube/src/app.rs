@@ -20,6 +20,9 @@ pub struct Env {
     /// `FAKE_KUBE_NODE_IMAGE`: when set, `kind create cluster` also runs one real container per node
     /// (named like kind's) on the Docker network `kind`, for tests that `docker exec` into nodes.
     pub node_image: Option<String>,
+    /// `FAKE_KUBE_KIND_VERSION`: what `kind version` reports (default v0.27.0), for tests of
+    /// behaviour that depends on the kind release.
+    pub kind_version: Option<String>,
 }
 
 impl Env {
@@ -37,6 +40,7 @@ impl Env {
             image_lookup: None,
             docker_bin: var("FAKE_KUBE_DOCKER").unwrap_or_else(|| "docker".into()),
             node_image: var("FAKE_KUBE_NODE_IMAGE").filter(|s| !s.is_empty()),
+            kind_version: var("FAKE_KUBE_KIND_VERSION").filter(|s| !s.is_empty()),
         }
     }
 
@@ -49,6 +53,7 @@ impl Env {
             image_lookup: None,
             docker_bin: "docker".into(),
             node_image: None,
+            kind_version: None,
         }
     }
 }

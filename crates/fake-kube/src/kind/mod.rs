@@ -84,7 +84,8 @@ pub fn run(args: &[String], ctx: &mut Ctx) -> i32 {
     };
     match w.as_slice() {
         ["version"] => {
-            ctx.say("kind v0.27.0 go1.23.4 linux/amd64\n");
+            let version = ctx.env.kind_version.as_deref().unwrap_or("v0.27.0");
+            ctx.say(&format!("kind {version} go1.23.4 linux/amd64\n"));
             0
         }
         ["create", "cluster"] => create::run(ctx, &p),
