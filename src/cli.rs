@@ -89,6 +89,16 @@ pub enum Command {
     )]
     Down(DownArgs),
 
+    /// Remove old content tags of the images ohdev built: from Docker, the registry and the kind nodes.
+    #[command(
+        long_about = "Every rebuild leaves a content tag behind: an image in Docker, a tag in the registry and an image on each kind node. \
+                      gc keeps the newest N tags of each image ohdev built (found by its labels, never an image ohdev did not build), \
+                      the tag ohdev last built as current and every tag a pod of the cluster uses, and removes the rest. \
+                      It also runs by itself after a successful rollout in `ohdev rebuild` and `ohdev watch`, at most once an hour.",
+        after_help = "Examples:\n  ohdev gc                  keep gc.keep (default 3) tags of each image\n  ohdev gc --dry-run        print what would be removed, change nothing\n  ohdev gc --keep 1         keep only the newest tag (and any in use)"
+    )]
+    Gc(GcArgs),
+
     /// Show the cluster, its nodes, and whether its config drifted.
     #[command(after_help = "Examples:\n  ohdev status\n  ohdev status --json | jq .")]
     Status,
@@ -192,6 +202,17 @@ pub struct BuildArgs {
     /// Rebuild even when the content-addressed tag already exists.
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GcArgs {
+    /// Content tags of each image to keep (default: images.<name>.keep, else gc.keep, else 3).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub keep: Option<u16>,
+
+    /// Print what would be removed and the bytes that would free; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]

@@ -91,6 +91,18 @@ pub enum ProgressUnit {
     Objects,
 }
 
+/// Where garbage collection removes a content tag from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GcPlace {
+    /// The local Docker engine (every tag of that image ID that is ohdev's).
+    Docker,
+    /// The registry images are pushed to (the manifest, by digest).
+    Registry,
+    /// A kind node's containerd (`crictl rmi`).
+    Node,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ConfigChange {
     pub key: String,
@@ -302,6 +314,32 @@ pub enum Event {
     Plan { objects: Vec<PlanEntry> },
     /// `ohdev build`: the tags of the images that are built (printed one per line for scripts).
     Built { tags: Vec<String> },
+    /// `ohdev gc`: one content tag of an image ohdev built was removed from one place (with
+    /// `--dry-run`: would be). `bytes`: what the place reported for it (a node's crictl size, the
+    /// registry's blobs only this tag used); Docker's bytes are measured for the whole run.
+    GcRemoved {
+        image: String,
+        tag: String,
+        place: GcPlace,
+        /// The reference removed (`ohdev.local/app:…`, `localhost:5001/app:…`).
+        reference: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        node: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        bytes: Option<u64>,
+        dry_run: bool,
+    },
+    /// `ohdev gc` finished: how many content tags it removed and kept, and the bytes freed in each
+    /// place (Docker: layer storage before − after; with `--dry-run`, what only those images hold).
+    GcDone {
+        dry_run: bool,
+        removed: usize,
+        kept: usize,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        docker_bytes: Option<u64>,
+        registry_bytes: u64,
+        node_bytes: u64,
+    },
     /// The command failed; the same text goes to stderr.
     Error { message: String, exit_code: u8 },
 }

@@ -6,6 +6,7 @@ mod build;
 mod doctor;
 mod down;
 mod forward;
+mod gc;
 mod logs;
 mod plan;
 mod rebuild;
@@ -29,6 +30,7 @@ pub async fn run(cli: Cli, reporter: Reporter) -> anyhow::Result<ExitStatus> {
         Command::Watch => watch::run(&project, reporter).await,
         Command::Plan(args) => plan::run(&project, &args, &reporter).await,
         Command::Down(args) => down::run(&project, &args, reporter).await,
+        Command::Gc(args) => gc::run(&project, &args, reporter).await,
         Command::Status => status::run(&project, reporter).await,
         Command::Forward => forward::run(&project, reporter).await,
         Command::Doctor => Ok(doctor::run(&project, &reporter).await),

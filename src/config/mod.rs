@@ -42,6 +42,8 @@ pub struct Config {
     pub urls: Vec<String>,
     /// `registry:`: where images are pushed instead of `kind load`ed; `None` when the key is absent.
     pub registry: Option<registry::RegistryConfig>,
+    /// `gc.keep`: content tags of each image `ohdev gc` keeps, unless the image says otherwise.
+    pub gc_keep: usize,
     /// The `dev:` section; in force only when `mode` is [`Mode::Dev`].
     pub dev: DevConfig,
     /// Production unless a command chose dev mode ([`Config::with_mode`]).
@@ -49,6 +51,9 @@ pub struct Config {
     /// `ports:`: port-forwards from 127.0.0.1 to a workload, kept up across pod restarts.
     pub ports: Vec<PortForward>,
 }
+
+/// Content tags of each image `ohdev gc` keeps when ohdev.yaml says nothing.
+pub const DEFAULT_GC_KEEP: usize = 3;
 
 impl Config {
     /// The same project in `mode`: which patches render and which sync rules route.
@@ -73,6 +78,11 @@ impl Config {
             Mode::Production => &[],
         };
         own.iter().chain(dev).cloned().collect()
+    }
+
+    /// How many content tags of image `name` gc keeps (`images.<name>.keep`, else `gc.keep`).
+    pub fn keep_for(&self, name: &str) -> usize {
+        self.images.get(name).and_then(|image| image.keep).unwrap_or(self.gc_keep)
     }
 }
 
@@ -106,6 +116,8 @@ pub struct ImageConfig {
     pub expect: Vec<String>,
     /// `context` as written in ohdev.yaml, before interpolation (for messages).
     pub context_as_written: String,
+    /// `images.<name>.keep`: content tags gc keeps of this image (None: `gc.keep`).
+    pub keep: Option<usize>,
 }
 
 #[derive(Debug, Clone)]

@@ -22,6 +22,8 @@ pub struct RawConfig {
     pub deploy: RawDeploy,
     #[serde(default)]
     pub urls: Vec<String>,
+    #[serde(default)]
+    pub gc: RawGc,
     /// What dev mode adds (`config/dev.rs`).
     pub dev: Option<RawDev>,
     pub registry: Option<RawRegistry>,
@@ -38,6 +40,14 @@ pub struct RawPortForward {
     pub namespace: Option<String>,
     pub local: i64,
     pub remote: i64,
+}
+
+/// `gc:` the garbage collection of old content tags (`ohdev gc`, and after a rollout).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGc {
+    /// Read as any YAML value so a wrong one is named with the key and the fix, not serde's type text.
+    pub keep: Option<serde_yaml::Value>,
 }
 
 /// `registry:` — push images to a registry instead of `kind load`ing them.
@@ -75,6 +85,8 @@ pub struct RawImage {
     /// Paths that must exist in the context, so a wrong context fails early with a clear message.
     #[serde(default)]
     pub expect: Vec<String>,
+    /// How many content tags of this image `ohdev gc` keeps (default: `gc.keep`).
+    pub keep: Option<serde_yaml::Value>,
 }
 
 #[derive(Debug, Deserialize)]

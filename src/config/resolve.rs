@@ -10,6 +10,9 @@ use super::{dev, interpolate, normalize, parse_duration, yaml_error};
 use super::{ClusterConfig, Config, ImageConfig, ManifestSource, Mode, Patch, SecretConfig, SyncRule};
 use crate::error::Error;
 
+/// The most content tags `keep` may ask for: beyond it, gc never removes anything in practice.
+const MAX_KEEP: usize = 1000;
+
 /// Applies interpolation, defaults and path resolution, naming the key on any error.
 pub(super) struct Resolver<'a> {
     pub(super) file: &'a Path,
@@ -89,6 +92,38 @@ impl Resolver<'_> {
             );
         }
         Ok(platform)
+    }
+
+    /// A count of content tags to keep: a whole number from 1 to [`MAX_KEEP`]. The tag that runs is
+    /// kept whatever the count, so 0 would only mean "no way back"; a typo must not delete images.
+    fn keep(&self, key: &str, value: &serde_yaml::Value) -> Result<usize, Error> {
+        let written = match value {
+            serde_yaml::Value::String(text) => self.string(key, text)?,
+            other => serde_json::to_string(other).unwrap_or_default(),
+        };
+        let field = key.rsplit('.').next().unwrap_or(key);
+        let line = self
+            .text
+            .lines()
+            .position(|line| line.contains(&format!("{field}:")) && line.contains(written.as_str()))
+            .map(|index| index + 1)
+            .or_else(|| self.line_of(&written));
+        match written.trim().parse::<usize>() {
+            Ok(count) if (1..=MAX_KEEP).contains(&count) => Ok(count),
+            parsed => Err(Error::config(
+                self.file,
+                line,
+                match parsed {
+                    Ok(0) => format!("`{key}` is 0: ohdev gc would keep no earlier tag to go back to"),
+                    Ok(_) => format!("`{key}` is {written}, more than ohdev keeps ({MAX_KEEP})"),
+                    Err(_) => format!("`{key}` is `{written}`, which is not a number of tags"),
+                },
+                format!(
+                    "write a whole number from 1 to {MAX_KEEP}, e.g. `keep: {}` (the newest tags of each image that ohdev gc keeps)",
+                    super::DEFAULT_GC_KEEP
+                ),
+            )),
+        }
     }
 
     /// `registry:`: `host` is `name:port`; ohdev runs the registry container itself only on this
@@ -197,6 +232,7 @@ impl Resolver<'_> {
                         .collect::<Result<_, _>>()?,
                     sync,
                     expect: image.expect.clone(),
+                    keep: image.keep.as_ref().map(|value| self.keep(&key("keep"), value)).transpose()?,
                     context_as_written: image.context.clone().unwrap_or_else(|| ".".to_string()),
                     name,
                 },
@@ -266,6 +302,10 @@ impl Resolver<'_> {
             secrets,
             deploy_timeout: self.duration("deploy.timeout", raw.deploy.timeout.as_deref(), Duration::from_secs(300))?,
             urls: raw.urls.iter().map(|url| self.string("urls", url)).collect::<Result<_, _>>()?,
+            gc_keep: match &raw.gc.keep {
+                Some(value) => self.keep("gc.keep", value)?,
+                None => super::DEFAULT_GC_KEEP,
+            },
             registry: raw.registry.map(|registry| self.registry(registry)).transpose()?,
             dev,
             mode: Mode::Production,
@@ -288,6 +328,7 @@ fn default_images() -> BTreeMap<String, raw::RawImage> {
             depends_on: Vec::new(),
             prebuild: Vec::new(),
             sync: Vec::new(),
+            keep: None,
             expect: vec!["pyproject.toml".into(), "openhands".into(), "frontend".into()],
         },
     );

@@ -163,6 +163,43 @@ fn platforms_and_dockerfiles_inside_the_context_are_accepted() {
 }
 
 #[test]
+fn gc_keep_defaults_to_three_and_an_image_may_say_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = load_with_env(&write(dir.path(), "images:\n  app: {}\n  web: {}\n"), &env).unwrap();
+    assert_eq!((config.gc_keep, config.keep_for("app"), config.keep_for("web")), (3, 3, 3));
+    let text = "gc:\n  keep: 5\nimages:\n  app: {keep: 1}\n  web: {keep: \"${KEEP:-2}\"}\n  api: {}\n";
+    let config = load_with_env(&write(dir.path(), text), &env).unwrap();
+    assert_eq!(config.gc_keep, 5);
+    assert_eq!((config.keep_for("app"), config.keep_for("web"), config.keep_for("api")), (1, 2, 5));
+}
+
+#[test]
+fn a_bad_keep_names_the_key_its_line_and_the_fix() {
+    let cases: &[(&str, usize, &str)] = &[
+        ("gc:\n  keep: 0\n", 2, "`gc.keep` is 0: ohdev gc would keep no earlier tag to go back to"),
+        ("gc:\n  keep: -1\n", 2, "`gc.keep` is `-1`, which is not a number of tags"),
+        ("gc:\n  keep: three\n", 2, "`gc.keep` is `three`, which is not a number of tags"),
+        ("gc:\n  keep: 2.5\n", 2, "`gc.keep` is `2.5`, which is not a number of tags"),
+        ("gc:\n  keep: 1001\n", 2, "`gc.keep` is 1001, more than ohdev keeps (1000)"),
+        ("gc:\n  keep: [1]\n", 2, "which is not a number of tags"),
+        ("images:\n  app:\n    context: .\n    keep: 0\n", 4, "`images.app.keep` is 0"),
+        ("images:\n  app:\n    keep: many\n", 3, "`images.app.keep` is `many`"),
+        ("gc:\n  kep: 3\n", 2, "did you mean `keep`"),
+    ];
+    for (text, line, expected) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let error = load_with_env(&write(dir.path(), text), &env).unwrap_err();
+        let shown = error.to_string();
+        assert_eq!(error.exit_code(), 2, "{text}: {shown}");
+        assert!(shown.contains(expected), "{text}: {shown}");
+        assert!(shown.contains(&format!("ohdev.yaml:{line}")), "{text}: line {line} expected: {shown}");
+        if !expected.starts_with("did you mean") {
+            assert!(shown.contains("write a whole number from 1 to 1000"), "{text}: {shown}");
+        }
+    }
+}
+
+#[test]
 fn registry_defaults_and_errors() {
     let dir = tempfile::tempdir().unwrap();
     let config = load_with_env(&write(dir.path(), "{}\n"), &env).unwrap();

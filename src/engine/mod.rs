@@ -16,6 +16,7 @@
 //! | `watch`     | the watch loop lives in `src/watch/` (it is large): it calls [`rebuild`], [`reapply`] and live sync |
 //! | [`forward`] | the `ports:` forwards, re-established when their pod is replaced, until Ctrl-C |
 //! | [`down`]    | delete the cluster, or only what ohdev applied                                   |
+//! | [`gc`]      | remove old content tags of ohdev's images from Docker, the registry and the nodes |
 //! | [`status`]  | the cluster, its nodes, each image and where it is loaded                        |
 //! | [`plan`]    | the ordered manifest set, without a cluster                                      |
 //! | [`logs`]    | every container's output as one stream                                           |
@@ -23,6 +24,7 @@
 pub mod build;
 pub mod down;
 pub mod forward;
+pub mod gc;
 pub mod logs;
 pub mod plan;
 pub mod reapply;

@@ -127,6 +127,8 @@ pub async fn rebuild(session: &Session, names: &[String], force: bool, timeout: 
     }
     let tags = current_tags(session, &rebuilt.results);
     reapply(session, &tags, timeout).await?;
+    // Old content tags pile up with every rebuild: collect them now and then (a failure only warns).
+    super::gc::after_rollout(session).await;
     Ok(())
 }
 

@@ -14,6 +14,8 @@
 //! | `context_tar`, `stream` | the context as a tar streamed from the walk |
 //! | `builder` | one build through bollard (BuildKit, or the classic builder) |
 //! | `load` | `kind load` only where a node lacks the image; the `images` state section |
+//! | `gc`, `gc_layers` | which old content tags garbage collection removes, and the bytes that frees in Docker (pure) |
+//! | `gc_docker`, `gc_nodes` | finding and removing them in Docker and on the kind nodes (the registry's side: `registry::gc`) |
 
 pub(crate) mod builder;
 pub mod context;
@@ -21,6 +23,10 @@ pub(crate) mod context_tar;
 pub mod digest;
 pub mod dockerfile;
 pub mod dockerignore;
+pub mod gc;
+pub mod gc_docker;
+pub mod gc_layers;
+pub mod gc_nodes;
 pub(crate) mod load;
 pub mod pattern;
 pub mod pattern_regexp;

@@ -287,6 +287,18 @@ impl Client {
         }
     }
 
+    /// `GET /v2/<repository>/blobs/<digest>`: a small blob's bytes (an image config, for `ohdev
+    /// gc`'s label check), or `None` when the registry lacks it. Bodies are bounded like manifests.
+    pub async fn blob(&self, repository: &str, digest: &str) -> Result<Option<Bytes>, Error> {
+        let path = format!("/v2/{repository}/blobs/{digest}");
+        let answer = self.call(Method::GET, &path, None).await?;
+        match answer.status {
+            StatusCode::OK => Ok(Some(answer.body)),
+            StatusCode::NOT_FOUND => Ok(None),
+            _ => Err(self.unexpected("GET", &path, &answer)),
+        }
+    }
+
     /// One request whose transport failure is an [`Error`] naming the registry.
     async fn call(&self, method: Method, path: &str, accept: Option<&str>) -> Result<Answer, Error> {
         let shown = method.to_string();

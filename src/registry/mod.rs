@@ -11,11 +11,13 @@
 //! | `nodes` | the `kind` network and each node's `certs.d/<host>/hosts.toml` |
 //! | `hosting` | the KEP-1755 ConfigMap: read (discovery) and written (for ohdev's registry) |
 //! | `push` | tag `<host>/<name>:<tag>` and push what the registry lacks |
+//! | `gc` | `ohdev gc`'s side: which tags are ohdev's (config labels), what deleting them frees |
 
 // The catalog, blob sizes and deletes serve `ohdev gc` (another branch), not yet called here.
 #[allow(dead_code)]
 pub mod client;
 pub mod container;
+pub mod gc;
 pub mod hosting;
 pub mod nodes;
 pub mod push;

@@ -100,6 +100,72 @@ pub async fn kind_node_containers(docker: &Docker, name: &str) -> Result<Vec<Str
         .collect())
 }
 
+/// What a command run inside a container (`docker exec`) did.
+#[derive(Debug, Clone)]
+pub struct ExecOutput {
+    pub exit_code: i64,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Run `argv` (no shell) in the running container `container` through the Engine API, wait at most
+/// `timeout`, and return its exit code and output. `Ok(None)`: no such container.
+pub async fn exec(
+    docker: &Docker,
+    container: &str,
+    argv: &[&str],
+    timeout: Duration,
+) -> Result<Option<ExecOutput>, Error> {
+    use bollard::container::LogOutput;
+    use bollard::exec::{CreateExecOptions, StartExecResults};
+    use futures_util::StreamExt;
+
+    let shown = argv.join(" ");
+    let failed = |error: bollard::errors::Error| {
+        Error::work(format!("`docker exec {container} {shown}` failed: {}", describe(&error)), None)
+    };
+    let options = CreateExecOptions {
+        cmd: Some(argv.iter().map(|arg| arg.to_string()).collect::<Vec<String>>()),
+        attach_stdout: Some(true),
+        attach_stderr: Some(true),
+        ..Default::default()
+    };
+    let created = match docker.create_exec(container, options).await {
+        Ok(created) => created,
+        Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => return Ok(None),
+        Err(error) => return Err(failed(error)),
+    };
+    let run = async {
+        let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+        if let StartExecResults::Attached { mut output, .. } =
+            docker.start_exec(&created.id, None).await.map_err(failed)?
+        {
+            while let Some(chunk) = output.next().await {
+                match chunk.map_err(failed)? {
+                    LogOutput::StdOut { message } | LogOutput::Console { message } => {
+                        stdout.extend_from_slice(&message)
+                    }
+                    LogOutput::StdErr { message } => stderr.extend_from_slice(&message),
+                    LogOutput::StdIn { .. } => {}
+                }
+            }
+        }
+        let inspected = docker.inspect_exec(&created.id).await.map_err(failed)?;
+        Ok::<ExecOutput, Error>(ExecOutput {
+            exit_code: inspected.exit_code.unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        })
+    };
+    match tokio::time::timeout(timeout, run).await {
+        Ok(result) => result.map(Some),
+        Err(_) => Err(Error::work(
+            format!("`docker exec {container} {shown}` did not finish within {}s", timeout.as_secs()),
+            None,
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::version_at_least;

@@ -5,7 +5,7 @@ use console::style;
 use std::time::Duration;
 
 use crate::events::{
-    CheckStatus, Event, ForwardState, ImageState, Level, LogPodState, ProgressUnit, StepState, WatchState,
+    CheckStatus, Event, ForwardState, GcPlace, ImageState, Level, LogPodState, ProgressUnit, StepState, WatchState,
 };
 use crate::units::{human_bytes, human_duration};
 
@@ -285,6 +285,48 @@ pub fn format_event(event: &Event) -> Option<String> {
             Some(format!(
                 "forward  http://127.0.0.1:{local} → {target} ({namespace}) port {remote}: {word}{pod}{since}{detail}"
             ))
+        }
+        Event::GcRemoved { tag, place, reference, node, bytes, dry_run, .. } => {
+            let place = match (place, node) {
+                (GcPlace::Docker, _) => "Docker".to_string(),
+                (GcPlace::Registry, _) => "the registry".to_string(),
+                (GcPlace::Node, Some(node)) => format!("node {node}"),
+                (GcPlace::Node, None) => "a node".to_string(),
+            };
+            let size = parenthesised(bytes.map(human_bytes).into_iter());
+            let what =
+                if reference.ends_with(tag.as_str()) { reference.clone() } else { format!("{reference} ({tag})") };
+            Some(if *dry_run {
+                format!("{} would remove {what} from {place}{size}", style("·").dim())
+            } else {
+                format!("{} removed {what} from {place}{size}", style("✓").green())
+            })
+        }
+        Event::GcDone { dry_run, removed, kept, docker_bytes, registry_bytes, node_bytes } => {
+            if *removed == 0 {
+                return Some(format!("{} gc: nothing to remove ({kept} tag(s) kept)", style("·").dim()));
+            }
+            let mut freed = Vec::new();
+            match docker_bytes {
+                Some(bytes) if *dry_run => freed.push(format!("about {} in Docker", human_bytes(*bytes))),
+                Some(bytes) => freed.push(format!("{} in Docker", human_bytes(*bytes))),
+                None => freed.push("an unmeasured amount in Docker".to_string()),
+            }
+            if *registry_bytes > 0 {
+                freed.push(format!("{} in the registry", human_bytes(*registry_bytes)));
+            }
+            if *node_bytes > 0 {
+                freed.push(format!("{} on the nodes", human_bytes(*node_bytes)));
+            }
+            Some(if *dry_run {
+                format!(
+                    "{} gc would remove {removed} tag(s) and keep {kept}, freeing {}; nothing was changed (--dry-run)",
+                    style("·").dim(),
+                    freed.join(", ")
+                )
+            } else {
+                format!("{} gc removed {removed} tag(s), kept {kept}: freed {}", style("✓").green(), freed.join(", "))
+            })
         }
         Event::Error { .. } => None,
     }

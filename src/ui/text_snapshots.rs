@@ -17,8 +17,8 @@ use serde_json::Value;
 
 use super::text::format_event;
 use crate::events::{
-    CheckStatus, ConfigChange, DiagnosisReport, Event, ForwardState, ImageState, KubeEvent, Level, LogPodState,
-    NodeStatus, PlanDependency, PlanEntry, ProgressUnit, StepState, WatchState,
+    CheckStatus, ConfigChange, DiagnosisReport, Event, ForwardState, GcPlace, ImageState, KubeEvent, Level,
+    LogPodState, NodeStatus, PlanDependency, PlanEntry, ProgressUnit, StepState, WatchState,
 };
 
 // ------------------------------------------------------------------------------------------
@@ -49,6 +49,8 @@ fn variant_name(event: &Event) -> &'static str {
         Event::Plan { .. } => "Plan",
         Event::StillRunning { .. } => "StillRunning",
         Event::Built { .. } => "Built",
+        Event::GcRemoved { .. } => "GcRemoved",
+        Event::GcDone { .. } => "GcDone",
         Event::Error { .. } => "Error",
     }
 }
@@ -136,6 +138,16 @@ fn forward_states() -> Vec<ForwardState> {
     for state in &all {
         match state {
             Starting | Forwarding | Reconnecting | Stopped => {}
+        }
+    }
+    all
+}
+
+fn gc_places() -> Vec<GcPlace> {
+    let all = vec![GcPlace::Docker, GcPlace::Registry, GcPlace::Node];
+    for place in &all {
+        match place {
+            GcPlace::Docker | GcPlace::Registry | GcPlace::Node => {}
         }
     }
     all
@@ -422,6 +434,35 @@ fn samples() -> Vec<Event> {
             since: pod.as_ref().map(|_| "2026-12-03T10:11:12Z".to_string()),
             detail: (state == ForwardState::Stopped).then(|| "the ohdev that ran it (pid 4242) is gone".into()),
             pod,
+        });
+    }
+    for dry_run in [false, true] {
+        for place in gc_places() {
+            let (reference, node, bytes) = match place {
+                GcPlace::Docker => (TAG.to_string(), None, None),
+                GcPlace::Registry => ("localhost:5001/app:0123456789abcdef".to_string(), None, Some(3_400_000)),
+                GcPlace::Node => (format!("docker.io/{TAG}"), some("dev-control-plane"), Some(12_000_000)),
+            };
+            events.push(Event::GcRemoved {
+                image: "app".into(),
+                tag: "0123456789abcdef".into(),
+                place,
+                reference,
+                node,
+                bytes,
+                dry_run,
+            });
+        }
+    }
+    let done = [(false, 0, Some(0)), (false, 2, Some(25_000_000)), (true, 2, Some(24_000_000)), (false, 1, None)];
+    for (dry_run, removed, docker_bytes) in done {
+        events.push(Event::GcDone {
+            dry_run,
+            removed,
+            kept: 3,
+            docker_bytes,
+            registry_bytes: if removed == 2 { 3_400_000 } else { 0 },
+            node_bytes: if removed == 2 { 12_000_000 } else { 0 },
         });
     }
     events.push(Event::Error {

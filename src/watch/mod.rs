@@ -157,7 +157,10 @@ async fn rebuild(session: &Session, image: &str, paths: &[PathBuf], timeout: Dur
     status(session, image, WatchState::RollingOut, None);
     let tags = current_tags(session, &rebuilt.results);
     match reapply(session, &tags, timeout).await {
-        Ok(_) => (WatchState::Idle, None),
+        Ok(_) => {
+            crate::engine::gc::after_rollout(session).await;
+            (WatchState::Idle, None)
+        }
         Err(error) => (WatchState::Error, Some(format!("{error}; the previous version keeps running"))),
     }
 }

@@ -1689,3 +1689,32 @@ fn state() {
         ],
     );
 }
+
+// ------------------------------------------------------------------------------------------
+// gc: `gc.keep`, `images.<name>.keep`, `ohdev gc --keep`
+
+#[test]
+fn gc() {
+    run_area(
+        "gc",
+        vec![
+            case("gc_keep_zero", &["gc"])
+                .config("cluster:\n  name: t\nimages: {}\nmanifests: []\ngc:\n  keep: 0\n")
+                .expect("ohdev.yaml:6: `gc.keep` is 0: ohdev gc would keep no earlier tag to go back to")
+                .expect("write a whole number from 1 to 1000"),
+            case("gc_keep_not_a_number", &["rebuild"])
+                .config("cluster:\n  name: t\nimages: {}\nmanifests: []\ngc:\n  keep: all\n")
+                .setup(Setup::Cluster)
+                .expect("ohdev.yaml:6: `gc.keep` is `all`, which is not a number of tags"),
+            case("gc_unknown_key", &["gc"])
+                .config("cluster:\n  name: t\nimages: {}\nmanifests: []\ngc:\n  kepe: 2\n")
+                .expect("ohdev.yaml:6: unknown key `kepe` at `gc`")
+                .expect("did you mean `keep`?"),
+            case("gc_image_keep_too_large", &["up"])
+                .config(&one_image("    keep: 5000\n"))
+                .dockerfile()
+                .expect("`images.app-{id}.keep` is 5000, more than ohdev keeps (1000)"),
+            case("gc_flag_keep_zero", &["gc", "--keep", "0"]).expect("invalid value '0' for '--keep <N>'"),
+        ],
+    );
+}

@@ -11,6 +11,7 @@ mod doctor;
 mod e2e;
 mod environment;
 mod forward;
+mod gc;
 mod images;
 mod kubectl_args;
 mod logs;

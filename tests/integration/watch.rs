@@ -14,6 +14,7 @@
 //!   without `tar` in the container, it is a rebuild with a notice.
 //! - `ohdev rebuild` without a change builds, loads and applies nothing; after one, exactly one of each.
 //! - SIGINT during a rollout: exit 130 and no stand-in process left.
+//! - The first rollout runs gc (`keep: 1` leaves only the running tag); the next, within the hour, does not.
 //! - With `registry:`, an edit is pushed to the registry and rolled out with the registry
 //!   reference; nothing is `kind load`ed.
 //! - Dev mode (ohdev.yaml `dev:`): `up --dev` and `up --watch` apply the dev patches, `up` and
@@ -1061,5 +1062,41 @@ fn with_a_registry_an_edit_is_pushed_and_rolled_out_without_kind_load() {
     assert_eq!(deployed(test), pushed[0], "the Deployment names the pushed reference");
     assert_eq!(api.tags(&image).len(), 2);
     assert!(!after.iter().any(|event| event["type"] == "watch_status" && event["state"] == "error"), "{after:#?}");
+    assert_eq!(watch.interrupt(), 130, "{}", watch.dump());
+}
+
+// ------------------------------------------------------------------------------------------
+// Automatic gc after a rollout in the watch loop (issue 11 part 4): once, not again within the hour
+
+#[test]
+fn the_first_rollout_collects_old_tags_and_the_next_within_the_hour_does_not() {
+    let Some(base) = base_or_skip() else { return };
+    let mut project = project(&base, "keep: 1\n", "{}");
+    project.up();
+    let first_tag = project.deployed_image();
+    let image = project.image.clone();
+    let mut watch = Watch::start(&mut project.test);
+    let test = &project.test;
+
+    let from = watch.events().len();
+    test.write("app/main.txt", "gc 1\n");
+    let after = watch.settle_after(test, from, "the first rollout", |events| {
+        count_status(events, &image, "building") >= 1 && last_status_is(events, &image, "idle")
+    });
+    let removed: Vec<&Value> = after.iter().filter(|event| event["type"] == "gc_removed").collect();
+    assert_eq!(removed.len(), 1, "{after:#?}");
+    assert_eq!(
+        (removed[0]["place"].as_str(), removed[0]["reference"].as_str()),
+        (Some("docker"), Some(first_tag.as_str()))
+    );
+    assert_eq!(ohdev_image_ids(&image).len(), 1, "only the running tag is left");
+
+    let from = watch.events().len();
+    test.write("app/main.txt", "gc 2\n");
+    let after = watch.settle_after(test, from, "the second rollout", |events| {
+        count_status(events, &image, "building") >= 1 && last_status_is(events, &image, "idle")
+    });
+    assert!(!after.iter().any(|event| event["type"] == "gc_removed" || event["type"] == "gc_done"), "{after:#?}");
+    assert_eq!(ohdev_image_ids(&image).len(), 2, "no gc within the hour");
     assert_eq!(watch.interrupt(), 130, "{}", watch.dump());
 }
