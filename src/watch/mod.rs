@@ -41,8 +41,13 @@ fn start_watchers(
     sender: mpsc::Sender<PathBuf>,
     session: &Session,
 ) -> Result<Vec<Box<dyn Watcher + Send>>, Error> {
-    let mut paths: Vec<PathBuf> =
-        roots.images.iter().map(|image| image.context.clone()).chain(roots.manifests.iter().cloned()).collect();
+    let mut paths: Vec<PathBuf> = roots
+        .images
+        .iter()
+        .map(|image| image.context.clone())
+        .chain(roots.manifests.iter().cloned())
+        .chain(roots.rendered.iter().filter(|path| path.exists()).cloned())
+        .collect();
     paths.sort();
     paths.dedup();
     // A root inside another root is already covered.

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::config::{Config, SyncRule};
+use crate::config::{Config, ManifestSource, SyncRule};
 use crate::image::dockerignore::IgnoreRules;
 
 pub struct ImageRoot {
@@ -19,6 +19,9 @@ pub struct ImageRoot {
 pub struct Roots {
     pub images: Vec<ImageRoot>,
     pub manifests: Vec<PathBuf>,
+    /// Directories and files a renderer reads (a kustomization and the local bases it names, a
+    /// command's `watch:` paths): any change under them re-renders.
+    pub rendered: Vec<PathBuf>,
     /// ohdev's own state directory: never a trigger.
     pub state_dir: PathBuf,
 }
@@ -73,6 +76,30 @@ fn rules(patterns: &[String]) -> IgnoreRules {
     IgnoreRules::from_patterns(patterns.iter().map(String::as_str)).unwrap_or_default()
 }
 
+/// A kustomization directory and, recursively, the local directories its `resources:`,
+/// `components:` and `bases:` name (an overlay's `../base`): what `kubectl kustomize` reads.
+fn kustomize_dirs(dir: &Path, found: &mut Vec<PathBuf>) {
+    if found.iter().any(|known| known == dir) {
+        return;
+    }
+    found.push(dir.to_path_buf());
+    let text = ["kustomization.yaml", "kustomization.yml", "Kustomization"]
+        .iter()
+        .find_map(|name| std::fs::read_to_string(dir.join(name)).ok());
+    let Some(document) = text.and_then(|text| serde_yaml::from_str::<serde_yaml::Value>(&text).ok()) else {
+        return;
+    };
+    for key in ["resources", "components", "bases"] {
+        let Some(entries) = document.get(key).and_then(serde_yaml::Value::as_sequence) else { continue };
+        for entry in entries.iter().filter_map(serde_yaml::Value::as_str) {
+            let local = crate::config::normalize(&dir.join(entry));
+            if local.is_dir() {
+                kustomize_dirs(&local.canonicalize().unwrap_or(local), found);
+            }
+        }
+    }
+}
+
 impl Roots {
     pub fn new(config: &Config, state_dir: &Path) -> Roots {
         let canonical = |path: &Path| path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
@@ -104,11 +131,19 @@ impl Roots {
             .manifests
             .iter()
             .filter_map(|source| match source {
-                crate::config::ManifestSource::Path(path) => Some(canonical(path)),
-                crate::config::ManifestSource::Remote { .. } => None,
+                ManifestSource::Path(path) => Some(canonical(path)),
+                _ => None,
             })
             .collect();
-        Roots { images, manifests, state_dir: canonical(state_dir) }
+        let mut rendered = Vec::new();
+        for source in &config.manifests {
+            match source {
+                ManifestSource::Kustomize { dir, .. } => kustomize_dirs(&canonical(dir), &mut rendered),
+                ManifestSource::Command { watch, .. } => rendered.extend(watch.iter().map(|path| canonical(path))),
+                ManifestSource::Path(_) | ManifestSource::Remote { .. } => {}
+            }
+        }
+        Roots { images, manifests, rendered, state_dir: canonical(state_dir) }
     }
 
     /// Is this path something any root cares about? (Filtering happens before batching.)
@@ -117,8 +152,12 @@ impl Roots {
     }
 
     fn is_manifest(&self, path: &Path) -> bool {
-        self.manifests.iter().any(|root| path.starts_with(root))
-            && matches!(path.extension().and_then(|extension| extension.to_str()), Some("yaml" | "yml" | "json"))
+        let hidden = path.file_name().and_then(|name| name.to_str()).is_some_and(|name| name.starts_with('.'));
+        let manifest_file = self.manifests.iter().any(|root| path.starts_with(root))
+            && matches!(path.extension().and_then(|extension| extension.to_str()), Some("yaml" | "yml" | "json"));
+        // A renderer may read any file under its directories (a kustomization's `configMapGenerator`
+        // files, a chart's templates); editors' hidden swap files mean nothing.
+        manifest_file || (!hidden && self.rendered.iter().any(|root| path.starts_with(root)))
     }
 
     /// (image, path relative to its context) for every image whose context holds the path and does not ignore it.
