@@ -131,6 +131,10 @@ pub struct PlanEntry {
     /// A custom resource whose CRD is not in the set: the cluster must know the kind.
     #[serde(skip)]
     pub crd_not_in_set: bool,
+    /// The renderer that printed the object (`kustomize:overlays/dev`, `command:helm`); absent for
+    /// objects written in files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// What a planned object waits for, and why.

@@ -128,11 +128,55 @@ fn failed(label: &str, argv: &str, status: &str, stderr: &str, secrets: &[String
     for secret in secrets {
         shown = shown.replace(secret.as_str(), "<redacted>");
     }
-    let lines: Vec<&str> = shown.lines().collect();
+    let lines: Vec<&str> = shown.lines().map(without_klog_header).collect();
     let tail = &lines[lines.len().saturating_sub(STDERR_LINES)..];
     let stderr_text = if tail.is_empty() { String::new() } else { format!(":\n    {}", tail.join("\n    ")) };
     Error::Input {
         message: format!("the manifests of {label} cannot be rendered: `{argv}` {status}{stderr_text}"),
         fix: format!("{fix}; nothing was applied"),
+    }
+}
+
+/// kubectl's error lines start with klog's header (`E1203 12:58:07.446052    5895 run.go:72] `):
+/// severity, date, time, thread, source line. Nothing in it helps the reader; the message follows.
+fn without_klog_header(line: &str) -> &str {
+    let Some((header, message)) = line.split_once("] ") else { return line };
+    let mut parts = header.split_whitespace();
+    let stamp = parts.next().unwrap_or("");
+    let is_klog = stamp.len() == 5
+        && stamp.starts_with(['I', 'W', 'E', 'F'])
+        && stamp[1..].bytes().all(|byte| byte.is_ascii_digit())
+        && parts.next().is_some_and(|time| time.contains(':'))
+        && parts.next().is_some_and(|thread| thread.bytes().all(|byte| byte.is_ascii_digit()))
+        && parts.next().is_some_and(|place| place.contains(':'))
+        && parts.next().is_none();
+    if is_klog {
+        message
+    } else {
+        line
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn klog_headers_are_dropped_and_other_lines_kept() {
+        assert_eq!(
+            without_klog_header(r#"E1203 12:58:07.446052    5895 run.go:72] "command failed" err="x""#),
+            r#""command failed" err="x""#
+        );
+        assert_eq!(without_klog_header("Error: [x] failed"), "Error: [x] failed");
+        assert_eq!(without_klog_header("plain"), "plain");
+    }
+
+    #[test]
+    fn secret_values_are_hidden_in_a_renderers_error() {
+        let error = failed("command:helm", "helm template", "exited with status 1", "key sk-123 bad\n", &["sk-123".into()], "fix");
+        let text = error.to_string();
+        assert!(text.contains("key <redacted> bad"), "{text}");
+        assert!(!text.contains("sk-123"), "{text}");
+        assert_eq!(error.exit_code(), 2);
     }
 }

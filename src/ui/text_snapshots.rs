@@ -295,6 +295,7 @@ fn samples() -> Vec<Event> {
                 after: Vec::new(),
                 label: "Namespace/app".into(),
                 crd_not_in_set: false,
+                source: None,
             },
             PlanEntry {
                 level: 1,
@@ -310,6 +311,7 @@ fn samples() -> Vec<Event> {
                 }],
                 label: "Deployment app/web".into(),
                 crd_not_in_set: false,
+                source: None,
             },
         ],
     });

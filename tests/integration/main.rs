@@ -13,6 +13,7 @@ mod images;
 mod kubectl_args;
 mod logs;
 mod signals;
+mod sources;
 mod stand_in_registry;
 mod support;
 mod watch;
