@@ -173,7 +173,14 @@ mod tests {
 
     #[test]
     fn secret_values_are_hidden_in_a_renderers_error() {
-        let error = failed("command:helm", "helm template", "exited with status 1", "key sk-123 bad\n", &["sk-123".into()], "fix");
+        let error = failed(
+            "command:helm",
+            "helm template",
+            "exited with status 1",
+            "key sk-123 bad\n",
+            &["sk-123".into()],
+            "fix",
+        );
         let text = error.to_string();
         assert!(text.contains("key <redacted> bad"), "{text}");
         assert!(!text.contains("sk-123"), "{text}");

@@ -278,6 +278,33 @@ mod tests {
     }
 
     #[test]
+    fn a_change_a_renderer_reads_is_a_reapply() {
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path().canonicalize().unwrap();
+        std::fs::create_dir_all(dir.join("base")).unwrap();
+        std::fs::create_dir_all(dir.join("overlay")).unwrap();
+        std::fs::create_dir_all(dir.join("chart/templates")).unwrap();
+        std::fs::write(dir.join("base/kustomization.yaml"), "resources: [d.yaml]\n").unwrap();
+        std::fs::write(dir.join("overlay/kustomization.yaml"), "resources: [../base, ns.yaml]\n").unwrap();
+        std::fs::write(
+            dir.join("ohdev.yaml"),
+            "images: {}\nmanifests:\n  - kustomize: overlay\n  - {command: [helm, template, chart], watch: [chart, values.yaml]}\n",
+        )
+        .unwrap();
+        let config = crate::config::load(&dir.join("ohdev.yaml")).unwrap();
+        let roots = Roots::new(&config, &dir.join(".ohdev"));
+        for changed in ["overlay/ns.yaml", "base/d.yaml", "base/env.properties", "chart/templates/x.tpl", "values.yaml"]
+        {
+            let path = dir.join(changed);
+            assert!(roots.accepts(&path), "{changed}");
+            assert!(matches!(&roots.route(&[path])[..], [Action::Reapply { .. }]), "{changed}");
+        }
+        for unrelated in ["other/x.yaml", "overlay/.ns.yaml.swp", "values.yaml.bak"] {
+            assert_eq!(roots.route(&[dir.join(unrelated)]), [], "{unrelated}");
+        }
+    }
+
+    #[test]
     fn gitignore_translation() {
         assert_eq!(
             gitignore_patterns("# c\n\n__pycache__/\n/build\ndocs/*.md\n!keep.log\n"),

@@ -150,7 +150,10 @@ fn a_failing_renderer_is_exit_2_with_its_stderr_and_nothing_changes() {
     assert!(output.stderr.contains("(token <redacted>)"), "{}", output.stderr);
     // Validated before the Session: no cluster created, nothing applied, no image built.
     let calls = test.calls();
-    assert!(calls.iter().all(|call| call.tool == "kubectl" && call.argv.contains(&"kustomize".to_string())), "{calls:?}");
+    assert!(
+        calls.iter().all(|call| call.tool == "kubectl" && call.argv.contains(&"kustomize".to_string())),
+        "{calls:?}"
+    );
     assert_eq!(applies(&test), 0);
     ohdev_snapshot!("renderer_fails", output);
 
@@ -158,7 +161,11 @@ fn a_failing_renderer_is_exit_2_with_its_stderr_and_nothing_changes() {
     test = test.env("RENDER_MODE", "broken");
     test.set_args(&["plan"]);
     let output = test.expect(2);
-    assert!(output.stderr.contains("command:render.sh (document 2, line 8 of its output): invalid YAML"), "{}", output.stderr);
+    assert!(
+        output.stderr.contains("command:render.sh (document 2, line 8 of its output): invalid YAML"),
+        "{}",
+        output.stderr
+    );
     ohdev_snapshot!("renderer_prints_broken_yaml", output);
 }
 
@@ -183,7 +190,10 @@ fn a_broken_kustomization_is_exit_2_with_kustomizes_own_error() {
 fn manifest_entries_with_wrong_keys_are_named() {
     for (entry, expected) in [
         ("  - kustomise: overlay\n", "has `kustomise`, which is not a kind of entry: did you mean `kustomize`?"),
-        ("  - {command: [./render.sh], wach: [values.yaml]}\n", "unknown key `wach` at `manifests`\n  fix: did you mean `watch`?"),
+        (
+            "  - {command: [./render.sh], wach: [values.yaml]}\n",
+            "unknown key `wach` at `manifests`\n  fix: did you mean `watch`?",
+        ),
         ("  - {kustomize: overlay, command: [x]}\n", "has both `kustomize` and `command`"),
         ("  - {command: []}\n", "`manifests.command` is empty"),
         ("  - {command: [no-such-renderer-here]}\n", "the renderer `no-such-renderer-here` is neither on PATH"),
@@ -193,4 +203,64 @@ fn manifest_entries_with_wrong_keys_are_named() {
         let output = test.expect(2);
         assert!(output.stderr.contains(expected), "{entry}: {}", output.stderr);
     }
+}
+
+/// Polls `done` every 50 ms until it holds; panics after a generous deadline (never a measurement).
+#[track_caller]
+fn wait_until(what: &str, dump: impl Fn() -> String, done: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "waited for {what}\n{}", dump());
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn watch_re_renders_when_a_file_of_the_kustomization_changes() {
+    let Some(base) = docker::client().and_then(|_| busybox::base_image()) else { return };
+    let image = format!("src-{}", unique());
+    let _cleanup = Cleanup(image.clone());
+    let mut test = project(&image, &base, "  - kustomize: overlay\n").arg("up");
+    test.expect(0);
+    let greeting = |test: &Test| {
+        stored_object(test, "ConfigMap", "shop", "web-config").map(|config| config["data"]["greeting"].clone())
+    };
+    assert_eq!(greeting(&test), Some(Value::from("hello")));
+    let renders_before = test.calls_matching(" kustomize ").len();
+    let calls_before = raw_calls(&test).len();
+
+    let events = test.project().join("watch-events.jsonl");
+    test.set_args(&["--json", "watch"]);
+    let mut child = test
+        .command()
+        .stdout(std::fs::File::create(&events).expect("events file"))
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("ohdev watch starts");
+    let dump = || std::fs::read_to_string(&events).unwrap_or_default();
+    wait_until("the watch loop to start", dump, || dump().contains("\"watching "));
+    // The base, outside the overlay's directory: the overlay names it under `resources:`.
+    let config = std::fs::read_to_string(test.project().join("base/config.yaml")).expect("base config");
+    test.write("base/config.yaml", &config.replace("greeting: hello", "greeting: bonjour"));
+    wait_until("the re-rendered ConfigMap in the cluster", dump, || greeting(&test) == Some(Value::from("bonjour")));
+    // SAFETY: signalling the child this test spawned.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let status = child.wait().expect("ohdev watch exits");
+    assert!(status.code().is_some(), "{status:?}");
+    assert!(test.calls_matching(" kustomize ").len() > renders_before, "the overlay was not rendered again");
+    // Only what changed was applied again: the ConfigMap, not the Deployment (its content is the same).
+    let applied_after: Vec<String> = raw_calls(&test)[calls_before..]
+        .iter()
+        .filter(|call| call["argv"].as_array().is_some_and(|argv| argv.iter().any(|arg| arg == "apply")))
+        .filter_map(|call| call["stdin"].as_str().map(str::to_string))
+        .collect();
+    assert!(applied_after.iter().any(|stdin| stdin.contains("bonjour")), "{applied_after:?}");
+    assert!(!applied_after.iter().any(|stdin| stdin.contains("\"kind\":\"Deployment\"")), "{applied_after:?}");
+}
+
+fn raw_calls(test: &Test) -> Vec<Value> {
+    let text = std::fs::read_to_string(test.state_dir().join("calls.jsonl")).unwrap_or_default();
+    text.lines().filter_map(|line| serde_json::from_str(line).ok()).collect()
 }
