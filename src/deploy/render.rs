@@ -8,6 +8,7 @@ use std::path::Path;
 use super::plan::graph::{self, Plan};
 use super::plan::manifest::{self, Object};
 use super::plan::secrets;
+use super::plan::subset::{self, Subset};
 use super::plan::substitute::{self, Patch};
 use super::plan::{namespaces, object_names};
 use super::{remote, sources};
@@ -29,6 +30,17 @@ fn input_error(problems: String, cache_names: &BTreeMap<String, String>) -> Erro
     Error::Input {
         message: format!("the manifests cannot be applied:\n  {}", text.replace('\n', "\n  ")),
         fix: "correct the problems above; nothing was applied".to_string(),
+    }
+}
+
+impl Rendered {
+    /// Only the objects of `subset` (all when `None`), planned again: a subset holds every
+    /// dependency of its objects, so its plan is the whole plan's, minus what is left out.
+    pub fn only(self, subset: Option<&Subset>) -> Result<Rendered, Error> {
+        let Some(subset) = subset else { return Ok(self) };
+        let objects = subset::restrict(self.objects, subset);
+        let plan = graph::plan(&objects).map_err(|error| input_error(error.to_string(), &BTreeMap::new()))?;
+        Ok(Rendered { objects, plan, warnings: self.warnings })
     }
 }
 

@@ -26,6 +26,7 @@ pub mod reapply;
 pub mod rebuild;
 mod session;
 pub mod status;
+pub mod subset;
 pub mod up;
 
 pub use session::{Needs, Session};

@@ -16,3 +16,13 @@ pub fn placeholder_tags(config: &Config) -> BTreeMap<String, String> {
 pub async fn plan(config: &Config) -> Result<Rendered, Error> {
     render::render(config, &placeholder_tags(config)).await
 }
+
+/// `ohdev plan NAME…`: the part of the plan the names need (all of it without names).
+pub async fn plan_of(config: &Config, names: &[String]) -> Result<Rendered, Error> {
+    let rendered = plan(config).await?;
+    if names.is_empty() {
+        return Ok(rendered);
+    }
+    let subset = super::subset::of(config, names, &rendered)?;
+    rendered.only(Some(&subset))
+}

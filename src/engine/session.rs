@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::kind_cluster::KindCluster;
 use crate::config::Config;
+use crate::deploy::plan::subset::Subset;
 use crate::error::Error;
 use crate::state::StateLock;
 use crate::tools::kind::Kind;
@@ -77,6 +78,8 @@ pub struct Session {
     docker: Option<Docker>,
     buildkit: bool,
     lock: Option<StateLock>,
+    /// `ohdev up|rebuild|watch NAME…`: the part of the environment to work on; `None` is all of it.
+    subset: Option<Subset>,
 }
 
 const UNDECLARED: &str = "the command opened its Session without declaring this in its Needs";
@@ -106,7 +109,8 @@ impl Session {
         let lock =
             if needs.lock { Some(StateLock::acquire(&config.root, Duration::from_secs(3), &reporter)?) } else { None };
         let cancel = crate::tools::exec::root_token().child_token();
-        let session = Session { config, reporter, cancel, kind_cluster, kind, kubectl, docker, buildkit, lock };
+        let session =
+            Session { config, reporter, cancel, kind_cluster, kind, kubectl, docker, buildkit, lock, subset: None };
         if needs.cluster {
             session.require_cluster().await?;
         }
@@ -138,6 +142,16 @@ impl Session {
     /// Whether the daemon builds with BuildKit.
     pub fn buildkit(&self) -> bool {
         self.buildkit
+    }
+
+    /// Work on this part of the environment only (see `deploy::plan::subset`).
+    pub fn with_subset(mut self, subset: Option<Subset>) -> Session {
+        self.subset = subset;
+        self
+    }
+
+    pub fn subset(&self) -> Option<&Subset> {
+        self.subset.as_ref()
     }
 
     pub fn lock(&self) -> &StateLock {

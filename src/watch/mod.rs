@@ -178,15 +178,18 @@ pub fn was_watching() -> bool {
 /// and Dockerfile (the watch roots, and what a change rebuilds) and the manifests (what a change
 /// re-applies). Without it a missing context was "cannot watch" (exit 1) and a broken manifest
 /// waited, silently, for the first change.
-pub async fn validate(config: &crate::config::Config) -> Result<(), Error> {
-    crate::engine::up::validate(config).await.map(|_| ())
+pub async fn validate(
+    config: &crate::config::Config,
+    names: &[String],
+) -> Result<Option<crate::deploy::plan::subset::Subset>, Error> {
+    crate::engine::up::validate(config, names).await.map(|(_, subset)| subset)
 }
 
 /// Watch until interrupted.
 pub async fn run(session: Session) -> Result<(), Error> {
     WATCHING.store(true, std::sync::atomic::Ordering::Relaxed);
     let session = Arc::new(session);
-    let roots = Roots::new(&session.config, session.lock().dir());
+    let roots = Roots::new(&session.config, session.lock().dir()).only_images(session.subset());
     let (sender, mut receiver) = mpsc::channel::<PathBuf>(8192);
     let _watchers = start_watchers(&roots, sender, &session)?;
     let pipeline_lock = Arc::new(Mutex::new(()));
@@ -303,7 +306,7 @@ mod tests {
                 std::fs::write(dir.path().join(path), content).unwrap();
             }
             let config = crate::config::load(&dir.path().join("ohdev.yaml")).unwrap();
-            let error = super::validate(&config).await.unwrap_err();
+            let error = super::validate(&config, &[]).await.unwrap_err();
             assert_eq!(error.exit_code(), 2, "{what}: {error}");
             assert!(error.to_string().contains(expected), "{what}: {error}");
         }

@@ -146,6 +146,14 @@ impl Roots {
         Roots { images, manifests, rendered, state_dir: canonical(state_dir) }
     }
 
+    /// With a subset (`ohdev watch NAME…`), only its images are watched and rebuilt.
+    pub fn only_images(mut self, subset: Option<&crate::deploy::plan::subset::Subset>) -> Roots {
+        if let Some(subset) = subset {
+            self.images.retain(|image| subset.images.contains(&image.name));
+        }
+        self
+    }
+
     /// Is this path something any root cares about? (Filtering happens before batching.)
     pub fn accepts(&self, path: &Path) -> bool {
         !path.starts_with(&self.state_dir) && (self.image_relative(path).next().is_some() || self.is_manifest(path))

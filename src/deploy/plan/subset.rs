@@ -76,14 +76,15 @@ fn resolve(name: &str, images: &BTreeSet<String>, keys: &[ObjectKey]) -> Result<
     }
     let parts: Vec<&str> = name.split('/').collect();
     let matches: Vec<&ObjectKey> = match parts.as_slice() {
-        [kind, object] => keys
-            .iter()
-            .filter(|key| key.kind.eq_ignore_ascii_case(kind) && key.name == *object)
-            .collect(),
+        [kind, object] => {
+            keys.iter().filter(|key| key.kind.eq_ignore_ascii_case(kind) && key.name == *object).collect()
+        }
         [kind, namespace, object] => keys
             .iter()
             .filter(|key| {
-                key.kind.eq_ignore_ascii_case(kind) && key.namespace.as_deref() == Some(*namespace) && key.name == *object
+                key.kind.eq_ignore_ascii_case(kind)
+                    && key.namespace.as_deref() == Some(*namespace)
+                    && key.name == *object
             })
             .collect(),
         _ => keys.iter().filter(|key| WORKLOAD_KINDS.contains(&key.kind.as_str()) && key.name == name).collect(),
@@ -93,11 +94,15 @@ fn resolve(name: &str, images: &BTreeSet<String>, keys: &[ObjectKey]) -> Result<
         [] => {
             let mut known: Vec<String> = images.iter().cloned().collect();
             known.extend(
-                keys.iter().filter(|key| WORKLOAD_KINDS.contains(&key.kind.as_str())).map(|key| format!("{}/{}", key.kind, key.name)),
+                keys.iter()
+                    .filter(|key| WORKLOAD_KINDS.contains(&key.kind.as_str()))
+                    .map(|key| format!("{}/{}", key.kind, key.name)),
             );
             let mut candidates = known.clone();
             candidates.extend(keys.iter().map(|key| format!("{}/{}", key.kind, key.name)));
-            candidates.extend(keys.iter().filter(|key| WORKLOAD_KINDS.contains(&key.kind.as_str())).map(|key| key.name.clone()));
+            candidates.extend(
+                keys.iter().filter(|key| WORKLOAD_KINDS.contains(&key.kind.as_str())).map(|key| key.name.clone()),
+            );
             let suggestion = crate::suggest::nearest(name, &candidates).map(str::to_string);
             Err(SubsetError::Unknown { name: name.to_string(), suggestion, known })
         }
@@ -148,14 +153,18 @@ pub fn select(
     for name in names {
         match resolve(name, &image_names, &keys)? {
             Named::Image(image) => {
-                pending.extend(keys.iter().zip(&uses).filter(|(_, used)| used.contains(&image)).map(|(key, _)| key.clone()));
+                pending.extend(
+                    keys.iter().zip(&uses).filter(|(_, used)| used.contains(&image)).map(|(key, _)| key.clone()),
+                );
                 images.insert(image);
             }
             Named::Object(key) => pending.push(key),
         }
     }
-    let after: BTreeMap<&ObjectKey, Vec<&ObjectKey>> =
-        plan.objects().map(|planned| (&planned.key, planned.after.iter().map(|dependency| &dependency.key).collect())).collect();
+    let after: BTreeMap<&ObjectKey, Vec<&ObjectKey>> = plan
+        .objects()
+        .map(|planned| (&planned.key, planned.after.iter().map(|dependency| &dependency.key).collect()))
+        .collect();
     let mut selected = BTreeSet::new();
     while let Some(key) = pending.pop() {
         if !selected.insert(key.clone()) {
