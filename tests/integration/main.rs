@@ -15,5 +15,6 @@ mod logs;
 mod signals;
 mod sources;
 mod stand_in_registry;
+mod subsets;
 mod support;
 mod watch;
