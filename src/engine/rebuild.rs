@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::reapply::{missing_tags, reapply};
+use super::reapply::reapply;
 use super::Session;
 use crate::deploy::plan::subset::Subset;
 use crate::error::Error;
@@ -89,28 +89,9 @@ pub fn current_tags(session: &Session, results: &[BuildResult]) -> BTreeMap<Stri
 /// `ohdev rebuild [NAME…]`: the session's subset (everything without one): its images and what they
 /// depend on are built and loaded, then its objects re-applied where they changed.
 pub async fn rebuild(session: &Session, force: bool, timeout: Duration) -> Result<(), Error> {
-    // Images outside the selection must already be in the cluster, or the re-apply cannot happen:
-    // say so before building anything.
-    let names: Vec<String> = session.subset().map(|subset| subset.names.clone()).unwrap_or_default();
-    let names = names.as_slice();
+    // Every image the subset's objects run is selected (and built only if its content changed), so
+    // the re-apply below has a tag for each of them.
     let selected = super::subset::images(&session.config, session.subset())?;
-    let known = current_tags(session, &[]);
-    let unavailable: Vec<String> =
-        missing_tags(session, &known).into_iter().filter(|name| !selected.contains(name)).collect();
-    if !unavailable.is_empty() {
-        return Err(Error::Input {
-            message: format!(
-                "image(s) {} are not in the cluster yet, so `ohdev rebuild {}` could not roll out",
-                unavailable.join(", "),
-                names.join(" ")
-            ),
-            fix: format!(
-                "`ohdev rebuild` (all images) or `ohdev rebuild {} {}`",
-                names.join(" "),
-                unavailable.join(" ")
-            ),
-        });
-    }
     let rebuilt = if selected.is_empty() {
         // A subset of objects that run no image of ohdev.yaml: nothing to build.
         Rebuilt { results: Vec::new(), failed: Vec::new() }

@@ -40,17 +40,22 @@ impl SubsetError {
     /// What to type instead.
     pub fn fix(&self) -> String {
         match self {
-            SubsetError::Unknown { suggestion: Some(suggestion), .. } => format!("did you mean `{suggestion}`?"),
-            SubsetError::Unknown { known, .. } if known.is_empty() => {
-                "name an image (see `images:` in ohdev.yaml) or a workload (`ohdev plan` lists the objects)".to_string()
-            }
-            SubsetError::Unknown { known, .. } => {
+            SubsetError::Unknown { suggestion, known, .. } => {
                 let shown: Vec<&str> = known.iter().take(12).map(String::as_str).collect();
-                format!(
-                    "name an image or a workload, e.g. {}{}",
-                    shown.join(", "),
-                    if known.len() > shown.len() { ", … (`ohdev plan` lists every object)" } else { "" }
-                )
+                let list = if known.is_empty() {
+                    "name an image (see `images:` in ohdev.yaml) or a workload (`ohdev plan` lists the objects)"
+                        .to_string()
+                } else {
+                    format!(
+                        "images and workloads: {}{}",
+                        shown.join(", "),
+                        if known.len() > shown.len() { ", … (`ohdev plan` lists every object)" } else { "" }
+                    )
+                };
+                match suggestion {
+                    Some(suggestion) => format!("did you mean `{suggestion}`? {list}"),
+                    None => list,
+                }
             }
             SubsetError::Ambiguous { candidates, .. } => format!("name one of them: {}", candidates.join(", ")),
         }
@@ -286,9 +291,12 @@ metadata: {name: other}
         let (objects, plan, mut tags) = set();
         let error = select(&["wroker".into()], &tags, &objects, &plan).unwrap_err();
         assert_eq!(error.to_string(), "`wroker` is neither an image in ohdev.yaml nor an object of the manifests");
-        assert_eq!(error.fix(), "did you mean `worker`?");
+        assert_eq!(
+            error.fix(),
+            "did you mean `worker`? images and workloads: web, worker, Deployment/web, Deployment/worker, Job/web"
+        );
         let error = select(&["Deployment/wbe".into()], &tags, &objects, &plan).unwrap_err();
-        assert_eq!(error.fix(), "did you mean `Deployment/web`?");
+        assert!(error.fix().starts_with("did you mean `Deployment/web`? "), "{}", error.fix());
         // A bare name that two workloads share, once it is not an image.
         tags.remove("web");
         let error = select(&["web".into()], &tags, &objects, &plan).unwrap_err();
