@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::config::Config;
+use crate::deploy::plan::subset::Subset;
 use crate::deploy::render::{self, Rendered};
 use crate::error::Error;
 use crate::image;
@@ -23,6 +24,16 @@ pub async fn plan_of(config: &Config, names: &[String]) -> Result<Rendered, Erro
     if names.is_empty() {
         return Ok(rendered);
     }
-    let subset = super::subset::of(config, names, &rendered)?;
+    let subset = super::subset::of(names, &placeholder_tags(config), &rendered)?;
     rendered.only(Some(&subset))
+}
+
+/// The subset `names` mean (`None` without names), from the set rendered with placeholder tags.
+pub async fn subset(config: &Config, names: &[String]) -> Result<Option<Subset>, Error> {
+    if names.is_empty() {
+        return Ok(None);
+    }
+    let tags = placeholder_tags(config);
+    let rendered = render::render(config, &tags).await?;
+    super::subset::of(names, &tags, &rendered).map(Some)
 }

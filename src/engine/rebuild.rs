@@ -29,7 +29,7 @@ pub async fn validate(config: &crate::config::Config, names: &[String]) -> Resul
         super::plan::plan(config).await?;
         return Ok(None);
     }
-    let subset = super::subset::resolve(config, names).await?;
+    let subset = super::plan::subset(config, names).await?;
     let images = super::subset::images(config, subset.as_ref())?;
     image::validate(config, &images)?;
     Ok(subset)

@@ -1,26 +1,17 @@
 //! `NAME…` arguments of `up`, `rebuild`, `watch` and `plan`: resolved against the rendered manifest
 //! set before anything changes (an unknown name is exit 2 with a suggestion). See
-//! `deploy::plan::subset` for what a subset holds.
+//! `deploy::plan::subset` for what a subset holds; `engine::plan::subset` renders and resolves.
+
+use std::collections::BTreeMap;
 
 use crate::config::Config;
 use crate::deploy::plan::subset::{self, Subset};
-use crate::deploy::render::{self, Rendered};
+use crate::deploy::render::Rendered;
 use crate::error::Error;
 
-/// The subset `names` mean (`None` without names), from the set rendered with placeholder tags.
-pub async fn resolve(config: &Config, names: &[String]) -> Result<Option<Subset>, Error> {
-    if names.is_empty() {
-        return Ok(None);
-    }
-    let tags = super::plan::placeholder_tags(config);
-    let rendered = render::render(config, &tags).await?;
-    of(config, names, &rendered).map(Some)
-}
-
-/// The subset `names` mean in a set rendered with [`super::plan::placeholder_tags`].
-pub fn of(config: &Config, names: &[String], rendered: &Rendered) -> Result<Subset, Error> {
-    let tags = super::plan::placeholder_tags(config);
-    subset::select(names, &tags, &rendered.objects, &rendered.plan)
+/// The subset `names` mean in a set rendered with `tags` (one distinct tag per image).
+pub fn of(names: &[String], tags: &BTreeMap<String, String>, rendered: &Rendered) -> Result<Subset, Error> {
+    subset::select(names, tags, &rendered.objects, &rendered.plan)
         .map_err(|error| Error::Input { message: error.to_string(), fix: error.fix() })
 }
 

@@ -36,8 +36,9 @@ pub async fn validate(config: &Config, names: &[String]) -> Result<(Vec<String>,
         render::render(config, &plan::placeholder_tags(config)).await?;
         return Ok((image_names, None));
     }
-    let rendered = render::render(config, &plan::placeholder_tags(config)).await?;
-    let subset = subset::of(config, names, &rendered)?;
+    let tags = plan::placeholder_tags(config);
+    let rendered = render::render(config, &tags).await?;
+    let subset = subset::of(names, &tags, &rendered)?;
     let image_names = subset::images(config, Some(&subset))?;
     image::validate(config, &image_names)?;
     Ok((image_names, Some(subset)))
