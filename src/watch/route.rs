@@ -313,6 +313,33 @@ mod tests {
     }
 
     #[test]
+    fn with_a_subset_only_its_images_are_watched() {
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path().canonicalize().unwrap();
+        for image in ["web", "worker"] {
+            std::fs::create_dir_all(dir.join(image)).unwrap();
+        }
+        std::fs::write(
+            dir.join("ohdev.yaml"),
+            "images:\n  web: {context: web}\n  worker: {context: worker}\nmanifests: []\n",
+        )
+        .unwrap();
+        let config = crate::config::load(&dir.join("ohdev.yaml")).unwrap();
+        let subset = crate::deploy::plan::subset::Subset {
+            images: ["worker".to_string()].into_iter().collect(),
+            ..Default::default()
+        };
+        let roots = Roots::new(&config, &dir.join(".ohdev")).only_images(Some(&subset));
+        assert_eq!(roots.images.iter().map(|image| image.name.as_str()).collect::<Vec<_>>(), ["worker"]);
+        assert_eq!(roots.route(&[dir.join("web/main.py")]), []);
+        assert!(
+            matches!(&roots.route(&[dir.join("worker/main.py")])[..], [Action::Rebuild { image, .. }] if image == "worker")
+        );
+        let all = Roots::new(&config, &dir.join(".ohdev")).only_images(None);
+        assert_eq!(all.images.len(), 2);
+    }
+
+    #[test]
     fn gitignore_translation() {
         assert_eq!(
             gitignore_patterns("# c\n\n__pycache__/\n/build\ndocs/*.md\n!keep.log\n"),
