@@ -106,6 +106,10 @@ pub struct KubeEvent {
 pub struct DiagnosisReport {
     /// `Deployment openhands/app`.
     pub object: String,
+    /// Where a rendered object came from (`kustomize:overlays/dev (document 3, line 12 of its
+    /// output)`); absent for objects written in files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
     pub reason: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,

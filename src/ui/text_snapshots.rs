@@ -259,6 +259,7 @@ fn samples() -> Vec<Event> {
     });
     events.push(Event::Diagnosis(DiagnosisReport {
         object: "Deployment app/web".into(),
+        source: Some("kustomize:overlays/dev (document 3, line 12 of its output)".into()),
         reason: "CrashLoopBackOff".into(),
         hint: some("the container keeps exiting: read its last log lines"),
         pod: some("web-5d8f7c9b6d-x2x9z"),
@@ -276,6 +277,7 @@ fn samples() -> Vec<Event> {
     }));
     events.push(Event::Diagnosis(DiagnosisReport {
         object: "Deployment app/web".into(),
+        source: None,
         reason: "no reason found yet".into(),
         hint: None,
         pod: None,

@@ -264,3 +264,26 @@ fn raw_calls(test: &Test) -> Vec<Value> {
     let text = std::fs::read_to_string(test.state_dir().join("calls.jsonl")).unwrap_or_default();
     text.lines().filter_map(|line| serde_json::from_str(line).ok()).collect()
 }
+
+#[test]
+fn a_rendered_workload_that_fails_is_diagnosed_with_its_source() {
+    if docker::client().is_none() {
+        return;
+    }
+    let test = Test::new()
+        .file(
+            "ohdev.yaml",
+            "cluster:\n  name: t\nnamespace: app\nimages: {}\nmanifests:\n  - command: [./render.sh, x]\n",
+        )
+        .env("RENDER_MODE", "ghost")
+        .arg("up");
+    copy_fixture(&test, "render.sh", "render.sh", "unused");
+    let output = test.expect(1);
+    let screen =
+        output.stdout.split("── diagnosis ──").nth(1).unwrap_or_else(|| panic!("no diagnosis:\n{}", output.stdout));
+    assert!(
+        screen.contains("Deployment tools/ghost is not ready: ImagePullBackOff\n  from:       command:render.sh"),
+        "{screen}"
+    );
+    assert!(screen.contains("  from:       command:render.sh (document 2, line 5 of its output)\n"), "{screen}");
+}
