@@ -93,6 +93,23 @@ for version in $k8s_versions; do
     done
 done
 
+# Dev mode (ohdev.yaml `dev.patches`): the objects it changes, patched, validated the same way.
+dev_out="$(mktemp -d)"
+if dev_manifests="$("$bin/python" tests/assets/apply_dev_patches.py ohdev.yaml kind/manifests "$dev_out" 2>&1)"; then
+    pass "ohdev.yaml dev.patches apply to kind/manifests"
+    for version in $k8s_versions; do
+        while IFS= read -r f; do
+            [ -n "$f" ] || continue
+            run "kubernetes-validate --strict -k $version dev mode: $(basename "$f")" \
+                "$bin/kubernetes-validate" --strict --quiet --kubernetes-version "$version" "$f"
+        done <<<"$dev_manifests"
+    done
+else
+    fail "ohdev.yaml dev.patches apply to kind/manifests"
+    printf '%s\n' "$dev_manifests" | sed 's/^/     /'
+fi
+rm -rf "$dev_out"
+
 # ---------------------------------------------------------------- kind clusters
 mapfile -t clusters < <(
     for f in kind/cluster.yaml examples/*/kind/cluster.yaml; do

@@ -49,7 +49,7 @@ pub struct Cli {
 pub enum Command {
     /// Create (or reuse) the kind cluster and bring the environment up.
     #[command(
-        after_help = "Examples:\n  ohdev up\n  ohdev up --recreate        delete and recreate the cluster after editing kind/cluster.yaml\n  ohdev up app               only image app, the objects that run it and what they need\n  ohdev up Deployment/web    only that workload and what it needs (namespace, config, images…)\n  ohdev -C examples/demo up  the bundled demo app"
+        after_help = "Examples:\n  ohdev up\n  ohdev up --watch           dev mode (ohdev.yaml `dev:`), then watch: edits sync or rebuild\n  ohdev up --watch --no-dev  production manifests, then watch: edits rebuild\n  ohdev up --recreate        delete and recreate the cluster after editing kind/cluster.yaml\n  ohdev up app               only image app, the objects that run it and what they need\n  ohdev up Deployment/web    only that workload and what it needs (namespace, config, images…)\n  ohdev -C examples/demo up  the bundled demo app"
     )]
     Up(UpArgs),
 
@@ -73,9 +73,9 @@ pub enum Command {
 
     /// Show the order manifests will be applied in, and why (reads only files).
     #[command(
-        after_help = "Examples:\n  ohdev plan\n  ohdev plan Deployment/web   only that workload and what it needs\n  ohdev plan --json   one object per line: level, kind, namespace, name, after (and source)"
+        after_help = "Examples:\n  ohdev plan\n  ohdev plan Deployment/web   only that workload and what it needs\n  ohdev plan --dev    with ohdev.yaml's `dev:` patches, as `ohdev up --watch` deploys\n  ohdev plan --json   one object per line: level, kind, namespace, name, after (and source)"
     )]
-    Plan(NamesArgs),
+    Plan(PlanArgs),
 
     /// Delete the kind cluster (or, with --keep-cluster, only what ohdev applied).
     #[command(
@@ -146,8 +146,18 @@ pub struct UpArgs {
     pub timeout: Option<std::time::Duration>,
 
     /// After the environment is up, keep watching sources: rebuild, sync or re-apply on change.
+    /// Deploys in dev mode unless --no-dev is given.
     #[arg(short, long)]
     pub watch: bool,
+
+    /// Deploy in dev mode: ohdev.yaml's `dev:` patches and sync rules apply (the default with --watch).
+    #[arg(long, overrides_with = "no_dev")]
+    pub dev: bool,
+
+    /// Deploy the production manifests, also with --watch (changes are then rebuilt, never synced
+    /// by `dev:` rules).
+    #[arg(long, overrides_with = "dev")]
+    pub no_dev: bool,
 }
 
 fn parse_duration_arg(text: &str) -> Result<std::time::Duration, String> {
@@ -158,6 +168,17 @@ fn parse_duration_arg(text: &str) -> Result<std::time::Duration, String> {
         }
         Some(duration) => Ok(duration),
     }
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Images or workloads (`app`, `Deployment/web`), with what they depend on (default: everything).
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+
+    /// Plan dev mode: with ohdev.yaml's `dev:` patches (what `ohdev up --watch` deploys).
+    #[arg(long)]
+    pub dev: bool,
 }
 
 #[derive(Debug, Args)]

@@ -1,4 +1,5 @@
 use crate::cli::UpArgs;
+use crate::config::Mode;
 use crate::engine::up::UpOptions;
 use crate::engine::{self, Needs, Session};
 use crate::error::Error;
@@ -7,7 +8,8 @@ use crate::project::ProjectLocator;
 use crate::ui::Reporter;
 
 pub async fn run(project: &ProjectLocator, args: &UpArgs, reporter: Reporter) -> anyhow::Result<ExitStatus> {
-    let project = project.load(&reporter)?;
+    let mut project = project.load(&reporter)?;
+    project.config = project.config.with_mode(mode_of(args));
     if args.prune && !args.names.is_empty() {
         return Err(Error::Input {
             message: format!(
@@ -34,4 +36,14 @@ pub async fn run(project: &ProjectLocator, args: &UpArgs, reporter: Reporter) ->
         crate::watch::run(session).await?;
     }
     Ok(ExitStatus::Success)
+}
+
+/// `--dev` / `--no-dev` when given (the last one wins), else dev mode exactly when watching: a
+/// contributor who watches wants edits live, and a plain `up` deploys what would ship.
+fn mode_of(args: &UpArgs) -> Mode {
+    if args.dev || (args.watch && !args.no_dev) {
+        Mode::Dev
+    } else {
+        Mode::Production
+    }
 }

@@ -2,6 +2,7 @@
 //! file's own directory and defaults that fit the OpenHands layout. Validation happens here, before
 //! any command touches Docker or the cluster.
 
+mod dev;
 mod duration;
 pub mod interpolate;
 pub mod kind_cluster;
@@ -13,6 +14,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use dev::{DevConfig, Mode};
 pub use duration::parse_duration;
 
 use crate::error::Error;
@@ -35,6 +37,36 @@ pub struct Config {
     pub secrets: BTreeMap<String, SecretConfig>,
     pub deploy_timeout: Duration,
     pub urls: Vec<String>,
+    /// The `dev:` section; in force only when `mode` is [`Mode::Dev`].
+    pub dev: DevConfig,
+    /// Production unless a command chose dev mode ([`Config::with_mode`]).
+    pub mode: Mode,
+}
+
+impl Config {
+    /// The same project in `mode`: which patches render and which sync rules route.
+    pub fn with_mode(mut self, mode: Mode) -> Config {
+        self.mode = mode;
+        self
+    }
+
+    /// The `dev.patches` in force: none in production mode.
+    pub fn dev_patches(&self) -> &[Patch] {
+        match self.mode {
+            Mode::Dev => &self.dev.patches,
+            Mode::Production => &[],
+        }
+    }
+
+    /// The sync rules in force for `image`: its own, then (in dev mode) those of `dev.images.<image>`.
+    pub fn sync_rules(&self, image: &str) -> Vec<SyncRule> {
+        let own = self.images.get(image).map(|config| config.sync.as_slice()).unwrap_or_default();
+        let dev = match self.mode {
+            Mode::Dev => self.dev.sync.get(image).map(Vec::as_slice).unwrap_or_default(),
+            Mode::Production => &[],
+        };
+        own.iter().chain(dev).cloned().collect()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -124,6 +156,13 @@ pub struct Patch {
     pub name: String,
     pub namespace: Option<String>,
     pub ops: Vec<serde_json::Value>,
+}
+
+impl Patch {
+    /// A `patches:` entry (top level or `dev:`) as written.
+    fn from_raw(patch: raw::RawPatch) -> Patch {
+        Patch { kind: patch.target.kind, name: patch.target.name, namespace: patch.target.namespace, ops: patch.ops }
+    }
 }
 
 #[derive(Debug, Clone)]

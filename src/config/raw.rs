@@ -22,6 +22,8 @@ pub struct RawConfig {
     pub deploy: RawDeploy,
     #[serde(default)]
     pub urls: Vec<String>,
+    /// What dev mode adds (`config/dev.rs`).
+    pub dev: Option<RawDev>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -173,4 +175,23 @@ pub struct RawSecret {
 #[serde(deny_unknown_fields)]
 pub struct RawDeploy {
     pub timeout: Option<String>,
+}
+
+/// `dev:` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDev {
+    /// Same shape as the top-level `patches:`, applied after them, only in dev mode.
+    #[serde(default)]
+    pub patches: Vec<RawPatch>,
+    /// Per image: sync rules that hold only in dev mode (after the image's own `sync:` rules).
+    #[serde(default)]
+    pub images: BTreeMap<String, RawDevImage>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDevImage {
+    #[serde(default)]
+    pub sync: Vec<RawSyncRule>,
 }

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::raw::{self, RawConfig, RawManifestSource};
-use super::{interpolate, normalize, parse_duration, yaml_error};
-use super::{ClusterConfig, Config, ImageConfig, ManifestSource, Patch, SecretConfig, SyncRule, RENDER_TIMEOUT};
+use super::{dev, interpolate, normalize, parse_duration, yaml_error};
+use super::{ClusterConfig, Config, ImageConfig, ManifestSource, Mode, Patch, SecretConfig, SyncRule, RENDER_TIMEOUT};
 use crate::error::Error;
 
 /// Applies interpolation, defaults and path resolution, naming the key on any error.
@@ -112,6 +112,28 @@ impl Resolver<'_> {
         }
     }
 
+    /// `sync:` rules of `key` (`images.app.sync`, `dev.images.app.sync`): interpolated, `dest` absolute.
+    fn sync_rules(&self, key: &str, rules: Vec<raw::RawSyncRule>) -> Result<Vec<SyncRule>, Error> {
+        let mut sync = Vec::new();
+        for rule in rules {
+            let dest = self.string(&format!("{key}.dest"), &rule.dest)?;
+            if !dest.starts_with('/') {
+                return Err(Error::config(
+                    self.file,
+                    self.line_of(&rule.dest),
+                    format!("`{key}.dest` is `{dest}`, a relative path: it would land wherever the container's working directory is"),
+                    format!("write the absolute path in the container, e.g. `/app/{}`", dest.trim_start_matches("./")),
+                ));
+            }
+            sync.push(SyncRule {
+                src: self.string(&format!("{key}.src"), &rule.src)?,
+                dest,
+                run: rule.run.iter().map(|part| self.string(&format!("{key}.run"), part)).collect::<Result<_, _>>()?,
+            });
+        }
+        Ok(sync)
+    }
+
     pub(super) fn resolve(&self, raw: RawConfig) -> Result<Config, Error> {
         let cluster_name = self.string("cluster.name", raw.cluster.name.as_deref().unwrap_or("local-hands"))?;
         validate_name(self.file, self.line_of(&cluster_name), "cluster.name", &cluster_name)?;
@@ -134,23 +156,7 @@ impl Resolver<'_> {
             for (arg, value) in image.build_args {
                 build_args.insert(arg.clone(), self.string(&key(&format!("build_args.{arg}")), &value)?);
             }
-            let mut sync = Vec::new();
-            for rule in image.sync {
-                let dest = self.string(&key("sync.dest"), &rule.dest)?;
-                if !dest.starts_with('/') {
-                    return Err(Error::config(
-                        self.file,
-                        self.line_of(&rule.dest),
-                        format!("`{}` is `{dest}`, a relative path: it would land wherever the container's working directory is", key("sync.dest")),
-                        format!("write the absolute path in the container, e.g. `/app/{}`", dest.trim_start_matches("./")),
-                    ));
-                }
-                sync.push(SyncRule {
-                    src: self.string(&key("sync.src"), &rule.src)?,
-                    dest,
-                    run: rule.run.iter().map(|part| self.string(&key("sync.run"), part)).collect::<Result<_, _>>()?,
-                });
-            }
+            let sync = self.sync_rules(&key("sync"), image.sync)?;
             resolved_images.insert(
                 name.clone(),
                 ImageConfig {
@@ -231,16 +237,9 @@ impl Resolver<'_> {
                 }
             })
             .collect::<Result<Vec<_>, Error>>()?;
-        let patches = raw
-            .patches
-            .into_iter()
-            .map(|patch| Patch {
-                kind: patch.target.kind,
-                name: patch.target.name,
-                namespace: patch.target.namespace,
-                ops: patch.ops,
-            })
-            .collect();
+        let patches = raw.patches.into_iter().map(Patch::from_raw).collect();
+        let dev =
+            dev::resolve(raw.dev, &resolved_images, self.file, self.text, &|key, rules| self.sync_rules(key, rules))?;
         let mut secrets = BTreeMap::new();
         for (name, secret) in raw.secrets {
             validate_subdomain(self.file, self.line_of(&format!("{name}:")), &format!("secrets.{name}"), &name)?;
@@ -271,6 +270,8 @@ impl Resolver<'_> {
             secrets,
             deploy_timeout: self.duration("deploy.timeout", raw.deploy.timeout.as_deref(), Duration::from_secs(300))?,
             urls: raw.urls.iter().map(|url| self.string("urls", url)).collect::<Result<_, _>>()?,
+            dev,
+            mode: Mode::Production,
         })
     }
 }

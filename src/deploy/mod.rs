@@ -11,12 +11,13 @@
 //!   bundles fetched by [`remote`] with curl; kustomizations and renderers run by [`sources`]) and builds
 //!   the plan. Those two are the only parts here that start a process.
 //! - [`record`] is what ohdev applied; [`ledger`] records it around every apply, so `--prune` and
-//!   `down` know what to delete.
+//!   `down` know what to delete; [`mode`] which mode (production or dev) each cluster was brought up in.
 
 // Input errors are rare and end the command; carrying file and line in them costs nothing that matters.
 #![allow(clippy::result_large_err)]
 
 pub mod ledger;
+pub mod mode;
 pub mod plan;
 pub mod record;
 pub mod remote;

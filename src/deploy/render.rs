@@ -98,32 +98,19 @@ pub async fn render_with_env(
     object_names::check_names(&objects).map_err(|invalid| input_error(invalid.to_string(), &cache_names))?;
     namespaces::ensure_namespaces(&mut objects, &config.namespace, &config.file)
         .map_err(|missing| input_error(missing.to_string(), &cache_names))?;
-    let patches: Vec<Patch> = config
-        .patches
-        .iter()
-        .enumerate()
-        .map(|(index, patch)| {
-            let value = serde_json::json!({
-                "target": {"kind": patch.kind, "name": patch.name, "namespace": patch.namespace},
-                "ops": patch.ops,
-            });
-            serde_json::from_value(value).map_err(|error| {
-                Error::config(
-                    &config.file,
-                    None,
-                    format!("patches[{index}]: {error}"),
-                    "each op is {op: add|replace|remove, path: /json/pointer, value: …}",
-                )
-            })
-        })
-        .collect::<Result<_, _>>()?;
+    let patches = typed_patches(config, "patches", &config.patches)?;
     substitute::apply_patches(&mut objects, &patches).map_err(|error| input_error(error.to_string(), &cache_names))?;
-    if !patches.is_empty() {
+    // Dev mode: `dev.patches` after the top-level ones, named as such in every error.
+    let dev_patches = typed_patches(config, "dev.patches", config.dev_patches())?;
+    substitute::apply_patches(&mut objects, &dev_patches)
+        .map_err(|error| input_error(format!("dev.{error}"), &cache_names))?;
+    if !patches.is_empty() || !dev_patches.is_empty() {
         // A patch may rename an object, move it to another namespace or give it labels: check the
         // patched set as the loaded one was checked, naming the patches as the cause.
+        let which = if dev_patches.is_empty() { "`patches:`" } else { "`patches:` and `dev.patches:`" };
         let after_patches = |problems: String| {
             input_error(
-                format!("after the `patches:` of {} were applied:\n{problems}", config.file.display()),
+                format!("after the {which} of {} were applied:\n{problems}", config.file.display()),
                 &cache_names,
             )
         };
@@ -142,6 +129,28 @@ pub async fn render_with_env(
     label_pod_templates(&mut objects);
     let plan = graph::plan(&objects).map_err(|error| input_error(error.to_string(), &cache_names))?;
     Ok(Rendered { objects, plan, warnings })
+}
+
+/// ohdev.yaml's patches (`key`: `patches` or `dev.patches`) in the renderer's typed form.
+fn typed_patches(config: &Config, key: &str, patches: &[crate::config::Patch]) -> Result<Vec<Patch>, Error> {
+    patches
+        .iter()
+        .enumerate()
+        .map(|(index, patch)| {
+            let value = serde_json::json!({
+                "target": {"kind": patch.kind, "name": patch.name, "namespace": patch.namespace},
+                "ops": patch.ops,
+            });
+            serde_json::from_value(value).map_err(|error| {
+                Error::config(
+                    &config.file,
+                    None,
+                    format!("{key}[{index}]: {error}"),
+                    "each op is {op: add|replace|remove, path: /json/pointer, value: …}",
+                )
+            })
+        })
+        .collect()
 }
 
 /// Pods do not inherit their owner's labels: label pod templates too, so `ohdev logs` and
@@ -208,4 +217,58 @@ mod tests {
         let fine = render_patched(&format!("{target}[{{op: add, path: /data, value: {{mode: dev}}}}]\n")).await;
         assert!(fine.is_ok(), "a harmless patch was refused");
     }
+
+    /// A project with one ConfigMap `settings` and `dev:` patching it, rendered in `mode`.
+    async fn render_dev(dev_patches: &str, mode: crate::config::Mode) -> Result<Rendered, Error> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("k8s")).unwrap();
+        std::fs::write(dir.path().join("k8s/m.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n")
+            .unwrap();
+        let text = format!(
+            "cluster: {{name: t}}\nnamespace: app\nimages: {{}}\nmanifests: [k8s]\npatches:\n  - target: {{kind: ConfigMap, name: settings}}\n    ops: [{{op: add, path: /data, value: {{level: info}}}}]\ndev:\n  patches:\n{dev_patches}"
+        );
+        std::fs::write(dir.path().join("ohdev.yaml"), text).unwrap();
+        let config = crate::config::load(&dir.path().join("ohdev.yaml")).unwrap().with_mode(mode);
+        render_with_env(&config, &BTreeMap::new(), &|_| None).await
+    }
+
+    #[tokio::test]
+    async fn dev_patches_apply_after_the_others_and_only_in_dev_mode() {
+        use crate::config::Mode;
+        let patch =
+            "    - target: {kind: ConfigMap, name: settings}\n      ops: [{op: add, path: /data/mode, value: dev}]\n";
+        let data = |rendered: &Rendered| rendered.objects[0].value["data"].clone();
+        let production = render_dev(patch, Mode::Production).await.unwrap();
+        assert_eq!(data(&production), serde_json::json!({"level": "info"}));
+        let dev = render_dev(patch, Mode::Dev).await.unwrap();
+        assert_eq!(data(&dev), serde_json::json!({"level": "info", "mode": "dev"}), "after the top-level patch");
+
+        let nothing =
+            "    - target: {kind: ConfigMap, name: setings}\n      ops: [{op: add, path: /data/mode, value: dev}]\n";
+        assert!(render_dev(nothing, Mode::Production).await.is_ok(), "production mode never looks at dev patches");
+        let error = match render_dev(nothing, Mode::Dev).await {
+            Err(error) => error.to_string(),
+            Ok(_) => panic!("a dev patch that targets nothing was accepted"),
+        };
+        assert!(
+            error.contains("dev.patches[0] targets ConfigMap/setings, which is not in the manifest set"),
+            "{error}"
+        );
+        let rename = "    - target: {kind: ConfigMap, name: settings}\n      ops: [{op: replace, path: /metadata/name, value: Bad_Name}]\n";
+        let error = match render_dev(rename, Mode::Dev).await {
+            Err(error) => error.to_string(),
+            Ok(_) => panic!("a bad name from a dev patch was accepted"),
+        };
+        assert!(error.contains("after the `patches:` and `dev.patches:` of "), "{error}");
+        let shape = "    - target: {kind: ConfigMap, name: settings}\n      ops: [{op: move, path: /data}]\n";
+        let error = match render_dev(shape, Mode::Dev).await {
+            Err(error) => error.to_string(),
+            Ok(_) => panic!("an unknown op was accepted"),
+        };
+        assert!(error.contains("dev.patches[0]: unknown variant `move`"), "{error}");
+    }
 }
+
+#[cfg(test)]
+#[path = "render_dev_tests.rs"]
+mod dev_tests;

@@ -1,5 +1,6 @@
 //! `ohdev status`: the cluster (exists, nodes, drift from cluster.yaml), then each image: its tag,
-//! size, whether it is current with the sources, and which nodes hold it. Changes nothing.
+//! size, whether it is current with the sources, and which nodes hold it; the mode (production or
+//! dev) `ohdev up` deployed when ohdev.yaml has a `dev:` section. Changes nothing.
 
 use std::collections::BTreeMap;
 
@@ -28,6 +29,12 @@ pub async fn status(session: &Session) -> Result<(), Error> {
         .filter(|record| record.name == name && exists)
         .map(|record| cluster::diff(&record.config_text, &session.kind_cluster().text));
     reporter.emit(Event::ClusterStatus { name, exists, context: config.cluster.context(), nodes, drift });
+    if exists {
+        let deployed = config.clone().with_mode(crate::deploy::mode::recorded(&state, config));
+        if let Some(mode) = deployed.describe_mode() {
+            reporter.emit(Event::info(format!("deployed in {mode}")));
+        }
+    }
     if config.images.is_empty() {
         return Ok(());
     }

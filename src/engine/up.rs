@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use super::{plan, rebuild, subset, Session};
 use crate::cluster;
-use crate::config::Config;
+use crate::config::{Config, Mode};
 use crate::deploy::ledger::Ledger;
+use crate::deploy::mode;
 use crate::deploy::plan::subset::Subset;
 use crate::deploy::plan::urls;
 use crate::deploy::record;
@@ -30,18 +31,26 @@ pub struct UpOptions {
 /// Dockerfiles and dependencies, the whole manifest set, and the `NAME…` arguments. Returns the
 /// images to build, in order, and the subset the names mean (`None` without names).
 pub async fn validate(config: &Config, names: &[String]) -> Result<(Vec<String>, Option<Subset>), Error> {
-    if names.is_empty() {
+    let tags = plan::placeholder_tags(config);
+    let (image_names, subset) = if names.is_empty() {
         let image_names = image::select(config, &[])?;
         image::validate(config, &image_names)?;
-        render::render(config, &plan::placeholder_tags(config)).await?;
-        return Ok((image_names, None));
+        render::render(config, &tags).await?;
+        (image_names, None)
+    } else {
+        let rendered = render::render(config, &tags).await?;
+        let subset = subset::of(names, &tags, &rendered)?;
+        let image_names = subset::images(config, Some(&subset))?;
+        image::validate(config, &image_names)?;
+        (image_names, Some(subset))
+    };
+    if config.dev.declared && config.mode == Mode::Production {
+        // The other mode's patches are part of ohdev.yaml too: a typo in `dev.patches` is found by
+        // `ohdev up`, not first by the `ohdev up --watch` that needs them.
+        let dev = config.clone().with_mode(Mode::Dev);
+        render::render(&dev, &plan::placeholder_tags(&dev)).await?;
     }
-    let tags = plan::placeholder_tags(config);
-    let rendered = render::render(config, &tags).await?;
-    let subset = subset::of(names, &tags, &rendered)?;
-    let image_names = subset::images(config, Some(&subset))?;
-    image::validate(config, &image_names)?;
-    Ok((image_names, Some(subset)))
+    Ok((image_names, subset))
 }
 
 pub async fn up(session: &Session, image_names: &[String], options: &UpOptions) -> Result<(), Error> {
@@ -50,6 +59,13 @@ pub async fn up(session: &Session, image_names: &[String], options: &UpOptions) 
     let kind_cluster = session.kind_cluster();
     let lock = session.lock();
     cluster::check_ports(config, kind_cluster, session.docker(), lock).await?;
+    if let Some(mode) = config.describe_mode() {
+        let other = match config.mode {
+            Mode::Dev => "`ohdev up` without --watch (or with --no-dev) deploys production",
+            Mode::Production => "`ohdev up --watch` (or --dev) deploys dev mode",
+        };
+        reporter.emit(Event::info(format!("{mode}; {other}")));
+    }
 
     // The cluster and the images do not depend on each other: create one while building the other.
     // The first error stops the other (a failed cluster create does not wait for a long build).
@@ -95,6 +111,7 @@ pub async fn up(session: &Session, image_names: &[String], options: &UpOptions) 
     // Recorded before applying; orphans stay recorded until they are deleted: a failed
     // `up --prune` must not forget them.
     let ledger = Ledger::begin(lock, planned)?;
+    mode::record(lock, &config.cluster.name, config.mode)?;
     if !rendered.objects.is_empty() {
         apply::deploy(session.kubectl(), &rendered.objects, &rendered.plan, &apply_options, reporter).await?;
     }

@@ -119,10 +119,15 @@ impl Roots {
                     context: canonical(&image.context),
                     dockerignore: IgnoreRules::load(&image.context, &image.dockerfile).unwrap_or_else(|_| rules(&[])),
                     gitignore: rules(&ignore_lines),
-                    sync: image
-                        .sync
-                        .iter()
-                        .map(|rule| (rule.clone(), rules(std::slice::from_ref(&rule.src)), static_prefix(&rule.src)))
+                    // In dev mode, `dev.images.<name>.sync` rules follow the image's own.
+                    sync: config
+                        .sync_rules(&image.name)
+                        .into_iter()
+                        .map(|rule| {
+                            let matcher = rules(std::slice::from_ref(&rule.src));
+                            let prefix = static_prefix(&rule.src);
+                            (rule, matcher, prefix)
+                        })
                         .collect(),
                 }
             })
@@ -337,6 +342,79 @@ mod tests {
         );
         let all = Roots::new(&config, &dir.join(".ohdev")).only_images(None);
         assert_eq!(all.images.len(), 2);
+    }
+
+    #[test]
+    fn a_dev_sync_rule_routes_to_a_sync_only_in_dev_mode() {
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path().canonicalize().unwrap();
+        std::fs::create_dir_all(dir.join("app/openhands")).unwrap();
+        std::fs::write(dir.join("app/Dockerfile"), "FROM x\n").unwrap();
+        std::fs::write(
+            dir.join("ohdev.yaml"),
+            "images:\n  app:\n    context: app\nmanifests: []\ndev:\n  images:\n    app:\n      sync:\n        - {src: \"openhands/**/*.py\", dest: /app/openhands, run: [sh, -c, kill -HUP 1]}\n",
+        )
+        .unwrap();
+        let config = crate::config::load(&dir.join("ohdev.yaml")).unwrap();
+        let edit = [dir.join("app/openhands/x.py")];
+        let production = Roots::new(&config, &dir.join(".ohdev")).route(&edit);
+        assert_eq!(production, [Action::Rebuild { image: "app".into(), paths: edit.to_vec() }]);
+        let dev = Roots::new(&config.with_mode(crate::config::Mode::Dev), &dir.join(".ohdev")).route(&edit);
+        assert_eq!(
+            dev,
+            [Action::Sync {
+                image: "app".into(),
+                files: vec![SyncFile {
+                    path: edit[0].clone(),
+                    relative: "x.py".into(),
+                    dest: "/app/openhands".into(),
+                    run: vec!["sh".into(), "-c".into(), "kill -HUP 1".into()],
+                }]
+            }]
+        );
+    }
+
+    /// The repository's own ohdev.yaml, with OPENHANDS_ROOT at a temporary checkout.
+    #[test]
+    fn the_root_environment_syncs_a_python_edit_in_dev_mode_and_rebuilds_it_in_production() {
+        let temp = tempfile::tempdir().unwrap();
+        let checkout = temp.path().canonicalize().unwrap();
+        std::fs::create_dir_all(checkout.join("openhands/server")).unwrap();
+        std::fs::write(checkout.join(".gitignore"), "__pycache__/\n").unwrap();
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(repo.join("ohdev.yaml")).unwrap();
+        let root = checkout.display().to_string();
+        let env = |name: &str| (name == "OPENHANDS_ROOT").then(|| root.clone());
+        let config = crate::config::parse_text(&repo.join("ohdev.yaml"), &text, &env).unwrap();
+        let state = checkout.join(".ohdev-state");
+        let edit = checkout.join("openhands/server/listen.py");
+
+        let dev = Roots::new(&config.clone().with_mode(crate::config::Mode::Dev), &state);
+        assert_eq!(
+            dev.route(std::slice::from_ref(&edit)),
+            [Action::Sync {
+                image: "app".into(),
+                files: vec![SyncFile {
+                    path: edit.clone(),
+                    relative: "server/listen.py".into(),
+                    dest: "/app/openhands".into(),
+                    run: vec!["sh".into(), "-c".into(), "kill -HUP 1".into()],
+                }]
+            }]
+        );
+        let lock = checkout.join("poetry.lock");
+        let both = dev.route(&[edit.clone(), lock.clone()]);
+        assert!(
+            matches!(&both[..], [Action::Rebuild { image, .. }] if image == "app"),
+            "a dependency change is still a rebuild: {both:?}"
+        );
+        assert_eq!(dev.route(&[checkout.join("openhands/server/__pycache__/listen.cpython-312.pyc")]), []);
+
+        let production = Roots::new(&config, &state);
+        assert_eq!(
+            production.route(std::slice::from_ref(&edit)),
+            [Action::Rebuild { image: "app".into(), paths: vec![edit] }]
+        );
     }
 
     #[test]

@@ -444,6 +444,10 @@ fn kind_nodes(nodes: &str) -> String {
     format!("kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n{nodes}")
 }
 
+/// A project with image `web{id}` and the start of a `dev.images` section (cases add one image).
+const DEV_IMAGE: &str =
+    "cluster:\n  name: t\nnamespace: app\nimages:\n  web{id}: {}\nmanifests: [k8s]\ndev:\n  images:\n";
+
 const CONFIG_MAP: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  mode: dev\n";
 
 #[test]
@@ -890,6 +894,32 @@ fn ohdev_yaml_manifests_patches_secrets() {
                 ))
                 .manifest(CONFIG_MAP)
                 .expect("patches[0]: missing field `value`"),
+            case("dev_unknown_key", &["plan"])
+                .config(&with_manifests("dev:\n  patchs: []\n"))
+                .manifest(CONFIG_MAP)
+                .expect("ohdev.yaml:7:")
+                .expect("unknown key `patchs` at `dev`")
+                .expect("did you mean `patches`?"),
+            case("dev_image_unknown", &["up", "--watch"])
+                .config(&format!("{DEV_IMAGE}    wbe{ID}:\n      sync: [{{src: \"*.py\", dest: /app}}]\n"))
+                .dockerfile()
+                .manifest(CONFIG_MAP)
+                .expect("ohdev.yaml:9:")
+                .expect("`dev.images.wbe{id}` names an image that is not under `images:`")
+                .expect("did you mean `web{id}`?"),
+            case("dev_sync_dest_relative", &["up", "--dev"])
+                .config(&format!("{DEV_IMAGE}    web{ID}:\n      sync: [{{src: \"*.py\", dest: srv/src}}]\n"))
+                .dockerfile()
+                .manifest(CONFIG_MAP)
+                .expect("ohdev.yaml:10:")
+                .expect("`dev.images.web{id}.sync.dest` is `srv/src`, a relative path")
+                .expect("write the absolute path in the container, e.g. `/app/srv/src`"),
+            case("dev_patch_targets_nothing", &["up"])
+                .config(&with_manifests(
+                    "dev:\n  patches:\n    - target: {kind: ConfigMap, name: setings}\n      ops: [{op: add, path: /data/x, value: y}]\n",
+                ))
+                .manifest(CONFIG_MAP)
+                .expect("dev.patches[0] targets ConfigMap/setings, which is not in the manifest set"),
             case("secrets_wrong_type", &["plan"])
                 .config(&with_manifests("secrets: [app-secrets]\n"))
                 .manifest(CONFIG_MAP)

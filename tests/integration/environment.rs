@@ -491,7 +491,8 @@ fn kind_cluster_configs_publish_ports_on_loopback_only() {
 // ------------------------------------------------------------------------------------------
 // ohdev.yaml files
 
-const TOP_KEYS: [&str; 8] = ["cluster", "namespace", "images", "manifests", "patches", "secrets", "deploy", "urls"];
+const TOP_KEYS: [&str; 9] =
+    ["cluster", "namespace", "images", "manifests", "patches", "secrets", "deploy", "urls", "dev"];
 const IMAGE_KEYS: [&str; 9] =
     ["context", "dockerfile", "target", "build_args", "platform", "depends_on", "prebuild", "sync", "expect"];
 
@@ -625,6 +626,60 @@ fn ohdev_yaml_files_use_schema_keys_and_agree_with_their_assets() {
     let demo = read_yaml("examples/demo/ohdev.yaml");
     assert!(seq_at(&demo, &["manifests"]).iter().all(Value::is_string), "the demo must not need remote manifests");
     assert!(at(&demo, &["secrets"]).is_none(), "the demo must not need secrets");
+}
+
+// ------------------------------------------------------------------------------------------
+// Dev mode of the root environment (ohdev.yaml `dev:`)
+
+/// `value` with one RFC 6902 `add` applied (`-` appends); the dev patches use only `add`.
+fn json_patch_add(value: &mut Value, path: &str, added: Value) {
+    let (parent, last) = path.rsplit_once('/').expect("a JSON pointer");
+    let mut target = value;
+    for token in parent.split('/').skip(1) {
+        let token = token.replace("~1", "/").replace("~0", "~");
+        target = match target {
+            Value::Sequence(items) => &mut items[token.parse::<usize>().expect("an index")],
+            other => other.get_mut(token.as_str()).unwrap_or_else(|| panic!("{path}: no {token}")),
+        };
+    }
+    match target {
+        Value::Sequence(items) if last == "-" => items.push(added),
+        Value::Mapping(map) => {
+            map.insert(Value::String(last.replace("~1", "/").replace("~0", "~")), added);
+        }
+        other => panic!("{path}: cannot add to {other:?}"),
+    }
+}
+
+#[test]
+fn the_dev_patch_keeps_the_security_defaults() {
+    let config = read_yaml("ohdev.yaml");
+    let patches = seq_at(&config, &["dev", "patches"]);
+    assert!(!patches.is_empty(), "ohdev.yaml has no dev.patches");
+    let mut docs = manifest_docs("kind/manifests");
+    for patch in patches {
+        let kind = str_at(patch, &["target", "kind"]).expect("target.kind");
+        let name = str_at(patch, &["target", "name"]).expect("target.name");
+        let doc = docs
+            .iter_mut()
+            .find(|doc| doc.kind() == kind && doc.name() == name)
+            .unwrap_or_else(|| panic!("dev patch target {kind}/{name} is not in kind/manifests"));
+        for op in seq_at(patch, &["ops"]) {
+            assert_eq!(str_at(op, &["op"]), Some("add"), "this check applies only `add`: {op:?}");
+            json_patch_add(&mut doc.value, str_at(op, &["path"]).expect("path"), op["value"].clone());
+        }
+    }
+    assert_no_violations("kind/manifests with ohdev.yaml's dev.patches", security_violations(&docs));
+    let deployment = docs.iter().find(|doc| doc.kind() == "Deployment" && doc.name() == "openhands").unwrap();
+    let pod = pod_spec(deployment).unwrap();
+    assert_eq!(seq_at(pod, &["initContainers"]).len(), 1, "the seed init container");
+    // The sync rule writes where the patch mounts the writable volume.
+    let rules = seq_at(&config, &["dev", "images", "app", "sync"]);
+    let dest = str_at(&rules[0], &["dest"]).expect("dest");
+    let mounted = seq_at(&seq_at(pod, &["containers"])[0], &["volumeMounts"])
+        .iter()
+        .any(|mount| str_at(mount, &["mountPath"]) == Some(dest) && str_at(mount, &["name"]) == Some("dev-source"));
+    assert!(mounted, "dev sync destination {dest} is not the writable dev-source volume");
 }
 
 // ------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 //! One integration-test binary: the real `ohdev` binary, the kind/kubectl stand-ins on PATH, and
 //! the real Docker engine.
 
+mod app_entrypoint;
 mod bad_input;
 mod cli;
 mod cluster;

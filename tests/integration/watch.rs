@@ -14,6 +14,10 @@
 //!   without `tar` in the container, it is a rebuild with a notice.
 //! - `ohdev rebuild` without a change builds, loads and applies nothing; after one, exactly one of each.
 //! - SIGINT during a rollout: exit 130 and no stand-in process left.
+//! - Dev mode (ohdev.yaml `dev:`): `up --dev` and `up --watch` apply the dev patches, `up` and
+//!   `up --watch --no-dev` do not, and switching re-applies the Deployment; `rebuild` and `watch`
+//!   keep the mode `up` deployed. A file under a dev sync rule is synced (then the rule's `run:`)
+//!   in dev mode and rebuilt in production mode.
 //!
 //! Results are waited for by polling the events file and calls.jsonl with a generous deadline;
 //! nothing asserts on timing. Every test uses an image name of its own and removes its images.
@@ -216,9 +220,14 @@ struct Watch {
 
 impl Watch {
     fn start(test: &mut Test) -> Watch {
+        Watch::start_with(test, &["--json", "watch"])
+    }
+
+    /// Like [`Watch::start`] with other arguments (`--json up --watch`).
+    fn start_with(test: &mut Test, args: &[&str]) -> Watch {
         let events = test.project().join("watch-events.jsonl");
         let stderr = test.project().join("watch-stderr.txt");
-        test.set_args(&["--json", "watch"]);
+        test.set_args(args);
         let child = test
             .command()
             .stdout(std::fs::File::create(&events).expect("events file"))
@@ -829,4 +838,169 @@ fn rebuild_and_watch_without_a_cluster_say_to_run_up_first() {
     let output = test.expect(2);
     assert!(output.stderr.contains("run `ohdev up` first"), "{}", output.stderr);
     ohdev_snapshot!("watch_without_a_cluster", output);
+}
+
+// ------------------------------------------------------------------------------------------
+// 8. Dev mode
+
+/// A `dev:` section: an annotation on the pod template, and a sync rule with a restart command.
+fn dev_section(image: &str) -> String {
+    format!(
+        "dev:\n  patches:\n    - target: {{kind: Deployment, name: web}}\n      ops: [{{op: add, path: /spec/template/metadata/annotations/ohdev.test~1mode, value: dev}}]\n  images:\n    {image}:\n      sync:\n        - {{src: \"app/**/*.py\", dest: /srv/app, run: [sh, -c, kill -HUP 1]}}\n"
+    )
+}
+
+fn dev_project(base: &str) -> Project {
+    let project = project(base, "", "{}");
+    let config = std::fs::read_to_string(project.test.project().join("ohdev.yaml")).unwrap();
+    project.test.write("ohdev.yaml", &format!("{config}{}", dev_section(&project.image)));
+    project
+}
+
+impl Project {
+    /// The pod template's `ohdev.test/mode` annotation of the stand-in's Deployment app/web.
+    fn mode_annotation(&self) -> Option<String> {
+        let deployment = stored_object(&self.test, "Deployment", "app", "web").expect("Deployment app/web");
+        deployment["spec"]["template"]["metadata"]["annotations"]["ohdev.test/mode"].as_str().map(str::to_string)
+    }
+
+    /// The mode ohdev recorded for cluster `t` in .ohdev/state.json.
+    fn recorded_mode(&self) -> Value {
+        let text = std::fs::read_to_string(self.test.project().join(".ohdev/state.json")).expect("ohdev state");
+        let state: Value = serde_json::from_str(&text).expect("state.json is JSON");
+        state["mode"]["t"].clone()
+    }
+}
+
+fn messages(events: &[Value]) -> Vec<String> {
+    events
+        .iter()
+        .filter(|event| event["type"] == "message")
+        .filter_map(|event| event["message"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn dev_patches_are_deployed_only_in_dev_mode_and_switching_modes_reapplies() {
+    let Some(base) = base_or_skip() else { return };
+    let mut project = dev_project(&base);
+    let image = project.image.clone();
+
+    project.test.set_args(&["--json", "up", "--dev"]);
+    let output = project.test.expect(0);
+    let said = messages(&json_lines(&output.stdout));
+    let dev_line = format!(
+        "dev mode: the `dev:` section of ohdev.yaml is applied (1 patch, sync rules for {image}); `ohdev up` without --watch (or with --no-dev) deploys production"
+    );
+    assert!(said.contains(&dev_line), "{said:#?}");
+    assert_eq!(project.mode_annotation().as_deref(), Some("dev"));
+    assert_eq!(project.recorded_mode(), "dev");
+    let dev_tag = project.deployed_image();
+
+    // `rebuild` keeps the mode `up` deployed: nothing changed, nothing is applied.
+    let calls_from = raw_calls(&project.test).len();
+    project.test.set_args(&["--json", "rebuild"]);
+    let output = project.test.expect(0);
+    assert!(messages(&json_lines(&output.stdout)).iter().any(|text| text.contains("no object changed")));
+    assert!(!raw_calls(&project.test)[calls_from..].iter().any(is_apply), "rebuild switched modes");
+    assert_eq!(project.mode_annotation().as_deref(), Some("dev"));
+
+    // `up` deploys production: the Deployment is applied again, without the dev patch.
+    let calls_from = raw_calls(&project.test).len();
+    project.test.set_args(&["--json", "up"]);
+    let output = project.test.expect(0);
+    let said = messages(&json_lines(&output.stdout));
+    let production_line = format!(
+        "production mode: the `dev:` section of ohdev.yaml (1 patch, sync rules for {image}) is not applied; `ohdev up --watch` (or --dev) deploys dev mode"
+    );
+    assert!(said.contains(&production_line), "{said:#?}");
+    let applied: Vec<(String, String)> =
+        raw_calls(&project.test)[calls_from..].iter().filter(|call| is_apply(call)).flat_map(applied_objects).collect();
+    assert!(applied.contains(&("Deployment".to_string(), "web".to_string())), "{applied:?}");
+    assert_eq!(project.mode_annotation(), None, "the dev patch is still deployed");
+    assert_eq!(project.recorded_mode(), "production");
+    assert_eq!(project.deployed_image(), dev_tag, "the image is the same in both modes");
+
+    project.test.set_args(&["status"]);
+    let output = project.test.expect(0);
+    assert!(output.stdout.contains("deployed in production mode: the `dev:` section"), "{}", output.stdout);
+
+    // And back: `--no-dev` then `--dev` (the last one wins, as with --follow/--no-follow).
+    project.test.set_args(&["--json", "up", "--no-dev", "--dev"]);
+    project.test.expect(0);
+    assert_eq!(project.mode_annotation().as_deref(), Some("dev"));
+    project.test.set_args(&["status"]);
+    let output = project.test.expect(0);
+    assert!(output.stdout.contains("deployed in dev mode: the `dev:` section"), "{}", output.stdout);
+
+    // `ohdev plan` says which mode it shows.
+    project.test.set_args(&["plan", "--dev"]);
+    let output = project.test.expect(0);
+    assert!(output.stdout.contains("dev mode: the `dev:` section of ohdev.yaml is applied"), "{}", output.stdout);
+    assert!(output.stdout.contains("`ohdev plan` shows production"), "{}", output.stdout);
+    project.test.set_args(&["plan"]);
+    let output = project.test.expect(0);
+    assert!(output.stdout.contains("production mode:"), "{}", output.stdout);
+    assert!(output.stdout.contains("`ohdev plan --dev` shows dev mode"), "{}", output.stdout);
+}
+
+#[test]
+fn up_watch_deploys_dev_mode_and_a_dev_sync_rule_edit_is_synced_then_restarted_without_a_build() {
+    let Some(base) = base_or_skip() else { return };
+    let mut project = dev_project(&base);
+    let image = project.image.clone();
+    let watch = Watch::start_with(&mut project.test, &["--json", "up", "--watch"]);
+    let test = &project.test;
+    assert_eq!(project.mode_annotation().as_deref(), Some("dev"), "`up --watch` deploys dev mode");
+    assert_eq!(project.recorded_mode(), "dev");
+    let first_tag = project.deployed_image();
+
+    let (from, calls_from) = (watch.events().len(), raw_calls(test).len());
+    let content = format!("print(\"v2 {}\")\n", unique());
+    test.write("app/app/server/main.py", &content);
+    let after = watch.settle_after(test, from, "the live sync", |events| {
+        count_status(events, &image, "syncing") >= 1 && last_status_is(events, &image, "idle")
+    });
+    assert_eq!(count_status(&after, &image, "building"), 0, "a dev sync-rule edit was built: {after:#?}");
+    let calls: Vec<Value> = raw_calls(test)[calls_from..].to_vec();
+    assert!(!calls.iter().any(is_load) && !calls.iter().any(is_apply), "{calls:#?}");
+    let execs: Vec<Vec<String>> = calls
+        .iter()
+        .filter(|call| call["tool"] == "kubectl" && argv_of(call).iter().any(|arg| arg == "exec"))
+        .map(argv_of)
+        .collect();
+    assert_eq!(execs.len(), 2, "the copy, then the rule's `run:`: {execs:#?}");
+    assert!(execs[0].ends_with(&["--", "tar", "-x", "-C", "/srv/app"].map(String::from)), "{:?}", execs[0]);
+    assert!(execs[1].ends_with(&["--", "sh", "-c", "kill -HUP 1"].map(String::from)), "{:?}", execs[1]);
+    assert_eq!(project.deployed_image(), first_tag, "a sync rolls nothing out");
+}
+
+#[test]
+fn in_production_mode_a_dev_sync_rule_edit_is_a_rebuild_and_watch_says_why() {
+    let Some(base) = base_or_skip() else { return };
+    let mut project = dev_project(&base);
+    let image = project.image.clone();
+    project.up();
+    assert_eq!(project.mode_annotation(), None);
+    let first_tag = project.deployed_image();
+    let watch = Watch::start(&mut project.test);
+    let test = &project.test;
+    let said = messages(&watch.events());
+    assert!(
+        said.iter().any(|text| text.starts_with("production mode: ")
+            && text
+                .ends_with("as `ohdev up` deployed it, so edits are rebuilt; `ohdev up --watch` switches to dev mode")),
+        "{said:#?}"
+    );
+
+    let (from, calls_from) = (watch.events().len(), raw_calls(test).len());
+    test.write("app/app/server/main.py", "print(\"v2\")\n");
+    let after = watch.settle_after(test, from, "the rebuild", |events| {
+        count_status(events, &image, "building") >= 1 && last_status_is(events, &image, "idle")
+    });
+    assert_eq!(count_status(&after, &image, "syncing"), 0, "{after:#?}");
+    let calls: Vec<Value> = raw_calls(test)[calls_from..].to_vec();
+    assert!(!calls.iter().any(|call| line_of(call).contains(" exec ")), "synced in production mode: {calls:#?}");
+    assert_ne!(project.deployed_image(), first_tag, "the edit was rolled out as a new image");
+    assert_eq!(project.mode_annotation(), None, "the rebuild's re-apply kept production mode");
 }
