@@ -112,7 +112,8 @@ fn display_relative(path: &Path, root: &Path) -> String {
 }
 
 fn timeout_fix(source: &ManifestSource, timeout: Duration) -> String {
-    let doubled = crate::units::human_duration(timeout * 2);
+    // Whole seconds: what the `timeout:` key reads back.
+    let doubled = format!("{}s", (timeout * 2).as_secs().max(1));
     match source {
         ManifestSource::Kustomize { as_written, .. } => {
             format!("if it is merely slow, allow more time: `- {{kustomize: {as_written}, timeout: {doubled}}}`")

@@ -287,3 +287,23 @@ fn a_rendered_workload_that_fails_is_diagnosed_with_its_source() {
     );
     assert!(screen.contains("  from:       command:render.sh (document 2, line 5 of its output)\n"), "{screen}");
 }
+
+#[test]
+fn a_renderer_that_runs_too_long_is_stopped_and_exit_2() {
+    let test = Test::new()
+        .file(
+            "ohdev.yaml",
+            "cluster:\n  name: t\nnamespace: app\nimages: {}\nmanifests:\n  - {command: [./render.sh, x], timeout: 1s}\n",
+        )
+        .env("RENDER_MODE", "slow")
+        .arg("up");
+    copy_fixture(&test, "render.sh", "render.sh", "unused");
+    let output = test.expect(2);
+    assert!(output.stderr.contains("`./render.sh x` did not finish within 1.0s and was stopped"), "{}", output.stderr);
+    assert!(output.stderr.contains("allow more time with `timeout: 2s`"), "{}", output.stderr);
+    assert!(test.calls().is_empty(), "nothing may run after a renderer failed: {:?}", test.calls());
+    let pid: i32 =
+        std::fs::read_to_string(test.project().join("render.pid")).expect("pid").trim().parse().expect("pid");
+    // The renderer's process group is stopped (SIGTERM, then SIGKILL after the grace period).
+    wait_until("the renderer to be stopped", || format!("pid {pid}"), || crate::support::process_gone(pid));
+}
