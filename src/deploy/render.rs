@@ -34,11 +34,15 @@ fn input_error(problems: String, cache_names: &BTreeMap<String, String>) -> Erro
 }
 
 impl Rendered {
-    /// Only the objects of `subset` (all when `None`), planned again: a subset holds every
-    /// dependency of its objects, so its plan is the whole plan's, minus what is left out.
-    pub fn only(self, subset: Option<&Subset>) -> Result<Rendered, Error> {
+    /// Only the objects the names of `subset` mean in this set (all when `None`), planned again: a
+    /// subset holds every dependency of its objects, so its plan is the whole plan's, minus what is
+    /// left out. The names are resolved again (`tags`: the tags this set was rendered with): a
+    /// manifest edited since they were first resolved may have added a dependency.
+    pub fn only(self, subset: Option<&Subset>, tags: &BTreeMap<String, String>) -> Result<Rendered, Error> {
         let Some(subset) = subset else { return Ok(self) };
-        let objects = subset::restrict(self.objects, subset);
+        let subset = subset::select(&subset.names, tags, &self.objects, &self.plan)
+            .map_err(|error| Error::Input { message: error.to_string(), fix: error.fix() })?;
+        let objects = subset::restrict(self.objects, &subset);
         let plan = graph::plan(&objects).map_err(|error| input_error(error.to_string(), &BTreeMap::new()))?;
         Ok(Rendered { objects, plan, warnings: self.warnings })
     }

@@ -24,8 +24,9 @@ pub async fn plan_of(config: &Config, names: &[String]) -> Result<Rendered, Erro
     if names.is_empty() {
         return Ok(rendered);
     }
-    let subset = super::subset::of(names, &placeholder_tags(config), &rendered)?;
-    rendered.only(Some(&subset))
+    let tags = placeholder_tags(config);
+    let subset = super::subset::of(names, &tags, &rendered)?;
+    rendered.only(Some(&subset), &tags)
 }
 
 /// The subset `names` mean (`None` without names), from the set rendered with placeholder tags.

@@ -44,7 +44,7 @@ pub async fn reapply(session: &Session, tags: &BTreeMap<String, String>, timeout
             tags.entry(name).or_insert(tag);
         }
     }
-    let rendered = render::render(&session.config, &tags).await?.only(session.subset())?;
+    let rendered = render::render(&session.config, &tags).await?.only(session.subset(), &tags)?;
     for warning in &rendered.warnings {
         session.reporter.emit(Event::warn(warning.clone(), None));
     }

@@ -99,7 +99,7 @@ pub async fn up(session: &Session, image_names: &[String], options: &UpOptions) 
             tags.entry(name).or_insert(tag);
         }
     }
-    let rendered = render::render(config, &tags).await?.only(session.subset())?;
+    let rendered = render::render(config, &tags).await?.only(session.subset(), &tags)?;
     for warning in &rendered.warnings {
         reporter.emit(Event::warn(warning.clone(), None));
     }

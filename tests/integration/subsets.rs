@@ -210,3 +210,64 @@ fn up_and_rebuild_of_a_subset_build_and_apply_only_it() {
         .expect("ConfigMap web-config in the stand-in");
     assert_eq!(web_config["body"]["data"]["who"], "web", "web's ConfigMap was applied by a rebuild of the worker");
 }
+
+/// The stand-in's stored object `kind/name` in namespace `app`.
+fn stored(test: &Test, kind: &str, name: &str) -> Option<Value> {
+    let state: Value =
+        serde_json::from_str(&std::fs::read_to_string(test.state_dir().join("state.json")).ok()?).ok()?;
+    state["clusters"]["t"]["objects"]
+        .as_array()?
+        .iter()
+        .find(|object| object["kind"] == kind && object["name"] == name)
+        .map(|object| object["body"].clone())
+}
+
+#[test]
+fn watch_of_a_workload_reapplies_only_it_and_what_it_needs_now() {
+    let Some(base) = docker::client().and_then(|_| busybox::base_image()) else { return };
+    let id = unique();
+    let (web, worker) = (format!("web-{id}"), format!("worker-{id}"));
+    let _cleanup = Cleanup(vec![web.clone(), worker.clone()]);
+    let mut test = project(&web, &worker, &base).arg("up");
+    test.expect(0);
+
+    let events = test.project().join("watch-events.jsonl");
+    test.set_args(&["--json", "watch", "Deployment/worker"]);
+    let mut child = test
+        .command()
+        .stdout(std::fs::File::create(&events).expect("events file"))
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("ohdev watch starts");
+    let dump = || std::fs::read_to_string(&events).unwrap_or_default();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let wait = |what: &str, done: &dyn Fn() -> bool| {
+        while !done() {
+            assert!(std::time::Instant::now() < deadline, "waited for {what}\n{}", dump());
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    };
+    wait("the watch loop", &|| dump().contains("\"watching "));
+    // The worker now also reads a new ConfigMap, and web's ConfigMap changes: the subset is
+    // resolved again on the new manifests, so `extra` is applied and web's change is not.
+    let manifests = std::fs::read_to_string(test.project().join("k8s/all.yaml")).expect("manifests");
+    let edited = manifests.replace("data: {who: web}", "data: {who: changed}").replace(
+        "envFrom: [{configMapRef: {name: worker-config}}]",
+        "envFrom: [{configMapRef: {name: worker-config}}, {configMapRef: {name: extra}}]",
+    );
+    assert_ne!(edited, manifests);
+    test.write(
+        "k8s/all.yaml",
+        &format!("{edited}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: extra}}\ndata: {{a: b}}\n"),
+    );
+    wait("ConfigMap extra and the worker's new envFrom in the cluster", &|| {
+        stored(&test, "ConfigMap", "extra").is_some()
+            && stored(&test, "Deployment", "worker").is_some_and(|worker| worker.to_string().contains("\"extra\""))
+    });
+    // SAFETY: signalling the child this test spawned.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    child.wait().expect("ohdev watch exits");
+    assert_eq!(stored(&test, "ConfigMap", "web-config").expect("web-config")["data"]["who"], "web");
+}
