@@ -49,7 +49,7 @@ pub struct Cli {
 pub enum Command {
     /// Create (or reuse) the kind cluster and bring the environment up.
     #[command(
-        after_help = "Examples:\n  ohdev up\n  ohdev up --watch           dev mode (ohdev.yaml `dev:`), then watch: edits sync or rebuild\n  ohdev up --watch --no-dev  production manifests, then watch: edits rebuild\n  ohdev up --recreate        delete and recreate the cluster after editing kind/cluster.yaml\n  ohdev -C examples/demo up  the bundled demo app"
+        after_help = "Examples:\n  ohdev up\n  ohdev up --watch           dev mode (ohdev.yaml `dev:`), then watch: edits sync or rebuild\n  ohdev up --watch --no-dev  production manifests, then watch: edits rebuild\n  ohdev up --recreate        delete and recreate the cluster after editing kind/cluster.yaml\n  ohdev up app               only image app, the objects that run it and what they need\n  ohdev up Deployment/web    only that workload and what it needs (namespace, config, images…)\n  ohdev -C examples/demo up  the bundled demo app"
     )]
     Up(UpArgs),
 
@@ -61,15 +61,15 @@ pub enum Command {
 
     /// Rebuild what changed, load it, re-apply only the objects that changed, wait for the rollout.
     #[command(
-        after_help = "Examples:\n  ohdev rebuild             every image whose sources changed\n  ohdev rebuild app         one image (and what it depends on)\n  ohdev rebuild --force app rebuild even when nothing changed"
+        after_help = "Examples:\n  ohdev rebuild             every image whose sources changed\n  ohdev rebuild app         one image (and what it depends on), re-applying only the objects that run it\n  ohdev rebuild Deployment/web   the images that workload runs, and the workload\n  ohdev rebuild --force app rebuild even when nothing changed"
     )]
     Rebuild(RebuildArgs),
 
     /// Watch sources of an environment that is already up: rebuild, live-sync or re-apply on change.
     #[command(
-        after_help = "Examples:\n  ohdev watch\n  ohdev up --watch      bring the environment up first, then watch\n  ohdev --json watch    one event per line (image states, build start times)"
+        after_help = "Examples:\n  ohdev watch\n  ohdev watch app       watch and rebuild only image app; re-apply only what it needs\n  ohdev up --watch      bring the environment up first, then watch\n  ohdev --json watch    one event per line (image states, build start times)"
     )]
-    Watch,
+    Watch(NamesArgs),
 
     /// Forward local ports to the environment (`ports:` in ohdev.yaml), following pod restarts, until Ctrl-C.
     #[command(
@@ -79,7 +79,7 @@ pub enum Command {
 
     /// Show the order manifests will be applied in, and why (reads only files).
     #[command(
-        after_help = "Examples:\n  ohdev plan\n  ohdev plan --dev    with ohdev.yaml's `dev:` patches, as `ohdev up --watch` deploys\n  ohdev plan --json   one object per line: level, kind, namespace, name, after"
+        after_help = "Examples:\n  ohdev plan\n  ohdev plan Deployment/web   only that workload and what it needs\n  ohdev plan --dev    with ohdev.yaml's `dev:` patches, as `ohdev up --watch` deploys\n  ohdev plan --json   one object per line: level, kind, namespace, name, after (and source)"
     )]
     Plan(PlanArgs),
 
@@ -124,8 +124,23 @@ pub enum Command {
     },
 }
 
+/// `NAME…`: a part of the environment. An image of ohdev.yaml, a workload (`Deployment/web`,
+/// `Deployment/NAMESPACE/web`, or a bare name only one workload has) or any object as `Kind/name`;
+/// with what it needs. None: everything.
+#[derive(Debug, Args)]
+pub struct NamesArgs {
+    /// Images or workloads (`app`, `Deployment/web`), with what they depend on (default: everything).
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+}
+
 #[derive(Debug, Args)]
 pub struct UpArgs {
+    /// Images or workloads (`app`, `Deployment/web`), with what they depend on (default: everything).
+    /// Everything else is left as it is.
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+
     /// Delete and recreate the cluster (use after kind/cluster.yaml changed).
     #[arg(long)]
     pub recreate: bool,
@@ -173,6 +188,10 @@ fn parse_duration_arg(text: &str) -> Result<std::time::Duration, String> {
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
+    /// Images or workloads (`app`, `Deployment/web`), with what they depend on (default: everything).
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+
     /// Plan dev mode: with ohdev.yaml's `dev:` patches (what `ohdev up --watch` deploys).
     #[arg(long)]
     pub dev: bool,
@@ -180,9 +199,10 @@ pub struct PlanArgs {
 
 #[derive(Debug, Args)]
 pub struct RebuildArgs {
-    /// Images to rebuild (default: all).
-    #[arg(value_name = "IMAGE")]
-    pub images: Vec<String>,
+    /// Images or workloads to rebuild (`app`, `Deployment/web`), with what they depend on
+    /// (default: every image).
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
 
     /// Rebuild and reload even when nothing changed.
     #[arg(long)]

@@ -137,6 +137,10 @@ pub struct KubeEvent {
 pub struct DiagnosisReport {
     /// `Deployment openhands/app`.
     pub object: String,
+    /// Where a rendered object came from (`kustomize:overlays/dev (document 3, line 12 of its
+    /// output)`); absent for objects written in files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
     pub reason: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
@@ -162,6 +166,10 @@ pub struct PlanEntry {
     /// A custom resource whose CRD is not in the set: the cluster must know the kind.
     #[serde(skip)]
     pub crd_not_in_set: bool,
+    /// The renderer that printed the object (`kustomize:overlays/dev`, `command:helm`); absent for
+    /// objects written in files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// What a planned object waits for, and why.

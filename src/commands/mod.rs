@@ -27,7 +27,7 @@ pub async fn run(cli: Cli, reporter: Reporter) -> anyhow::Result<ExitStatus> {
         Command::Up(args) => up::run(&project, &args, reporter).await,
         Command::Build(args) => build::run(&project, &args, reporter).await,
         Command::Rebuild(args) => rebuild::run(&project, &args, reporter).await,
-        Command::Watch => watch::run(&project, reporter).await,
+        Command::Watch(args) => watch::run(&project, &args, reporter).await,
         Command::Plan(args) => plan::run(&project, &args, &reporter).await,
         Command::Down(args) => down::run(&project, &args, reporter).await,
         Command::Gc(args) => gc::run(&project, &args, reporter).await,

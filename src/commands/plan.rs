@@ -15,7 +15,7 @@ pub async fn run(project: &ProjectLocator, args: &PlanArgs, reporter: &Reporter)
         };
         reporter.emit(Event::info(format!("{mode}; {other}")));
     }
-    let rendered = engine::plan::plan(&config).await?;
+    let rendered = engine::plan::plan_of(&config, &args.names).await?;
     for warning in &rendered.warnings {
         reporter.emit(Event::warn(warning.clone(), None));
     }

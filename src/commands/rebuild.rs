@@ -12,10 +12,10 @@ pub async fn run(project: &ProjectLocator, args: &RebuildArgs, reporter: Reporte
     project.config = project.config.with_mode(mode);
     // An unknown image name, a missing context or Dockerfile, a broken manifest: bad input, found
     // before any tool is looked for and before anything is built or loaded.
-    engine::rebuild::validate(&project.config, &args.images).await?;
+    let subset = engine::rebuild::validate(&project.config, &args.names).await?;
     let needs = Needs::new().existing_cluster().docker().lock();
-    let session = Session::open(project.config, Some(project.kind_cluster), needs, reporter).await?;
+    let session = Session::open(project.config, Some(project.kind_cluster), needs, reporter).await?.with_subset(subset);
     let timeout = args.timeout.unwrap_or(session.config.deploy_timeout);
-    engine::rebuild::rebuild(&session, &args.images, args.force, timeout).await?;
+    engine::rebuild::rebuild(&session, args.force, timeout).await?;
     Ok(ExitStatus::Success)
 }

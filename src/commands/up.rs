@@ -2,6 +2,7 @@ use crate::cli::UpArgs;
 use crate::config::Mode;
 use crate::engine::up::UpOptions;
 use crate::engine::{self, Needs, Session};
+use crate::error::Error;
 use crate::exit_status::ExitStatus;
 use crate::project::ProjectLocator;
 use crate::ui::Reporter;
@@ -9,9 +10,19 @@ use crate::ui::Reporter;
 pub async fn run(project: &ProjectLocator, args: &UpArgs, reporter: Reporter) -> anyhow::Result<ExitStatus> {
     let mut project = project.load(&reporter)?;
     project.config = project.config.with_mode(mode_of(args));
-    let images = engine::up::validate(&project.config).await?;
+    if args.prune && !args.names.is_empty() {
+        return Err(Error::Input {
+            message: format!(
+                "`--prune` deletes what ohdev applied that is no longer in the manifests, but `ohdev up {}` works on part of the environment only",
+                args.names.join(" ")
+            ),
+            fix: "run `ohdev up --prune` without names, or leave out `--prune`".to_string(),
+        }
+        .into());
+    }
+    let (images, subset) = engine::up::validate(&project.config, &args.names).await?;
     let needs = Needs::new().cluster_tools().docker().lock();
-    let session = Session::open(project.config, Some(project.kind_cluster), needs, reporter).await?;
+    let session = Session::open(project.config, Some(project.kind_cluster), needs, reporter).await?.with_subset(subset);
     let options = UpOptions {
         recreate: args.recreate,
         force: args.force,

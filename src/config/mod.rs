@@ -130,7 +130,43 @@ pub struct SyncRule {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ManifestSource {
     Path(PathBuf),
-    Remote { url: String, sha256: Option<String> },
+    Remote {
+        url: String,
+        sha256: Option<String>,
+    },
+    /// `kustomize: DIR`: `kubectl kustomize DIR`'s output.
+    Kustomize {
+        dir: PathBuf,
+        /// The directory as written (`overlays/dev`), for `kustomize:overlays/dev` in messages.
+        as_written: String,
+        timeout: Duration,
+    },
+    /// `command: [argv…]`: a renderer run in the project's directory; its stdout is the manifests.
+    Command {
+        argv: Vec<String>,
+        /// Files or directories whose change means the output changes (the watch loop re-renders).
+        watch: Vec<PathBuf>,
+        timeout: Duration,
+    },
+}
+
+/// How long a renderer may run when its entry names no `timeout:`.
+pub const RENDER_TIMEOUT: Duration = Duration::from_secs(60);
+
+impl ManifestSource {
+    /// How objects from this source are named in plans and messages: `kustomize:overlays/dev`,
+    /// `command:helm`. `None` for files, which are named by their path.
+    pub fn label(&self) -> Option<String> {
+        match self {
+            ManifestSource::Path(_) | ManifestSource::Remote { .. } => None,
+            ManifestSource::Kustomize { as_written, .. } => Some(format!("kustomize:{as_written}")),
+            ManifestSource::Command { argv, .. } => {
+                let program = argv.first().map(String::as_str).unwrap_or("");
+                let program = Path::new(program).file_name().map(|name| name.to_string_lossy().into_owned());
+                Some(format!("command:{}", program.unwrap_or_default()))
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -98,27 +98,82 @@ pub struct RawSyncRule {
     pub run: Vec<String>,
 }
 
-/// A path, or a remote bundle `{url, sha256}`. Read by hand rather than `#[serde(untagged)]`, whose
-/// only error is "data did not match any variant": a typo in a bundle's keys is named like any other.
+/// A path, a remote bundle `{url, sha256}`, a kustomization `{kustomize: DIR}` or a renderer
+/// `{command: [argv…], watch: [paths]}`. Read by hand rather than `#[serde(untagged)]`, whose only
+/// error is "data did not match any variant": a typo in an entry's keys is named like any other.
 #[derive(Debug)]
 pub enum RawManifestSource {
     Path(String),
     Remote(RawRemote),
+    Kustomize(RawKustomize),
+    Command(RawCommand),
 }
+
+/// The key that says which kind of entry a mapping under `manifests:` is.
+const SOURCE_KEYS: [&str; 3] = ["url", "kustomize", "command"];
 
 impl<'de> Deserialize<'de> for RawManifestSource {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         use serde::de::Error;
         match serde_yaml::Value::deserialize(deserializer)? {
             serde_yaml::Value::String(path) => Ok(RawManifestSource::Path(path)),
-            mapping @ serde_yaml::Value::Mapping(_) => {
-                RawRemote::deserialize(mapping).map(RawManifestSource::Remote).map_err(D::Error::custom)
+            serde_yaml::Value::Mapping(mapping) => {
+                let named: Vec<&str> = SOURCE_KEYS.into_iter().filter(|key| mapping.contains_key(*key)).collect();
+                let value = serde_yaml::Value::Mapping(mapping.clone());
+                match named.as_slice() {
+                    ["url"] => RawRemote::deserialize(value).map(RawManifestSource::Remote).map_err(D::Error::custom),
+                    ["kustomize"] => {
+                        RawKustomize::deserialize(value).map(RawManifestSource::Kustomize).map_err(D::Error::custom)
+                    }
+                    ["command"] => {
+                        RawCommand::deserialize(value).map(RawManifestSource::Command).map_err(D::Error::custom)
+                    }
+                    [] => {
+                        let written: Vec<String> =
+                            mapping.keys().filter_map(|key| key.as_str().map(str::to_string)).collect();
+                        let known: Vec<String> = SOURCE_KEYS.iter().map(|key| key.to_string()).collect();
+                        let guess = written
+                            .iter()
+                            .find_map(|key| crate::config::yaml_error::nearest(key, &known).map(|near| (key, near)));
+                        Err(D::Error::custom(match guess {
+                            Some((key, near)) => format!(
+                                "a `manifests:` entry has `{key}`, which is not a kind of entry: did you mean `{near}`? (entries are a path, `url:`, `kustomize:` or `command:`)"
+                            ),
+                            None => format!(
+                                "a `manifests:` entry with {} is none of a path, `url:`, `kustomize:` or `command:`",
+                                if written.is_empty() { "no keys".to_string() } else { format!("the keys `{}`", written.join("`, `")) }
+                            ),
+                        }))
+                    }
+                    several => Err(D::Error::custom(format!(
+                        "a `manifests:` entry has both `{}`: each entry is one source; write them as separate entries",
+                        several.join("` and `")
+                    ))),
+                }
             }
             _ => Err(D::Error::custom(
-                "a `manifests:` entry is a path (e.g. `kind/manifests`) or a remote bundle (`url: https://…` and an optional `sha256:`)",
+                "a `manifests:` entry is a path (e.g. `kind/manifests`), a remote bundle (`url: https://…` and an optional `sha256:`), a kustomization (`kustomize: path/to/overlay`) or a renderer (`command: [helm, template, …]`)",
             )),
         }
     }
+}
+
+/// `- kustomize: overlays/dev`: rendered by `kubectl kustomize`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawKustomize {
+    pub kustomize: String,
+    pub timeout: Option<String>,
+}
+
+/// `- command: [helm, template, …]`: any renderer, its standard output read as multi-document YAML.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCommand {
+    pub command: Vec<String>,
+    #[serde(default)]
+    pub watch: Vec<String>,
+    pub timeout: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

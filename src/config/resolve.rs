@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::raw::{self, RawConfig, RawManifestSource};
 use super::{dev, interpolate, normalize, parse_duration, yaml_error};
-use super::{ClusterConfig, Config, ImageConfig, ManifestSource, Mode, Patch, SecretConfig, SyncRule};
+use super::{ClusterConfig, Config, ImageConfig, ManifestSource, Mode, Patch, SecretConfig, SyncRule, RENDER_TIMEOUT};
 use crate::error::Error;
 
 /// The most content tags `keep` may ask for: beyond it, gc never removes anything in practice.
@@ -266,6 +266,34 @@ impl Resolver<'_> {
                     url: self.string("manifests.url", &remote.url)?,
                     sha256: remote.sha256,
                 }),
+                RawManifestSource::Kustomize(kustomize) => Ok(ManifestSource::Kustomize {
+                    dir: self.path("manifests.kustomize", &kustomize.kustomize)?,
+                    as_written: kustomize.kustomize.trim_end_matches('/').to_string(),
+                    timeout: self.duration("manifests.timeout", kustomize.timeout.as_deref(), RENDER_TIMEOUT)?,
+                }),
+                RawManifestSource::Command(command) => {
+                    if command.command.first().is_none_or(|program| program.trim().is_empty()) {
+                        return Err(Error::config(
+                            self.file,
+                            self.line_of("command:"),
+                            "`manifests.command` is empty: it names no program to run",
+                            "write the renderer's argv, e.g. `command: [helm, template, app, ./charts/app]`",
+                        ));
+                    }
+                    Ok(ManifestSource::Command {
+                        argv: command
+                            .command
+                            .iter()
+                            .map(|part| self.string("manifests.command", part))
+                            .collect::<Result<_, _>>()?,
+                        watch: command
+                            .watch
+                            .iter()
+                            .map(|path| self.path("manifests.watch", path))
+                            .collect::<Result<_, _>>()?,
+                        timeout: self.duration("manifests.timeout", command.timeout.as_deref(), RENDER_TIMEOUT)?,
+                    })
+                }
             })
             .collect::<Result<Vec<_>, Error>>()?;
         let patches = raw.patches.into_iter().map(Patch::from_raw).collect();

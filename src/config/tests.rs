@@ -60,8 +60,10 @@ fn errors_name_file_line_and_fix() {
         ),
         ("images:\n  app:\n    dockerfile: docker/../../Dockerfile\n", 3, "relative to `context`"),
         ("cluster: [t]\n", 1, "cluster: invalid type: sequence, expected a mapping"),
-        ("manifests:\n  - [k8s]\n", 2, "a `manifests:` entry is a path (e.g. `kind/manifests`) or a remote bundle"),
+        ("manifests:\n  - [k8s]\n", 2, "a `manifests:` entry is a path (e.g. `kind/manifests`), a remote bundle"),
         ("manifests:\n  - url: https://example.org/a.yaml\n    sha: abc\n", 2, "did you mean `sha256`?"),
+        ("manifests:\n  - kustomize: overlay\n    timout: 1s\n", 2, "did you mean `timeout`?"),
+        ("manifests:\n  - kustomise: overlay\n", 2, "did you mean `kustomize`?"),
         ("cluster:\n  name: x\n   wait: 1s\n", 3, "YAML"),
     ];
     for (text, line, fix) in cases {

@@ -8,7 +8,8 @@
 //!   depends on is ready, polls readiness, and fetches what a diagnosis needs. The judgements it makes
 //!   on the cluster's answers (`readiness::evaluate`, `diagnose::diagnose`) are pure functions too.
 //! - [`render`] joins the two ends: it gathers the sources (files, directories and pinned remote
-//!   bundles fetched by [`remote`], the only part that may start a process: `curl`) and builds the plan.
+//!   bundles fetched by [`remote`] with curl; kustomizations and renderers run by [`sources`]) and builds
+//!   the plan. Those two are the only parts here that start a process.
 //! - [`record`] is what ohdev applied; [`ledger`] records it around every apply, so `--prune` and
 //!   `down` know what to delete; [`mode`] which mode (production or dev) each cluster was brought up in.
 
@@ -22,3 +23,4 @@ pub mod record;
 pub mod remote;
 pub mod render;
 pub mod rollout;
+pub mod sources;

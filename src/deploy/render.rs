@@ -3,14 +3,15 @@
 //! surfaces here, before anything is applied.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::Path;
 
 use super::plan::graph::{self, Plan};
 use super::plan::manifest::{self, Object};
 use super::plan::secrets;
+use super::plan::subset::{self, Subset};
 use super::plan::substitute::{self, Patch};
 use super::plan::{namespaces, object_names};
-use super::remote;
+use super::{remote, sources};
 use crate::config::{Config, ManifestSource};
 use crate::error::Error;
 
@@ -32,6 +33,21 @@ fn input_error(problems: String, cache_names: &BTreeMap<String, String>) -> Erro
     }
 }
 
+impl Rendered {
+    /// Only the objects the names of `subset` mean in this set (all when `None`), planned again: a
+    /// subset holds every dependency of its objects, so its plan is the whole plan's, minus what is
+    /// left out. The names are resolved again (`tags`: the tags this set was rendered with): a
+    /// manifest edited since they were first resolved may have added a dependency.
+    pub fn only(self, subset: Option<&Subset>, tags: &BTreeMap<String, String>) -> Result<Rendered, Error> {
+        let Some(subset) = subset else { return Ok(self) };
+        let subset = subset::select(&subset.names, tags, &self.objects, &self.plan)
+            .map_err(|error| Error::Input { message: error.to_string(), fix: error.fix() })?;
+        let objects = subset::restrict(self.objects, &subset);
+        let plan = graph::plan(&objects).map_err(|error| input_error(error.to_string(), &BTreeMap::new()))?;
+        Ok(Rendered { objects, plan, warnings: self.warnings })
+    }
+}
+
 pub async fn render(config: &Config, tags: &BTreeMap<String, String>) -> Result<Rendered, Error> {
     let env = |name: &str| std::env::var(name).ok();
     render_with_env(config, tags, &env).await
@@ -42,23 +58,38 @@ pub async fn render_with_env(
     tags: &BTreeMap<String, String>,
     env: &(dyn Fn(&str) -> Option<String> + Sync),
 ) -> Result<Rendered, Error> {
-    let mut paths: Vec<PathBuf> = Vec::new();
     let mut cache_names = BTreeMap::new();
+    let mut objects = Vec::new();
+    let mut problems = Vec::new();
+    let secret_values: Vec<String> = config
+        .secrets
+        .values()
+        .flat_map(|secret| secrets::values(secret.env_file.as_deref(), &secret.keys, env))
+        .collect();
+    // Sources in the order ohdev.yaml names them; every file and every renderer's output is read
+    // before any problem is reported, so one round fixes them all.
     for source in &config.manifests {
-        match source {
-            ManifestSource::Path(path) => paths.push(path.clone()),
+        let loaded = match source {
+            ManifestSource::Path(path) => manifest::load(std::slice::from_ref(path)),
             ManifestSource::Remote { url, sha256 } => {
                 let cached = remote::fetch(url, sha256.as_deref(), &config.root, &config.file).await?;
                 cache_names.insert(cached.display().to_string(), url.clone());
-                paths.push(cached);
+                manifest::load(&[cached])
             }
+            ManifestSource::Kustomize { .. } | ManifestSource::Command { .. } => {
+                let output = sources::render(config, source, &secret_values).await?;
+                let label = source.label().unwrap_or_default();
+                manifest::parse_documents(Path::new(&label), &output)
+            }
+        };
+        match loaded {
+            Ok(found) => objects.extend(found),
+            Err(manifest::InputErrors(found)) => problems.extend(found),
         }
     }
-    let mut objects = if paths.is_empty() {
-        Vec::new()
-    } else {
-        manifest::load(&paths).map_err(|errors| input_error(errors.to_string(), &cache_names))?
-    };
+    if !problems.is_empty() {
+        return Err(input_error(manifest::InputErrors(problems).to_string(), &cache_names));
+    }
     for secret in config.secrets.values() {
         let mut object =
             secrets::generate(&secret.name, &secret.namespace, secret.env_file.as_deref(), &secret.keys, env)

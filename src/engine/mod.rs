@@ -32,6 +32,7 @@ pub mod rebuild;
 mod session;
 pub mod ship;
 pub mod status;
+pub mod subset;
 pub mod up;
 
 pub use session::{Needs, Session};

@@ -12,13 +12,20 @@ use crate::deploy::{record, render};
 use crate::error::Error;
 use crate::events::Event;
 
-/// Images that have no tag in the cluster.
+/// Images that have no tag in the cluster (of those the session's subset runs, if it has one).
 pub fn missing_tags(session: &Session, tags: &BTreeMap<String, String>) -> Vec<String> {
-    session.config.images.keys().filter(|name| !tags.contains_key(*name)).cloned().collect()
+    session
+        .config
+        .images
+        .keys()
+        .filter(|name| session.subset().is_none_or(|subset| subset.images.contains(*name)))
+        .filter(|name| !tags.contains_key(*name))
+        .cloned()
+        .collect()
 }
 
-/// Render with `tags`, apply only what changed since the last apply, and wait for it. Returns how
-/// many objects changed.
+/// Render with `tags`, apply only what changed since the last apply (of the session's subset, if it
+/// has one), and wait for it. Returns how many objects changed.
 pub async fn reapply(session: &Session, tags: &BTreeMap<String, String>, timeout: Duration) -> Result<usize, Error> {
     let missing = missing_tags(session, tags);
     if !missing.is_empty() {
@@ -30,7 +37,14 @@ pub async fn reapply(session: &Session, tags: &BTreeMap<String, String>, timeout
             Some(format!("`ohdev rebuild {}` builds and loads them", missing.join(" "))),
         ));
     }
-    let rendered = render::render(&session.config, tags).await?;
+    let mut tags = tags.clone();
+    if session.subset().is_some() {
+        // Objects outside the subset are not applied, but they are rendered: a `${image:X}` must resolve.
+        for (name, tag) in super::plan::placeholder_tags(&session.config) {
+            tags.entry(name).or_insert(tag);
+        }
+    }
+    let rendered = render::render(&session.config, &tags).await?.only(session.subset(), &tags)?;
     for warning in &rendered.warnings {
         session.reporter.emit(Event::warn(warning.clone(), None));
     }

@@ -4,8 +4,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::reapply::{missing_tags, reapply};
+use super::reapply::reapply;
 use super::Session;
+use crate::deploy::plan::subset::Subset;
 use crate::error::Error;
 use crate::image::load;
 use crate::image::{self, BuildResult, Outcome};
@@ -20,10 +21,19 @@ pub struct Rebuilt {
 /// (and what they depend on) exist and have their contexts and Dockerfiles, and the manifests, which
 /// are re-applied after the build, render. A broken manifest found after building would have loaded
 /// new images into the cluster for nothing.
-pub async fn validate(config: &crate::config::Config, names: &[String]) -> Result<(), Error> {
-    super::build::validate(config, names)?;
-    super::plan::plan(config).await?;
-    Ok(())
+///
+/// `names` are images or workloads (see `deploy::plan::subset`); returns the subset they mean
+/// (`None` without names: every image, every object).
+pub async fn validate(config: &crate::config::Config, names: &[String]) -> Result<Option<Subset>, Error> {
+    if names.is_empty() {
+        super::build::validate(config, names)?;
+        super::plan::plan(config).await?;
+        return Ok(None);
+    }
+    let subset = super::plan::subset(config, names).await?;
+    let images = super::subset::images(config, subset.as_ref())?;
+    image::validate(config, &images)?;
+    Ok(subset)
 }
 
 /// Build (and load) the named images; returns which failed without touching the cluster for them.
@@ -89,32 +99,18 @@ fn current_tags_for(
     tags
 }
 
-/// `ohdev rebuild [IMAGE…]`: the named images (all when none) and what they depend on.
-pub async fn rebuild(session: &Session, names: &[String], force: bool, timeout: Duration) -> Result<(), Error> {
-    // Images outside the selection must already be in the cluster, or the re-apply cannot happen:
-    // say so before building anything.
-    let selected = image::select(&session.config, names)?;
-    // Which registry (if any) the cluster pulls from decides which tags count as "in the cluster";
-    // found without starting or wiring anything, since this check may still refuse the command.
-    let planned = super::ship::planned_target(session).await?;
-    let known = current_tags_for(session, &[], planned.as_ref());
-    let unavailable: Vec<String> =
-        missing_tags(session, &known).into_iter().filter(|name| !selected.contains(name)).collect();
-    if !unavailable.is_empty() {
-        return Err(Error::Input {
-            message: format!(
-                "image(s) {} are not in the cluster yet, so `ohdev rebuild {}` could not roll out",
-                unavailable.join(", "),
-                names.join(" ")
-            ),
-            fix: format!(
-                "`ohdev rebuild` (all images) or `ohdev rebuild {} {}`",
-                names.join(" "),
-                unavailable.join(" ")
-            ),
-        });
-    }
-    let rebuilt = build_and_load(session, names, force).await?;
+/// `ohdev rebuild [NAME…]`: the session's subset (everything without one): its images and what they
+/// depend on are built and loaded, then its objects re-applied where they changed.
+pub async fn rebuild(session: &Session, force: bool, timeout: Duration) -> Result<(), Error> {
+    // Every image the subset's objects run is selected (and built only if its content changed), so
+    // the re-apply below has a tag for each of them.
+    let selected = super::subset::images(&session.config, session.subset())?;
+    let rebuilt = if selected.is_empty() {
+        // A subset of objects that run no image of ohdev.yaml: nothing to build.
+        Rebuilt { results: Vec::new(), failed: Vec::new() }
+    } else {
+        build_and_load(session, &selected, force).await?
+    };
     if !rebuilt.failed.is_empty() {
         return Err(Error::work(
             format!(

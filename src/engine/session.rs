@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::kind_cluster::KindCluster;
 use crate::config::Config;
+use crate::deploy::plan::subset::Subset;
 use crate::error::Error;
 use crate::state::StateLock;
 use crate::tools::kind::Kind;
@@ -79,6 +80,8 @@ pub struct Session {
     lock: Option<StateLock>,
     /// The registry images go through, decided once (`engine::ship::target`).
     pub(crate) registry_target: tokio::sync::OnceCell<Option<crate::registry::Target>>,
+    /// `ohdev up|rebuild|watch NAME…`: the part of the environment to work on; `None` is all of it.
+    subset: Option<Subset>,
 }
 
 const UNDECLARED: &str = "the command opened its Session without declaring this in its Needs";
@@ -119,6 +122,7 @@ impl Session {
             buildkit,
             lock,
             registry_target: tokio::sync::OnceCell::new(),
+            subset: None,
         };
         if needs.cluster {
             session.require_cluster().await?;
@@ -161,6 +165,16 @@ impl Session {
     /// Whether the daemon builds with BuildKit.
     pub fn buildkit(&self) -> bool {
         self.buildkit
+    }
+
+    /// Work on this part of the environment only (see `deploy::plan::subset`).
+    pub fn with_subset(mut self, subset: Option<Subset>) -> Session {
+        self.subset = subset;
+        self
+    }
+
+    pub fn subset(&self) -> Option<&Subset> {
+        self.subset.as_ref()
     }
 
     pub fn lock(&self) -> &StateLock {

@@ -43,18 +43,6 @@ pub async fn target(session: &Session, started: Option<&Started>) -> Result<Opti
         .cloned()
 }
 
-/// The registry [`target`] will use, found without changing anything: `registry:` as configured,
-/// else the cluster's advertisement.
-pub async fn planned_target(session: &Session) -> Result<Option<Target>, Error> {
-    if let Some(target) = session.registry_target.get() {
-        return Ok(target.clone());
-    }
-    match &session.config.registry {
-        Some(config) => Ok(Some(Target::configured(config))),
-        None => registry::discover(session.kubectl()).await,
-    }
-}
-
 /// Push to the registry in use, or `kind load`: either way every built image ends up where the
 /// nodes can get it, and the state says where.
 pub async fn ship(

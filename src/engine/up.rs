@@ -3,11 +3,12 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::{plan, ship, Session};
+use super::{plan, rebuild, ship, subset, Session};
 use crate::cluster;
 use crate::config::{Config, Mode};
 use crate::deploy::ledger::Ledger;
 use crate::deploy::mode;
+use crate::deploy::plan::subset::Subset;
 use crate::deploy::plan::urls;
 use crate::deploy::record;
 use crate::deploy::render;
@@ -29,18 +30,29 @@ pub struct UpOptions {
 }
 
 /// Everything `up` can check without a tool, before the Session is opened: the images' contexts,
-/// Dockerfiles and dependencies, and the whole manifest set. Returns the images to build, in order.
-pub async fn validate(config: &Config) -> Result<Vec<String>, Error> {
-    let image_names = image::select(config, &[])?;
-    image::validate(config, &image_names)?;
-    render::render(config, &plan::placeholder_tags(config)).await?;
+/// Dockerfiles and dependencies, the whole manifest set, and the `NAME…` arguments. Returns the
+/// images to build, in order, and the subset the names mean (`None` without names).
+pub async fn validate(config: &Config, names: &[String]) -> Result<(Vec<String>, Option<Subset>), Error> {
+    let tags = plan::placeholder_tags(config);
+    let (image_names, subset) = if names.is_empty() {
+        let image_names = image::select(config, &[])?;
+        image::validate(config, &image_names)?;
+        render::render(config, &tags).await?;
+        (image_names, None)
+    } else {
+        let rendered = render::render(config, &tags).await?;
+        let subset = subset::of(names, &tags, &rendered)?;
+        let image_names = subset::images(config, Some(&subset))?;
+        image::validate(config, &image_names)?;
+        (image_names, Some(subset))
+    };
     if config.dev.declared && config.mode == Mode::Production {
         // The other mode's patches are part of ohdev.yaml too: a typo in `dev.patches` is found by
         // `ohdev up`, not first by the `ohdev up --watch` that needs them.
         let dev = config.clone().with_mode(Mode::Dev);
         render::render(&dev, &plan::placeholder_tags(&dev)).await?;
     }
-    Ok(image_names)
+    Ok((image_names, subset))
 }
 
 pub async fn up(session: &Session, image_names: &[String], options: &UpOptions) -> Result<(), Error> {
@@ -94,11 +106,18 @@ pub async fn up(session: &Session, image_names: &[String], options: &UpOptions) 
     }
     image::fail_if_any_failed(&results)?;
 
-    let tags: BTreeMap<String, String> = results
+    let mut tags: BTreeMap<String, String> = results
         .iter()
         .map(|result| (result.name.clone(), ship::reference(&result.name, &result.tag, target.as_ref())))
         .collect();
-    let rendered = render::render(config, &tags).await?;
+    if session.subset().is_some() {
+        // Images outside the subset were not built: their objects are not applied, but they are
+        // rendered (a `${image:X}` must resolve), with the tag in the cluster or a placeholder.
+        for (name, tag) in rebuild::current_tags(session, &results).into_iter().chain(plan::placeholder_tags(config)) {
+            tags.entry(name).or_insert(tag);
+        }
+    }
+    let rendered = render::render(config, &tags).await?.only(session.subset(), &tags)?;
     for warning in &rendered.warnings {
         reporter.emit(Event::warn(warning.clone(), None));
     }
@@ -122,7 +141,8 @@ pub async fn up(session: &Session, image_names: &[String], options: &UpOptions) 
         apply::deploy(session.kubectl(), &rendered.objects, &rendered.plan, &apply_options, reporter).await?;
     }
     let orphans = ledger.commit()?;
-    if !orphans.is_empty() {
+    // With a subset, what lies outside it is left as it is: neither an orphan nor pruned.
+    if !orphans.is_empty() && session.subset().is_none() {
         if options.prune {
             for orphan in record::teardown_order(&record::Applied { cluster: String::new(), objects: orphans.clone() })
             {

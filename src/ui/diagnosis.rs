@@ -6,6 +6,9 @@ use crate::events::DiagnosisReport;
 
 pub fn diagnosis_screen(report: &DiagnosisReport) -> String {
     let mut screen = format!("{} is not ready: {}\n", report.object, report.reason);
+    if let Some(source) = &report.source {
+        screen.push_str(&format!("  from:       {source}\n"));
+    }
     if let Some(pod) = &report.pod {
         screen.push_str(&format!("  pod:        {pod}\n"));
     }

@@ -9,11 +9,14 @@ fn describe_after(dependency: &PlanDependency) -> String {
 
 pub fn plan_text(entries: &[PlanEntry]) -> String {
     let label = |entry: &PlanEntry| {
+        let mut shown = entry.label.clone();
         if entry.crd_not_in_set {
-            format!("{} (crd not in set)", entry.label)
-        } else {
-            entry.label.clone()
+            shown.push_str(" (crd not in set)");
         }
+        if let Some(source) = &entry.source {
+            shown.push_str(&format!(" [{source}]"));
+        }
+        shown
     };
     let width = entries
         .iter()

@@ -331,6 +331,7 @@ fn samples() -> Vec<Event> {
     });
     events.push(Event::Diagnosis(DiagnosisReport {
         object: "Deployment app/web".into(),
+        source: Some("kustomize:overlays/dev (document 3, line 12 of its output)".into()),
         reason: "CrashLoopBackOff".into(),
         hint: some("the container keeps exiting: read its last log lines"),
         pod: some("web-5d8f7c9b6d-x2x9z"),
@@ -348,6 +349,7 @@ fn samples() -> Vec<Event> {
     }));
     events.push(Event::Diagnosis(DiagnosisReport {
         object: "Deployment app/web".into(),
+        source: None,
         reason: "no reason found yet".into(),
         hint: None,
         pod: None,
@@ -367,6 +369,7 @@ fn samples() -> Vec<Event> {
                 after: Vec::new(),
                 label: "Namespace/app".into(),
                 crd_not_in_set: false,
+                source: None,
             },
             PlanEntry {
                 level: 1,
@@ -382,6 +385,7 @@ fn samples() -> Vec<Event> {
                 }],
                 label: "Deployment app/web".into(),
                 crd_not_in_set: false,
+                source: None,
             },
         ],
     });

@@ -41,8 +41,13 @@ fn start_watchers(
     sender: mpsc::Sender<PathBuf>,
     session: &Session,
 ) -> Result<Vec<Box<dyn Watcher + Send>>, Error> {
-    let mut paths: Vec<PathBuf> =
-        roots.images.iter().map(|image| image.context.clone()).chain(roots.manifests.iter().cloned()).collect();
+    let mut paths: Vec<PathBuf> = roots
+        .images
+        .iter()
+        .map(|image| image.context.clone())
+        .chain(roots.manifests.iter().cloned())
+        .chain(roots.rendered.iter().filter(|path| path.exists()).cloned())
+        .collect();
     paths.sort();
     paths.dedup();
     // A root inside another root is already covered.
@@ -176,8 +181,11 @@ pub fn was_watching() -> bool {
 /// and Dockerfile (the watch roots, and what a change rebuilds) and the manifests (what a change
 /// re-applies). Without it a missing context was "cannot watch" (exit 1) and a broken manifest
 /// waited, silently, for the first change.
-pub async fn validate(config: &crate::config::Config) -> Result<(), Error> {
-    crate::engine::up::validate(config).await.map(|_| ())
+pub async fn validate(
+    config: &crate::config::Config,
+    names: &[String],
+) -> Result<Option<crate::deploy::plan::subset::Subset>, Error> {
+    crate::engine::up::validate(config, names).await.map(|(_, subset)| subset)
 }
 
 /// Watch until interrupted.
@@ -187,7 +195,7 @@ pub async fn run(session: Session) -> Result<(), Error> {
     // change re-applies with the references the images have there (after `up`, already decided).
     crate::engine::ship::target(&session, None).await?;
     let session = Arc::new(session);
-    let roots = Roots::new(&session.config, session.lock().dir());
+    let roots = Roots::new(&session.config, session.lock().dir()).only_images(session.subset());
     let (sender, mut receiver) = mpsc::channel::<PathBuf>(8192);
     let _watchers = start_watchers(&roots, sender, &session)?;
     let pipeline_lock = Arc::new(Mutex::new(()));
@@ -304,7 +312,7 @@ mod tests {
                 std::fs::write(dir.path().join(path), content).unwrap();
             }
             let config = crate::config::load(&dir.path().join("ohdev.yaml")).unwrap();
-            let error = super::validate(&config).await.unwrap_err();
+            let error = super::validate(&config, &[]).await.unwrap_err();
             assert_eq!(error.exit_code(), 2, "{what}: {error}");
             assert!(error.to_string().contains(expected), "{what}: {error}");
         }

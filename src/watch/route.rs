@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::config::{Config, SyncRule};
+use crate::config::{Config, ManifestSource, SyncRule};
 use crate::image::dockerignore::IgnoreRules;
 
 pub struct ImageRoot {
@@ -19,6 +19,9 @@ pub struct ImageRoot {
 pub struct Roots {
     pub images: Vec<ImageRoot>,
     pub manifests: Vec<PathBuf>,
+    /// Directories and files a renderer reads (a kustomization and the local bases it names, a
+    /// command's `watch:` paths): any change under them re-renders.
+    pub rendered: Vec<PathBuf>,
     /// ohdev's own state directory: never a trigger.
     pub state_dir: PathBuf,
 }
@@ -73,6 +76,30 @@ fn rules(patterns: &[String]) -> IgnoreRules {
     IgnoreRules::from_patterns(patterns.iter().map(String::as_str)).unwrap_or_default()
 }
 
+/// A kustomization directory and, recursively, the local directories its `resources:`,
+/// `components:` and `bases:` name (an overlay's `../base`): what `kubectl kustomize` reads.
+fn kustomize_dirs(dir: &Path, found: &mut Vec<PathBuf>) {
+    if found.iter().any(|known| known == dir) {
+        return;
+    }
+    found.push(dir.to_path_buf());
+    let text = ["kustomization.yaml", "kustomization.yml", "Kustomization"]
+        .iter()
+        .find_map(|name| std::fs::read_to_string(dir.join(name)).ok());
+    let Some(document) = text.and_then(|text| serde_yaml::from_str::<serde_yaml::Value>(&text).ok()) else {
+        return;
+    };
+    for key in ["resources", "components", "bases"] {
+        let Some(entries) = document.get(key).and_then(serde_yaml::Value::as_sequence) else { continue };
+        for entry in entries.iter().filter_map(serde_yaml::Value::as_str) {
+            let local = crate::config::normalize(&dir.join(entry));
+            if local.is_dir() {
+                kustomize_dirs(&local.canonicalize().unwrap_or(local), found);
+            }
+        }
+    }
+}
+
 impl Roots {
     pub fn new(config: &Config, state_dir: &Path) -> Roots {
         let canonical = |path: &Path| path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
@@ -109,11 +136,27 @@ impl Roots {
             .manifests
             .iter()
             .filter_map(|source| match source {
-                crate::config::ManifestSource::Path(path) => Some(canonical(path)),
-                crate::config::ManifestSource::Remote { .. } => None,
+                ManifestSource::Path(path) => Some(canonical(path)),
+                _ => None,
             })
             .collect();
-        Roots { images, manifests, state_dir: canonical(state_dir) }
+        let mut rendered = Vec::new();
+        for source in &config.manifests {
+            match source {
+                ManifestSource::Kustomize { dir, .. } => kustomize_dirs(&canonical(dir), &mut rendered),
+                ManifestSource::Command { watch, .. } => rendered.extend(watch.iter().map(|path| canonical(path))),
+                ManifestSource::Path(_) | ManifestSource::Remote { .. } => {}
+            }
+        }
+        Roots { images, manifests, rendered, state_dir: canonical(state_dir) }
+    }
+
+    /// With a subset (`ohdev watch NAME…`), only its images are watched and rebuilt.
+    pub fn only_images(mut self, subset: Option<&crate::deploy::plan::subset::Subset>) -> Roots {
+        if let Some(subset) = subset {
+            self.images.retain(|image| subset.images.contains(&image.name));
+        }
+        self
     }
 
     /// Is this path something any root cares about? (Filtering happens before batching.)
@@ -122,8 +165,12 @@ impl Roots {
     }
 
     fn is_manifest(&self, path: &Path) -> bool {
-        self.manifests.iter().any(|root| path.starts_with(root))
-            && matches!(path.extension().and_then(|extension| extension.to_str()), Some("yaml" | "yml" | "json"))
+        let hidden = path.file_name().and_then(|name| name.to_str()).is_some_and(|name| name.starts_with('.'));
+        let manifest_file = self.manifests.iter().any(|root| path.starts_with(root))
+            && matches!(path.extension().and_then(|extension| extension.to_str()), Some("yaml" | "yml" | "json"));
+        // A renderer may read any file under its directories (a kustomization's `configMapGenerator`
+        // files, a chart's templates); editors' hidden swap files mean nothing.
+        manifest_file || (!hidden && self.rendered.iter().any(|root| path.starts_with(root)))
     }
 
     /// (image, path relative to its context) for every image whose context holds the path and does not ignore it.
@@ -241,6 +288,60 @@ mod tests {
         );
         let manifest = roots.route(&[dir.join("kind/manifests/app.yaml")]);
         assert!(matches!(&manifest[..], [Action::Reapply { .. }]), "{manifest:?}");
+    }
+
+    #[test]
+    fn a_change_a_renderer_reads_is_a_reapply() {
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path().canonicalize().unwrap();
+        std::fs::create_dir_all(dir.join("base")).unwrap();
+        std::fs::create_dir_all(dir.join("overlay")).unwrap();
+        std::fs::create_dir_all(dir.join("chart/templates")).unwrap();
+        std::fs::write(dir.join("base/kustomization.yaml"), "resources: [d.yaml]\n").unwrap();
+        std::fs::write(dir.join("overlay/kustomization.yaml"), "resources: [../base, ns.yaml]\n").unwrap();
+        std::fs::write(
+            dir.join("ohdev.yaml"),
+            "images: {}\nmanifests:\n  - kustomize: overlay\n  - {command: [helm, template, chart], watch: [chart, values.yaml]}\n",
+        )
+        .unwrap();
+        let config = crate::config::load(&dir.join("ohdev.yaml")).unwrap();
+        let roots = Roots::new(&config, &dir.join(".ohdev"));
+        for changed in ["overlay/ns.yaml", "base/d.yaml", "base/env.properties", "chart/templates/x.tpl", "values.yaml"]
+        {
+            let path = dir.join(changed);
+            assert!(roots.accepts(&path), "{changed}");
+            assert!(matches!(&roots.route(&[path])[..], [Action::Reapply { .. }]), "{changed}");
+        }
+        for unrelated in ["other/x.yaml", "overlay/.ns.yaml.swp", "values.yaml.bak"] {
+            assert_eq!(roots.route(&[dir.join(unrelated)]), [], "{unrelated}");
+        }
+    }
+
+    #[test]
+    fn with_a_subset_only_its_images_are_watched() {
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path().canonicalize().unwrap();
+        for image in ["web", "worker"] {
+            std::fs::create_dir_all(dir.join(image)).unwrap();
+        }
+        std::fs::write(
+            dir.join("ohdev.yaml"),
+            "images:\n  web: {context: web}\n  worker: {context: worker}\nmanifests: []\n",
+        )
+        .unwrap();
+        let config = crate::config::load(&dir.join("ohdev.yaml")).unwrap();
+        let subset = crate::deploy::plan::subset::Subset {
+            images: ["worker".to_string()].into_iter().collect(),
+            ..Default::default()
+        };
+        let roots = Roots::new(&config, &dir.join(".ohdev")).only_images(Some(&subset));
+        assert_eq!(roots.images.iter().map(|image| image.name.as_str()).collect::<Vec<_>>(), ["worker"]);
+        assert_eq!(roots.route(&[dir.join("web/main.py")]), []);
+        assert!(
+            matches!(&roots.route(&[dir.join("worker/main.py")])[..], [Action::Rebuild { image, .. }] if image == "worker")
+        );
+        let all = Roots::new(&config, &dir.join(".ohdev")).only_images(None);
+        assert_eq!(all.images.len(), 2);
     }
 
     #[test]

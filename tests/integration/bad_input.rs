@@ -1595,7 +1595,7 @@ fn flags() {
             case("flag_rebuild_unknown_image", &["rebuild", "ap-{id}"])
                 .config(&image)
                 .dockerfile()
-                .expect("no image named `ap-{id}`")
+                .expect("`ap-{id}` is neither an image in ohdev.yaml nor an object of the manifests")
                 .expect("did you mean `app-{id}`?"),
             case("flag_logs_since_bad_unit", &["logs", "--since", "5x"])
                 .expect("--since 5x: not a duration")
@@ -1678,14 +1678,6 @@ fn state() {
                 .dockerfile()
                 .docker()
                 .expect("kind cluster \"t\" does not exist"),
-            case("state_rebuild_other_image_not_loaded", &["rebuild", "app-{id}"])
-                .config(&format!(
-                    "cluster:\n  name: t\nimages:\n  app-{ID}:\n    context: .\n  web-{ID}:\n    context: .\nmanifests: []\n"
-                ))
-                .dockerfile()
-                .setup(Setup::Cluster)
-                .expect("image(s) web-{id} are not in the cluster yet")
-                .expect("`ohdev rebuild app-{id} web-{id}`"),
         ],
     );
 }

@@ -624,7 +624,8 @@ fn an_unknown_image_name_is_exit_2_listing_the_images() {
     ohdev_snapshot!("unknown_image_build", output);
     test.set_args(&["rebuild", "wbe"]);
     let output = test.expect(2);
-    assert!(output.stderr.contains("no image named `wbe`"), "{}", output.stderr);
+    assert!(output.stderr.contains("`wbe` is neither an image in ohdev.yaml nor an object"), "{}", output.stderr);
+    assert!(output.stderr.contains("did you mean `web`? images and workloads: api, web"), "{}", output.stderr);
     ohdev_snapshot!("unknown_image_rebuild", output);
 }
 

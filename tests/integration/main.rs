@@ -17,6 +17,8 @@ mod kubectl_args;
 mod logs;
 mod registry;
 mod signals;
+mod sources;
 mod stand_in_registry;
+mod subsets;
 mod support;
 mod watch;

@@ -198,3 +198,44 @@ fn port_forward_answers_with_its_pod_and_exits_when_the_pod_is_gone() {
     child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
     assert!(err.ends_with("error: lost connection to pod\n"), "{err}");
 }
+
+#[test]
+fn kustomize_is_recorded_and_handed_to_the_real_kubectl() {
+    let bin = Bin::new("kustomize");
+    let dir = bin.dir.join("overlay");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("kustomization.yaml"), "resources: [cm.yaml]\nnamespace: shop\n").unwrap();
+    std::fs::write(dir.join("cm.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\n").unwrap();
+    // A "real" kubectl that proves it was called with the same arguments (the machine's own kubectl
+    // may not exist everywhere this test runs).
+    let real = bin.dir.join("real-kubectl");
+    std::fs::write(&real, "#!/bin/sh\necho \"real: $*\"\necho to-stderr >&2\nexit 4\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let dir_text = dir.display().to_string();
+    let output = bin
+        .cmd("kubectl", &["--context", "kind-x", "kustomize", &dir_text])
+        .env("FAKE_KUBE_REAL_KUBECTL", &real)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(4));
+    assert_eq!(String::from_utf8_lossy(&output.stdout), format!("real: --context kind-x kustomize {dir_text}\n"));
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "to-stderr\n");
+    let calls = std::fs::read_to_string(bin.state.join("calls.jsonl")).unwrap();
+    assert!(calls.contains("\"kustomize\""), "{calls}");
+
+    // Without FAKE_KUBE_REAL_KUBECTL: the first kubectl on PATH that is not the stand-in, if any.
+    let Some(system) = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path).map(|dir| dir.join("kubectl")).find(|candidate| {
+            candidate.is_file() && !std::fs::canonicalize(candidate).is_ok_and(|real| real.ends_with("fake-kube"))
+        })
+    }) else {
+        eprintln!("SKIPPED: no real kubectl on PATH");
+        return;
+    };
+    let path = format!("{}:{}", bin.dir.join("bin").display(), system.parent().unwrap().display());
+    let output = bin.cmd("kubectl", &["kustomize", &dir_text]).env("PATH", path).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let rendered = String::from_utf8_lossy(&output.stdout);
+    assert!(rendered.contains("namespace: shop") && rendered.contains("name: settings"), "{rendered}");
+}

@@ -84,6 +84,8 @@ pub struct PlannedObject {
     pub after: Vec<Dependency>,
     /// A custom resource whose CustomResourceDefinition is not in the set: the cluster must know the kind.
     pub crd_not_in_set: bool,
+    /// The renderer that printed the object (`kustomize:overlays/dev`, `command:helm`); `None` for files.
+    pub rendered_by: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -168,7 +170,8 @@ pub fn plan(objects: &[Object]) -> Result<Plan, GraphError> {
     for (index, ((object, key), after)) in objects.iter().zip(keys).zip(afters).enumerate() {
         let level = levels[index];
         let crd_not_in_set = scopes.resolve(object).1 == ScopeOrigin::CrdNotInSet;
-        planned[level].push(PlannedObject { index, key, level, after, crd_not_in_set });
+        let rendered_by = object.source.rendered_by().map(str::to_string);
+        planned[level].push(PlannedObject { index, key, level, after, crd_not_in_set, rendered_by });
     }
     for level in &mut planned {
         level.sort_by(|left, right| order(&left.index, &right.index));
@@ -324,6 +327,7 @@ impl Plan {
                     .collect(),
                 label: object.key.to_string(),
                 crd_not_in_set: object.crd_not_in_set,
+                source: object.rendered_by.clone(),
             })
             .collect()
     }

@@ -25,6 +25,7 @@ mod patch;
 pub mod resource;
 mod scope;
 pub mod secrets;
+pub mod subset;
 pub mod substitute;
 pub mod urls;
 pub mod webhooks;

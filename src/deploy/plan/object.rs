@@ -10,7 +10,8 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 /// Where an object was written: the file, the document's position in it (0-based; shown 1-based) and
-/// the line of the document's first content line when known.
+/// the line of the document's first content line when known. For an object a renderer printed
+/// (`kustomize:`, `command:` entries), `file` is the renderer's label, e.g. `kustomize:overlays/dev`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SourceRef {
     pub file: PathBuf,
@@ -18,8 +19,28 @@ pub struct SourceRef {
     pub line: Option<usize>,
 }
 
+/// What a rendered source's label starts with (`kustomize:overlays/dev`, `command:helm`): such a
+/// `file` is not a path but the name of the renderer whose output held the object.
+const RENDERED_PREFIXES: [&str; 2] = ["kustomize:", "command:"];
+
+impl SourceRef {
+    /// The renderer's label (`kustomize:overlays/dev`) when the object came from one, not a file.
+    pub fn rendered_by(&self) -> Option<&str> {
+        let text = self.file.to_str()?;
+        RENDERED_PREFIXES.iter().any(|prefix| text.starts_with(prefix)).then_some(text)
+    }
+}
+
 impl fmt::Display for SourceRef {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(label) = self.rendered_by() {
+            return match self.line {
+                Some(line) => {
+                    write!(formatter, "{label} (document {}, line {line} of its output)", self.doc_index + 1)
+                }
+                None => write!(formatter, "{label} (document {} of its output)", self.doc_index + 1),
+            };
+        }
         match self.line {
             Some(line) => write!(formatter, "{}:{line} (document {})", self.file.display(), self.doc_index + 1),
             None => write!(formatter, "{} (document {})", self.file.display(), self.doc_index + 1),

@@ -50,6 +50,20 @@ fn describe_missing(secret: &str, keys: &[String], env_file: Option<&Path>, env_
     }
 }
 
+/// Every value `keys` would take (environment or env file), for hiding them in a renderer's error
+/// output. What cannot be read is left out: `generate` reports it.
+pub fn values(env_file: Option<&Path>, keys: &[String], env: &dyn Fn(&str) -> Option<String>) -> Vec<String> {
+    let file_values = env_file
+        .and_then(|file| std::fs::read_to_string(file).ok().map(|text| (file, text)))
+        .and_then(|(file, text)| parse_env_file(file, &text).ok())
+        .unwrap_or_default();
+    keys.iter()
+        .flat_map(|key| [env(key), file_values.get(key).cloned()])
+        .flatten()
+        .filter(|value| !value.is_empty())
+        .collect()
+}
+
 /// Builds the Secret `name` in `namespace` with exactly `keys`, values taken from the environment
 /// (`env`, non-empty wins) or `env_file`. The object's source is `ohdev.yaml`, document 0; the caller may
 /// replace it with the config file's real path.

@@ -219,6 +219,7 @@ impl Diagnosis {
     pub fn report(&self, last_log_lines: Vec<String>) -> DiagnosisReport {
         DiagnosisReport {
             object: self.object.to_string(),
+            source: None,
             reason: self.reason.to_string(),
             hint: self.hint.clone(),
             pod: self.pod.clone(),

@@ -122,7 +122,9 @@ async fn screen(kubectl: &Kubectl, object: &Object, live: &Value, reporter: &Rep
     let (pods, events) = related(kubectl, object, live).await;
     let diagnosis = diagnose::diagnose(live, &pods, &events);
     let lines = last_log_lines(kubectl, &diagnosis, object.namespace().unwrap_or("default")).await;
-    reporter.emit(Event::Diagnosis(diagnosis.report(lines)));
+    let mut report = diagnosis.report(lines);
+    report.source = object.source.rendered_by().map(|_| object.source.to_string());
+    reporter.emit(Event::Diagnosis(report));
     diagnosis
 }
 

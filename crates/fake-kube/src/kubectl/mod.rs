@@ -1,5 +1,6 @@
 //! The `kubectl` personality, answering for the cluster behind `--context kind-<name>`.
-//! Commands: version, get, apply, delete, logs, exec, port-forward, api-resources, cluster-info.
+//! Commands: version, get, apply, delete, logs, exec, port-forward, api-resources, cluster-info, and
+//! kustomize (handed to the real kubectl: see `kustomize`).
 //! Every command except `version --client` requires an explicit `--context`.
 
 mod admission;
@@ -14,6 +15,7 @@ mod events;
 mod exec;
 mod get;
 mod images;
+mod kustomize;
 mod logs;
 mod nodes;
 mod output;
@@ -101,6 +103,9 @@ pub fn with_cluster(ctx: &mut Ctx, context: &str, f: impl FnOnce(&mut Cluster) -
 }
 
 pub fn run(args: &[String], ctx: &mut Ctx) -> i32 {
+    if kustomize::is_kustomize(args) {
+        return kustomize::run(args, ctx);
+    }
     let (cmd, p) = match parse(args) {
         Ok(x) => x,
         Err(e) => return ctx.fail(1, &e),
