@@ -46,6 +46,21 @@ pub struct PushRecord {
 }
 
 pub type ImageRecords = BTreeMap<String, ImageRecord>;
+
+impl ImageRecord {
+    /// This build is now the image's current one. A new tag is in no cluster and no registry yet:
+    /// where the old one was loaded or pushed is forgotten.
+    pub fn set_built(&mut self, result: &BuildResult, image_id: &str) {
+        if self.tag != result.tag {
+            self.built_at = Some(crate::ui::timestamp());
+            self.loaded.clear();
+            self.pushed.clear();
+        }
+        self.tag = result.tag.clone();
+        self.digest = result.digest.clone();
+        self.image_id = image_id.to_string();
+    }
+}
 pub const STATE_KEY: &str = "images";
 
 impl crate::state::Section for ImageRecords {
@@ -117,13 +132,7 @@ pub async fn load_all(
         }
         lock.update_section(|records: &mut ImageRecords| {
             let record = records.entry(result.name.clone()).or_default();
-            if record.tag != result.tag {
-                record.built_at = Some(crate::ui::timestamp());
-                record.pushed.clear();
-            }
-            record.tag = result.tag.clone();
-            record.digest = result.digest.clone();
-            record.image_id = image_id.to_string();
+            record.set_built(result, image_id);
             record.loaded.insert(cluster.to_string(), node_names.clone());
         })?;
     }
@@ -135,15 +144,7 @@ pub fn record_built(results: &[BuildResult], lock: &StateLock) -> Result<(), Err
     lock.update_section(|records: &mut ImageRecords| {
         for result in results {
             let Some(image_id) = result.image_id() else { continue };
-            let record = records.entry(result.name.clone()).or_default();
-            if record.tag != result.tag {
-                record.built_at = Some(crate::ui::timestamp());
-                record.loaded.clear();
-                record.pushed.clear();
-            }
-            record.tag = result.tag.clone();
-            record.digest = result.digest.clone();
-            record.image_id = image_id.to_string();
+            records.entry(result.name.clone()).or_default().set_built(result, image_id);
         }
     })
 }

@@ -102,14 +102,7 @@ pub async fn push_all(
         };
         lock.update_section(|records: &mut ImageRecords| {
             let record = records.entry(result.name.clone()).or_default();
-            if record.tag != result.tag {
-                record.built_at = Some(crate::ui::timestamp());
-                record.loaded.clear();
-                record.pushed.clear();
-            }
-            record.tag = result.tag.clone();
-            record.digest = result.digest.clone();
-            record.image_id = image_id.to_string();
+            record.set_built(result, image_id);
             record.pushed.insert(
                 target.push_host.clone(),
                 crate::image::load::PushRecord {
