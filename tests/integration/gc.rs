@@ -13,39 +13,14 @@
 //!
 //! Every test uses image names of its own and removes what it created.
 
-use std::collections::{BTreeMap, HashMap};
-
 use serde_json::Value;
 
-use crate::support::docker::{unique, with_docker};
+use crate::support::docker::{base_or_skip, ohdev_images, unique, with_docker};
 use crate::support::registry::{node_image, Containers};
-use crate::support::{busybox, docker, json_lines, Output, Test};
+use crate::support::{json_lines, Output, Test};
 
 /// A layer each build adds: large enough that the bytes freed are unmistakable.
 const PAYLOAD_BYTES: usize = 200_000;
-
-fn base_or_skip() -> Option<String> {
-    docker::client()?;
-    busybox::base_image()
-}
-
-/// Tag → image ID of every image Docker holds with ohdev's labels for image `name`.
-fn ohdev_images(name: &str) -> BTreeMap<String, String> {
-    let name = name.to_string();
-    with_docker(|docker| async move {
-        let mut filters: HashMap<&str, Vec<String>> = HashMap::new();
-        filters
-            .insert("label", vec!["app.kubernetes.io/managed-by=ohdev".to_string(), format!("dev.ohdev.image={name}")]);
-        let options = bollard::query_parameters::ListImagesOptionsBuilder::default().filters(&filters).build();
-        let mut tags = BTreeMap::new();
-        for image in docker.list_images(Some(options)).await.expect("list images") {
-            for tag in image.repo_tags {
-                tags.insert(tag, image.id.clone());
-            }
-        }
-        tags
-    })
-}
 
 fn image_exists(reference: &str) -> bool {
     let reference = reference.to_string();

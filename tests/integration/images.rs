@@ -15,44 +15,17 @@
 //!
 //! Every test uses image names of its own (`<role>-<random>`) and removes what it created.
 
-use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
 
 use crate::ohdev_snapshot;
-use crate::support::docker::{unique, with_docker};
-use crate::support::{busybox, docker, json_lines, Output, Test};
-
-const MANAGED_BY: &str = "app.kubernetes.io/managed-by=ohdev";
+use crate::support::docker::{base_or_skip, ohdev_images, unique, with_docker};
+use crate::support::{docker, json_lines, Output, Test};
 
 // ------------------------------------------------------------------------------------------
 // Helpers
-
-/// The busybox base image reference, or None when Docker is absent (the reason is printed).
-fn base_or_skip() -> Option<String> {
-    docker::client()?;
-    busybox::base_image()
-}
-
-/// Tag → image ID of every image ohdev built for image `name` (labels `managed-by=ohdev` and
-/// `dev.ohdev.image=<name>`), as Docker reports them.
-fn ohdev_images(name: &str) -> BTreeMap<String, String> {
-    let name = name.to_string();
-    with_docker(|docker| async move {
-        let mut filters: HashMap<&str, Vec<String>> = HashMap::new();
-        filters.insert("label", vec![MANAGED_BY.to_string(), format!("dev.ohdev.image={name}")]);
-        let options = bollard::query_parameters::ListImagesOptionsBuilder::default().filters(&filters).build();
-        let mut tags = BTreeMap::new();
-        for image in docker.list_images(Some(options)).await.expect("list images") {
-            for tag in image.repo_tags {
-                tags.insert(tag, image.id.clone());
-            }
-        }
-        tags
-    })
-}
 
 fn inspect(reference: &str) -> Option<bollard::models::ImageInspect> {
     let reference = reference.to_string();

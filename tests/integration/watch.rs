@@ -25,7 +25,6 @@
 //! Results are waited for by polling the events file and calls.jsonl with a generous deadline;
 //! nothing asserts on timing. Every test uses an image name of its own and removes its images.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::time::{Duration, Instant};
@@ -33,8 +32,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::ohdev_snapshot;
-use crate::support::docker::{unique, with_docker};
-use crate::support::{busybox, docker, json_lines, process_gone, Test};
+use crate::support::docker::{base_or_skip, ohdev_image_ids, unique, with_docker};
+use crate::support::{docker, json_lines, process_gone, Test};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/watch");
 /// How long any awaited result may take (builds on a loaded 2-core machine); never a measurement.
@@ -45,27 +44,6 @@ const QUIET: Duration = Duration::from_millis(1500);
 
 // ------------------------------------------------------------------------------------------
 // Helpers
-
-fn base_or_skip() -> Option<String> {
-    docker::client()?;
-    busybox::base_image()
-}
-
-/// Image IDs Docker holds for ohdev image `name` (labels managed-by=ohdev, dev.ohdev.image=name).
-fn ohdev_image_ids(name: &str) -> Vec<String> {
-    let name = name.to_string();
-    with_docker(|docker| async move {
-        let mut filters: HashMap<&str, Vec<String>> = HashMap::new();
-        filters
-            .insert("label", vec!["app.kubernetes.io/managed-by=ohdev".to_string(), format!("dev.ohdev.image={name}")]);
-        let options = bollard::query_parameters::ListImagesOptionsBuilder::default().filters(&filters).build();
-        docker
-            .list_images(Some(options))
-            .await
-            .map(|images| images.into_iter().map(|image| image.id).collect())
-            .unwrap_or_default()
-    })
-}
 
 /// Removes every image built for this test's image name, also when the test panics.
 struct Cleanup(String);

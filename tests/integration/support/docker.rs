@@ -53,3 +53,36 @@ where
         work(docker).await
     })
 }
+
+/// The busybox base image reference, or None when Docker is absent (the reason is printed).
+pub fn base_or_skip() -> Option<String> {
+    client()?;
+    super::busybox::base_image()
+}
+
+/// Tag → image ID of every image ohdev built for image `name` (labels `managed-by=ohdev` and
+/// `dev.ohdev.image=<name>`), as Docker reports them.
+pub fn ohdev_images(name: &str) -> std::collections::BTreeMap<String, String> {
+    let name = name.to_string();
+    with_docker(|docker| async move {
+        let mut filters: std::collections::HashMap<&str, Vec<String>> = std::collections::HashMap::new();
+        filters
+            .insert("label", vec!["app.kubernetes.io/managed-by=ohdev".to_string(), format!("dev.ohdev.image={name}")]);
+        let options = bollard::query_parameters::ListImagesOptionsBuilder::default().filters(&filters).build();
+        let mut tags = std::collections::BTreeMap::new();
+        for image in docker.list_images(Some(options)).await.expect("list images") {
+            for tag in image.repo_tags {
+                tags.insert(tag, image.id.clone());
+            }
+        }
+        tags
+    })
+}
+
+/// The distinct image IDs of [`ohdev_images`].
+pub fn ohdev_image_ids(name: &str) -> Vec<String> {
+    let mut ids: Vec<String> = ohdev_images(name).into_values().collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
