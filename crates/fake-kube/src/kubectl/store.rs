@@ -155,6 +155,7 @@ pub fn upsert(cluster: &mut Cluster, rt: &ResType, ns: &str, mut body: Value, ma
             o.applied_at_call = applied_at_call;
             if spec_changed {
                 o.polls = 0;
+                o.started_ms = cluster.now_ms;
             }
             Upserted { index: i, created: false, changed }
         }
@@ -167,6 +168,7 @@ pub fn upsert(cluster: &mut Cluster, rt: &ResType, ns: &str, mut body: Value, ma
                 name,
                 body,
                 polls: 0,
+                started_ms: cluster.now_ms,
                 applied_at_call,
                 pod_epoch: 0,
             });
