@@ -19,9 +19,13 @@
 //! `busybox:latest` or the integration tests' `ohdev-test/busybox:*` (run `cargo test` once).
 //!
 //! Usage: `cargo build --release -p ohdev -p fake-kube -p ohdev-bench && ./target/release/watch_latency
-//! [--edits N] [--rollout-ms MS] [--keep]`. `--rollout-ms` is the stand-in's rollout time
+//! [--edits N] [--rollout-ms MS] [--pause-ms MS] [--keep]`. `--rollout-ms` is the stand-in's rollout time
 //! (`FAKE_KUBE_ROLLOUT_MS`, default 200: a workload is Ready that long after its apply, however
-//! often it is read). `ohdev` and `fake-kube` are taken from next to this binary, or from
+//! often it is read). Between one rebuild's `idle` and the next save the bench pauses 0–999 ms, a
+//! different time each edit (`--pause-ms MS`: always MS): Docker Engine 20.10's BuildKit finishes
+//! "exporting to image" just after a whole second of the wall clock (measured with plain API
+//! builds too), so saves made right after `idle` would lock the loop to that tick and every
+//! sample would be a whole number of seconds; real saves are not in step with the daemon. `ohdev` and `fake-kube` are taken from next to this binary, or from
 //! `$OHDEV_BIN` / `$FAKE_KUBE_BIN`. At the end the watch gets SIGINT, and the temp dir and every
 //! image labelled `dev.ohdev.image=<this run's image name>` are removed (unless `--keep`).
 
@@ -94,7 +98,7 @@ impl Drop for Run {
 }
 
 fn run() -> Result<()> {
-    let Options { edits, rollout_ms, keep } = options()?;
+    let Options { edits, rollout_ms, pause_ms, keep } = options()?;
     let exe_dir = std::env::current_exe()
         .map_err(|e| e.to_string())?
         .parent()
@@ -172,6 +176,7 @@ fn run() -> Result<()> {
     let (mut phases, mut windows) = (vec![Vec::new(); PHASES.len()], Vec::new());
     for edit in 1..=edits {
         progress(&format!("rebuild {edit}/{edits}"));
+        std::thread::sleep(pause(pause_ms, edit));
         let saved = save(&dir.join("app/main.txt"), &format!("v{edit} {id}\n"))?;
         let seen =
             wait_for_all(&events, "watch_status idle after the rebuild", |event| is_status(event, &image, "idle"))?;
@@ -255,6 +260,13 @@ fn run() -> Result<()> {
         reads.iter().max().unwrap_or(&0)
     );
     Ok(())
+}
+
+/// The pause before edit `edit`: `fixed`, or a spread of 0–999 ms (golden-ratio steps, so any
+/// run of edits covers the second evenly).
+fn pause(fixed: Option<u64>, edit: usize) -> Duration {
+    let spread = (edit as f64 * 0.618_033_988_75).fract() * 1000.0;
+    Duration::from_millis(fixed.unwrap_or(spread as u64))
 }
 
 /// The phases of one rebuild, in order; [`trace`] measures each from the events' `ts`.
@@ -341,11 +353,14 @@ fn median(counts: &[usize]) -> usize {
 struct Options {
     edits: usize,
     rollout_ms: u64,
+    /// A pause between one rebuild's `idle` and the next save; `None`: a different one each time,
+    /// 0–999 ms (see [`pause`]).
+    pause_ms: Option<u64>,
     keep: bool,
 }
 
 fn options() -> Result<Options> {
-    let (mut edits, mut rollout_ms, mut keep) = (50, 200, false);
+    let (mut edits, mut rollout_ms, mut pause_ms, mut keep) = (50, 200, None, false);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -360,15 +375,19 @@ fn options() -> Result<Options> {
                 let value = args.next().ok_or("--rollout-ms needs a number of milliseconds")?;
                 rollout_ms = value.parse().map_err(|_| format!("--rollout-ms {value}: not a number"))?;
             }
+            "--pause-ms" => {
+                let value = args.next().ok_or("--pause-ms needs a number of milliseconds")?;
+                pause_ms = Some(value.parse().map_err(|_| format!("--pause-ms {value}: not a number"))?);
+            }
             "--keep" => keep = true,
             "-h" | "--help" => {
-                println!("usage: ./target/release/watch_latency [--edits N (default 50, at least 5)] [--rollout-ms MS (the stand-in's rollout time, default 200)] [--keep]");
+                println!("usage: ./target/release/watch_latency [--edits N (default 50, at least 5)] [--rollout-ms MS (the stand-in's rollout time, default 200)] [--pause-ms MS (between a rebuild's idle and the next save; default a different one each time, 0-999)] [--keep]");
                 std::process::exit(0);
             }
             other => return Err(format!("unknown argument {other} (try --help)")),
         }
     }
-    Ok(Options { edits, rollout_ms, keep })
+    Ok(Options { edits, rollout_ms, pause_ms, keep })
 }
 
 fn binary(exe_dir: &Path, variable: &str, name: &str) -> Result<PathBuf> {
