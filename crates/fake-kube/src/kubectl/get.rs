@@ -16,7 +16,7 @@ use crate::state::Cluster;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
-/// One candidate object and the stored object whose poll count it advances.
+/// One candidate object and the stored object whose read count it advances.
 struct Item {
     body: Value,
     bumps: Option<usize>,

@@ -1,6 +1,6 @@
 //! Storing objects the way the API server does on apply: keep uid and creationTimestamp, bump
-//! resourceVersion, bump generation when the spec changes (which also restarts the simulated
-//! rollout clock `polls`), assign Service cluster IPs, turn Secret stringData into data.
+//! resourceVersion, bump generation when the spec changes (which also starts a new rollout:
+//! `started_ms` is now, `polls` 0), assign Service cluster IPs, turn Secret stringData into data.
 
 use super::resources::ResType;
 use crate::state::{Cluster, Obj};
