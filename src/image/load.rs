@@ -92,10 +92,10 @@ pub async fn load_all(
         let (missing, node_names) = match known_nodes {
             Some(nodes) => (nodes.clone(), nodes.clone()),
             None => {
-                if listed.is_none() {
-                    listed = Some(node_images(&kubectl.get_json(["nodes"]).await?));
-                }
-                let nodes = listed.as_ref().expect("just read");
+                let nodes = match &mut listed {
+                    Some(nodes) => nodes,
+                    None => listed.insert(node_images(&kubectl.get_json(["nodes"]).await?)),
+                };
                 (nodes_missing(nodes, &result.tag), nodes.keys().cloned().collect())
             }
         };
