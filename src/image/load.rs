@@ -4,13 +4,18 @@
 //! so a node that lists the tag holds exactly this content. When the list does not show it (kubelet
 //! reports at most 50 images, and with a delay) ohdev calls `kind load`, which itself compares image
 //! IDs per node and copies only where needed.
+//!
+//! An image built just now (its content tag was not in Docker) is not on the nodes: asking them
+//! first (`kubectl get nodes`, a process and an API call on every rebuild of the watch loop) only
+//! confirms it. So once ohdev knows the cluster's nodes for that image, a fresh build is loaded
+//! without asking; `kind load` still checks each node.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::result::BuildResult;
+use super::result::{BuildResult, Outcome};
 use crate::error::Error;
 use crate::events::{Event, ImageState};
 use crate::state::StateLock;
@@ -104,12 +109,26 @@ pub async fn load_all(
     lock: &StateLock,
     reporter: &Reporter,
 ) -> Result<usize, Error> {
-    let nodes = node_images(&kubectl.get_json(["nodes"]).await?);
-    let node_names: Vec<String> = nodes.keys().cloned().collect();
+    let records: ImageRecords = lock.section();
+    // The nodes' image lists, read at most once and only when some image may already be there.
+    let mut listed: Option<BTreeMap<String, BTreeSet<String>>> = None;
     let mut loads = 0;
     for result in results {
         let Some(image_id) = result.image_id() else { continue };
-        let missing = nodes_missing(&nodes, &result.tag);
+        let known_nodes = records
+            .get(&result.name)
+            .and_then(|record| record.loaded.get(cluster))
+            .filter(|nodes| !nodes.is_empty() && matches!(result.outcome, Outcome::Built { .. }));
+        let (missing, node_names) = match known_nodes {
+            Some(nodes) => (nodes.clone(), nodes.clone()),
+            None => {
+                let nodes = match &mut listed {
+                    Some(nodes) => nodes,
+                    None => listed.insert(node_images(&kubectl.get_json(["nodes"]).await?)),
+                };
+                (nodes_missing(nodes, &result.tag), nodes.keys().cloned().collect())
+            }
+        };
         if missing.is_empty() && !force {
             reporter.emit(Event::image(result.name.clone(), result.tag.clone(), ImageState::AlreadyLoaded, None));
         } else {

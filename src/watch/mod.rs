@@ -28,7 +28,10 @@ use queue::{key_of, Finished, Queues};
 use route::{Action, Roots};
 use sync::SyncOutcome;
 
-pub const WINDOW: Duration = Duration::from_millis(75);
+/// How long a batch collects changes after its first one. An editor's save (write, rename,
+/// chmod) arrives within a few milliseconds; 50 ms is watchexec's default too. A `git checkout`
+/// that takes longer is still one build: changes during a build coalesce into one follow-up.
+pub const WINDOW: Duration = Duration::from_millis(50);
 const POLL_INTERVAL: Duration = Duration::from_millis(500);
 
 fn status(session: &Session, image: &str, state: WatchState, detail: Option<String>) {

@@ -383,7 +383,7 @@ fn second_up_builds_and_loads_nothing_and_a_change_rebuilds_only_its_image() {
     let _cleanup = Cleanup::names(&[&api, &web]);
     // `api` builds from the project root (where ohdev keeps `.ohdev/`, and the stand-ins their
     // state and PATH links, which its .dockerignore leaves out); `web` from its own directory.
-    let test = Test::new()
+    let mut test = Test::new()
         .file("ohdev.yaml", &config(&base, &[(&api, ".", "api/Dockerfile", ""), (&web, "web", "Dockerfile", "")]))
         .file(".dockerignore", ".fake-kube\n.bin\nweb\n**/*.log\n")
         .file("api/Dockerfile", "ARG BASE\nFROM ${BASE}\nCOPY api /api\nRUN cat /api/main.sh\n")
@@ -446,6 +446,19 @@ fn second_up_builds_and_loads_nothing_and_a_change_rebuilds_only_its_image() {
     assert_ne!(web_now[&new_web_tag], web_images[&web_tag], "same image ID for new content");
     assert_eq!(state_record(&test, &web)["tag"], new_web_tag.as_str());
     assert_eq!(state_record(&test, &api)["tag"], api_tag.as_str());
+
+    // A rebuild of a changed image whose nodes ohdev knows loads it without asking the nodes first:
+    // a fresh content tag cannot be on them (`kind load` still checks each node).
+    let node_reads = |test: &Test| {
+        test.calls().iter().filter(|call| call.tool == "kubectl" && call.argv.iter().any(|arg| arg == "nodes")).count()
+    };
+    let reads_before = node_reads(&test);
+    test.write("web/index.html", "<h1>three</h1>\n");
+    test.set_args(&["--json", "rebuild", &web]);
+    let rebuilt = test.expect(0);
+    assert_eq!(images_in_state(&rebuilt, "loaded"), sorted([&web]), "{}", rebuilt.stdout);
+    assert_eq!(test.calls_matching("load docker-image").len(), 4);
+    assert_eq!(node_reads(&test), reads_before, "the rebuild read the nodes: {:?}", test.calls());
 }
 
 fn sorted<const N: usize>(names: [&String; N]) -> Vec<String> {

@@ -15,6 +15,14 @@ use crate::support::{fake_kube_binary, json_lines, process_gone, Test};
 
 const APP_IMAGE: &str = "ohdev.local/app:0123456789abcdef";
 
+/// Pods here run at once: these tests are about log streams, not rollouts, so the stand-in's
+/// rollout time (`FAKE_KUBE_ROLLOUT_MS`) is 0 for the fixture's calls and for ohdev's.
+const ROLLOUT_MS: &str = "0";
+
+fn logs_test() -> Test {
+    Test::new().env("FAKE_KUBE_ROLLOUT_MS", ROLLOUT_MS)
+}
+
 /// Runs the stand-in as `kind`/`kubectl` against the test's state, the way a person would set up a cluster.
 struct Cluster {
     state: PathBuf,
@@ -42,6 +50,7 @@ impl Cluster {
         let mut child = Command::new(self.bin.join(tool))
             .args(args)
             .env("FAKE_KUBE_STATE", &self.state)
+            .env("FAKE_KUBE_ROLLOUT_MS", ROLLOUT_MS)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -63,11 +72,6 @@ impl Cluster {
     #[track_caller]
     fn apply(&self, yaml: &str) {
         self.kubectl(&["apply", "--server-side", "--field-manager=fixture", "-f", "-"], yaml);
-    }
-
-    /// One `get` makes every pod applied so far Running (the stand-in's clock counts polls).
-    fn start_pods(&self) {
-        self.kubectl(&["get", "pods", "-A", "-o", "json"], "");
     }
 
     /// Put an `ohdev.local` image on every node, as `kind load docker-image` would.
@@ -173,7 +177,6 @@ fn environment(test: &Test) -> (Cluster, Fixture) {
     yaml.push(bare_pod("app", "stranger", false, &["main"]));
     yaml.push(WEB.to_string());
     cluster.apply(&yaml.join("---\n"));
-    cluster.start_pods();
     let mut expected = BTreeMap::new();
     for (pod, containers, count) in pods {
         for container in containers {
@@ -217,7 +220,7 @@ fn by_source(lines: &[(String, String)]) -> BTreeMap<String, Vec<String>> {
 
 #[test]
 fn without_follow_every_line_is_whole_and_in_order() {
-    let test = Test::new().args(&["logs", "--no-follow"]);
+    let test = logs_test().args(&["logs", "--no-follow"]);
     let (_cluster, fixture) = environment(&test);
     let output = test.expect(0);
     let lines = parse_text(&output.stdout);
@@ -250,7 +253,7 @@ fn without_follow_every_line_is_whole_and_in_order() {
 
 #[test]
 fn tail_container_grep_and_json() {
-    let mut test = Test::new();
+    let mut test = logs_test();
     let (_cluster, fixture) = environment(&test);
 
     test.set_args(&["logs", "--no-follow", "--tail", "3"]);
@@ -299,7 +302,7 @@ fn tail_container_grep_and_json() {
 
 #[test]
 fn images_and_workloads_select_pods_and_unknown_names_list_what_exists() {
-    let mut test = Test::new();
+    let mut test = logs_test();
     let (cluster, fixture) = environment(&test);
     let web: Vec<String> = fixture.web_pods.iter().map(|pod| format!("{pod}/main")).collect();
 
@@ -343,7 +346,7 @@ fn images_and_workloads_select_pods_and_unknown_names_list_what_exists() {
 
 #[test]
 fn without_a_cluster_it_says_to_run_up() {
-    let output = Test::new().args(&["logs", "--no-follow"]).expect(1);
+    let output = logs_test().args(&["logs", "--no-follow"]).expect(1);
     assert!(output.stderr.contains("ohdev up"), "{}", output.stderr);
     ohdev_snapshot!(output);
 }
@@ -390,7 +393,7 @@ impl Running {
 
 #[test]
 fn follow_picks_up_new_lines_and_pods_and_leaves_no_kubectl_behind() {
-    let test = Test::new().args(&["logs", "-f", "--tail", "5"]);
+    let test = logs_test().args(&["logs", "-f", "--tail", "5"]);
     let (cluster, fixture) = environment(&test);
     let mut child = test.command().stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("ohdev starts");
     let stdout = child.stdout.take().unwrap();
@@ -478,7 +481,7 @@ fn follow_picks_up_new_lines_and_pods_and_leaves_no_kubectl_behind() {
 fn a_closed_pipe_ends_logs_quietly_with_exit_0_and_no_kubectl_behind() {
     // `ohdev logs -f | head -n 1`: once the reader has gone, ohdev stops its streams and exits 0,
     // as a command in a pipeline does.
-    let test = Test::new();
+    let test = logs_test();
     let (cluster, fixture) = environment(&test);
     let mut child = {
         let mut command = test.command();

@@ -39,7 +39,7 @@ const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/watc
 /// How long any awaited result may take (builds on a loaded 2-core machine); never a measurement.
 const DEADLINE: Duration = Duration::from_secs(180);
 /// A pause with no new event or call after which the loop is taken to be at rest: far longer than
-/// the watch window (75 ms) and the stand-in's calls, so that work caused by an edit has begun.
+/// the watch window (50 ms) and the stand-in's calls, so that work caused by an edit has begun.
 const QUIET: Duration = Duration::from_millis(1500);
 
 // ------------------------------------------------------------------------------------------

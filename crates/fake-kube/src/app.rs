@@ -23,6 +23,9 @@ pub struct Env {
     /// `FAKE_KUBE_KIND_VERSION`: what `kind version` reports (default v0.27.0), for tests of
     /// behaviour that depends on the kind release.
     pub kind_version: Option<String>,
+    /// How long a rollout takes (`FAKE_KUBE_ROLLOUT_MS`, see `pace`); `Err`: the text of a bad value.
+    pub rollout_ms: Result<u64, String>,
+    pub clock: crate::pace::Clock,
 }
 
 impl Env {
@@ -41,6 +44,8 @@ impl Env {
             docker_bin: var("FAKE_KUBE_DOCKER").unwrap_or_else(|| "docker".into()),
             node_image: var("FAKE_KUBE_NODE_IMAGE").filter(|s| !s.is_empty()),
             kind_version: var("FAKE_KUBE_KIND_VERSION").filter(|s| !s.is_empty()),
+            rollout_ms: crate::pace::rollout_ms(var("FAKE_KUBE_ROLLOUT_MS").as_deref()),
+            clock: crate::pace::Clock::System,
         }
     }
 
@@ -54,6 +59,8 @@ impl Env {
             docker_bin: "docker".into(),
             node_image: None,
             kind_version: None,
+            rollout_ms: Ok(crate::pace::DEFAULT_ROLLOUT_MS),
+            clock: crate::pace::Clock::Manual(std::sync::Arc::new(std::sync::atomic::AtomicU64::new(1_000_000))),
         }
     }
 }
@@ -124,6 +131,10 @@ pub fn run(
     };
     if let Err(e) = std::fs::create_dir_all(&dir) {
         let _ = writeln!(err, "fake-kube: cannot create FAKE_KUBE_STATE {}: {e}", dir.display());
+        return 3;
+    }
+    if let Err(message) = &env.rollout_ms {
+        let _ = writeln!(err, "{message}");
         return 3;
     }
     let store = Store::new(&dir);
@@ -232,9 +243,29 @@ pub mod testing {
             self.kubectl("apply --server-side --field-manager=ohdev -f -", yaml)
         }
 
-        /// `kubectl get ARGS -o json`, which must succeed.
+        /// Moves the test clock (`pace::Clock::Manual`) on by `ms`.
+        pub fn advance(&self, ms: u64) {
+            match &self.env.clock {
+                crate::pace::Clock::Manual(now) => {
+                    now.fetch_add(ms, std::sync::atomic::Ordering::SeqCst);
+                }
+                crate::pace::Clock::System => unreachable!("World uses a manual clock"),
+            }
+        }
+
+        /// `kubectl get ARGS -o json`, which must succeed; then the clock moves on one rollout
+        /// step (half the default rollout time): a poller at the stand-in's own pace, so a
+        /// Deployment applied just before is Available from the third `get` on.
         #[track_caller]
         pub fn get(&self, args: &str) -> serde_json::Value {
+            let read = self.get_now(args);
+            self.advance(crate::pace::DEFAULT_ROLLOUT_MS / crate::pace::STEPS);
+            read
+        }
+
+        /// `kubectl get ARGS -o json`, which must succeed, with no time passing.
+        #[track_caller]
+        pub fn get_now(&self, args: &str) -> serde_json::Value {
             let o = self.kubectl(&format!("get {args} -o json"), "");
             assert_eq!(o.code, 0, "get {args}: {}", o.stderr);
             serde_json::from_str(&o.stdout).expect("json")

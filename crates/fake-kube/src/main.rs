@@ -5,6 +5,7 @@ mod faults;
 mod flags;
 mod kind;
 mod kubectl;
+mod pace;
 mod record;
 mod state;
 mod util;

@@ -32,7 +32,8 @@ impl Stdin {
 }
 
 pub fn line(tool: &str, args: &[String], stdin: &Stdin) -> Value {
-    let mut v = json!({"tool": tool, "argv": args, "stdin": Value::Null, "pid": std::process::id()});
+    let at_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+    let mut v = json!({"tool": tool, "argv": args, "stdin": Value::Null, "pid": std::process::id(), "at_ms": at_ms});
     match stdin {
         Stdin::NotRead => {}
         Stdin::Text(s) => v["stdin"] = Value::String(s.clone()),

@@ -42,6 +42,12 @@ pub struct Cluster {
     /// True when `kind create` ran a real container per node (`FAKE_KUBE_NODE_IMAGE`).
     #[serde(default)]
     pub node_containers: bool,
+    /// This call's time (ms since the Unix epoch) and rollout length (`pace`), set for each
+    /// kubectl call; never stored. 0/0 (kind's own objects at creation): long since rolled out.
+    #[serde(skip)]
+    pub now_ms: u64,
+    #[serde(skip)]
+    pub rollout_ms: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -56,6 +62,13 @@ pub struct Node {
     pub images: BTreeMap<String, String>,
 }
 
+impl Cluster {
+    /// Rollout steps `o` has done by now (`pace::steps`).
+    pub fn progress(&self, o: &Obj) -> u64 {
+        crate::pace::steps(o.started_ms, self.now_ms, self.rollout_ms)
+    }
+}
+
 impl Node {
     pub fn is_kubernetes_node(&self) -> bool {
         self.role != "external-load-balancer"
@@ -63,7 +76,8 @@ impl Node {
 }
 
 /// One stored API object. `body` is what was applied plus server-set metadata; status is never
-/// stored but computed on each read from `polls` and the rest of the cluster.
+/// stored but computed on each read from the time since `started_ms` (`pace`), `polls` and the rest
+/// of the cluster.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Obj {
     pub group: String,
@@ -77,6 +91,9 @@ pub struct Obj {
     /// `kubectl get` calls that returned this object (or one of its pods) since its spec last changed.
     #[serde(default)]
     pub polls: u64,
+    /// When its spec last changed (ms since the Unix epoch): the start of its rollout (`pace`).
+    #[serde(default)]
+    pub started_ms: u64,
     /// The cluster's `kubectl_calls` value when this object was last applied.
     #[serde(default)]
     pub applied_at_call: u64,

@@ -239,3 +239,51 @@ fn kustomize_is_recorded_and_handed_to_the_real_kubectl() {
     let rendered = String::from_utf8_lossy(&output.stdout);
     assert!(rendered.contains("namespace: shop") && rendered.contains("name: settings"), "{rendered}");
 }
+
+#[test]
+fn the_rollout_time_is_wall_clock_time_from_the_environment() {
+    let b = Bin::new("pace");
+    assert_eq!(b.run("kind", &["create", "cluster", "--name", "p"], "").0, 0);
+    let deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: default}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: main, image: nginx:1}]}\n";
+    let with_rollout = |ms: &str, args: &[&str], stdin: &str| {
+        let mut child = b
+            .cmd("kubectl", args)
+            .env("FAKE_KUBE_ROLLOUT_MS", ms)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let apply = ["apply", "--server-side", "--field-manager=ohdev", "-f", "-", "--context", "kind-p"];
+    let get = ["get", "deployment", "web", "-o", "json", "--context", "kind-p"];
+    let available = |text: &str| -> String {
+        let v: serde_json::Value = serde_json::from_str(text).unwrap();
+        let conditions = v["status"]["conditions"].as_array().cloned().unwrap_or_default();
+        conditions
+            .iter()
+            .find(|c| c["type"] == "Available")
+            .map(|c| c["status"].as_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
+    // An hour-long rollout: however often it is read, it is not Available.
+    assert_eq!(with_rollout("3600000", &apply, deployment).0, 0);
+    for _ in 0..10 {
+        let (code, out, err) = with_rollout("3600000", &get, "");
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(available(&out), "False");
+    }
+    // 0 ms: the same rollout is over at once.
+    assert_eq!(available(&with_rollout("0", &get, "").1), "True");
+    let (code, _, err) = with_rollout("soon", &get, "");
+    assert_eq!(code, 3);
+    assert!(err.contains("FAKE_KUBE_ROLLOUT_MS=soon: not a whole number of milliseconds"), "{err}");
+}

@@ -1,7 +1,7 @@
 //! Apply the plan to the cluster like kapp: each object as soon as everything it depends on is
 //! applied and ready, independent objects together, server-side apply with field manager `ohdev`;
-//! webhook and discovery races retried with backoff until the deadline; readiness polled; a stuck
-//! workload diagnosed on one screen.
+//! webhook and discovery races retried with backoff until the deadline; readiness polled (fast
+//! first, then backing off: `cadence`); a stuck workload diagnosed on one screen.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use serde_json::Value;
 
+use super::cadence;
 use super::explain::{diagnose_failure, fail_fast, fetch, is_workload, timeout, Stuck};
 use super::readiness::{self, Readiness};
 use super::stderr::{api_unusable, first_line, immutable_field, is_retryable};
@@ -21,7 +22,6 @@ use crate::schedule::Schedule;
 use crate::tools::kubectl::Kubectl;
 use crate::ui::Reporter;
 
-const POLL: Duration = Duration::from_millis(500);
 const CONCURRENT_APPLIES: usize = 4;
 /// Polls a workload may stay not-ready with a definite failure before ohdev stops waiting.
 const FAIL_FAST_POLLS: u32 = 4;
@@ -202,9 +202,14 @@ pub async fn deploy_changed(
         schedule.mark_done(*index);
     }
     reporter.emit(Event::step("deploy", StepState::Started, format!("applying {changed} object(s)"), None));
+    // Reads in a row in which nothing became ready: how long the next wait is (`cadence`).
+    let mut idle_rounds = 0;
     loop {
         let ready_to_apply: Vec<usize> = std::iter::from_fn(|| schedule.next_ready()).collect();
-        let mut progressed = !ready_to_apply.is_empty();
+        // Something became ready: what depends on it can be applied at once, without a wait. Objects
+        // just applied are read below in this same round, so applying alone is no reason to read
+        // them again at once (that read was a wasted `kubectl get` per apply).
+        let mut progressed = false;
         let applied: Vec<(usize, Result<(), Error>)> =
             futures_util::stream::iter(ready_to_apply.into_iter().map(|index| async move {
                 (
@@ -228,6 +233,7 @@ pub async fn deploy_changed(
             } else {
                 status[index] = Status::Ready;
                 schedule.finish(index, true);
+                progressed = true;
             }
         }
         let polled: Vec<usize> =
@@ -348,8 +354,12 @@ pub async fn deploy_changed(
                 text,
             });
         }
-        if !progressed {
-            tokio::time::sleep(POLL).await;
+        if progressed {
+            idle_rounds = 0;
+        } else {
+            tokio::time::sleep(cadence::delay(idle_rounds).min(deadline.saturating_duration_since(Instant::now())))
+                .await;
+            idle_rounds += 1;
         }
     }
 }

@@ -120,7 +120,7 @@ fn webhook_error(c: &Cluster, pods: &[PodView]) -> Option<KubeErr> {
                     None => format!("no endpoints available for service \"{name}\""),
                     Some(d) => {
                         let mine: Vec<&PodView> = pods.iter().filter(|p| p.owner == Some(d)).collect();
-                        if workload_ready(&c.objects[d], &mine) {
+                        if workload_ready(c, &c.objects[d], &mine) {
                             continue;
                         }
                         let ip = str_at(&s.body, &["spec", "clusterIP"]).unwrap_or("10.96.0.0");

@@ -1,6 +1,7 @@
 //! `kubectl get TYPE[,TYPE] [NAME…] | TYPE/NAME…` with `-n`/`-A`, `-l`, `--field-selector`,
-//! `--ignore-not-found` and `-o json|yaml|name`. Every object returned counts one poll for itself
-//! (a pod counts one for its owning workload, once per call): that is the simulated clock.
+//! `--ignore-not-found` and `-o json|yaml|name`. Every object returned counts one read for itself
+//! (a pod counts one for its owning workload, once per call): restart and event counts grow with
+//! them; how far a rollout has come is a matter of time (`pace`), not of reads.
 
 use super::errors::{render as render_errs, KubeErr};
 use super::output::{parse_format, render, Format};
@@ -15,7 +16,7 @@ use crate::state::Cluster;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
-/// One candidate object and the stored object whose poll count it advances.
+/// One candidate object and the stored object whose read count it advances.
 struct Item {
     body: Value,
     bumps: Option<usize>,
@@ -25,8 +26,11 @@ fn replicasets(c: &Cluster, pods: &[PodView]) -> Vec<Item> {
     let mut out = Vec::new();
     for (i, o) in c.objects.iter().enumerate().filter(|(_, o)| o.group == "apps" && o.kind == "Deployment") {
         let mine: Vec<&PodView> = pods.iter().filter(|p| p.owner == Some(i)).collect();
-        let ready =
-            if workload_ready(o, &mine) { replicas(o) } else { mine.iter().filter(|p| p.outcome.ready).count() as u64 };
+        let ready = if workload_ready(c, o, &mine) {
+            replicas(o)
+        } else {
+            mine.iter().filter(|p| p.outcome.ready).count() as u64
+        };
         let mut rs = replicaset_of(o);
         rs["status"] = json!({"replicas": replicas(o), "fullyLabeledReplicas": replicas(o), "readyReplicas": ready, "availableReplicas": ready, "observedGeneration": 1});
         out.push(Item { body: rs, bumps: None });

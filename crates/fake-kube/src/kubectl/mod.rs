@@ -85,10 +85,13 @@ pub fn namespace(p: &Parsed) -> String {
 
 /// Runs `f` on the named cluster under the state lock (counting the call), then prints its reply.
 pub fn with_cluster(ctx: &mut Ctx, context: &str, f: impl FnOnce(&mut Cluster) -> Reply) -> i32 {
+    let now_ms = ctx.env.clock.now_ms();
+    let rollout_ms = ctx.env.rollout_ms.clone().unwrap_or(crate::pace::DEFAULT_ROLLOUT_MS);
     let result = ctx.store.transact(|s| match context.strip_prefix("kind-").and_then(|n| s.clusters.get_mut(n)) {
         None => Reply::fail(format!("error: context \"{context}\" does not exist")),
         Some(c) => {
             c.kubectl_calls += 1;
+            (c.now_ms, c.rollout_ms) = (now_ms, rollout_ms);
             f(c)
         }
     });

@@ -1,5 +1,5 @@
-//! A pod's simulated status from its spec, its node, the rest of the cluster and how long it has
-//! been watched (`progress`, counted in polls). Failures come from the cluster (images that were
+//! A pod's simulated status from its spec, its node, the rest of the cluster and how far its
+//! rollout has come (`progress`, in steps of time: `pace`). Failures come from the cluster (images that were
 //! never loaded, missing Secrets/ConfigMaps/PVCs) or from the fixture annotation `fake-kube/fail`.
 
 use super::events::{event, Involved};
@@ -17,10 +17,13 @@ pub struct PodPlan {
     pub uid: String,
     /// `None` when the pod cannot be scheduled on any node.
     pub node: Option<String>,
+    /// Rollout steps done (`pace`).
     pub progress: u64,
-    /// Polls after which a healthy pod is Running and Ready.
+    /// Reads of its workload so far: restart and event counts grow with them.
+    pub reads: u64,
+    /// Steps after which a healthy pod is Running and Ready.
     pub ready_after: u64,
-    /// Job pods run to completion (after `ready_after` polls) instead of staying Running.
+    /// Job pods run to completion (after `ready_after` steps) instead of staying Running.
     pub job: bool,
     /// The value of `fake-kube/fail` from the pod (template) or its workload.
     pub fail: Option<String>,
@@ -65,7 +68,7 @@ pub fn compute(cluster: &Cluster, plan: &PodPlan, pod: &mut Value) -> PodOutcome
     let containers: Vec<Value> = spec.get("containers").and_then(Value::as_array).cloned().unwrap_or_default();
     let problem = find_problem(cluster, plan, &spec);
     let now = time::now();
-    let count = plan.progress.max(1);
+    let count = plan.reads.max(1);
     let involved = Involved {
         kind: "Pod".into(),
         api_version: "v1".into(),

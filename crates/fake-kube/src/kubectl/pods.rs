@@ -10,10 +10,10 @@ use crate::util::json::{map_value, sorted, str_at, string_map};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
-/// Polls after which a healthy workload (and its pods) is ready.
-pub const WORKLOAD_READY_POLLS: u64 = 2;
-/// Polls after which a bare Pod is Running and Ready.
-pub const POD_READY_POLLS: u64 = 1;
+/// Rollout steps (`pace`) after which a healthy workload (and its pods) is ready.
+pub const WORKLOAD_READY_STEPS: u64 = crate::pace::STEPS;
+/// Rollout steps after which a bare Pod is Running and Ready.
+pub const POD_READY_STEPS: u64 = 1;
 
 pub struct PodView {
     /// Index of the owning workload in `cluster.objects`.
@@ -139,7 +139,8 @@ impl Owned<'_> {
             name,
             uid,
             node,
-            progress: o.polls,
+            progress: self.cluster.progress(o),
+            reads: o.polls,
             ready_after: self.ready_after,
             job: self.job,
             fail: fail_annotation(o),
@@ -181,7 +182,7 @@ fn workload_pods(cluster: &Cluster, index: usize) -> Vec<PodView> {
     let labels = string_map(o.body.pointer("/spec/template/metadata/labels"));
     let h = template_hash(o);
     let mut owned =
-        Owned { cluster, index, owner_ref: Value::Null, labels, ready_after: WORKLOAD_READY_POLLS, job: false };
+        Owned { cluster, index, owner_ref: Value::Null, labels, ready_after: WORKLOAD_READY_STEPS, job: false };
     let epoch = o.pod_epoch;
     match o.kind.as_str() {
         "Deployment" => {
@@ -267,8 +268,9 @@ fn bare_pod(cluster: &Cluster, index: usize) -> PodView {
         name: o.name.clone(),
         uid: uid_of(o),
         node,
-        progress: o.polls,
-        ready_after: POD_READY_POLLS,
+        progress: cluster.progress(o),
+        reads: o.polls,
+        ready_after: POD_READY_STEPS,
         job,
         fail,
     };

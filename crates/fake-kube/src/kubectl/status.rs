@@ -1,21 +1,22 @@
-//! Computed `.status` of stored objects, moving with the poll count (no wall clock):
-//! - Deployment/StatefulSet/DaemonSet: ready once polled `WORKLOAD_READY_POLLS` times and every
-//!   pod is healthy; until then observedGeneration lags one behind. Failing pods keep it
-//!   unavailable; after `PROGRESS_DEADLINE_POLLS` a Deployment reports ProgressDeadlineExceeded.
-//! - Job: Complete (or Failed) once its pod finished (`WORKLOAD_READY_POLLS`).
-//! - PVC: Bound after `PVC_BOUND_POLLS`, but with a WaitForFirstConsumer class only once a pod
+//! Computed `.status` of stored objects, moving with the rollout clock (`pace`: time since the spec
+//! last changed, in steps):
+//! - Deployment/StatefulSet/DaemonSet: ready after `WORKLOAD_READY_STEPS` if every pod is healthy;
+//!   until then observedGeneration lags one behind. Failing pods keep it unavailable; after
+//!   `PROGRESS_DEADLINE_POLLS` reads a Deployment reports ProgressDeadlineExceeded.
+//! - Job: Complete (or Failed) once its pod finished (`WORKLOAD_READY_STEPS`).
+//! - PVC: Bound after `PVC_BOUND_STEPS`, but with a WaitForFirstConsumer class only once a pod
 //!   uses it (like kind's `standard` class).
 //! - CRD: Established (see `resources::crd_established`). Namespace: Active. Others: as stored.
 
 use super::events::{event, Involved};
-use super::pods::{replicas, PodView, WORKLOAD_READY_POLLS};
+use super::pods::{replicas, PodView, WORKLOAD_READY_STEPS};
 use super::resources::crd_established;
 use crate::state::{Cluster, Obj};
 use crate::util::json::str_at;
 use crate::util::time;
 use serde_json::{json, Value};
 
-pub const PVC_BOUND_POLLS: u64 = 1;
+pub const PVC_BOUND_STEPS: u64 = 1;
 pub const PROGRESS_DEADLINE_POLLS: u64 = 10;
 
 fn cond(kind: &str, ok: bool, reason: &str, message: &str) -> Value {
@@ -32,8 +33,8 @@ fn generation(o: &Obj) -> u64 {
 }
 
 /// True when a Deployment/StatefulSet/DaemonSet is fully rolled out and available.
-pub fn workload_ready(o: &Obj, pods: &[&PodView]) -> bool {
-    o.polls >= WORKLOAD_READY_POLLS && pods.iter().all(|p| p.outcome.ready)
+pub fn workload_ready(cluster: &Cluster, o: &Obj, pods: &[&PodView]) -> bool {
+    cluster.progress(o) >= WORKLOAD_READY_STEPS && pods.iter().all(|p| p.outcome.ready)
 }
 
 fn observed(o: &Obj, ready_or_failing: bool) -> Option<u64> {
@@ -45,16 +46,16 @@ fn observed(o: &Obj, ready_or_failing: bool) -> Option<u64> {
     }
 }
 
-fn deployment(o: &Obj, pods: &[&PodView]) -> Value {
+fn deployment(cluster: &Cluster, o: &Obj, pods: &[&PodView]) -> Value {
     let want = replicas(o);
     let ready_pods = pods.iter().filter(|p| p.outcome.ready).count() as u64;
     let failing = pods.iter().any(|p| p.outcome.failure.is_some());
     let rs = format!("{}-{}", o.name, super::pods::template_hash(o));
     let mut s = json!({"replicas": want});
-    if let Some(g) = observed(o, workload_ready(o, pods) || failing) {
+    if let Some(g) = observed(o, workload_ready(cluster, o, pods) || failing) {
         s["observedGeneration"] = json!(g);
     }
-    if workload_ready(o, pods) {
+    if workload_ready(cluster, o, pods) {
         for k in ["readyReplicas", "availableReplicas", "updatedReplicas"] {
             s[k] = json!(want);
         }
@@ -92,27 +93,29 @@ fn deployment(o: &Obj, pods: &[&PodView]) -> Value {
     s
 }
 
-fn statefulset(o: &Obj, pods: &[&PodView]) -> Value {
+fn statefulset(cluster: &Cluster, o: &Obj, pods: &[&PodView]) -> Value {
     let want = replicas(o);
-    let ready = if workload_ready(o, pods) { want } else { pods.iter().filter(|p| p.outcome.ready).count() as u64 };
+    let ready =
+        if workload_ready(cluster, o, pods) { want } else { pods.iter().filter(|p| p.outcome.ready).count() as u64 };
     let failing = pods.iter().any(|p| p.outcome.failure.is_some());
     let rev = format!("{}-{}", o.name, super::pods::template_hash(o));
     let mut s = json!({"replicas": want, "readyReplicas": ready, "availableReplicas": ready, "currentReplicas": want, "updatedReplicas": want, "currentRevision": rev, "updateRevision": rev, "collisionCount": 0});
-    if let Some(g) = observed(o, workload_ready(o, pods) || failing) {
+    if let Some(g) = observed(o, workload_ready(cluster, o, pods) || failing) {
         s["observedGeneration"] = json!(g);
     }
     s
 }
 
-fn daemonset(o: &Obj, pods: &[&PodView]) -> Value {
+fn daemonset(cluster: &Cluster, o: &Obj, pods: &[&PodView]) -> Value {
     let n = pods.len() as u64;
-    let ready = if workload_ready(o, pods) { n } else { pods.iter().filter(|p| p.outcome.ready).count() as u64 };
+    let ready =
+        if workload_ready(cluster, o, pods) { n } else { pods.iter().filter(|p| p.outcome.ready).count() as u64 };
     let failing = pods.iter().any(|p| p.outcome.failure.is_some());
     let mut s = json!({"desiredNumberScheduled": n, "currentNumberScheduled": n, "updatedNumberScheduled": n, "numberMisscheduled": 0, "numberReady": ready, "numberAvailable": ready});
     if ready < n {
         s["numberUnavailable"] = json!(n - ready);
     }
-    if let Some(g) = observed(o, workload_ready(o, pods) || failing) {
+    if let Some(g) = observed(o, workload_ready(cluster, o, pods) || failing) {
         s["observedGeneration"] = json!(g);
     }
     s
@@ -175,7 +178,7 @@ pub fn pvc_pending(cluster: &Cluster, o: &Obj, pods: &[PodView]) -> Option<(&'st
         Ok(sc) if str_at(&sc.body, &["volumeBindingMode"]) == Some("WaitForFirstConsumer") && !pvc_consumed(o, pods) => {
             Some(("WaitForFirstConsumer", "waiting for first consumer to be created before binding".into(), "Normal"))
         }
-        Ok(_) if o.polls < PVC_BOUND_POLLS => Some(("ExternalProvisioning", "Waiting for a volume to be created either by the external provisioner 'rancher.io/local-path' or manually by the system administrator. If volume creation is delayed, please verify that the volume has been provisioned.".into(), "Normal")),
+        Ok(_) if cluster.progress(o) < PVC_BOUND_STEPS => Some(("ExternalProvisioning", "Waiting for a volume to be created either by the external provisioner 'rancher.io/local-path' or manually by the system administrator. If volume creation is delayed, please verify that the volume has been provisioned.".into(), "Normal")),
         Ok(_) => None,
     }
 }
@@ -220,9 +223,9 @@ pub fn render(cluster: &Cluster, index: usize, pods: &[PodView]) -> Value {
     let o = &cluster.objects[index];
     let mut body = o.body.clone();
     let status = match (o.group.as_str(), o.kind.as_str()) {
-        ("apps", "Deployment") => Some(deployment(o, &owned(pods, index))),
-        ("apps", "StatefulSet") => Some(statefulset(o, &owned(pods, index))),
-        ("apps", "DaemonSet") => Some(daemonset(o, &owned(pods, index))),
+        ("apps", "Deployment") => Some(deployment(cluster, o, &owned(pods, index))),
+        ("apps", "StatefulSet") => Some(statefulset(cluster, o, &owned(pods, index))),
+        ("apps", "DaemonSet") => Some(daemonset(cluster, o, &owned(pods, index))),
         ("batch", "Job") => Some(job(&owned(pods, index))),
         ("", "PersistentVolumeClaim") => Some(pvc(cluster, o, pods, &mut body)),
         ("apiextensions.k8s.io", "CustomResourceDefinition") => Some(crd(cluster, o)),

@@ -1,6 +1,6 @@
 //! Storing objects the way the API server does on apply: keep uid and creationTimestamp, bump
-//! resourceVersion, bump generation when the spec changes (which also restarts the simulated
-//! rollout clock `polls`), assign Service cluster IPs, turn Secret stringData into data.
+//! resourceVersion, bump generation when the spec changes (which also starts a new rollout:
+//! `started_ms` is now, `polls` 0), assign Service cluster IPs, turn Secret stringData into data.
 
 use super::resources::ResType;
 use crate::state::{Cluster, Obj};
@@ -155,6 +155,7 @@ pub fn upsert(cluster: &mut Cluster, rt: &ResType, ns: &str, mut body: Value, ma
             o.applied_at_call = applied_at_call;
             if spec_changed {
                 o.polls = 0;
+                o.started_ms = cluster.now_ms;
             }
             Upserted { index: i, created: false, changed }
         }
@@ -167,6 +168,7 @@ pub fn upsert(cluster: &mut Cluster, rt: &ResType, ns: &str, mut body: Value, ma
                 name,
                 body,
                 polls: 0,
+                started_ms: cluster.now_ms,
                 applied_at_call,
                 pod_epoch: 0,
             });

@@ -5,6 +5,9 @@
 //!    write returns; the end is the `ts` of the `watch_status` `building` event of the image
 //!    (RFC 3339, ns; if `ts` had no sub-second digits, the time the line was read instead, and the
 //!    output says so). Each edit waits for `idle` (rebuild, `kind load`, rollout) before the next.
+//!    Each rebuild is also traced phase by phase from the events' `ts` (batching window, build,
+//!    `kind load`, render, apply, readiness, the end), with the kubectl calls the stand-in recorded
+//!    (`at_ms` in its calls.jsonl) between the save and `idle`.
 //! 2. save → file in the container: write `app/app/server/main.py` (under the fixture's sync rule
 //!    `{src: "app/**/*.py", dest: /srv/app}`) and poll every 0.2 ms until the stand-in's
 //!    `kubectl exec -i … -- tar -x` has unpacked exactly that content under
@@ -16,7 +19,13 @@
 //! `busybox:latest` or the integration tests' `ohdev-test/busybox:*` (run `cargo test` once).
 //!
 //! Usage: `cargo build --release -p ohdev -p fake-kube -p ohdev-bench && ./target/release/watch_latency
-//! [--edits N] [--keep]`. `ohdev` and `fake-kube` are taken from next to this binary, or from
+//! [--edits N] [--rollout-ms MS] [--pause-ms MS] [--keep]`. `--rollout-ms` is the stand-in's rollout time
+//! (`FAKE_KUBE_ROLLOUT_MS`, default 200: a workload is Ready that long after its apply, however
+//! often it is read). Between one rebuild's `idle` and the next save the bench pauses 0–999 ms, a
+//! different time each edit (`--pause-ms MS`: always MS): Docker Engine 20.10's BuildKit finishes
+//! "exporting to image" just after a whole second of the wall clock (measured with plain API
+//! builds too), so saves made right after `idle` would lock the loop to that tick and every
+//! sample would be a whole number of seconds; real saves are not in step with the daemon. `ohdev` and `fake-kube` are taken from next to this binary, or from
 //! `$OHDEV_BIN` / `$FAKE_KUBE_BIN`. At the end the watch gets SIGINT, and the temp dir and every
 //! image labelled `dev.ohdev.image=<this run's image name>` are removed (unless `--keep`).
 
@@ -89,7 +98,7 @@ impl Drop for Run {
 }
 
 fn run() -> Result<()> {
-    let (edits, keep) = options()?;
+    let Options { edits, rollout_ms, pause_ms, keep } = options()?;
     let exe_dir = std::env::current_exe()
         .map_err(|e| e.to_string())?
         .parent()
@@ -134,6 +143,7 @@ fn run() -> Result<()> {
             .current_dir(&dir)
             .env("PATH", &path)
             .env("FAKE_KUBE_STATE", &state)
+            .env("FAKE_KUBE_ROLLOUT_MS", rollout_ms.to_string())
             .env("NO_COLOR", "1")
             .stdin(Stdio::null());
         command
@@ -161,20 +171,31 @@ fn run() -> Result<()> {
         event["type"] == "message" && event["message"].as_str().is_some_and(|m| m.starts_with("watching "))
     })?;
 
-    // 1. A context file: save → `building`, each edit on an idle loop.
+    // 1. A context file: save → `building`, each edit on an idle loop, traced phase by phase.
     let (mut to_build, mut to_idle, mut on_receipt) = (Vec::new(), Vec::new(), 0);
+    let (mut phases, mut windows) = (vec![Vec::new(); PHASES.len()], Vec::new());
     for edit in 1..=edits {
         progress(&format!("rebuild {edit}/{edits}"));
+        std::thread::sleep(pause(pause_ms, edit));
         let saved = save(&dir.join("app/main.txt"), &format!("v{edit} {id}\n"))?;
-        let (building, received) =
-            wait_for(&events, "watch_status building", |event| is_status(event, &image, "building"))?;
-        let (start, exact) = event_time(&building, received)?;
+        let seen =
+            wait_for_all(&events, "watch_status idle after the rebuild", |event| is_status(event, &image, "idle"))?;
+        let (building, received) = seen
+            .iter()
+            .find(|(event, _)| is_status(event, &image, "building"))
+            .ok_or_else(|| format!("rebuild {edit}: `idle` came without `building`"))?;
+        let (start, exact) = event_time(building, *received)?;
         on_receipt += usize::from(!exact);
         to_build.push(millis(saved, start));
-        let (idle, received) =
-            wait_for(&events, "watch_status idle after the rebuild", |event| is_status(event, &image, "idle"))?;
-        to_idle.push(millis(saved, event_time(&idle, received)?.0));
+        let (idle, received) = seen.last().ok_or("no events")?;
+        let idle = event_time(idle, *received)?.0;
+        to_idle.push(millis(saved, idle));
+        for (phase, ms) in trace(saved, &seen)?.into_iter().enumerate() {
+            phases[phase].push(ms);
+        }
+        windows.push((saved, idle));
     }
+    let (reads, kubectl_calls) = calls_during(&state.join("calls.jsonl"), &windows)?;
 
     // 2. A file under the sync rule: save → the new content in the stand-in's container fs.
     let mut to_file = Vec::new();
@@ -211,7 +232,7 @@ fn run() -> Result<()> {
     let args: String = std::env::args().skip(1).map(|arg| format!(" {arg}")).collect();
     println!("`cargo build --release -p ohdev -p fake-kube -p ohdev-bench && ./target/release/watch_latency{args}`\n");
     println!(
-        "{date}, Linux {}, {cores} cores, release build, {edits} edits each; base image {base}; build start = {}:\n",
+        "{date}, Linux {}, {cores} cores, release build, {edits} edits each; stand-in rollout {rollout_ms} ms; base image {base}; build start = {}:\n",
         std::env::consts::ARCH,
         if on_receipt == 0 {
             "the `ts` of the `building` event (RFC 3339, sub-second)".to_string()
@@ -219,15 +240,127 @@ fn run() -> Result<()> {
             format!("the time the `building` line was read in {on_receipt} of {edits} edits (their `ts` had no sub-second digits), else its `ts`")
         }
     );
-    println!("| measurement (ms) | p50 | p95 | min | max |\n|---|---:|---:|---:|---:|");
+    println!("| measurement (ms) | p50 | p90 | p95 | min | max |\n|---|---:|---:|---:|---:|---:|");
     println!("| save → build start | {} |", stats(&to_build));
     println!("| save → file in the container, sync rule (stand-in) | {} |", stats(&to_file));
-    println!("\nFor scale only (not a cluster figure): save → `idle` after the rebuild, `kind load` and the stand-in's rollout: {} ms (p50 | p95 | min | max).", stats(&to_idle).replace(" | ", " / "));
+    println!(
+        "| save → rolled out (`idle` after build, `kind load`, apply, readiness; stand-in) | {} |",
+        stats(&to_idle)
+    );
+    println!("\nOne rebuild, phase by phase (each phase's own p50/p90 over the {edits} rebuilds; events' `ts`):\n");
+    println!("| phase (ms) | p50 | p90 | p95 | min | max |\n|---|---:|---:|---:|---:|---:|");
+    for (name, samples) in PHASES.iter().zip(&phases) {
+        println!("| {name} | {} |", stats(samples));
+    }
+    println!(
+        "\nkubectl calls per rebuild (save → `idle`), p50 (max): {} ({}), of which readiness reads of the Deployment {} ({}).",
+        median(&kubectl_calls),
+        kubectl_calls.iter().max().unwrap_or(&0),
+        median(&reads),
+        reads.iter().max().unwrap_or(&0)
+    );
     Ok(())
 }
 
-fn options() -> Result<(usize, bool)> {
-    let (mut edits, mut keep) = (50, false);
+/// The pause before edit `edit`: `fixed`, or a spread of 0–999 ms (golden-ratio steps, so any
+/// run of edits covers the second evenly).
+fn pause(fixed: Option<u64>, edit: usize) -> Duration {
+    let spread = (edit as f64 * 0.618_033_988_75).fract() * 1000.0;
+    Duration::from_millis(fixed.unwrap_or(spread as u64))
+}
+
+/// The phases of one rebuild, in order; [`trace`] measures each from the events' `ts`.
+const PHASES: [&str; 7] = [
+    "save → `building` (batching window, inotify)",
+    "digest + BuildKit build (→ image `built`)",
+    "into the cluster: `kubectl get nodes`, `kind load` (→ `loaded`)",
+    "render, ledger (→ step `deploy` started)",
+    "apply (→ last `apply:…` done)",
+    "readiness: the stand-in's rollout + ohdev seeing it (→ `deploy` done)",
+    "record, report (→ `idle`)",
+];
+
+/// Each phase's duration (ms) from the events of one rebuild (`seen`, ending with `idle`).
+fn trace(saved: SystemTime, seen: &[(Value, SystemTime)]) -> Result<Vec<f64>> {
+    let time = |what: &str, pick: &dyn Fn(&Value) -> bool, last: bool| -> Result<SystemTime> {
+        let mut matching = seen.iter().filter(|(event, _)| pick(event));
+        let found = if last { matching.last() } else { matching.next() };
+        let (event, received) = found.ok_or_else(|| format!("no {what} event in a rebuild"))?;
+        Ok(event_time(event, *received)?.0)
+    };
+    let image_state = |states: &'static [&'static str]| {
+        move |event: &Value| event["type"] == "image" && states.iter().any(|state| event["state"] == *state)
+    };
+    let step = |id: &'static str, state: &'static str| {
+        move |event: &Value| {
+            event["type"] == "step"
+                && event["state"] == state
+                && event["id"]
+                    .as_str()
+                    .is_some_and(|event_id| event_id == id || (id == "apply:" && event_id.starts_with(id)))
+        }
+    };
+    let building = time("building", &|event| event["type"] == "watch_status" && event["state"] == "building", false)?;
+    let built = time("image built", &image_state(&["built", "up_to_date"]), false)?;
+    let loaded = time("image loaded", &image_state(&["built", "up_to_date", "loaded", "already_loaded"]), true)?;
+    let deploy = time("deploy started", &step("deploy", "started"), false)?;
+    let applied = time("apply done", &step("apply:", "done"), true)?;
+    let ready = time("deploy done", &step("deploy", "done"), false)?;
+    let idle = time("idle", &|event| event["type"] == "watch_status" && event["state"] == "idle", true)?;
+    Ok([saved, building, built, loaded, deploy, applied, ready, idle]
+        .windows(2)
+        .map(|pair| millis(pair[0], pair[1]))
+        .collect())
+}
+
+/// Per window (save → `idle`): the readiness reads of a Deployment and all kubectl calls the
+/// stand-in recorded (`at_ms`).
+fn calls_during(calls: &Path, windows: &[(SystemTime, SystemTime)]) -> Result<(Vec<usize>, Vec<usize>)> {
+    let text = std::fs::read_to_string(calls).map_err(|e| format!("{}: {e}", calls.display()))?;
+    let recorded: Vec<(u64, bool)> = text
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|call| call["tool"] == "kubectl")
+        .filter_map(|call| {
+            let argv: Vec<&str> = call["argv"].as_array()?.iter().filter_map(Value::as_str).collect();
+            let read = argv.contains(&"get") && argv.iter().any(|arg| arg.starts_with("deployment"));
+            Some((call["at_ms"].as_u64()?, read))
+        })
+        .collect();
+    let ms = |time: SystemTime| time.duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_millis() as u64);
+    let mut reads = Vec::new();
+    let mut all = Vec::new();
+    for (from, to) in windows {
+        let inside: Vec<&(u64, bool)> = recorded.iter().filter(|(at, _)| (ms(*from)..=ms(*to)).contains(at)).collect();
+        all.push(inside.len());
+        reads.push(inside.iter().filter(|(_, read)| *read).count());
+    }
+    if all.iter().all(|count| *count == 0) {
+        return Err(format!(
+            "no kubectl call with `at_ms` in {}: is the stand-in older than this benchmark?",
+            calls.display()
+        ));
+    }
+    Ok((reads, all))
+}
+
+fn median(counts: &[usize]) -> usize {
+    let mut sorted = counts.to_vec();
+    sorted.sort_unstable();
+    sorted.get(sorted.len() / 2).copied().unwrap_or(0)
+}
+
+struct Options {
+    edits: usize,
+    rollout_ms: u64,
+    /// A pause between one rebuild's `idle` and the next save; `None`: a different one each time,
+    /// 0–999 ms (see [`pause`]).
+    pause_ms: Option<u64>,
+    keep: bool,
+}
+
+fn options() -> Result<Options> {
+    let (mut edits, mut rollout_ms, mut pause_ms, mut keep) = (50, 200, None, false);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -238,15 +371,23 @@ fn options() -> Result<(usize, bool)> {
                     return Err("--edits must be at least 5".into());
                 }
             }
+            "--rollout-ms" => {
+                let value = args.next().ok_or("--rollout-ms needs a number of milliseconds")?;
+                rollout_ms = value.parse().map_err(|_| format!("--rollout-ms {value}: not a number"))?;
+            }
+            "--pause-ms" => {
+                let value = args.next().ok_or("--pause-ms needs a number of milliseconds")?;
+                pause_ms = Some(value.parse().map_err(|_| format!("--pause-ms {value}: not a number"))?);
+            }
             "--keep" => keep = true,
             "-h" | "--help" => {
-                println!("usage: ./target/release/watch_latency [--edits N (default 50, at least 5)] [--keep]");
+                println!("usage: ./target/release/watch_latency [--edits N (default 50, at least 5)] [--rollout-ms MS (the stand-in's rollout time, default 200)] [--pause-ms MS (between a rebuild's idle and the next save; default a different one each time, 0-999)] [--keep]");
                 std::process::exit(0);
             }
             other => return Err(format!("unknown argument {other} (try --help)")),
         }
     }
-    Ok((edits, keep))
+    Ok(Options { edits, rollout_ms, pause_ms, keep })
 }
 
 fn binary(exe_dir: &Path, variable: &str, name: &str) -> Result<PathBuf> {
@@ -327,7 +468,17 @@ fn wait_for(
     what: &str,
     done: impl Fn(&Value) -> bool,
 ) -> Result<(Value, SystemTime)> {
+    wait_for_all(events, what, done)?.pop().ok_or_else(|| format!("no {what}"))
+}
+
+/// Like [`wait_for`], returning every event up to and including the one matching `done`.
+fn wait_for_all(
+    events: &Receiver<(Value, SystemTime)>,
+    what: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Result<Vec<(Value, SystemTime)>> {
     let deadline = Instant::now() + DEADLINE;
+    let mut seen = Vec::new();
     loop {
         let (event, received) = match events.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
             Ok(next) => next,
@@ -339,8 +490,10 @@ fn wait_for(
         if event["type"] == "watch_status" && (event["state"] == "error" || event["state"] == "stopped") {
             return Err(format!("ohdev watch: {event}"));
         }
-        if done(&event) {
-            return Ok((event, received));
+        let matched = done(&event);
+        seen.push((event, received));
+        if matched {
+            return Ok(seen);
         }
     }
 }
@@ -392,14 +545,14 @@ fn millis(from: SystemTime, to: SystemTime) -> f64 {
     }
 }
 
-/// `p50 | p95 | min | max` in ms (p95: nearest rank).
+/// `p50 | p90 | p95 | min | max` in ms (p90, p95: nearest rank).
 fn stats(samples: &[f64]) -> String {
     let mut sorted = samples.to_vec();
     sorted.sort_by(f64::total_cmp);
     let n = sorted.len();
     let p50 = if n % 2 == 1 { sorted[n / 2] } else { (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0 };
-    let p95 = sorted[(n * 95).div_ceil(100) - 1];
-    format!("{p50:.1} | {p95:.1} | {:.1} | {:.1}", sorted[0], sorted[n - 1])
+    let rank = |percent: usize| sorted[(n * percent).div_ceil(100) - 1];
+    format!("{p50:.1} | {:.1} | {:.1} | {:.1} | {:.1}", rank(90), rank(95), sorted[0], sorted[n - 1])
 }
 
 fn progress(message: &str) {

@@ -63,8 +63,10 @@ fn logs_follow_prints_appended_lines_until_the_pod_is_gone() {
     let dir = w.dir.to_path_buf();
     let (tx, rx) = std::sync::mpsc::channel();
     let pod2 = pod.clone();
+    let clock = w.env.clock.clone();
     std::thread::spawn(move || {
-        let env = Env::for_test(&dir);
+        let mut env = Env::for_test(&dir);
+        env.clock = clock;
         let args = ["logs", "-f", pod2.as_str(), "-n", "app", "--context", "kind-dev"];
         tx.send(call(&env, "kubectl", &args, b"")).unwrap();
     });

@@ -183,8 +183,8 @@ fn jobs_complete_or_fail() {
     w.apply(&job("ok", ""));
     w.apply(&job("bad", "  annotations:\n    fake-kube/fail: JobFailed\n"));
     for _ in 0..2 {
+        assert!(condition(&w.get_now("job bad -n app"), "Failed").is_none());
         assert!(condition(&w.get("job ok -n app"), "Complete").is_none());
-        w.get("job bad -n app");
     }
     assert_eq!(condition(&w.get("job ok -n app"), "Complete").unwrap()["status"], "True");
     let bad = w.get("job bad -n app");
@@ -252,4 +252,27 @@ fn deleting_a_namespace_deletes_its_objects() {
     assert_eq!(w.kubectl("delete deploy web -n app --ignore-not-found", "").code, 0);
     let o = w.kubectl("delete -f -", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n");
     assert_eq!(o.stderr, "Error from server (NotFound): error when deleting \"STDIN\": configmaps \"x\" not found\n");
+}
+
+#[test]
+fn reading_more_often_does_not_make_a_rollout_finish_sooner() {
+    let w = world("rollout-pace");
+    w.apply(&deployment("web", "nginx:1", ""));
+    let phase = |w: &World| w.get_now("pods -n app -l app=web")["items"][0]["status"]["phase"].clone();
+    for _ in 0..50 {
+        assert_eq!(available(&w.get_now("deploy web -n app")), "False", "50 reads at once are no time at all");
+    }
+    assert_eq!(phase(&w), "Pending");
+    w.advance(100);
+    assert_eq!(phase(&w), "Running", "half the rollout time: Running, not ready");
+    assert_eq!(available(&w.get_now("deploy web -n app")), "False");
+    w.advance(99);
+    assert_eq!(available(&w.get_now("deploy web -n app")), "False");
+    w.advance(1);
+    assert_eq!(available(&w.get_now("deploy web -n app")), "True", "Available once the rollout time has passed");
+    // A new template is a new rollout, timed from its apply.
+    w.apply(&deployment("web", "nginx:2", ""));
+    assert_eq!(available(&w.get_now("deploy web -n app")), "False");
+    w.advance(200);
+    assert_eq!(available(&w.get_now("deploy web -n app")), "True");
 }
