@@ -162,8 +162,16 @@ fn port_forward_answers_with_its_pod_and_exits_when_the_pod_is_gone() {
     let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: default}\nspec:\n  containers: [{name: main, image: docker.io/library/nginx:1.27}]\n";
     let (code, _, err) = b.run("kubectl", &["--context", "kind-pf", "apply", "-f", "-"], pod);
     assert_eq!(code, 0, "{err}");
-    // Polled once, a bare pod is Running.
-    b.run("kubectl", &["--context", "kind-pf", "get", "pod", "web", "-o", "json"], "");
+    // A bare pod is Running once its rollout time (FAKE_KUBE_ROLLOUT_MS, 200 ms by default) passed.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, out, _) = b.run("kubectl", &["--context", "kind-pf", "get", "pod", "web", "-o", "json"], "");
+        if out.contains("\"phase\": \"Running\"") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the pod never ran: {out}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let spec = format!("{port}:8080");
