@@ -8,7 +8,6 @@ use bollard::query_parameters::{PushImageOptionsBuilder, TagImageOptionsBuilder}
 use bollard::Docker;
 use futures_util::StreamExt;
 
-use super::client::Client;
 use super::Target;
 use crate::error::Error;
 use crate::events::{Event, ImageState, ProgressUnit};
@@ -67,7 +66,7 @@ pub async fn push_all(
     lock: &StateLock,
     reporter: &Reporter,
 ) -> Result<usize, Error> {
-    let client = Client::new(&target.push_host);
+    let client = target.client();
     let mut pushes = 0;
     for result in results {
         let Some(image_id) = result.image_id() else { continue };
@@ -138,7 +137,7 @@ async fn push(
         Error::work(format!("tagging {source} as {repository}:{content} failed: {}", describe(&error)), None)
     })?;
     let options = PushImageOptionsBuilder::default().tag(content).build();
-    let mut stream = docker.push_image(&repository, Some(options), None);
+    let mut stream = docker.push_image(&repository, Some(options), target.credentials.for_docker());
     let mut progress = Progress::default();
     let mut report = PushReport::default();
     let id = format!("image:{name}");
