@@ -53,6 +53,14 @@ pub fn parse_digest(status: &str) -> Option<String> {
     Some(rest.split_whitespace().next()?.to_string())
 }
 
+/// The daemon's words for a registry that wants (other) credentials.
+pub fn is_auth_refusal(message: &str) -> bool {
+    let message = message.to_ascii_lowercase();
+    ["no basic auth credentials", "unauthorized", "authentication required", "denied: requested access"]
+        .iter()
+        .any(|needle| message.contains(needle))
+}
+
 /// The content tag of `ohdev.local/app:0123…` → `0123…`.
 pub fn content_tag(tag: &str) -> &str {
     tag.rsplit_once(':').map(|(_, content)| content).unwrap_or(tag)
@@ -145,8 +153,16 @@ async fn push(
     let mut last_shown: Option<std::time::Instant> = None;
     while let Some(item) = stream.next().await {
         let info = item.map_err(|error| {
+            let said = describe(&error);
+            if is_auth_refusal(&said) {
+                return target.explain(target.credentials.rejected(
+                    401,
+                    &format!("the push of {repository}:{content} (the daemon said: {said})"),
+                    false,
+                ));
+            }
             target.explain(Error::work(
-                format!("pushing {repository}:{content} to {} failed: {}", target.push_host, describe(&error)),
+                format!("pushing {repository}:{content} to {} failed: {}", target.push_host, said),
                 Some(format!(
                     "check that the registry answers and accepts pushes (`curl -si http://{}/v2/`), then run the same command again: it pushes what the registry lacks",
                     target.push_host
@@ -192,6 +208,9 @@ mod tests {
         assert_eq!(parse_digest("0123456789abcdef: digest: sha256:4f2d size: 739").as_deref(), Some("sha256:4f2d"));
         assert_eq!(parse_digest("Pushed"), None);
         assert_eq!(content_tag("ohdev.local/app:0123456789abcdef"), "0123456789abcdef");
+        assert!(is_auth_refusal("Docker stream error: no basic auth credentials"));
+        assert!(is_auth_refusal("unauthorized: authentication required"));
+        assert!(!is_auth_refusal("connection refused"));
     }
 
     #[test]

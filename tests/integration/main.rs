@@ -16,6 +16,7 @@ mod images;
 mod kubectl_args;
 mod logs;
 mod registry;
+mod registry_auth;
 mod signals;
 mod sources;
 mod stand_in_registry;
