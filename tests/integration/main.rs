@@ -15,6 +15,7 @@ mod gc;
 mod images;
 mod kubectl_args;
 mod logs;
+mod pulls;
 mod registry;
 mod registry_auth;
 mod signals;

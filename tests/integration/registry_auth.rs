@@ -194,3 +194,46 @@ fn a_wrong_password_is_exit_2_naming_the_registry_and_the_login_and_nothing_chan
         none.stderr
     );
 }
+
+#[test]
+fn a_node_that_cannot_pull_from_the_registry_names_it_and_the_login_ohdev_pushed_with() {
+    let mut guard = Containers::default();
+    let id = docker::unique();
+    let Some(registry) = auth_registry(&id, &mut guard) else { return };
+    let Some(fixtures) = fixtures() else { return };
+    let (cluster, image) = (format!("pull-{id}"), format!("pull-{id}"));
+    guard.add(format!("{cluster}-control-plane"));
+    let _images = Images(image.clone());
+    let test = demo(&fixtures, &cluster, &image, &registry.yaml());
+    test.write(".dockerignore", ".fake-kube\n.bin\n.docker\n");
+    let config = format!(
+        r#"{{"auths": {{"{}": {{"auth": "{}"}}}}}}"#,
+        registry.host(),
+        base64(&format!("{USER}:{}", registry.password))
+    );
+    let dir = docker_config(&test, &config);
+    let test = test.env("DOCKER_CONFIG", &dir).args(&["--json", "up"]);
+    // ohdev pushes with the login; the node (the stand-in, like a kind node without a registry
+    // login) asks the registry anonymously and is refused: ErrImagePull, then ImagePullBackOff.
+    let failed = test.expect(1);
+    assert_eq!(registry::stored_tags(&registry.container, &image), [content_tag_of(&failed)]);
+    let diagnosis = crate::support::json_lines(&failed.stdout)
+        .into_iter()
+        .find(|event| event["type"] == "diagnosis")
+        .unwrap_or_else(|| panic!("no diagnosis: {}", failed.stdout));
+    assert_eq!(diagnosis["reason"], "ImagePullBackOff", "{diagnosis}");
+    let host = registry.host();
+    let hint = diagnosis["hint"].as_str().unwrap_or_default();
+    let source = format!("the `auths` entry \"{host}\" in {}", test.project().join(".docker/config.json").display());
+    assert!(
+        hint.starts_with(&format!(
+            "the node could not pull {host}/{image}:{} from the registry {host}; ohdev pushed it there, credentials used: {source}.",
+            content_tag_of(&failed)
+        )),
+        "{hint}"
+    );
+    // The kubelet's own words are on the screen too.
+    let events = diagnosis["events"].to_string();
+    assert!(events.contains("unexpected status from HEAD request: 401"), "{events}");
+    assert_never_shown(&test, &[&failed], &registry.password);
+}
