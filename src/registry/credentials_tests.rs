@@ -95,3 +95,24 @@ async fn a_missing_config_file_means_no_credentials() {
     assert_eq!(error.exit_code(), 2);
     assert!(error.to_string().contains("is not valid JSON"), "{error}");
 }
+
+#[tokio::test]
+async fn a_helper_that_is_not_installed_is_bad_input_naming_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.json");
+    std::fs::write(&path, r#"{"credHelpers": {"127.0.0.1:5000": "ohdev-no-such-helper"}}"#).unwrap();
+    let error = resolve_in("127.0.0.1:5000", &path).await.unwrap_err();
+    assert_eq!(error.exit_code(), 2);
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "`credHelpers` in {} names the credential helper `ohdev-no-such-helper`, but `docker-credential-ohdev-no-such-helper` is not on PATH\n  fix: install docker-credential-ohdev-no-such-helper, or remove `ohdev-no-such-helper` from `credHelpers` in {}",
+            path.display(),
+            path.display()
+        )
+    );
+    // An auths entry it cannot decode names the entry, not the value.
+    std::fs::write(&path, r#"{"auths": {"127.0.0.1:5000": {"auth": "aHVudGVyMg=="}}}"#).unwrap();
+    let error = resolve_in("127.0.0.1:5000", &path).await.unwrap_err().to_string();
+    assert!(error.contains("the `auths` entry \"127.0.0.1:5000\"") && !error.contains("hunter2"), "{error}");
+}

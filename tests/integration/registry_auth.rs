@@ -237,3 +237,50 @@ fn a_node_that_cannot_pull_from_the_registry_names_it_and_the_login_ohdev_pushed
     assert!(events.contains("unexpected status from HEAD request: 401"), "{events}");
     assert_never_shown(&test, &[&failed], &registry.password);
 }
+
+#[test]
+fn a_login_an_advertised_registry_refuses_is_exit_1_after_the_build_and_nothing_is_applied() {
+    let mut guard = Containers::default();
+    let id = docker::unique();
+    let Some(registry) = auth_registry(&id, &mut guard) else { return };
+    let Some(fixtures) = fixtures() else { return };
+    let (cluster, image) = (format!("adv-{id}"), format!("adv-{id}"));
+    guard.add(format!("{cluster}-control-plane"));
+    let _images = Images(image.clone());
+    // No `registry:`: the cluster advertises the registry (KEP-1755), found only once the cluster
+    // is there, so the refusal comes after the build, before any apply.
+    let test = demo(&fixtures, &cluster, &image, "").env("FAKE_KUBE_NODE_IMAGE", "");
+    test.write(".dockerignore", ".fake-kube\n.bin\n.docker\n");
+    let wrong = format!("{}-not", registry.password);
+    let config = format!(r#"{{"auths": {{"{}": {{"username": "{USER}", "password": "{wrong}"}}}}}}"#, registry.host());
+    let dir = docker_config(&test, &config);
+    let test = test.env("DOCKER_CONFIG", &dir).args(&["up"]);
+    let context = format!("kind-{cluster}");
+    let created = test.tool("kind").args(["create", "cluster", "--name", &cluster]).output().expect("kind");
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let hosting = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: local-registry-hosting, namespace: kube-public}}\ndata:\n  localRegistryHosting.v1: |\n    host: \"{}\"\n",
+        registry.host()
+    );
+    let mut apply = test.tool("kubectl");
+    apply.args(["--context", &context, "apply", "-f", "-"]).stdin(std::process::Stdio::piped());
+    let mut child = apply.stdout(std::process::Stdio::null()).spawn().expect("kubectl");
+    use std::io::Write;
+    child.stdin.take().expect("stdin").write_all(hosting.as_bytes()).expect("write");
+    assert!(child.wait().expect("apply").success());
+    let applies_before = test.calls_matching(" apply ").len();
+
+    let refused = test.expect(1);
+    let host = registry.host();
+    assert!(
+        refused.stderr.contains(&format!(
+            "registry {host} refused the login (HTTP 401 Unauthorized); credentials used: the `auths` entry \"{host}\""
+        )),
+        "{}",
+        refused.stderr
+    );
+    assert!(refused.stderr.contains(&format!("`docker login {host}`")), "{}", refused.stderr);
+    assert_eq!(test.calls_matching(" apply ").len(), applies_before, "applied after the refusal: {:?}", test.calls());
+    assert!(registry::stored_tags(&registry.container, &image).is_empty());
+    assert!(!refused.stderr.contains(&wrong) && !refused.stdout.contains(&wrong));
+}
