@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty, Limited};
+use http_body_util::{BodyExt, Full, Limited};
 use hyper::header::{HeaderMap, ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, LINK, WWW_AUTHENTICATE};
 use hyper::{Method, Request, StatusCode};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -51,7 +51,7 @@ const PAGE: usize = 1000;
 #[derive(Clone)]
 pub struct Client {
     host: String,
-    http: HttpClient<HttpConnector, Empty<Bytes>>,
+    http: HttpClient<HttpConnector, Full<Bytes>>,
     timeout: Duration,
     credentials: Credentials,
     /// The `Authorization` value that last worked (Basic, or a Bearer token for a scope), sent
@@ -117,6 +117,22 @@ pub fn token_url(realm: &str, service: Option<&str>, scope: Option<&str>) -> Str
     }
     let separator = if realm.contains('?') { '&' } else { '?' };
     format!("{realm}{separator}{}", query.join("&"))
+}
+
+/// The OAuth2 refresh-token form Docker posts to a token service for an identity token.
+pub fn token_form(refresh_token: &str, service: Option<&str>, scope: Option<&str>) -> String {
+    let mut fields = vec![
+        "grant_type=refresh_token".to_string(),
+        "client_id=ohdev".to_string(),
+        format!("refresh_token={}", escape_query(refresh_token)),
+    ];
+    if let Some(service) = service {
+        fields.push(format!("service={}", escape_query(service)));
+    }
+    if let Some(scope) = scope {
+        fields.push(format!("scope={}", escape_query(scope)));
+    }
+    fields.join("&")
 }
 
 fn escape_query(value: &str) -> String {
@@ -461,12 +477,17 @@ impl Client {
                 "the registry's token service is {realm}; ohdev's registry client speaks plain HTTP only"
             ));
         }
-        let url = token_url(realm, service, scope);
-        let basic = match &self.credentials.login {
-            Some(Login::Password { .. }) => self.credentials.basic_header(),
-            _ => None,
+        let answer = match &self.credentials.login {
+            // An identity token (a refresh token) is exchanged as Docker does: an OAuth2 form POST.
+            Some(Login::IdentityToken(token)) => {
+                let form = token_form(token.expose(), service, scope);
+                self.send(Method::POST, realm, None, None, Some(form)).await?
+            }
+            _ => {
+                let basic = self.credentials.basic_header();
+                self.exchange(Method::GET, &token_url(realm, service, scope), None, basic.as_deref()).await?
+            }
         };
-        let answer = self.exchange(Method::GET, &url, None, basic.as_deref()).await?;
         if answer.status != StatusCode::OK {
             return Err(format!("the token service at {realm} answered {}", answer.status));
         }
@@ -480,14 +501,30 @@ impl Client {
         accept: Option<&str>,
         authorization: Option<&str>,
     ) -> Result<Answer, String> {
+        self.send(method, uri, accept, authorization, None).await
+    }
+
+    /// One HTTP exchange; `form` is an `application/x-www-form-urlencoded` body.
+    async fn send(
+        &self,
+        method: Method,
+        uri: &str,
+        accept: Option<&str>,
+        authorization: Option<&str>,
+        form: Option<String>,
+    ) -> Result<Answer, String> {
         let mut builder = Request::builder().method(method.clone()).uri(uri);
+        if form.is_some() {
+            builder = builder.header(CONTENT_TYPE, "application/x-www-form-urlencoded");
+        }
         if let Some(accept) = accept {
             builder = builder.header(ACCEPT, accept);
         }
         if let Some(authorization) = authorization {
             builder = builder.header(AUTHORIZATION, authorization);
         }
-        let request = builder.body(Empty::new()).map_err(|error| format!("bad request {uri}: {error}"))?;
+        let body = Full::new(form.map(Bytes::from).unwrap_or_default());
+        let request = builder.body(body).map_err(|error| format!("bad request {uri}: {error}"))?;
         let exchange = async {
             let response = self.http.request(request).await.map_err(|error| innermost(&error))?;
             let (parts, body) = response.into_parts();
