@@ -35,6 +35,12 @@ if [ ! -x /usr/bin/docker-registry ]; then
     apt_install docker-registry
 fi
 
+# apache2-utils' htpasswd makes the bcrypt htpasswd file of the registry-with-login tests.
+if ! command -v htpasswd >/dev/null 2>&1; then
+    echo "test.sh: installing apache2-utils (htpasswd, for the registry login tests)"
+    apt_install apache2-utils
+fi
+
 # curl fetches remote manifest bundles (the tests serve them on loopback).
 if ! command -v curl >/dev/null 2>&1; then
     echo "test.sh: installing curl"

@@ -26,7 +26,7 @@ pub async fn build(session: &Session, names: &[String], force: bool) -> Result<V
     load::record_built(&results, lock)?;
     if let Some(checked) = registry {
         let started = registry::start(session.docker(), &checked, &session.reporter).await?;
-        let target = registry::Target::configured(&started.config);
+        let target = registry::Target::configured(&started.config).authenticated(false).await?;
         registry::push_all(session.docker(), &target, &results, lock, &session.reporter).await?;
     }
     Ok(results)

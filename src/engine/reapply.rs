@@ -57,7 +57,8 @@ pub async fn reapply(session: &Session, tags: &BTreeMap<String, String>, timeout
         session.reporter.emit(Event::info("no object changed: nothing to re-apply"));
         return Ok(0);
     }
-    let options = apply::Options { timeout, replace_immutable: false };
+    let options =
+        apply::Options { timeout, replace_immutable: false, logins: apply::logins_of(session.registry_target()) };
     apply::deploy_changed(
         session.kubectl(),
         &rendered.objects,

@@ -18,7 +18,10 @@ pub async fn target(session: &Session, started: Option<&Started>) -> Result<Opti
             let docker = session.docker();
             let config = &session.config;
             if config.registry.is_none() {
-                return registry::discover(session.kubectl()).await;
+                return match registry::discover(session.kubectl()).await? {
+                    Some(target) => Ok(Some(target.authenticated(false).await?)),
+                    None => Ok(None),
+                };
             }
             let started = match started {
                 Some(started) => started.clone(),
@@ -37,7 +40,7 @@ pub async fn target(session: &Session, started: Option<&Started>) -> Result<Opti
                 &session.reporter,
             )
             .await?;
-            Ok(Some(Target::configured(&started.config)))
+            Ok(Some(Target::configured(&started.config).authenticated(false).await?))
         })
         .await
         .cloned()

@@ -132,6 +132,7 @@ pub async fn up(session: &Session, image_names: &[String], options: &UpOptions) 
     let apply_options = apply::Options {
         timeout: options.timeout.unwrap_or(config.deploy_timeout),
         replace_immutable: options.replace_immutable,
+        logins: apply::logins_of(session.registry_target()),
     };
     // Recorded before applying; orphans stay recorded until they are deleted: a failed
     // `up --prune` must not forget them.

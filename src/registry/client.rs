@@ -7,17 +7,19 @@
 //! hyper stack bollard uses, one timeout per request, bodies bounded. Parsing is in pure functions
 //! (`parse_*`) so it is tested without a registry.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty, Limited};
-use hyper::header::{HeaderMap, ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, LINK};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::header::{HeaderMap, ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, LINK, WWW_AUTHENTICATE};
 use hyper::{Method, Request, StatusCode};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client as HttpClient;
 use hyper_util::rt::TokioExecutor;
 use serde::Deserialize;
 
+use super::credentials::{Credentials, Login};
 use crate::error::Error;
 
 /// The header a registry answers `/v2/` with (`registry/2.0`).
@@ -49,8 +51,113 @@ const PAGE: usize = 1000;
 #[derive(Clone)]
 pub struct Client {
     host: String,
-    http: HttpClient<HttpConnector, Empty<Bytes>>,
+    http: HttpClient<HttpConnector, Full<Bytes>>,
     timeout: Duration,
+    credentials: Credentials,
+    /// The `Authorization` value that last worked (Basic, or a Bearer token for a scope), sent
+    /// up front on the next request so one 401 round trip is paid once, not per request.
+    authorization: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+}
+
+/// How a registry asks for credentials (`WWW-Authenticate` on a 401).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Challenge {
+    Basic,
+    /// The token flow: GET `realm?service=…&scope=…` with Basic credentials → `{"token": …}`.
+    Bearer {
+        realm: String,
+        service: Option<String>,
+        scope: Option<String>,
+    },
+}
+
+/// `Bearer realm="https://auth.example/token",service="registry.example",scope="repository:app:pull"`.
+pub fn parse_challenge(value: &str) -> Option<Challenge> {
+    let value = value.trim();
+    let (scheme, rest) = value.split_once(char::is_whitespace).unwrap_or((value, ""));
+    if scheme.eq_ignore_ascii_case("basic") {
+        return Some(Challenge::Basic);
+    }
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let mut params = BTreeMap::new();
+    let mut rest = rest.trim();
+    while !rest.is_empty() {
+        let (key, after) = rest.split_once('=')?;
+        let after = after.trim_start();
+        let (param, remaining) = if let Some(quoted) = after.strip_prefix('"') {
+            let end = quoted.find('"')?;
+            (&quoted[..end], &quoted[end + 1..])
+        } else {
+            let end = after.find(',').unwrap_or(after.len());
+            (after[..end].trim(), &after[end..])
+        };
+        params.insert(key.trim().to_ascii_lowercase(), param.to_string());
+        rest = remaining.trim_start().trim_start_matches(',').trim_start();
+    }
+    Some(Challenge::Bearer {
+        realm: params.remove("realm")?,
+        service: params.remove("service"),
+        scope: params.remove("scope"),
+    })
+}
+
+/// The token endpoint's URL for a Bearer challenge (query values escaped).
+pub fn token_url(realm: &str, service: Option<&str>, scope: Option<&str>) -> String {
+    let mut query = Vec::new();
+    if let Some(service) = service {
+        query.push(format!("service={}", escape_query(service)));
+    }
+    if let Some(scope) = scope {
+        query.push(format!("scope={}", escape_query(scope)));
+    }
+    if query.is_empty() {
+        return realm.to_string();
+    }
+    let separator = if realm.contains('?') { '&' } else { '?' };
+    format!("{realm}{separator}{}", query.join("&"))
+}
+
+/// The OAuth2 refresh-token form Docker posts to a token service for an identity token.
+pub fn token_form(refresh_token: &str, service: Option<&str>, scope: Option<&str>) -> String {
+    let mut fields = vec![
+        "grant_type=refresh_token".to_string(),
+        "client_id=ohdev".to_string(),
+        format!("refresh_token={}", escape_query(refresh_token)),
+    ];
+    if let Some(service) = service {
+        fields.push(format!("service={}", escape_query(service)));
+    }
+    if let Some(scope) = scope {
+        fields.push(format!("scope={}", escape_query(scope)));
+    }
+    fields.join("&")
+}
+
+fn escape_query(value: &str) -> String {
+    value
+        .bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' | b'/' => {
+                (byte as char).to_string()
+            }
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
+}
+
+/// A token service's answer: `{"token": …}` or `{"access_token": …}`.
+pub fn parse_token(body: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Raw {
+        #[serde(default)]
+        token: Option<String>,
+        #[serde(default)]
+        access_token: Option<String>,
+    }
+    let raw: Raw = serde_json::from_slice(body).ok()?;
+    raw.token.filter(|token| !token.is_empty()).or(raw.access_token.filter(|token| !token.is_empty()))
 }
 
 /// What answered `GET /v2/`.
@@ -163,7 +270,25 @@ impl Client {
         connector.set_nodelay(true);
         let http =
             HttpClient::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(30)).build(connector);
-        Client { host: host.into(), http, timeout: REQUEST_TIMEOUT }
+        let host = host.into();
+        Client {
+            credentials: Credentials::none(&host),
+            host,
+            http,
+            timeout: REQUEST_TIMEOUT,
+            authorization: Default::default(),
+        }
+    }
+
+    /// The same client presenting `credentials` when the registry asks (Basic, or a Bearer token).
+    pub fn with_credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = credentials;
+        self.authorization = Default::default();
+        self
+    }
+
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
     }
 
     pub fn host(&self) -> &str {
@@ -310,13 +435,96 @@ impl Client {
         })
     }
 
+    /// One request; a 401 whose challenge ohdev can answer with its credentials is answered once.
     async fn request(&self, method: Method, path: &str, accept: Option<&str>) -> Result<Answer, String> {
         let uri = format!("http://{}{path}", self.host);
-        let mut builder = Request::builder().method(method.clone()).uri(&uri);
+        let sent = self.authorization.lock().map(|value| value.clone()).unwrap_or_default();
+        let answer = self.exchange(method.clone(), &uri, accept, sent.as_deref()).await?;
+        if answer.status != StatusCode::UNAUTHORIZED || self.credentials.login.is_none() {
+            return Ok(answer);
+        }
+        let Some(challenge) =
+            header(&answer.headers, WWW_AUTHENTICATE.as_str()).and_then(|value| parse_challenge(&value))
+        else {
+            return Ok(answer);
+        };
+        let authorization = match challenge {
+            Challenge::Basic => match self.credentials.basic_header() {
+                Some(basic) => basic,
+                None => return Ok(answer),
+            },
+            Challenge::Bearer { realm, service, scope } => {
+                format!("Bearer {}", self.token(&realm, service.as_deref(), scope.as_deref()).await?)
+            }
+        };
+        if sent.as_deref() == Some(authorization.as_str()) {
+            return Ok(answer);
+        }
+        let retried = self.exchange(method, &uri, accept, Some(&authorization)).await?;
+        if retried.status != StatusCode::UNAUTHORIZED {
+            if let Ok(mut cached) = self.authorization.lock() {
+                *cached = Some(authorization);
+            }
+        }
+        Ok(retried)
+    }
+
+    /// A Bearer token from the registry's token service, asked with the Basic credentials. Only
+    /// plain HTTP is spoken here (ohdev's client talks to local registries), which the error says.
+    async fn token(&self, realm: &str, service: Option<&str>, scope: Option<&str>) -> Result<String, String> {
+        if !realm.starts_with("http://") {
+            return Err(format!(
+                "the registry's token service is {realm}; ohdev's registry client speaks plain HTTP only"
+            ));
+        }
+        let answer = match &self.credentials.login {
+            // An identity token (a refresh token) is exchanged as Docker does: an OAuth2 form POST.
+            Some(Login::IdentityToken(token)) => {
+                let form = token_form(token.expose(), service, scope);
+                self.send(Method::POST, realm, None, None, Some(form)).await?
+            }
+            _ => {
+                let basic = self.credentials.basic_header();
+                self.exchange(Method::GET, &token_url(realm, service, scope), None, basic.as_deref()).await?
+            }
+        };
+        if answer.status != StatusCode::OK {
+            return Err(format!("the token service at {realm} answered {}", answer.status));
+        }
+        parse_token(&answer.body).ok_or_else(|| format!("the token service at {realm} sent no token"))
+    }
+
+    async fn exchange(
+        &self,
+        method: Method,
+        uri: &str,
+        accept: Option<&str>,
+        authorization: Option<&str>,
+    ) -> Result<Answer, String> {
+        self.send(method, uri, accept, authorization, None).await
+    }
+
+    /// One HTTP exchange; `form` is an `application/x-www-form-urlencoded` body.
+    async fn send(
+        &self,
+        method: Method,
+        uri: &str,
+        accept: Option<&str>,
+        authorization: Option<&str>,
+        form: Option<String>,
+    ) -> Result<Answer, String> {
+        let mut builder = Request::builder().method(method.clone()).uri(uri);
+        if form.is_some() {
+            builder = builder.header(CONTENT_TYPE, "application/x-www-form-urlencoded");
+        }
         if let Some(accept) = accept {
             builder = builder.header(ACCEPT, accept);
         }
-        let request = builder.body(Empty::new()).map_err(|error| format!("bad request {uri}: {error}"))?;
+        if let Some(authorization) = authorization {
+            builder = builder.header(AUTHORIZATION, authorization);
+        }
+        let body = Full::new(form.map(Bytes::from).unwrap_or_default());
+        let request = builder.body(body).map_err(|error| format!("bad request {uri}: {error}"))?;
         let exchange = async {
             let response = self.http.request(request).await.map_err(|error| innermost(&error))?;
             let (parts, body) = response.into_parts();
@@ -334,6 +542,9 @@ impl Client {
     }
 
     fn unexpected(&self, method: &str, path: &str, answer: &Answer) -> Error {
+        if matches!(answer.status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
+            return self.credentials.rejected(answer.status.as_u16(), &format!("{method} {path}"), false);
+        }
         Error::work(
             format!(
                 "registry {}: {method} {path} answered {}{}",

@@ -183,3 +183,125 @@ async fn a_manifest_is_deleted_by_digest_only() {
     let error = Client::new("127.0.0.1:1").delete_manifest("app", "latest").await.unwrap_err().to_string();
     assert!(error.contains("a manifest is deleted by digest"), "{error}");
 }
+
+#[test]
+fn challenges_basic_and_bearer() {
+    assert_eq!(parse_challenge(r#"Basic realm="Registry Realm""#), Some(Challenge::Basic));
+    assert_eq!(
+        parse_challenge(
+            r#"Bearer realm="http://127.0.0.1:9/token",service="registry.local",scope="repository:app:pull,push""#
+        ),
+        Some(Challenge::Bearer {
+            realm: "http://127.0.0.1:9/token".into(),
+            service: Some("registry.local".into()),
+            scope: Some("repository:app:pull,push".into()),
+        })
+    );
+    assert_eq!(parse_challenge("Bearer service=x"), None, "a Bearer challenge without realm cannot be answered");
+    assert_eq!(parse_challenge("Negotiate abc"), None);
+    assert_eq!(
+        token_url("http://a/token", Some("reg"), Some("repository:app:pull,push")),
+        "http://a/token?service=reg&scope=repository:app:pull%2Cpush"
+    );
+    assert_eq!(
+        token_form("r/t", Some("reg"), Some("repository:app:pull")),
+        "grant_type=refresh_token&client_id=ohdev&refresh_token=r/t&service=reg&scope=repository:app:pull"
+    );
+    assert_eq!(parse_token(br#"{"token":"t1"}"#).as_deref(), Some("t1"));
+    assert_eq!(parse_token(br#"{"access_token":"t2"}"#).as_deref(), Some("t2"));
+    assert_eq!(parse_token(b"{}"), None);
+}
+
+/// A registry that wants a Bearer token (as Docker Hub, GHCR or a distribution registry with
+/// `auth: token:` do): `/v2/` answers 401 with a challenge whose realm is on the same server;
+/// the token endpoint wants Basic `alice:hunter2` and hands out `tok`.
+async fn bearer_registry() -> (String, tokio::task::JoinHandle<Vec<String>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let host = listener.local_addr().unwrap().to_string();
+    let realm = format!("http://{host}/token");
+    let server = tokio::spawn(async move {
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            // The head, then as much body as Content-Length says (a form may come in a second packet).
+            let mut buffer = Vec::new();
+            let mut chunk = vec![0; 4096];
+            let head = loop {
+                let read = socket.read(&mut chunk).await.unwrap();
+                buffer.extend_from_slice(&chunk[..read]);
+                let text = String::from_utf8_lossy(&buffer).to_string();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let length = text[..end]
+                        .lines()
+                        .find_map(|line| line.to_ascii_lowercase().strip_prefix("content-length: ").map(str::to_string))
+                        .and_then(|length| length.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if read == 0 || text.len() >= end + 4 + length {
+                        break text;
+                    }
+                }
+                if read == 0 {
+                    break text;
+                }
+            };
+            let line = head.lines().next().unwrap_or_default().to_string();
+            let authorization = head
+                .lines()
+                .find_map(|line| line.strip_prefix("authorization: ").or_else(|| line.strip_prefix("Authorization: ")))
+                .unwrap_or("")
+                .to_string();
+            seen.push(format!("{line} [{authorization}]"));
+            let basic = format!("Basic {}", STANDARD.encode("alice:hunter2"));
+            let refreshed = line.starts_with("POST /token")
+                && head.contains("grant_type=refresh_token")
+                && head.contains("refresh_token=idtok");
+            let response = if (line.starts_with("GET /token") && authorization == basic) || refreshed {
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 15\r\nconnection: close\r\n\r\n{\"token\":\"tok\"}".to_string()
+            } else if line.starts_with("GET /v2/") && authorization == "Bearer tok" {
+                "HTTP/1.1 200 OK\r\ndocker-distribution-api-version: registry/2.0\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}".to_string()
+            } else {
+                format!("HTTP/1.1 401 Unauthorized\r\nwww-authenticate: Bearer realm=\"{realm}\",service=\"test\"\r\ndocker-distribution-api-version: registry/2.0\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+            };
+            socket.write_all(response.as_bytes()).await.unwrap();
+        }
+        seen
+    });
+    (host, server)
+}
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+
+#[tokio::test]
+async fn the_bearer_flow_gets_a_token_with_basic_credentials_and_retries() {
+    use crate::registry::credentials::{Credentials, Login, Secret, Source};
+    let (host, server) = bearer_registry().await;
+    let credentials = Credentials {
+        host: host.clone(),
+        source: Source::None { file: None },
+        login: Some(Login::Password { username: "alice".into(), password: Secret::new("hunter2") }),
+    };
+    let probe = Client::new(&host).with_credentials(credentials).probe().await;
+    assert_eq!(probe, Probe::Registry { status: 200, api_version: Some("registry/2.0".into()) });
+    let seen = server.await.unwrap();
+    assert_eq!(seen[0], "GET /v2/ HTTP/1.1 []");
+    assert!(seen[1].starts_with("GET /token?service=test HTTP/1.1 [Basic "), "{seen:?}");
+    assert_eq!(seen[2], "GET /v2/ HTTP/1.1 [Bearer tok]");
+}
+
+#[tokio::test]
+async fn an_identity_token_is_exchanged_with_a_refresh_token_post() {
+    use crate::registry::credentials::{Credentials, Login, Secret, Source};
+    let (host, server) = bearer_registry().await;
+    let credentials = Credentials {
+        host: host.clone(),
+        source: Source::None { file: None },
+        login: Some(Login::IdentityToken(Secret::new("idtok"))),
+    };
+    let probe = Client::new(&host).with_credentials(credentials).probe().await;
+    assert_eq!(probe, Probe::Registry { status: 200, api_version: Some("registry/2.0".into()) });
+    let seen = server.await.unwrap();
+    assert_eq!(seen[1], "POST /token HTTP/1.1 []", "{seen:?}");
+    assert_eq!(seen[2], "GET /v2/ HTTP/1.1 [Bearer tok]");
+}

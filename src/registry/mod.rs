@@ -6,7 +6,8 @@
 //!
 //! | module | what it owns |
 //! |---|---|
-//! | `client` | the registry's HTTP API (probe, manifests, tags, blobs, catalog, delete) |
+//! | `client` | the registry's HTTP API (probe, manifests, tags, blobs, catalog, delete), with Basic and Bearer auth |
+//! | `credentials` | logins as docker finds them (`config.json` `auths`, `credsStore`, `credHelpers`) |
 //! | `container` | ohdev's registry container: found before anything changes, then created or started |
 //! | `nodes` | the `kind` network and each node's `certs.d/<host>/hosts.toml` |
 //! | `hosting` | the KEP-1755 ConfigMap: read (discovery) and written (for ohdev's registry) |
@@ -17,6 +18,7 @@
 #[allow(dead_code)]
 pub mod client;
 pub mod container;
+pub mod credentials;
 pub mod gc;
 pub mod hosting;
 pub mod nodes;
@@ -36,6 +38,8 @@ use crate::state::StateLock;
 use crate::tools::kind::Kind;
 use crate::tools::kubectl::Kubectl;
 use crate::ui::Reporter;
+use client::{Client, Probe};
+use credentials::Credentials;
 
 pub use push::push_all;
 
@@ -50,17 +54,37 @@ pub struct Target {
     pub advertised: bool,
     /// The advertisement's `help`, shown when a push fails.
     pub help: Option<String>,
+    /// What ohdev presents to the registry (none until [`Target::authenticated`]).
+    pub credentials: Credentials,
 }
 
 impl Target {
     pub fn configured(config: &RegistryConfig) -> Target {
-        Target { push_host: config.host.clone(), runtime_host: config.host.clone(), advertised: false, help: None }
+        Target {
+            push_host: config.host.clone(),
+            runtime_host: config.host.clone(),
+            advertised: false,
+            help: None,
+            credentials: Credentials::none(&config.host),
+        }
+    }
+
+    /// The same target with the credentials the registry accepted ([`authenticate`]).
+    pub async fn authenticated(mut self, before_changes: bool) -> Result<Target, Error> {
+        self.credentials = authenticate(&self.push_host, before_changes).await?;
+        Ok(self)
+    }
+
+    /// A client for the push host, presenting this target's credentials.
+    pub fn client(&self) -> Client {
+        Client::new(&self.push_host).with_credentials(self.credentials.clone())
     }
 
     pub fn advertised(hosting: &hosting::LocalRegistryHosting) -> Option<Target> {
         let push_host = hosting.host.clone()?;
         Some(Target {
             runtime_host: hosting.runtime_host().unwrap_or(&push_host).to_string(),
+            credentials: Credentials::none(&push_host),
             push_host,
             advertised: true,
             help: hosting.help.clone(),
@@ -90,6 +114,28 @@ impl Target {
             ),
             _ => error,
         }
+    }
+}
+
+/// The credentials `host` accepts. A registry that answers `/v2/` without asking needs none (and
+/// no helper is run for it); one that answers 401 gets the Docker config's login for it, and a
+/// refusal with them is an error naming the registry and where the login came from, exit 2 when
+/// `before_changes` (nothing was changed yet), else 1.
+pub async fn authenticate(host: &str, before_changes: bool) -> Result<Credentials, Error> {
+    let open = Client::new(host);
+    match open.probe().await {
+        Probe::Registry { status: 401, .. } => {}
+        _ => return Ok(Credentials::none(host)),
+    }
+    let credentials = credentials::resolve(host).await?;
+    if credentials.login.is_none() {
+        return Err(credentials.rejected(401, "`GET /v2/` without credentials", before_changes));
+    }
+    match open.with_credentials(credentials.clone()).probe().await {
+        Probe::Registry { status: status @ (401 | 403), .. } => {
+            Err(credentials.rejected(status, "the login", before_changes))
+        }
+        _ => Ok(credentials),
     }
 }
 
@@ -124,6 +170,10 @@ pub async fn check(
         }
     }
     let found = container::find(docker, registry, &config.file).await?;
+    // A registry that already answers may want a login: a refusal stops ohdev here, before anything changes.
+    if matches!(found, container::Found::Running { .. }) {
+        authenticate(&registry.host, true).await?;
+    }
     Ok(Some(Checked { config: registry.clone(), found }))
 }
 

@@ -8,7 +8,6 @@ use bollard::query_parameters::{PushImageOptionsBuilder, TagImageOptionsBuilder}
 use bollard::Docker;
 use futures_util::StreamExt;
 
-use super::client::Client;
 use super::Target;
 use crate::error::Error;
 use crate::events::{Event, ImageState, ProgressUnit};
@@ -54,6 +53,14 @@ pub fn parse_digest(status: &str) -> Option<String> {
     Some(rest.split_whitespace().next()?.to_string())
 }
 
+/// The daemon's words for a registry that wants (other) credentials.
+pub fn is_auth_refusal(message: &str) -> bool {
+    let message = message.to_ascii_lowercase();
+    ["no basic auth credentials", "unauthorized", "authentication required", "denied: requested access"]
+        .iter()
+        .any(|needle| message.contains(needle))
+}
+
 /// The content tag of `ohdev.local/app:0123…` → `0123…`.
 pub fn content_tag(tag: &str) -> &str {
     tag.rsplit_once(':').map(|(_, content)| content).unwrap_or(tag)
@@ -67,7 +74,7 @@ pub async fn push_all(
     lock: &StateLock,
     reporter: &Reporter,
 ) -> Result<usize, Error> {
-    let client = Client::new(&target.push_host);
+    let client = target.client();
     let mut pushes = 0;
     for result in results {
         let Some(image_id) = result.image_id() else { continue };
@@ -131,7 +138,7 @@ async fn push(
         Error::work(format!("tagging {source} as {repository}:{content} failed: {}", describe(&error)), None)
     })?;
     let options = PushImageOptionsBuilder::default().tag(content).build();
-    let mut stream = docker.push_image(&repository, Some(options), None);
+    let mut stream = docker.push_image(&repository, Some(options), target.credentials.for_docker());
     let mut progress = Progress::default();
     let mut report = PushReport::default();
     let id = format!("image:{name}");
@@ -139,8 +146,16 @@ async fn push(
     let mut last_shown: Option<std::time::Instant> = None;
     while let Some(item) = stream.next().await {
         let info = item.map_err(|error| {
+            let said = describe(&error);
+            if is_auth_refusal(&said) {
+                return target.explain(target.credentials.rejected(
+                    401,
+                    &format!("the push of {repository}:{content} (the daemon said: {said})"),
+                    false,
+                ));
+            }
             target.explain(Error::work(
-                format!("pushing {repository}:{content} to {} failed: {}", target.push_host, describe(&error)),
+                format!("pushing {repository}:{content} to {} failed: {}", target.push_host, said),
                 Some(format!(
                     "check that the registry answers and accepts pushes (`curl -si http://{}/v2/`), then run the same command again: it pushes what the registry lacks",
                     target.push_host
@@ -186,6 +201,9 @@ mod tests {
         assert_eq!(parse_digest("0123456789abcdef: digest: sha256:4f2d size: 739").as_deref(), Some("sha256:4f2d"));
         assert_eq!(parse_digest("Pushed"), None);
         assert_eq!(content_tag("ohdev.local/app:0123456789abcdef"), "0123456789abcdef");
+        assert!(is_auth_refusal("Docker stream error: no basic auth credentials"));
+        assert!(is_auth_refusal("unauthorized: authentication required"));
+        assert!(!is_auth_refusal("connection refused"));
     }
 
     #[test]

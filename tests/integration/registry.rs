@@ -10,7 +10,7 @@ use crate::support::registry::{self, Api, Containers};
 use crate::support::{busybox, docker, json_lines, Output, Test};
 
 /// Removes the images ohdev built for `image` (by its label), also when the test panics.
-struct Images(String);
+pub(crate) struct Images(pub(crate) String);
 
 impl Drop for Images {
     fn drop(&mut self) {
@@ -40,13 +40,13 @@ fn inspect(container: &str) -> Option<Value> {
 }
 
 /// What everything here needs: the busybox base, the registry image and the node image.
-struct Fixtures {
+pub(crate) struct Fixtures {
     base: String,
     registry_image: String,
     node_image: String,
 }
 
-fn fixtures() -> Option<Fixtures> {
+pub(crate) fn fixtures() -> Option<Fixtures> {
     docker::client()?;
     Some(Fixtures {
         base: busybox::base_image()?,
@@ -57,7 +57,7 @@ fn fixtures() -> Option<Fixtures> {
 
 /// The demo (examples/demo) as a test project: its Dockerfile, sources and manifests, its image
 /// renamed `image` (so parallel tests never share one), built on the busybox base, cluster `cluster`.
-fn demo(fixtures: &Fixtures, cluster: &str, image: &str, registry: &str) -> Test {
+pub(crate) fn demo(fixtures: &Fixtures, cluster: &str, image: &str, registry: &str) -> Test {
     let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo");
     let mut test = Test::new();
     for dir in ["app", "web", "kind/manifests"] {
@@ -97,11 +97,11 @@ fn image_events(output: &Output) -> Vec<(String, String, String)> {
         .collect()
 }
 
-fn states(output: &Output) -> Vec<String> {
+pub(crate) fn states(output: &Output) -> Vec<String> {
     image_events(output).into_iter().map(|(_, _, state)| state).collect()
 }
 
-fn content_tag_of(output: &Output) -> String {
+pub(crate) fn content_tag_of(output: &Output) -> String {
     let (_, tag, _) = image_events(output)
         .into_iter()
         .find(|(_, _, state)| state == "built" || state == "up_to_date")

@@ -10,7 +10,7 @@ use futures_util::StreamExt;
 use serde_json::Value;
 
 use super::cadence;
-use super::explain::{diagnose_failure, fail_fast, fetch, is_workload, timeout, Stuck};
+use super::explain::{diagnose_failure, fail_fast, fetch, is_workload, timeout, Check, Stuck};
 use super::readiness::{self, Readiness};
 use super::stderr::{api_unusable, first_line, immutable_field, is_retryable};
 use crate::deploy::plan::graph::Plan;
@@ -42,6 +42,43 @@ const POLLED_KINDS: &[&str] = &[
 pub struct Options {
     pub timeout: Duration,
     pub replace_immutable: bool,
+    /// Registry host → where ohdev's login for it came from (never the values): named when a node
+    /// cannot pull from that registry.
+    pub logins: BTreeMap<String, String>,
+}
+
+/// The logins of the registry images were pushed to, by every host the nodes may name it by.
+pub fn logins_of(target: Option<&crate::registry::Target>) -> BTreeMap<String, String> {
+    let Some(target) = target else { return BTreeMap::new() };
+    let source = target.credentials.source.to_string();
+    BTreeMap::from([(target.push_host.clone(), source.clone()), (target.runtime_host.clone(), source)])
+}
+
+/// Time spent pulling images does not count toward the deadline: from one look at the pods that
+/// found a pull to the next that still finds one, the deadline moves on by the time between.
+#[derive(Debug, Default)]
+struct PullClock {
+    /// When a look last found a pull going on.
+    since: Option<Instant>,
+    /// This round: a look found a pull; a look found none.
+    pulling: bool,
+    checked: bool,
+}
+
+impl PullClock {
+    fn credit(&mut self, deadline: Instant, now: Instant) -> Instant {
+        let credited = match (self.pulling, self.since) {
+            (true, Some(since)) => deadline + (now - since),
+            _ => deadline,
+        };
+        if self.pulling {
+            self.since = Some(now);
+        } else if self.checked {
+            self.since = None;
+        }
+        (self.pulling, self.checked) = (false, false);
+        credited
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,7 +214,9 @@ pub async fn deploy_changed(
     reporter: &Reporter,
 ) -> Result<(), Error> {
     let started = Instant::now();
-    let deadline = started + options.timeout;
+    // Moved on while a node is still pulling an image: a slow pull is progress, not a stall.
+    let mut deadline = started + options.timeout;
+    let mut pulls = PullClock::default();
     let heartbeat = crate::heartbeat::interval();
     let mut last_beat = started;
     let mut status: Vec<Status> = (0..objects.len())
@@ -291,21 +330,35 @@ pub async fn deploy_changed(
                     progressed = true;
                 }
                 Readiness::Failed(reason) => {
-                    return Err(diagnose_failure(kubectl, &objects[index], &live, Some(reason), reporter).await)
+                    return Err(diagnose_failure(
+                        kubectl,
+                        &objects[index],
+                        &live,
+                        Some(reason),
+                        &options.logins,
+                        reporter,
+                    )
+                    .await)
                 }
                 Readiness::InProgress(what) => {
                     if let Status::Applied { polls, last, .. } = &mut status[index] {
                         *polls += 1;
                         *last = what;
                         if *polls % FAIL_FAST_POLLS == 0 && is_workload(objects[index].kind()) {
-                            if let Some(error) = fail_fast(kubectl, &objects[index], &live, reporter).await {
-                                return Err(error);
+                            match fail_fast(kubectl, &objects[index], &live, &options.logins, reporter).await {
+                                Check::Failed(error) => return Err(error),
+                                Check::Pulling(image) => {
+                                    *last = format!("pulling {image}");
+                                    pulls.pulling = true;
+                                }
+                                Check::Waiting => pulls.checked = true,
                             }
                         }
                     }
                 }
             }
         }
+        deadline = pulls.credit(deadline, Instant::now());
         if schedule.all_succeeded() {
             reporter.emit(Event::step_done(
                 "deploy",
@@ -327,7 +380,7 @@ pub async fn deploy_changed(
                     Status::Ready => None,
                 })
                 .collect();
-            return Err(timeout(kubectl, objects, stuck, options.timeout, reporter).await);
+            return Err(timeout(kubectl, objects, stuck, options.timeout, &options.logins, reporter).await);
         }
         let waiting: Vec<String> = (0..objects.len())
             .filter_map(|index| match &status[index] {
@@ -361,5 +414,31 @@ pub async fn deploy_changed(
                 .await;
             idle_rounds += 1;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_between_two_looks_that_find_a_pull_is_credited_and_nothing_else() {
+        let start = Instant::now();
+        let deadline = start + Duration::from_secs(10);
+        let mut clock = PullClock::default();
+        let at = |seconds| start + Duration::from_secs(seconds);
+        // The first look that finds a pull credits nothing (when it began is unknown).
+        clock.pulling = true;
+        assert_eq!(clock.credit(deadline, at(2)), deadline);
+        // A round without any look keeps the clock; the next look still pulling credits 2..6.
+        assert_eq!(clock.credit(deadline, at(4)), deadline);
+        clock.pulling = true;
+        let deadline = clock.credit(deadline, at(6));
+        assert_eq!(deadline, start + Duration::from_secs(14));
+        // A look that finds no pull stops the clock: later pulls start over.
+        clock.checked = true;
+        assert_eq!(clock.credit(deadline, at(8)), deadline);
+        clock.pulling = true;
+        assert_eq!(clock.credit(deadline, at(10)), deadline);
     }
 }

@@ -3,12 +3,13 @@
 //! for the screen, and the error that names the object and what to do. A definite failure (an image
 //! that is not there, a crash loop) ends the wait early instead of running out the deadline.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use serde_json::Value;
 
 use super::diagnose::{self, FailureReason};
+use super::pulls;
 use crate::deploy::plan::manifest::Object;
 use crate::deploy::plan::resource::{namespace_args, ResourceNames};
 use crate::error::Error;
@@ -118,9 +119,43 @@ async fn last_log_lines(kubectl: &Kubectl, diagnosis: &diagnose::Diagnosis, name
     }
 }
 
-async fn screen(kubectl: &Kubectl, object: &Object, live: &Value, reporter: &Reporter) -> diagnose::Diagnosis {
+/// The image of the diagnosed container (from its pod's spec).
+fn failing_image(pods: &Value, diagnosis: &diagnose::Diagnosis) -> Option<String> {
+    let (pod, container) = (diagnosis.pod.as_deref()?, diagnosis.container.as_deref()?);
+    let pods = pods.get("items").and_then(Value::as_array)?;
+    let pod = pods.iter().find(|candidate| candidate.pointer("/metadata/name").and_then(Value::as_str) == Some(pod))?;
+    ["/spec/containers", "/spec/initContainers"]
+        .iter()
+        .flat_map(|pointer| pod.pointer(pointer).and_then(Value::as_array).into_iter().flatten())
+        .find(|spec| spec.get("name").and_then(Value::as_str) == Some(container))
+        .and_then(|spec| spec.get("image").and_then(Value::as_str))
+        .map(str::to_string)
+}
+
+/// A pull from a registry that failed: the hint names the registry and ohdev's login for it.
+fn with_registry_hint(
+    mut diagnosis: diagnose::Diagnosis,
+    pods: &Value,
+    logins: &BTreeMap<String, String>,
+) -> diagnose::Diagnosis {
+    if diagnosis.reason != FailureReason::ImagePullBackOff {
+        return diagnosis;
+    }
+    if let Some(hint) = failing_image(pods, &diagnosis).and_then(|image| pulls::pull_failure_hint(&image, logins)) {
+        diagnosis.hint = Some(hint);
+    }
+    diagnosis
+}
+
+async fn screen(
+    kubectl: &Kubectl,
+    object: &Object,
+    live: &Value,
+    logins: &BTreeMap<String, String>,
+    reporter: &Reporter,
+) -> diagnose::Diagnosis {
     let (pods, events) = related(kubectl, object, live).await;
-    let diagnosis = diagnose::diagnose(live, &pods, &events);
+    let diagnosis = with_registry_hint(diagnose::diagnose(live, &pods, &events), &pods, logins);
     let lines = last_log_lines(kubectl, &diagnosis, object.namespace().unwrap_or("default")).await;
     let mut report = diagnosis.report(lines);
     report.source = object.source.rendered_by().map(|_| object.source.to_string());
@@ -128,8 +163,24 @@ async fn screen(kubectl: &Kubectl, object: &Object, live: &Value, reporter: &Rep
     diagnosis
 }
 
-/// A definite failure (image missing, crash loop, bad config…) ends the wait early.
-pub(super) async fn fail_fast(kubectl: &Kubectl, object: &Object, live: &Value, reporter: &Reporter) -> Option<Error> {
+/// What a look at a workload's pods found.
+pub(super) enum Check {
+    /// A definite failure: the error, its diagnosis already shown.
+    Failed(Error),
+    /// A node is still pulling this image: progress.
+    Pulling(String),
+    Waiting,
+}
+
+/// A definite failure (image missing, crash loop, bad config…) ends the wait early; an image
+/// still being pulled is progress.
+pub(super) async fn fail_fast(
+    kubectl: &Kubectl,
+    object: &Object,
+    live: &Value,
+    logins: &BTreeMap<String, String>,
+    reporter: &Reporter,
+) -> Check {
     let (pods, events) = related(kubectl, object, live).await;
     let diagnosis = diagnose::diagnose(live, &pods, &events);
     let definite = matches!(
@@ -142,9 +193,12 @@ pub(super) async fn fail_fast(kubectl: &Kubectl, object: &Object, live: &Value, 
             | FailureReason::Unschedulable
     );
     if !definite {
-        return None;
+        return match pulls::pulling(&pods, &events) {
+            Some(image) => Check::Pulling(image),
+            None => Check::Waiting,
+        };
     }
-    Some(diagnose_failure(kubectl, object, live, None, reporter).await)
+    Check::Failed(diagnose_failure(kubectl, object, live, None, logins, reporter).await)
 }
 
 pub(super) async fn diagnose_failure(
@@ -152,9 +206,10 @@ pub(super) async fn diagnose_failure(
     object: &Object,
     live: &Value,
     reason: Option<String>,
+    logins: &BTreeMap<String, String>,
     reporter: &Reporter,
 ) -> Error {
-    let diagnosis = screen(kubectl, object, live, reporter).await;
+    let diagnosis = screen(kubectl, object, live, logins, reporter).await;
     reporter.emit(Event::step("deploy", StepState::Failed, "deploying", None));
     Error::work(
         format!("{} is not ready: {}", object.key(), reason.unwrap_or_else(|| diagnosis.reason.to_string())),
@@ -167,6 +222,7 @@ pub(super) async fn timeout(
     objects: &[Object],
     stuck_objects: Vec<(usize, Stuck)>,
     limit: Duration,
+    logins: &BTreeMap<String, String>,
     reporter: &Reporter,
 ) -> Error {
     let mut stuck = Vec::new();
@@ -178,7 +234,7 @@ pub(super) async fn timeout(
                 stuck.push(format!("{} ({})", objects[index].key(), last_seen(&last, last_error.as_deref())));
                 if is_workload(objects[index].kind()) {
                     if let Ok(live) = fetch(kubectl, &objects[index], &resources).await {
-                        let diagnosis = screen(kubectl, &objects[index], &live, reporter).await;
+                        let diagnosis = screen(kubectl, &objects[index], &live, logins, reporter).await;
                         hint = hint.or(diagnosis.hint);
                     }
                 }

@@ -5,7 +5,8 @@
 //! then backing off: `cadence`), retries webhook and CRD-discovery errors until the deadline, and on
 //! a failure fetches the workload, its pods, events and last log lines. Judging those answers is pure: `readiness::evaluate` for one object's
 //! `kubectl get -o json`, `diagnose::diagnose` for a failed workload (reason, events, hint), so both are
-//! unit-tested without a cluster; `explain` fetches what a diagnosis needs and builds the errors. The
+//! unit-tested without a cluster; `pulls` tells a slow image pull (progress) from a failed one (a
+//! registry question); `explain` fetches what a diagnosis needs and builds the errors. The
 //! diagnosis is data (`Diagnosis`); `ui/` formats it.
 
 pub mod apply;
@@ -15,5 +16,6 @@ mod diagnose_events;
 mod diagnose_hints;
 mod explain;
 pub mod failure;
+pub mod pulls;
 pub mod readiness;
 mod stderr;

@@ -19,8 +19,11 @@ const REGISTRY_CONFIG: &str = "/etc/docker/registry/config.yml";
 /// wires one): `registry:` in ohdev.yaml, else what the cluster advertises (KEP-1755).
 pub(super) async fn target(session: &Session, cluster: bool) -> Result<Option<Target>, Error> {
     match &session.config.registry {
-        Some(config) => Ok(Some(Target::configured(config))),
-        None if cluster => registry::discover(session.kubectl()).await,
+        Some(config) => Ok(Some(Target::configured(config).authenticated(true).await?)),
+        None if cluster => match registry::discover(session.kubectl()).await? {
+            Some(target) => Ok(Some(target.authenticated(true).await?)),
+            None => Ok(None),
+        },
         None => Ok(None),
     }
 }
@@ -36,7 +39,7 @@ pub(super) struct RegistryInUse {
 /// The registry, when it answers; when it does not, gc says so and leaves its tags (Docker and
 /// the nodes are still collected).
 pub(super) async fn in_use(session: &Session, target: &Target) -> Result<Option<RegistryInUse>, Error> {
-    let client = Client::new(&target.push_host);
+    let client = target.client();
     let probe = client.probe().await;
     if !probe.is_registry() {
         let why = match probe {

@@ -45,6 +45,8 @@ pub struct Test {
     tools: Vec<&'static str>,
     stdin: Option<Vec<u8>>,
     current_dir: Option<PathBuf>,
+    /// Directories put on PATH after the stand-ins (e.g. a credential helper script).
+    path_dirs: Vec<PathBuf>,
 }
 
 /// What one run printed, with enough context (project dir, arguments) to snapshot it
@@ -98,6 +100,7 @@ impl Test {
             tools: vec!["kind", "kubectl"],
             stdin: None,
             current_dir: None,
+            path_dirs: Vec::new(),
         };
         std::fs::create_dir_all(test.state_dir()).expect("state dir");
         test.file("ohdev.yaml", "cluster:\n  name: t\nimages: {}\nmanifests: []\n")
@@ -137,6 +140,12 @@ impl Test {
 
     pub fn env(mut self, key: &str, value: &str) -> Self {
         self.env.insert(key.to_string(), value.to_string());
+        self
+    }
+
+    /// Put `dir` on ohdev's PATH, after the stand-ins and before the system's directories.
+    pub fn path_dir(mut self, dir: &Path) -> Self {
+        self.path_dirs.push(dir.to_path_buf());
         self
     }
 
@@ -196,7 +205,12 @@ impl Test {
         command
             .args(&self.args)
             .current_dir(self.current_dir.as_deref().unwrap_or(self.dir.path()))
-            .env("PATH", format!("{}:{}", bin.display(), kept.join(":")))
+            .env("PATH", {
+                let mut dirs = vec![bin.display().to_string()];
+                dirs.extend(self.path_dirs.iter().map(|dir| dir.display().to_string()));
+                dirs.extend(kept.iter().map(|dir| dir.to_string()));
+                dirs.join(":")
+            })
             .env("FAKE_KUBE_STATE", self.state_dir())
             .env("NO_COLOR", "1")
             .env_remove("OPENHANDS_ROOT")

@@ -226,6 +226,57 @@ pub fn start_registry(name: &str, port: u16, guard: &mut Containers) -> Api {
     api
 }
 
+/// `htpasswd -Bbn user password` (bcrypt, the only scheme distribution's htpasswd auth reads), or
+/// None (reason printed) without apache2-utils' `htpasswd` (scripts/test.sh installs it).
+pub fn htpasswd(user: &str, password: &str) -> Option<String> {
+    match std::process::Command::new("htpasswd").args(["-Bbn", user, password]).output() {
+        Ok(output) if output.status.success() => Some(String::from_utf8_lossy(&output.stdout).trim().to_string()),
+        Ok(output) => panic!("htpasswd failed: {}", String::from_utf8_lossy(&output.stderr)),
+        Err(_) => skip("no `htpasswd`: install Debian's apache2-utils (scripts/test.sh does)"),
+    }
+}
+
+/// Like [`start_registry`], but wanting a login: distribution's `auth: htpasswd:` (set through its
+/// environment overrides) with the file `htpasswd_dir/htpasswd`. Waits until `/v2/` answers 401.
+pub fn start_auth_registry(name: &str, port: u16, htpasswd_dir: &std::path::Path, guard: &mut Containers) -> Api {
+    let image = registry_image().expect("registry image");
+    guard.add(name);
+    let status = std::process::Command::new("docker")
+        .args(["run", "-d", "--name", name, "-p", &format!("127.0.0.1:{port}:5000")])
+        .args(["-v", &format!("{}:/auth:ro", htpasswd_dir.display())])
+        .args(["-e", "REGISTRY_AUTH=htpasswd", "-e", "REGISTRY_AUTH_HTPASSWD_REALM=ohdev-test"])
+        .args(["-e", "REGISTRY_AUTH_HTPASSWD_PATH=/auth/htpasswd", &image])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("docker run");
+    assert!(status.success(), "starting the test registry {name} failed");
+    let api = Api::new(port);
+    for _ in 0..100 {
+        if api.request("GET", "/v2/").is_ok_and(|r| r.status == 401) {
+            return api;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("the registry on 127.0.0.1:{port} did not answer /v2/ with 401 within 10s");
+}
+
+/// The tags a registry container stores for `repository` (read from its storage, no login needed).
+pub fn stored_tags(container: &str, repository: &str) -> Vec<String> {
+    let output = std::process::Command::new("docker")
+        .args([
+            "exec",
+            container,
+            "ls",
+            &format!("/var/lib/registry/docker/registry/v2/repositories/{repository}/_manifests/tags"),
+        ])
+        .output()
+        .expect("docker exec ls");
+    let mut tags: Vec<String> =
+        String::from_utf8_lossy(&output.stdout).split_whitespace().map(str::to_string).collect();
+    tags.sort();
+    tags
+}
+
 /// Bytes under the registry's storage (`du -sb /var/lib/registry` inside its container).
 pub fn storage_bytes(container: &str) -> u64 {
     let out = std::process::Command::new("docker")

@@ -10,6 +10,9 @@ use crate::util::{hash, time};
 use serde_json::{json, Value};
 
 pub const FAIL_ANNOTATION: &str = "fake-kube/fail";
+/// `fake-kube/pulling: "N"`: the kubelet pulls the pod's images for its first N polls (Pending,
+/// `ContainerCreating`, a `Pulling` event), then reports `Pulled` and the pod goes on as usual.
+pub const PULLING_ANNOTATION: &str = "fake-kube/pulling";
 
 pub struct PodPlan {
     pub namespace: String,
@@ -27,6 +30,8 @@ pub struct PodPlan {
     pub job: bool,
     /// The value of `fake-kube/fail` from the pod (template) or its workload.
     pub fail: Option<String>,
+    /// Polls spent pulling images first (`fake-kube/pulling`), 0 without the annotation.
+    pub pulling: u64,
 }
 
 #[derive(Debug, Default)]
@@ -68,7 +73,9 @@ pub fn compute(cluster: &Cluster, plan: &PodPlan, pod: &mut Value) -> PodOutcome
     let containers: Vec<Value> = spec.get("containers").and_then(Value::as_array).cloned().unwrap_or_default();
     let problem = find_problem(cluster, plan, &spec);
     let now = time::now();
-    let count = plan.reads.max(1);
+    // The first `pulling` reads are spent pulling (`fake-kube/pulling`): no start, no restarts yet.
+    let count = plan.reads.saturating_sub(plan.pulling).max(1);
+    let progress = if plan.reads < plan.pulling { 0 } else { plan.progress };
     let involved = Involved {
         kind: "Pod".into(),
         api_version: "v1".into(),
@@ -93,10 +100,48 @@ pub fn compute(cluster: &Cluster, plan: &PodPlan, pod: &mut Value) -> PodOutcome
         pod["status"] = json!({"phase": "Pending", "qosClass": "BestEffort", "conditions": [condition("PodScheduled", false, Some("Unschedulable"), Some(msg))]});
         return out;
     }
-    let started = plan.progress >= 1;
-    let done = plan.job && plan.progress >= plan.ready_after;
+    if plan.pulling > 0 {
+        for c in &containers {
+            let name = c.get("name").and_then(Value::as_str).unwrap_or("");
+            let image = c.get("image").and_then(Value::as_str).unwrap_or("");
+            let fp = format!("spec.containers{{{name}}}");
+            let pulling = format!("Pulling image \"{image}\"");
+            out.events.push(event(&involved, "Pulling", &pulling, "Normal", "kubelet", Some(&fp), 1));
+            if plan.reads >= plan.pulling {
+                let pulled = format!(
+                    "Successfully pulled image \"{image}\" in 1.5s (1.5s including waiting). Image size: 1000 bytes."
+                );
+                out.events.push(event(&involved, "Pulled", &pulled, "Normal", "kubelet", Some(&fp), 1));
+            }
+        }
+        if plan.reads < plan.pulling {
+            let statuses: Vec<Value> = containers
+                .iter()
+                .map(|c| {
+                    json!({"name": c.get("name").cloned().unwrap_or(Value::Null), "image": c.get("image").cloned().unwrap_or(Value::Null),
+                        "imageID": "", "ready": false, "restartCount": 0, "started": false, "lastState": {},
+                        "state": {"waiting": {"reason": "ContainerCreating"}}})
+                })
+                .collect();
+            pod["status"] = json!({
+                "phase": "Pending",
+                "qosClass": "BestEffort",
+                "conditions": [
+                    condition("PodReadyToStartContainers", false, None, None),
+                    condition("Initialized", true, None, None),
+                    condition("Ready", false, Some("ContainersNotReady"), None),
+                    condition("ContainersReady", false, Some("ContainersNotReady"), None),
+                    condition("PodScheduled", true, None, None),
+                ],
+                "containerStatuses": statuses,
+            });
+            return out;
+        }
+    }
+    let started = progress >= 1;
+    let done = plan.job && progress >= plan.ready_after;
     let mut phase = if started { "Running" } else { "Pending" };
-    let mut ready = problem.is_none() && plan.progress >= plan.ready_after && !plan.job;
+    let mut ready = problem.is_none() && progress >= plan.ready_after && !plan.job;
     let mut statuses = Vec::new();
     for c in &containers {
         let name = c.get("name").and_then(Value::as_str).unwrap_or("");

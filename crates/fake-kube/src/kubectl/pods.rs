@@ -3,7 +3,7 @@
 //! a changed template gives new names (a rollout). StatefulSet pods are `<sts>-<ordinal>`,
 //! DaemonSets get one pod per eligible node, Jobs one pod. Bare Pod objects are stored as applied.
 
-use super::pod_status::{compute, PodOutcome, PodPlan, FAIL_ANNOTATION};
+use super::pod_status::{compute, PodOutcome, PodPlan, FAIL_ANNOTATION, PULLING_ANNOTATION};
 use crate::state::{Cluster, Node, Obj};
 use crate::util::hash;
 use crate::util::json::{map_value, sorted, str_at, string_map};
@@ -72,9 +72,18 @@ fn daemon_nodes<'a>(cluster: &'a Cluster, o: &Obj) -> Vec<&'a Node> {
 }
 
 fn fail_annotation(o: &Obj) -> Option<String> {
-    let from =
-        |p: &str| o.body.pointer(p).and_then(|a| a.get(FAIL_ANNOTATION)).and_then(Value::as_str).map(String::from);
+    annotation(o, FAIL_ANNOTATION)
+}
+
+/// A fixture annotation from the pod template, else the object's own metadata.
+fn annotation(o: &Obj, key: &str) -> Option<String> {
+    let from = |p: &str| o.body.pointer(p).and_then(|a| a.get(key)).and_then(Value::as_str).map(String::from);
     from("/spec/template/metadata/annotations").or_else(|| from("/metadata/annotations"))
+}
+
+/// `fake-kube/pulling: "N"` → N (0 without it, or when it is not a number).
+fn pulling_annotation(o: &Obj) -> u64 {
+    annotation(o, PULLING_ANNOTATION).and_then(|value| value.trim().parse().ok()).unwrap_or(0)
 }
 
 fn pod_spec(template_spec: &Value, node: Option<&str>, job: bool) -> Value {
@@ -144,6 +153,7 @@ impl Owned<'_> {
             ready_after: self.ready_after,
             job: self.job,
             fail: fail_annotation(o),
+            pulling: pulling_annotation(o),
         };
         let outcome = compute(self.cluster, &plan, &mut body);
         PodView { owner: Some(self.index), stored: None, body, outcome }
@@ -273,6 +283,7 @@ fn bare_pod(cluster: &Cluster, index: usize) -> PodView {
         ready_after: POD_READY_STEPS,
         job,
         fail,
+        pulling: pulling_annotation(o),
     };
     let outcome = compute(cluster, &plan, &mut body);
     PodView { owner: None, stored: Some(index), body, outcome }

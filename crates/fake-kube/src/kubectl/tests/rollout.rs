@@ -276,3 +276,33 @@ fn reading_more_often_does_not_make_a_rollout_finish_sooner() {
     w.advance(200);
     assert_eq!(available(&w.get_now("deploy web -n app")), "True");
 }
+
+#[test]
+fn a_slow_pull_is_pending_with_a_pulling_event_then_pulled_and_ready() {
+    let w = world("rollout-pulling");
+    w.apply(&deployment("slow", "nginx:1", "      annotations:\n        fake-kube/pulling: \"3\"\n"));
+    let reasons = |w: &World| -> Vec<String> {
+        w.get("events -n app")["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["involvedObject"]["kind"] == "Pod")
+            .map(|e| e["reason"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let pod = first_pod(&w, "app=slow");
+    assert_eq!(pod["status"]["phase"], "Pending");
+    assert_eq!(pod["status"]["containerStatuses"][0]["state"]["waiting"]["reason"], "ContainerCreating");
+    let seen = reasons(&w);
+    assert!(seen.contains(&"Pulling".to_string()) && !seen.contains(&"Pulled".to_string()), "{seen:?}");
+    let mut available_after = None;
+    for poll in 0..12 {
+        if available(&w.get("deploy slow -n app")) == "True" {
+            available_after = Some(poll);
+            break;
+        }
+        first_pod(&w, "app=slow");
+    }
+    assert!(available_after.is_some(), "never available");
+    assert!(reasons(&w).contains(&"Pulled".to_string()));
+}
