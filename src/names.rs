@@ -25,7 +25,9 @@ pub fn built_image_name(reference: &str) -> Option<&str> {
     }
     let (host, rest) = reference.split_once('/')?;
     let registry_host = host.contains([':', '.']) || host == "localhost";
-    let (name, tag) = rest.split_once(':')?;
+    let (path, tag) = rest.split_once(':')?;
+    // On a remote target's registry the name sits under the registry's path (`team/dev/app`).
+    let name = path.rsplit('/').next().unwrap_or(path);
     let content_tag =
         tag.len() == CONTENT_TAG_LENGTH && tag.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c));
     (registry_host && is_dns_label(name) && content_tag).then_some(name)

@@ -13,6 +13,8 @@ use crate::ui::Reporter;
 pub struct ProjectLocator {
     project_dir: Option<PathBuf>,
     config: Option<PathBuf>,
+    /// `--target` / `OHDEV_TARGET`: a `targets:` entry instead of the kind cluster.
+    target: Option<String>,
 }
 
 /// A validated project: ohdev.yaml and the kind cluster config it names.
@@ -22,8 +24,8 @@ pub struct Project {
 }
 
 impl ProjectLocator {
-    pub fn new(project_dir: Option<PathBuf>, config: Option<PathBuf>) -> ProjectLocator {
-        ProjectLocator { project_dir, config }
+    pub fn new(project_dir: Option<PathBuf>, config: Option<PathBuf>, target: Option<String>) -> ProjectLocator {
+        ProjectLocator { project_dir, config, target }
     }
 
     fn start_dir(&self) -> Result<PathBuf, Error> {
@@ -57,8 +59,10 @@ impl ProjectLocator {
     }
 
     /// ohdev.yaml alone (commands that never touch the cluster config: build, plan, logs, doctor).
+    /// With `--target`, the target is selected here (and refused when ohdev.yaml does not allow
+    /// its context), before any command looks for a tool.
     pub fn load_config(&self) -> Result<Config, Error> {
-        config::load(&self.config_file()?)
+        config::load(&self.config_file()?)?.select_target(self.target.as_deref())
     }
 
     /// Load and validate everything a command needs before it changes anything.
@@ -95,11 +99,11 @@ mod tests {
             (Some(file.clone()), None, "ohdev.yaml: not a directory"),
         ];
         for (project_dir, config, expected) in cases {
-            let error = ProjectLocator::new(project_dir, config).config_file().unwrap_err();
+            let error = ProjectLocator::new(project_dir, config, None).config_file().unwrap_err();
             assert_eq!(error.exit_code(), 2, "{error}");
             assert!(error.to_string().contains(expected), "{error}");
         }
-        let found = ProjectLocator::new(Some(dir.path().to_path_buf()), None).config_file().unwrap();
+        let found = ProjectLocator::new(Some(dir.path().to_path_buf()), None, None).config_file().unwrap();
         assert_eq!(found, file);
     }
 }

@@ -28,6 +28,7 @@ pub mod gc;
 pub mod logs;
 pub mod plan;
 pub mod reapply;
+pub mod remote;
 pub mod rebuild;
 mod session;
 pub mod ship;

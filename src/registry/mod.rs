@@ -10,6 +10,7 @@
 //! | `container` | ohdev's registry container: found before anything changes, then created or started |
 //! | `nodes` | the `kind` network and each node's `certs.d/<host>/hosts.toml` |
 //! | `hosting` | the KEP-1755 ConfigMap: read (discovery) and written (for ohdev's registry) |
+//! | `naming` | image names on a remote target's registry (Skaffold-style rewriting) |
 //! | `push` | tag `<host>/<name>:<tag>` and push what the registry lacks |
 //! | `gc` | `ohdev gc`'s side: which tags are ohdev's (config labels), what deleting them frees |
 
@@ -19,6 +20,7 @@ pub mod client;
 pub mod container;
 pub mod gc;
 pub mod hosting;
+pub mod naming;
 pub mod nodes;
 pub mod push;
 
@@ -50,11 +52,20 @@ pub struct Target {
     pub advertised: bool,
     /// The advertisement's `help`, shown when a push fails.
     pub help: Option<String>,
+    /// A remote target's registry (`targets.*.registry`): the repository path under the host,
+    /// and names rewritten onto it (`naming`). `None` for ohdev's registry and advertised ones.
+    pub remote: Option<String>,
 }
 
 impl Target {
     pub fn configured(config: &RegistryConfig) -> Target {
-        Target { push_host: config.host.clone(), runtime_host: config.host.clone(), advertised: false, help: None }
+        Target {
+            push_host: config.host.clone(),
+            runtime_host: config.host.clone(),
+            advertised: false,
+            help: None,
+            remote: None,
+        }
     }
 
     pub fn advertised(hosting: &hosting::LocalRegistryHosting) -> Option<Target> {
@@ -64,17 +75,40 @@ impl Target {
             push_host,
             advertised: true,
             help: hosting.help.clone(),
+            remote: None,
         })
+    }
+
+    /// A remote target's registry (`targets.*.registry`, `host[/path]`): pushed to and pulled from
+    /// by the same name; no container is run or wired for it.
+    pub fn remote(registry: &str) -> Target {
+        let (host, _) = naming::split(registry);
+        Target {
+            push_host: host.to_string(),
+            runtime_host: host.to_string(),
+            advertised: false,
+            help: None,
+            remote: Some(registry.to_string()),
+        }
+    }
+
+    /// The repository of image `name` on this registry (without the host): `name`, or on a
+    /// remote target the name rewritten under the registry's path.
+    pub fn repository(&self, name: &str) -> String {
+        match &self.remote {
+            Some(registry) => naming::repository(registry, name),
+            None => name.to_string(),
+        }
     }
 
     /// `localhost:5001/app:0123…`: what Docker pushes.
     pub fn push_reference(&self, name: &str, content_tag: &str) -> String {
-        format!("{}/{name}:{content_tag}", self.push_host)
+        format!("{}/{}:{content_tag}", self.push_host, self.repository(name))
     }
 
     /// What manifests name.
     pub fn runtime_reference(&self, name: &str, content_tag: &str) -> String {
-        format!("{}/{name}:{content_tag}", self.runtime_host)
+        format!("{}/{}:{content_tag}", self.runtime_host, self.repository(name))
     }
 
     /// A failed registry operation, with the advertisement's help for a registry ohdev does not run.
