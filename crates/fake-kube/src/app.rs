@@ -23,6 +23,9 @@ pub struct Env {
     /// `FAKE_KUBE_KIND_VERSION`: what `kind version` reports (default v0.27.0), for tests of
     /// behaviour that depends on the kind release.
     pub kind_version: Option<String>,
+    /// `FAKE_KUBE_CONTEXTS`: pre-existing non-kind contexts, `name=server,name2=server2` (the
+    /// server URL is optional): kubectl answers for them as for a fresh cluster with one node.
+    pub contexts: Option<String>,
 }
 
 impl Env {
@@ -41,6 +44,7 @@ impl Env {
             docker_bin: var("FAKE_KUBE_DOCKER").unwrap_or_else(|| "docker".into()),
             node_image: var("FAKE_KUBE_NODE_IMAGE").filter(|s| !s.is_empty()),
             kind_version: var("FAKE_KUBE_KIND_VERSION").filter(|s| !s.is_empty()),
+            contexts: var("FAKE_KUBE_CONTEXTS").filter(|s| !s.is_empty()),
         }
     }
 
@@ -54,6 +58,7 @@ impl Env {
             docker_bin: "docker".into(),
             node_image: None,
             kind_version: None,
+            contexts: None,
         }
     }
 }
