@@ -214,10 +214,12 @@ mod tests {
 
     #[test]
     fn bad_entries_name_the_key() {
-        let error = load("targets:\n  shared:\n    context: x\n    registry: reg.example\n    namespace: Dev_1\n").unwrap_err();
+        let error =
+            load("targets:\n  shared:\n    context: x\n    registry: reg.example\n    namespace: Dev_1\n").unwrap_err();
         assert!(format!("{error:#}").contains("targets.shared.namespace"), "{error:#}");
-        let error = load("targets:\n  shared:\n    context: x\n    registry: reg.example\n    namespace: a\n    alow: true\n")
-            .unwrap_err();
+        let error =
+            load("targets:\n  shared:\n    context: x\n    registry: reg.example\n    namespace: a\n    alow: true\n")
+                .unwrap_err();
         assert_eq!(error.exit_code(), 2);
     }
 }

@@ -43,8 +43,10 @@ fn load(lock: &StateLock, key: &str) -> Applied {
 fn update(lock: &StateLock, key: &str, change: impl FnOnce(&mut Applied)) -> Result<(), Error> {
     if is_target(key) {
         lock.update_section(|ledgers: &mut TargetLedgers| {
-            let entry =
-                ledgers.0.entry(key.to_string()).or_insert_with(|| Applied { cluster: key.to_string(), objects: Vec::new() });
+            let entry = ledgers
+                .0
+                .entry(key.to_string())
+                .or_insert_with(|| Applied { cluster: key.to_string(), objects: Vec::new() });
             change(entry);
         })
     } else {

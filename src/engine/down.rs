@@ -69,7 +69,12 @@ async fn teardown(session: &Session, key: &str, after: &str) -> Result<(), Error
         // Forget each as it goes: an interrupted teardown resumes where it stopped.
         Ledger::forget(lock, key, std::slice::from_ref(object))?;
     }
-    reporter.emit(Event::step("teardown", StepState::Done, format!("deleted {} object(s); {after}", order.len()), None));
+    reporter.emit(Event::step(
+        "teardown",
+        StepState::Done,
+        format!("deleted {} object(s); {after}", order.len()),
+        None,
+    ));
     Ok(())
 }
 

@@ -45,6 +45,7 @@ pub async fn reapply(session: &Session, tags: &BTreeMap<String, String>, timeout
         }
     }
     let rendered = render::render(&session.config, &tags).await?.only(session.subset(), &tags)?;
+    let rendered = super::remote::restrict(session, rendered).await?;
     for warning in &rendered.warnings {
         session.reporter.emit(Event::warn(warning.clone(), None));
     }

@@ -1,7 +1,12 @@
 //! A remote target (`--target`, `config/target.rs`) on a Session: the cluster must answer before
 //! anything happens, and before the first change ohdev says which cluster and namespace change.
 
+use std::collections::BTreeSet;
+
 use super::Session;
+use crate::deploy::ledger::Ledger;
+use crate::deploy::plan::manifest::Object;
+use crate::deploy::render::Rendered;
 use crate::error::Error;
 use crate::events::Event;
 
@@ -60,4 +65,61 @@ mod tests {
         assert_eq!(super::parse_server(text).as_deref(), Some("https://10.0.0.1:6443"));
         assert_eq!(super::parse_server("{}"), None);
     }
+}
+
+/// What of the rendered set ohdev may apply to a remote target (unchanged on kind):
+/// - a Namespace that already exists there and that ohdev's record for this target does not hold
+///   is someone else's (made by an admin for the developer): used as it is, never applied (which
+///   would label it ohdev's) and never recorded (so `down --target` never deletes it);
+/// - cluster-scoped objects (ClusterRoles, webhooks, CRDs…) only when the target names its own
+///   `manifests:`: the top-level set was written for a private kind cluster (the ingress-nginx
+///   bundle, for one) and must not land on a shared cluster by default.
+pub async fn restrict(session: &Session, rendered: Rendered) -> Result<Rendered, Error> {
+    let Some(target) = session.remote() else { return Ok(rendered) };
+    let list = session.kubectl().get_json(["namespaces"]).await?;
+    let existing: BTreeSet<String> = list["items"]
+        .as_array()
+        .map(|items| items.iter().filter_map(|item| item["metadata"]["name"].as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    let recorded: BTreeSet<String> = Ledger::recorded(session.lock(), &session.config.state_key())
+        .objects
+        .iter()
+        .filter(|object| object.kind == "Namespace")
+        .map(|object| object.name.clone())
+        .collect();
+    let foreign = |object: &Object| {
+        object.kind() == "Namespace" && existing.contains(object.name()) && !recorded.contains(object.name())
+    };
+    let cluster_scoped =
+        |object: &Object| target.manifests.is_none() && object.kind() != "Namespace" && object.namespace().is_none();
+    let foreign_names: Vec<String> =
+        rendered.objects.iter().filter(|object| foreign(object)).map(|object| object.name().to_string()).collect();
+    let skipped: Vec<String> = rendered
+        .objects
+        .iter()
+        .filter(|object| cluster_scoped(object))
+        .map(|object| object.key().to_string())
+        .collect();
+    if !foreign_names.is_empty() {
+        session.reporter.emit(Event::info(format!(
+            "namespace {} already exists on target `{}` and ohdev did not create it: used as it is, and never deleted by ohdev",
+            foreign_names.join(", "),
+            target.name
+        )));
+    }
+    if !skipped.is_empty() {
+        session.reporter.emit(Event::warn(
+            format!(
+                "not applied to target `{}`: {} cluster-scoped object(s) from the top-level manifests ({})",
+                target.name,
+                skipped.len(),
+                skipped.join(", ")
+            ),
+            Some(format!(
+                "cluster-scoped objects reach a remote target only from its own list: add `manifests:` under `targets.{}` naming the ones it needs",
+                target.name
+            )),
+        ));
+    }
+    rendered.without(|object| foreign(object) || cluster_scoped(object))
 }

@@ -134,6 +134,7 @@ pub async fn up(session: &Session, image_names: &[String], options: &UpOptions) 
         }
     }
     let rendered = render::render(config, &tags).await?.only(session.subset(), &tags)?;
+    let rendered = super::remote::restrict(session, rendered).await?;
     for warning in &rendered.warnings {
         reporter.emit(Event::warn(warning.clone(), None));
     }

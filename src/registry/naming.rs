@@ -42,10 +42,10 @@ pub fn check_registry(registry: &str) -> Result<(), String> {
 
 /// Whether the registry host accepts nested repository paths (see the module docs).
 pub fn allows_nesting(host: &str) -> bool {
-    let name = host.rsplit_once(':').map(|(name, port)| if port.chars().all(|c| c.is_ascii_digit()) { name } else { host });
+    let name =
+        host.rsplit_once(':').map(|(name, port)| if port.chars().all(|c| c.is_ascii_digit()) { name } else { host });
     let name = name.unwrap_or(host).trim_start_matches('[').trim_end_matches(']');
-    let loopback = name == "localhost"
-        || name.parse::<std::net::IpAddr>().is_ok_and(|address| address.is_loopback());
+    let loopback = name == "localhost" || name.parse::<std::net::IpAddr>().is_ok_and(|address| address.is_loopback());
     loopback
         || name == "gcr.io"
         || name.ends_with(".gcr.io")
