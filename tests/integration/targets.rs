@@ -237,6 +237,30 @@ fn up_and_down_on_a_target_push_rewrite_and_delete_only_what_was_applied_there()
         .iter()
         .any(|call| call.line().contains("local-registry-hosting") && call.argv.contains(&"apply".to_string())));
 
+    // A change rebuilds, pushes the new tag and rolls it out on the target; status reads it: still
+    // no kind call, and every call names the target's context.
+    test.write("app.txt", "hello again\n");
+    let from = test.calls().len();
+    test.set_args(&["--json", "rebuild", "--target", "shared"]);
+    test.expect(0);
+    test.set_args(&["--json", "status", "--target", "shared"]);
+    let status = test.expect(0);
+    only_target_calls(&test, from);
+    let tags = api.tags(&format!("team/dev/{image}"));
+    assert_eq!(tags.len(), 2, "{tags:?}");
+    let deployment: Value = serde_json::from_str(&kubectl(
+        &test,
+        CONTEXT,
+        &["get", "deployment", "app", "-n", "dev-ada", "-o", "json"],
+        None,
+    ))
+    .expect("json");
+    let rolled = deployment["spec"]["template"]["spec"]["containers"][0]["image"].as_str().expect("image").to_string();
+    assert!(rolled.starts_with(&format!("127.0.0.1:{port}/team/dev/{image}:")) && rolled != expected, "{rolled}");
+    let cluster_status =
+        json_lines(&status.stdout).into_iter().find(|event| event["type"] == "cluster_status").expect("cluster_status");
+    assert_eq!(cluster_status["context"], CONTEXT);
+
     // Up on kind again: the target's objects are not its orphans either.
     test.set_args(&["--json", "up"]);
     let again = test.expect(0);
