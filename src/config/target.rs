@@ -41,6 +41,37 @@ pub fn is_local_dev_context(context: &str) -> bool {
     LOCAL_NAMES.contains(&context) || LOCAL_PREFIXES.iter().any(|prefix| context.starts_with(prefix))
 }
 
+/// `host[:port]` and the repository path under it (`europe-docker.pkg.dev/team/dev` →
+/// (`europe-docker.pkg.dev`, `team/dev`)).
+pub fn split(registry: &str) -> (&str, &str) {
+    registry.split_once('/').unwrap_or((registry, ""))
+}
+
+/// Whether `registry` (as written in `targets.*.registry`) can be pushed to: a host, optional
+/// port and path, no scheme, tag or digest.
+pub fn check_registry(registry: &str) -> Result<(), String> {
+    if registry.is_empty() {
+        return Err("it is empty".into());
+    }
+    if registry.contains("://") {
+        return Err("a registry is named without a scheme (Docker chooses https, or http on loopback)".into());
+    }
+    if registry.contains('@') || registry.chars().any(char::is_whitespace) {
+        return Err("it holds `@` or spaces: name the registry, not an image".into());
+    }
+    let (host, path) = split(registry);
+    if host.is_empty() || host.starts_with(':') {
+        return Err("it names no host".into());
+    }
+    if path.contains(':') {
+        return Err("its path has a `:`: name the registry, not a tagged image".into());
+    }
+    if path != path.to_ascii_lowercase() {
+        return Err("repository paths are lower case".into());
+    }
+    Ok(())
+}
+
 impl TargetConfig {
     /// Whether ohdev may change this target: a local dev cluster, or `allow: true`.
     pub fn allowed(&self) -> bool {
@@ -74,7 +105,7 @@ impl Resolver<'_> {
             }
             let registry = self.string(&format!("{key}.registry"), &target.registry)?;
             let registry = registry.trim_end_matches('/').to_string();
-            if let Err(problem) = crate::registry::naming::check_registry(&registry) {
+            if let Err(problem) = check_registry(&registry) {
                 return Err(Error::config(
                     self.file,
                     at("registry:"),
@@ -210,6 +241,16 @@ mod tests {
         assert!(text.contains("add `allow: true` under `targets.prod`"), "{text}");
         let error = load(TARGETS).unwrap().select_target(Some("nope")).unwrap_err();
         assert!(format!("{error:#}").contains("use one of: prod, shared"), "{error:#}");
+    }
+
+    #[test]
+    fn a_registry_is_a_host_and_a_path() {
+        assert!(check_registry("europe-docker.pkg.dev/team/dev").is_ok());
+        assert!(check_registry("127.0.0.1:5000").is_ok());
+        for bad in ["", "https://reg.example", "reg.example/app:v1", "reg.example/Team", ":5000"] {
+            assert!(check_registry(bad).is_err(), "{bad}");
+        }
+        assert_eq!(split("127.0.0.1:5000"), ("127.0.0.1:5000", ""));
     }
 
     #[test]

@@ -57,16 +57,6 @@ pub async fn announce(session: &Session) -> Result<(), Error> {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_server_comes_from_the_minified_kubeconfig() {
-        let text = r#"{"kind":"Config","clusters":[{"name":"c","cluster":{"server":"https://10.0.0.1:6443"}}]}"#;
-        assert_eq!(super::parse_server(text).as_deref(), Some("https://10.0.0.1:6443"));
-        assert_eq!(super::parse_server("{}"), None);
-    }
-}
-
 /// What of the rendered set ohdev may apply to a remote target (unchanged on kind):
 /// - a Namespace that already exists there and that ohdev's record for this target does not hold
 ///   is someone else's (made by an admin for the developer): used as it is, never applied (which
@@ -122,4 +112,14 @@ pub async fn restrict(session: &Session, rendered: Rendered) -> Result<Rendered,
         ));
     }
     rendered.without(|object| foreign(object) || cluster_scoped(object))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_server_comes_from_the_minified_kubeconfig() {
+        let text = r#"{"kind":"Config","clusters":[{"name":"c","cluster":{"server":"https://10.0.0.1:6443"}}]}"#;
+        assert_eq!(super::parse_server(text).as_deref(), Some("https://10.0.0.1:6443"));
+        assert_eq!(super::parse_server("{}"), None);
+    }
 }

@@ -9,36 +9,7 @@
 //! escaped. ohdev's own image names are DNS labels, so escaping only changes names that came in
 //! with those characters.
 
-/// `host[:port]` and the repository path under it (`europe-docker.pkg.dev/team/dev` →
-/// (`europe-docker.pkg.dev`, `team/dev`)).
-pub fn split(registry: &str) -> (&str, &str) {
-    registry.split_once('/').unwrap_or((registry, ""))
-}
-
-/// Whether `registry` (as written in `targets.*.registry`) can be pushed to: a host, optional
-/// port and path, no scheme, tag or digest.
-pub fn check_registry(registry: &str) -> Result<(), String> {
-    if registry.is_empty() {
-        return Err("it is empty".into());
-    }
-    if registry.contains("://") {
-        return Err("a registry is named without a scheme (Docker chooses https, or http on loopback)".into());
-    }
-    if registry.contains('@') || registry.chars().any(char::is_whitespace) {
-        return Err("it holds `@` or spaces: name the registry, not an image".into());
-    }
-    let (host, path) = split(registry);
-    if host.is_empty() || host.starts_with(':') {
-        return Err("it names no host".into());
-    }
-    if path.contains(':') {
-        return Err("its path has a `:`: name the registry, not a tagged image".into());
-    }
-    if path != path.to_ascii_lowercase() {
-        return Err("repository paths are lower case".into());
-    }
-    Ok(())
-}
+pub use crate::config::target::split;
 
 /// Whether the registry host accepts nested repository paths (see the module docs).
 pub fn allows_nesting(host: &str) -> bool {
@@ -88,15 +59,5 @@ mod tests {
         for (registry, name, expected) in cases {
             assert_eq!(repository(registry, name), expected, "{registry} {name}");
         }
-    }
-
-    #[test]
-    fn a_registry_is_a_host_and_a_path() {
-        assert!(check_registry("europe-docker.pkg.dev/team/dev").is_ok());
-        assert!(check_registry("127.0.0.1:5000").is_ok());
-        for bad in ["", "https://reg.example", "reg.example/app:v1", "reg.example/Team", ":5000"] {
-            assert!(check_registry(bad).is_err(), "{bad}");
-        }
-        assert_eq!(split("127.0.0.1:5000"), ("127.0.0.1:5000", ""));
     }
 }
