@@ -35,10 +35,15 @@ impl Drop for Images {
 /// Namespace and a cluster-scoped ClusterRole) and the target's own (`remote/`: a ConfigMap and a
 /// Deployment, namespaced by default into the target's namespace).
 fn project(image: &str, base: &str, cluster: &str, registry: &str, allow: bool) -> Test {
+    project_with(image, base, cluster, registry, allow, "")
+}
+
+/// [`project`] with more keys under the image (`image_extra`, indented for `images.<image>`).
+fn project_with(image: &str, base: &str, cluster: &str, registry: &str, allow: bool, image_extra: &str) -> Test {
     let test = Test::new()
         .file("Dockerfile", "ARG BASE\nFROM ${BASE}\nCOPY app.txt /app/app.txt\nCMD [\"sh\", \"-c\", \"sleep 3600\"]\n")
         .file("app.txt", "hello\n")
-        .file(".dockerignore", ".fake-kube\n.bin\n.ohdev\n")
+        .file(".dockerignore", ".fake-kube\n.bin\n.ohdev\nwatch-*\n")
         .file(
             "kind/manifests/all.yaml",
             &format!(
@@ -54,7 +59,7 @@ fn project(image: &str, base: &str, cluster: &str, registry: &str, allow: bool) 
         .file(
             "ohdev.yaml",
             &format!(
-                "cluster: {{name: {cluster}}}\nnamespace: local-ns\nimages:\n  {image}:\n    context: .\n    dockerfile: Dockerfile\n    build_args: {{BASE: \"{base}\"}}\nmanifests: [kind/manifests]\ntargets:\n  shared:\n    context: {CONTEXT}\n    registry: {registry}\n    namespace: dev-${{DEV_USER}}\n    manifests: [remote]\n{}",
+                "cluster: {{name: {cluster}}}\nnamespace: local-ns\nimages:\n  {image}:\n    context: .\n    dockerfile: Dockerfile\n    build_args: {{BASE: \"{base}\"}}\n{image_extra}manifests: [kind/manifests]\ntargets:\n  shared:\n    context: {CONTEXT}\n    registry: {registry}\n    namespace: dev-${{DEV_USER}}\n    manifests: [remote]\n{}",
                 if allow { "    allow: true\n" } else { "" }
             ),
         )
@@ -289,4 +294,81 @@ fn up_and_down_on_a_target_push_rewrite_and_delete_only_what_was_applied_there()
     // Clean up the kind cluster's side.
     test.set_args(&["down", "--yes"]);
     test.expect(0);
+}
+
+/// `ohdev watch --target`: an edit under a sync rule is copied into the target's pod with
+/// `kubectl exec` carrying the target's context; no build, no kind call.
+#[test]
+fn watch_on_a_target_live_syncs_with_the_targets_context() {
+    let Some(_) = docker::client() else { return };
+    let Some(base) = busybox::base_image() else { return };
+    if registry::registry_image().is_none() {
+        return;
+    }
+    let suffix = std::process::id();
+    let image = format!("tgs{suffix}");
+    let port = registry::free_port();
+    let mut guard = Containers::default();
+    let _images = Images(image.clone());
+    let _api = registry::start_registry(&format!("ohdev-test-target-sync-{port}"), port, &mut guard);
+    let mut test = project_with(
+        &image,
+        &base,
+        &format!("tgs{suffix}"),
+        &format!("127.0.0.1:{port}/team/dev"),
+        true,
+        "    sync: [{src: app.txt, dest: /app}]\n",
+    );
+    test.set_args(&["--json", "up", "--target", "shared"]);
+    test.expect(0);
+
+    let from = test.calls().len();
+    let events_path = test.project().join("watch-events.jsonl");
+    test.set_args(&["--json", "watch", "--target", "shared"]);
+    let mut child = test
+        .command()
+        .stdout(std::fs::File::create(&events_path).expect("events file"))
+        .stderr(std::fs::File::create(test.project().join("watch-stderr.txt")).expect("stderr file"))
+        .spawn()
+        .expect("ohdev watch starts");
+    let wait_for = |what: &str, done: &dyn Fn(&str) -> bool| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let text = std::fs::read_to_string(&events_path).unwrap_or_default();
+            if done(&text) {
+                return text;
+            }
+            assert!(std::time::Instant::now() < deadline, "waited for {what}:\n{text}");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    };
+    wait_for("watching", &|text| text.contains("\"message\":\"watching "));
+    test.write("app.txt", "synced\n");
+    wait_for("the sync", &|text| text.contains("synced 1 file(s)"));
+    // SAFETY: signalling the child this test spawned.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let _ = child.wait();
+
+    only_target_calls(&test, from);
+    let calls = test.calls();
+    let execs: Vec<_> = calls[from..].iter().filter(|call| call.argv.contains(&"exec".to_string())).collect();
+    assert_eq!(execs.len(), 1, "{execs:?}");
+    assert!(execs[0].argv.iter().any(|arg| arg == "dev-ada"), "{:?}", execs[0].argv);
+    assert!(!calls[from..].iter().any(|call| call.argv.contains(&"apply".to_string())), "a sync applies nothing");
+    // The stand-in unpacked it in the target's pod, in the target's namespace.
+    let mut found = Vec::new();
+    let mut dirs = vec![test.state_dir().join("fs/dev-ada")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.ends_with("app/app.txt") {
+                found.push(std::fs::read_to_string(&path).expect("synced file"));
+            }
+        }
+    }
+    assert_eq!(found, ["synced\n"]);
 }
