@@ -266,6 +266,31 @@ fn up_and_down_on_a_target_push_rewrite_and_delete_only_what_was_applied_there()
         json_lines(&status.stdout).into_iter().find(|event| event["type"] == "cluster_status").expect("cluster_status");
     assert_eq!(cluster_status["context"], CONTEXT);
 
+    // Logs come from the target's pods, through its context.
+    let pods: Value =
+        serde_json::from_str(&kubectl(&test, CONTEXT, &["get", "pods", "-n", "dev-ada", "-o", "json"], None))
+            .expect("json");
+    let pod = pods["items"]
+        .as_array()
+        .expect("pods")
+        .iter()
+        .filter_map(|pod| pod["metadata"]["name"].as_str())
+        .find(|name| name.starts_with("app-"))
+        .expect("a pod of Deployment app")
+        .to_string();
+    test.write(&format!(".fake-kube/logs/dev-ada/{pod}/app.log"), "hello from the shared cluster\n");
+    let from = test.calls().len();
+    test.set_args(&["--json", "logs", "--target", "shared", "--no-follow"]);
+    let logs = test.expect(0);
+    only_target_calls(&test, from);
+    assert!(
+        json_lines(&logs.stdout)
+            .iter()
+            .any(|event| event["type"] == "log" && event["line"] == "hello from the shared cluster"),
+        "{}",
+        logs.stdout
+    );
+
     // Up on kind again: the target's objects are not its orphans either.
     test.set_args(&["--json", "up"]);
     let again = test.expect(0);
