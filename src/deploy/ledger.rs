@@ -200,4 +200,23 @@ mod tests {
         let kept = std::fs::read_to_string(dir.path().join(".ohdev").join(&copies[0])).unwrap();
         assert!(kept.contains("\"nope\""));
     }
+
+    #[test]
+    fn each_target_keeps_its_own_record_apart_from_the_kind_cluster() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = lock(dir.path());
+        Ledger::begin(&lock, applied("local", vec![object("kind-only", "k")])).unwrap().commit().unwrap();
+        let ledger = Ledger::begin(&lock, applied("target:shared", vec![object("shared-only", "s")])).unwrap();
+        assert!(ledger.commit().unwrap().is_empty(), "the kind cluster's objects are not the target's orphans");
+        let orphans = Ledger::begin(&lock, applied("local", vec![object("kind-only", "k")])).unwrap().commit().unwrap();
+        assert!(orphans.is_empty(), "nor the other way round");
+        let names = |key: &str| -> Vec<String> {
+            Ledger::recorded(&lock, key).objects.into_iter().map(|object| object.name).collect()
+        };
+        assert_eq!(names("local"), ["kind-only"]);
+        assert_eq!(names("target:shared"), ["shared-only"]);
+        Ledger::clear(&lock, "target:shared").unwrap();
+        assert!(names("target:shared").is_empty());
+        assert_eq!(names("local"), ["kind-only"]);
+    }
 }
