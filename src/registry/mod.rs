@@ -92,6 +92,13 @@ impl Target {
         }
     }
 
+    /// Whether ohdev's own HTTP client may ask this registry which tags it has. The client speaks
+    /// plain HTTP, which only a registry on this machine accepts: a remote target's registry
+    /// elsewhere is left to Docker's push, which sends only the layers the registry lacks.
+    pub fn probeable(&self) -> bool {
+        self.remote.is_none() || naming::is_loopback(&self.push_host)
+    }
+
     /// The repository of image `name` on this registry (without the host): `name`, or on a
     /// remote target the name rewritten under the registry's path.
     pub fn repository(&self, name: &str) -> String {

@@ -13,16 +13,28 @@ pub use crate::config::target::split;
 
 /// Whether the registry host accepts nested repository paths (see the module docs).
 pub fn allows_nesting(host: &str) -> bool {
-    let name =
-        host.rsplit_once(':').map(|(name, port)| if port.chars().all(|c| c.is_ascii_digit()) { name } else { host });
-    let name = name.unwrap_or(host).trim_start_matches('[').trim_end_matches(']');
-    let loopback = name == "localhost" || name.parse::<std::net::IpAddr>().is_ok_and(|address| address.is_loopback());
-    loopback
+    let name = host_name(host);
+    is_loopback(host)
         || name == "gcr.io"
         || name.ends_with(".gcr.io")
         || name.ends_with(".pkg.dev")
         || name.ends_with(".amazonaws.com")
         || name == "ghcr.io"
+}
+
+/// `name[:port]` → `name` (`[::1]:5000` → `::1`).
+fn host_name(host: &str) -> &str {
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) && !name.ends_with(':') => name,
+        _ => host,
+    };
+    name.trim_start_matches('[').trim_end_matches(']')
+}
+
+/// Whether `host` (`name[:port]`) is on this machine: `localhost` or a loopback address.
+pub fn is_loopback(host: &str) -> bool {
+    let name = host_name(host);
+    name == "localhost" || name.parse::<std::net::IpAddr>().is_ok_and(|address| address.is_loopback())
 }
 
 /// The repository of image `name` under `registry`'s path (without the host).
@@ -44,6 +56,16 @@ pub fn escape(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loopback_hosts_are_this_machine() {
+        for host in ["localhost:5001", "127.0.0.1:5000", "[::1]:5000", "localhost"] {
+            assert!(is_loopback(host), "{host}");
+        }
+        for host in ["europe-docker.pkg.dev", "registry.example:5000", "10.0.0.1:5000"] {
+            assert!(!is_loopback(host), "{host}");
+        }
+    }
 
     #[test]
     fn names_go_under_the_registry_escaped_where_it_does_not_nest() {

@@ -73,10 +73,14 @@ pub async fn push_all(
         let Some(image_id) = result.image_id() else { continue };
         let content = content_tag(&result.tag);
         let pushed_reference = target.push_reference(&result.name, content);
-        let present = client
-            .manifest_head(&target.repository(&result.name), content)
-            .await
-            .map_err(|error| target.explain(error))?;
+        let present = if target.probeable() {
+            client
+                .manifest_head(&target.repository(&result.name), content)
+                .await
+                .map_err(|error| target.explain(error))?
+        } else {
+            None
+        };
         let digest = match present {
             Some(head) => {
                 reporter.emit(Event::image(
