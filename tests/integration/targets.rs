@@ -215,6 +215,16 @@ fn up_and_down_on_a_target_push_rewrite_and_delete_only_what_was_applied_there()
         "the kind cluster's objects are not the target's orphans"
     );
 
+    // Again: the registry has the tag, so nothing is pushed.
+    test.set_args(&["--json", "up", "--target", "shared"]);
+    let again = test.expect(0);
+    let states: Vec<String> = json_lines(&again.stdout)
+        .iter()
+        .filter(|event| event["type"] == "image")
+        .filter_map(|event| event["state"].as_str().map(str::to_string))
+        .collect();
+    assert!(states.contains(&"already_pushed".to_string()) && !states.contains(&"pushing".to_string()), "{states:?}");
+
     // The image went to the registry under the target's path, and that is what was applied.
     let tags = api.tags(&format!("team/dev/{image}"));
     assert_eq!(tags.len(), 1, "{tags:?}");
@@ -396,4 +406,27 @@ fn watch_on_a_target_live_syncs_with_the_targets_context() {
         }
     }
     assert_eq!(found, ["synced\n"]);
+}
+
+/// `ohdev plan --target` orders the target's own manifests, in the target's namespace; no tool runs.
+#[test]
+fn plan_on_a_target_shows_its_manifests_in_its_namespace() {
+    let test =
+        project("planned", "unused", "planned", "127.0.0.1:5999", true).args(&["--json", "plan", "--target", "shared"]);
+    let output = test.expect(0);
+    let lines = json_lines(&output.stdout);
+    let names: BTreeSet<String> = lines
+        .iter()
+        .map(|line| {
+            format!(
+                "{}/{}/{}",
+                line["kind"].as_str().unwrap_or(""),
+                line["namespace"].as_str().unwrap_or(""),
+                line["name"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    assert!(names.contains("ConfigMap/dev-ada/app-config") && names.contains("Deployment/dev-ada/app"), "{names:?}");
+    assert!(!names.iter().any(|name| name.contains("local-config") || name.starts_with("ClusterRole/")), "{names:?}");
+    assert!(test.calls().is_empty(), "{:?}", test.calls());
 }
