@@ -17,10 +17,11 @@ pub struct ProjectLocator {
     target: Option<String>,
 }
 
-/// A validated project: ohdev.yaml and the kind cluster config it names.
+/// A validated project: ohdev.yaml and the kind cluster config it names (not read on a remote
+/// target: its cluster is not kind's, and a CI checkout for a target needs no kind file).
 pub struct Project {
     pub config: Config,
-    pub kind_cluster: KindCluster,
+    pub kind_cluster: Option<KindCluster>,
 }
 
 impl ProjectLocator {
@@ -68,6 +69,9 @@ impl ProjectLocator {
     /// Load and validate everything a command needs before it changes anything.
     pub fn load(&self, reporter: &Reporter) -> Result<Project, Error> {
         let config = self.load_config()?;
+        if config.target.is_some() {
+            return Ok(Project { config, kind_cluster: None });
+        }
         let kind_cluster = kind_cluster::load(&config.cluster.config_path)?;
         if let Some(name) = kind_cluster.name.as_ref().filter(|name| **name != config.cluster.name) {
             // kind's --name wins over the file's `name:`; say so instead of silently diverging.
@@ -81,7 +85,7 @@ impl ProjectLocator {
                 None,
             ));
         }
-        Ok(Project { config, kind_cluster })
+        Ok(Project { config, kind_cluster: Some(kind_cluster) })
     }
 }
 

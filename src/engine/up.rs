@@ -58,14 +58,14 @@ pub async fn validate(config: &Config, names: &[String]) -> Result<(Vec<String>,
 pub async fn up(session: &Session, image_names: &[String], options: &UpOptions) -> Result<(), Error> {
     let config = &session.config;
     let reporter = &session.reporter;
-    let kind_cluster = session.kind_cluster();
+    let kind_cluster = session.kind_cluster_if_loaded();
     let lock = session.lock();
     if options.forward {
         crate::forward::check_local_ports(config)?;
     }
     let remote = session.remote().is_some();
     if !remote {
-        cluster::check_ports(config, kind_cluster, session.docker(), lock).await?;
+        cluster::check_ports(config, session.kind_cluster(), session.docker(), lock).await?;
     }
     if let Some(mode) = config.describe_mode() {
         let other = match config.mode {
@@ -79,7 +79,7 @@ pub async fn up(session: &Session, image_names: &[String], options: &UpOptions) 
     let registry = if remote {
         None
     } else {
-        crate::registry::check(config, session.docker(), Some((session.kind(), kind_cluster))).await?
+        crate::registry::check(config, session.docker(), Some((session.kind(), session.kind_cluster()))).await?
     };
 
     // The cluster and the images do not depend on each other: create one while building the other.
@@ -95,7 +95,7 @@ pub async fn up(session: &Session, image_names: &[String], options: &UpOptions) 
             // Never created, never recreated: the target's cluster is someone else's.
             Ok(cluster::Outcome::Reused)
         } else {
-            cluster::ensure(config, kind_cluster, session.kind(), lock, reporter, options.recreate).await
+            cluster::ensure(config, session.kind_cluster(), session.kind(), lock, reporter, options.recreate).await
         }
     };
     let (cluster_outcome, results, started) = tokio::try_join!(
@@ -172,7 +172,8 @@ pub async fn up(session: &Session, image_names: &[String], options: &UpOptions) 
             pruned: options.prune,
         });
     }
-    let mut urls = urls::urls(&rendered.objects, kind_cluster);
+    // Ingress URLs come from kind's host port mappings; a target's are its own (`urls:`).
+    let mut urls = kind_cluster.map(|cluster| urls::urls(&rendered.objects, cluster)).unwrap_or_default();
     for url in &config.urls {
         if !urls.contains(url) {
             urls.push(url.clone());

@@ -354,6 +354,8 @@ fn watch_on_a_target_live_syncs_with_the_targets_context() {
         true,
         "    sync: [{src: app.txt, dest: /app}]\n",
     );
+    // A checkout for a target needs no kind cluster file.
+    std::fs::remove_file(test.project().join("kind/cluster.yaml")).expect("remove cluster.yaml");
     test.set_args(&["--json", "up", "--target", "shared"]);
     test.expect(0);
 
