@@ -41,6 +41,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
+    /// Work on this `targets:` entry of ohdev.yaml (another kubeconfig context) instead of the kind cluster.
+    #[arg(long, global = true, value_name = "NAME", env = "OHDEV_TARGET")]
+    pub target: Option<String>,
+
     #[command(subcommand)]
     pub command: Command,
 }

@@ -210,6 +210,8 @@ pub enum Event {
     },
     /// The cluster exists but its config file changed since ohdev created it.
     ClusterDrift { cluster: String, config: String, changes: Vec<ConfigChange>, hint: String },
+    /// Before the first change to a remote target in a run: which cluster and namespace change.
+    RemoteTarget { target: String, context: String, server: String, namespace: String },
     ClusterStatus {
         name: String,
         exists: bool,

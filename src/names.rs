@@ -18,14 +18,17 @@ pub const CONTENT_TAG_LENGTH: usize = 16;
 
 /// The logical image name when `reference` names an image ohdev built: `ohdev.local/<name>:…`, or,
 /// when a registry is in use, `<registry host>/<name>:<content tag>` (the host has a port or a dot,
-/// or is `localhost`, as Docker tells a registry from a Docker Hub user; the tag is 16 hex digits).
+/// or is `localhost`, as Docker tells a registry from a Docker Hub user; the tag is 16 hex digits;
+/// on a remote target the name is the last segment under the registry's path).
 pub fn built_image_name(reference: &str) -> Option<&str> {
     if let Some(rest) = reference.strip_prefix(LOCAL_IMAGE_PREFIX) {
         return Some(rest.split([':', '@']).next().unwrap_or(rest));
     }
     let (host, rest) = reference.split_once('/')?;
     let registry_host = host.contains([':', '.']) || host == "localhost";
-    let (name, tag) = rest.split_once(':')?;
+    let (path, tag) = rest.split_once(':')?;
+    // On a remote target's registry the name sits under the registry's path (`team/dev/app`).
+    let name = path.rsplit('/').next().unwrap_or(path);
     let content_tag =
         tag.len() == CONTENT_TAG_LENGTH && tag.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c));
     (registry_host && is_dns_label(name) && content_tag).then_some(name)
@@ -80,10 +83,12 @@ mod tests {
         assert_eq!(built_image_name("localhost:5001/app:0123456789abcdef"), Some("app"));
         assert_eq!(built_image_name("ctlptl-registry:5000/web:fedcba9876543210"), Some("web"));
         assert_eq!(built_image_name("registry.local/app:0123456789abcdef"), Some("app"));
-        // Not content tags, not registry hosts, not one path segment: not ohdev's.
+        // Under a remote target's registry path (`targets.*.registry: host/team/dev`).
+        assert_eq!(built_image_name("europe-docker.pkg.dev/team/dev/app:0123456789abcdef"), Some("app"));
+        assert_eq!(built_image_name("localhost:5001/team/app:0123456789abcdef"), Some("app"));
+        // Not content tags, not registry hosts: not ohdev's.
         assert_eq!(built_image_name("localhost:5001/app:latest"), None);
         assert_eq!(built_image_name("library/app:0123456789abcdef"), None);
-        assert_eq!(built_image_name("localhost:5001/team/app:0123456789abcdef"), None);
         assert_eq!(built_image_name("nginx:1.27"), None);
         assert_eq!(built_image_name("localhost:5001/app:0123456789ABCDEF"), None);
     }

@@ -13,17 +13,20 @@ use crate::ui::Reporter;
 pub struct ProjectLocator {
     project_dir: Option<PathBuf>,
     config: Option<PathBuf>,
+    /// `--target` / `OHDEV_TARGET`: a `targets:` entry instead of the kind cluster.
+    target: Option<String>,
 }
 
-/// A validated project: ohdev.yaml and the kind cluster config it names.
+/// A validated project: ohdev.yaml and the kind cluster config it names (not read on a remote
+/// target: its cluster is not kind's, and a CI checkout for a target needs no kind file).
 pub struct Project {
     pub config: Config,
-    pub kind_cluster: KindCluster,
+    pub kind_cluster: Option<KindCluster>,
 }
 
 impl ProjectLocator {
-    pub fn new(project_dir: Option<PathBuf>, config: Option<PathBuf>) -> ProjectLocator {
-        ProjectLocator { project_dir, config }
+    pub fn new(project_dir: Option<PathBuf>, config: Option<PathBuf>, target: Option<String>) -> ProjectLocator {
+        ProjectLocator { project_dir, config, target }
     }
 
     fn start_dir(&self) -> Result<PathBuf, Error> {
@@ -57,13 +60,18 @@ impl ProjectLocator {
     }
 
     /// ohdev.yaml alone (commands that never touch the cluster config: build, plan, logs, doctor).
+    /// With `--target`, the target is selected here (and refused when ohdev.yaml does not allow
+    /// its context), before any command looks for a tool.
     pub fn load_config(&self) -> Result<Config, Error> {
-        config::load(&self.config_file()?)
+        config::load(&self.config_file()?)?.select_target(self.target.as_deref())
     }
 
     /// Load and validate everything a command needs before it changes anything.
     pub fn load(&self, reporter: &Reporter) -> Result<Project, Error> {
         let config = self.load_config()?;
+        if config.target.is_some() {
+            return Ok(Project { config, kind_cluster: None });
+        }
         let kind_cluster = kind_cluster::load(&config.cluster.config_path)?;
         if let Some(name) = kind_cluster.name.as_ref().filter(|name| **name != config.cluster.name) {
             // kind's --name wins over the file's `name:`; say so instead of silently diverging.
@@ -77,7 +85,7 @@ impl ProjectLocator {
                 None,
             ));
         }
-        Ok(Project { config, kind_cluster })
+        Ok(Project { config, kind_cluster: Some(kind_cluster) })
     }
 }
 
@@ -95,11 +103,11 @@ mod tests {
             (Some(file.clone()), None, "ohdev.yaml: not a directory"),
         ];
         for (project_dir, config, expected) in cases {
-            let error = ProjectLocator::new(project_dir, config).config_file().unwrap_err();
+            let error = ProjectLocator::new(project_dir, config, None).config_file().unwrap_err();
             assert_eq!(error.exit_code(), 2, "{error}");
             assert!(error.to_string().contains(expected), "{error}");
         }
-        let found = ProjectLocator::new(Some(dir.path().to_path_buf()), None).config_file().unwrap();
+        let found = ProjectLocator::new(Some(dir.path().to_path_buf()), None, None).config_file().unwrap();
         assert_eq!(found, file);
     }
 }

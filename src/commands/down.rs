@@ -10,8 +10,7 @@ use crate::ui::Reporter;
 pub async fn run(project: &ProjectLocator, args: &DownArgs, reporter: Reporter) -> anyhow::Result<ExitStatus> {
     let project = project.load(&reporter)?;
     let session =
-        Session::open(project.config, Some(project.kind_cluster), Needs::new().cluster_tools().lock(), reporter)
-            .await?;
+        Session::open(project.config, project.kind_cluster, Needs::new().cluster_tools().lock(), reporter).await?;
     // Ask only a person at a terminal; `--yes` and scripts go ahead.
     let interactive = !args.yes && std::io::stdin().is_terminal();
     engine::down::down(&session, args.keep_cluster, |question| if interactive { confirm(question) } else { Ok(true) })

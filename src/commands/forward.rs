@@ -21,7 +21,7 @@ pub async fn run(project: &ProjectLocator, reporter: Reporter) -> anyhow::Result
     }
     crate::forward::check_local_ports(&project.config)?;
     let session =
-        Session::open(project.config, Some(project.kind_cluster), Needs::new().existing_cluster(), reporter).await?;
+        Session::open(project.config, project.kind_cluster, Needs::new().existing_cluster(), reporter).await?;
     engine::forward::forward(&session).await?;
     Ok(ExitStatus::Success)
 }

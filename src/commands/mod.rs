@@ -22,7 +22,7 @@ use crate::project::ProjectLocator;
 use crate::ui::Reporter;
 
 pub async fn run(cli: Cli, reporter: Reporter) -> anyhow::Result<ExitStatus> {
-    let project = ProjectLocator::new(cli.project_dir.clone(), cli.config.clone());
+    let project = ProjectLocator::new(cli.project_dir.clone(), cli.config.clone(), cli.target.clone());
     match cli.command {
         Command::Up(args) => up::run(&project, &args, reporter).await,
         Command::Build(args) => build::run(&project, &args, reporter).await,

@@ -14,7 +14,7 @@ pub async fn run(project: &ProjectLocator, args: &RebuildArgs, reporter: Reporte
     // before any tool is looked for and before anything is built or loaded.
     let subset = engine::rebuild::validate(&project.config, &args.names).await?;
     let needs = Needs::new().existing_cluster().docker().lock();
-    let session = Session::open(project.config, Some(project.kind_cluster), needs, reporter).await?.with_subset(subset);
+    let session = Session::open(project.config, project.kind_cluster, needs, reporter).await?.with_subset(subset);
     let timeout = args.timeout.unwrap_or(session.config.deploy_timeout);
     engine::rebuild::rebuild(&session, args.force, timeout).await?;
     Ok(ExitStatus::Success)

@@ -22,7 +22,7 @@ pub async fn run(project: &ProjectLocator, args: &UpArgs, reporter: Reporter) ->
     }
     let (images, subset) = engine::up::validate(&project.config, &args.names).await?;
     let needs = Needs::new().cluster_tools().docker().lock();
-    let session = Session::open(project.config, Some(project.kind_cluster), needs, reporter).await?.with_subset(subset);
+    let session = Session::open(project.config, project.kind_cluster, needs, reporter).await?.with_subset(subset);
     let options = UpOptions {
         recreate: args.recreate,
         force: args.force,

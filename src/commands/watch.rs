@@ -24,7 +24,7 @@ pub async fn run(project: &ProjectLocator, args: &NamesArgs, reporter: Reporter)
         reporter.emit(Event::info(format!("{mode}, {other}")));
     }
     let needs = Needs::new().existing_cluster().docker().lock();
-    let session = Session::open(project.config, Some(project.kind_cluster), needs, reporter).await?.with_subset(subset);
+    let session = Session::open(project.config, project.kind_cluster, needs, reporter).await?.with_subset(subset);
     let forwards = crate::forward::Forwards::start(&session.config, session.kubectl(), &session.reporter);
     let watched = crate::watch::run(session).await;
     drop(forwards);

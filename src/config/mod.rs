@@ -10,6 +10,7 @@ mod ports;
 mod raw;
 pub mod registry;
 mod resolve;
+pub mod target;
 pub mod yaml_error;
 
 use std::collections::BTreeMap;
@@ -50,6 +51,10 @@ pub struct Config {
     pub mode: Mode,
     /// `ports:`: port-forwards from 127.0.0.1 to a workload, kept up across pod restarts.
     pub ports: Vec<PortForward>,
+    /// `targets:`: other kubeconfig contexts this project can be deployed to.
+    pub targets: BTreeMap<String, target::TargetConfig>,
+    /// The target this run works on (`--target`); `None` is the kind cluster of `cluster:`.
+    pub target: Option<target::TargetConfig>,
 }
 
 /// Content tags of each image `ohdev gc` keeps when ohdev.yaml says nothing.

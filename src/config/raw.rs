@@ -29,6 +29,21 @@ pub struct RawConfig {
     pub registry: Option<RawRegistry>,
     #[serde(default)]
     pub ports: Vec<RawPortForward>,
+    /// Other kubeconfig contexts to deploy to (`config/target.rs`).
+    #[serde(default)]
+    pub targets: BTreeMap<String, RawTarget>,
+}
+
+/// One `targets:` entry: a kubeconfig context, its registry and namespace.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTarget {
+    pub context: String,
+    pub registry: String,
+    pub namespace: String,
+    pub manifests: Option<Vec<RawManifestSource>>,
+    #[serde(default)]
+    pub allow: bool,
 }
 
 /// One `ports:` entry. Ports are read as wide integers so that `70000` is named with the fix, not

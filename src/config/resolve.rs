@@ -22,7 +22,7 @@ pub(super) struct Resolver<'a> {
 }
 
 impl Resolver<'_> {
-    fn string(&self, key: &str, value: &str) -> Result<String, Error> {
+    pub(super) fn string(&self, key: &str, value: &str) -> Result<String, Error> {
         interpolate::interpolate(value, self.env).map_err(|error| {
             let line = self.line_of(value);
             match error {
@@ -149,7 +149,13 @@ impl Resolver<'_> {
         })
     }
 
-    fn line_of(&self, needle: &str) -> Option<usize> {
+    /// The line of `needle` at or after the line of `after` (a key inside a section).
+    pub(super) fn line_after(&self, after: &str, needle: &str) -> Option<usize> {
+        let start = self.line_of(after).unwrap_or(1) - 1;
+        self.text.lines().skip(start).position(|line| line.contains(needle)).map(|index| index + start + 1)
+    }
+
+    pub(super) fn line_of(&self, needle: &str) -> Option<usize> {
         self.text.lines().position(|line| line.contains(needle)).map(|index| index + 1)
     }
 
@@ -190,6 +196,48 @@ impl Resolver<'_> {
             });
         }
         Ok(sync)
+    }
+
+    /// A `manifests:` list (top level or a target's), interpolated, paths resolved.
+    pub(super) fn manifests(&self, manifests: Vec<RawManifestSource>) -> Result<Vec<ManifestSource>, Error> {
+        manifests
+            .into_iter()
+            .map(|source| match source {
+                RawManifestSource::Path(path) => Ok(ManifestSource::Path(self.path("manifests", &path)?)),
+                RawManifestSource::Remote(remote) => Ok(ManifestSource::Remote {
+                    url: self.string("manifests.url", &remote.url)?,
+                    sha256: remote.sha256,
+                }),
+                RawManifestSource::Kustomize(kustomize) => Ok(ManifestSource::Kustomize {
+                    dir: self.path("manifests.kustomize", &kustomize.kustomize)?,
+                    as_written: kustomize.kustomize.trim_end_matches('/').to_string(),
+                    timeout: self.duration("manifests.timeout", kustomize.timeout.as_deref(), RENDER_TIMEOUT)?,
+                }),
+                RawManifestSource::Command(command) => {
+                    if command.command.first().is_none_or(|program| program.trim().is_empty()) {
+                        return Err(Error::config(
+                            self.file,
+                            self.line_of("command:"),
+                            "`manifests.command` is empty: it names no program to run",
+                            "write the renderer's argv, e.g. `command: [helm, template, app, ./charts/app]`",
+                        ));
+                    }
+                    Ok(ManifestSource::Command {
+                        argv: command
+                            .command
+                            .iter()
+                            .map(|part| self.string("manifests.command", part))
+                            .collect::<Result<_, _>>()?,
+                        watch: command
+                            .watch
+                            .iter()
+                            .map(|path| self.path("manifests.watch", path))
+                            .collect::<Result<_, _>>()?,
+                        timeout: self.duration("manifests.timeout", command.timeout.as_deref(), RENDER_TIMEOUT)?,
+                    })
+                }
+            })
+            .collect::<Result<Vec<_>, Error>>()
     }
 
     pub(super) fn resolve(&self, raw: RawConfig) -> Result<Config, Error> {
@@ -258,44 +306,7 @@ impl Resolver<'_> {
             Some(manifests) => manifests,
             None => vec![RawManifestSource::Path("kind/manifests".into())],
         };
-        let manifests = manifests
-            .into_iter()
-            .map(|source| match source {
-                RawManifestSource::Path(path) => Ok(ManifestSource::Path(self.path("manifests", &path)?)),
-                RawManifestSource::Remote(remote) => Ok(ManifestSource::Remote {
-                    url: self.string("manifests.url", &remote.url)?,
-                    sha256: remote.sha256,
-                }),
-                RawManifestSource::Kustomize(kustomize) => Ok(ManifestSource::Kustomize {
-                    dir: self.path("manifests.kustomize", &kustomize.kustomize)?,
-                    as_written: kustomize.kustomize.trim_end_matches('/').to_string(),
-                    timeout: self.duration("manifests.timeout", kustomize.timeout.as_deref(), RENDER_TIMEOUT)?,
-                }),
-                RawManifestSource::Command(command) => {
-                    if command.command.first().is_none_or(|program| program.trim().is_empty()) {
-                        return Err(Error::config(
-                            self.file,
-                            self.line_of("command:"),
-                            "`manifests.command` is empty: it names no program to run",
-                            "write the renderer's argv, e.g. `command: [helm, template, app, ./charts/app]`",
-                        ));
-                    }
-                    Ok(ManifestSource::Command {
-                        argv: command
-                            .command
-                            .iter()
-                            .map(|part| self.string("manifests.command", part))
-                            .collect::<Result<_, _>>()?,
-                        watch: command
-                            .watch
-                            .iter()
-                            .map(|path| self.path("manifests.watch", path))
-                            .collect::<Result<_, _>>()?,
-                        timeout: self.duration("manifests.timeout", command.timeout.as_deref(), RENDER_TIMEOUT)?,
-                    })
-                }
-            })
-            .collect::<Result<Vec<_>, Error>>()?;
+        let manifests = self.manifests(manifests)?;
         let patches = raw.patches.into_iter().map(Patch::from_raw).collect();
         let dev =
             dev::resolve(raw.dev, &resolved_images, self.file, self.text, &|key, rules| self.sync_rules(key, rules))?;
@@ -335,6 +346,8 @@ impl Resolver<'_> {
                 None => super::DEFAULT_GC_KEEP,
             },
             registry: raw.registry.map(|registry| self.registry(registry)).transpose()?,
+            targets: self.targets(raw.targets)?,
+            target: None,
             dev,
             mode: Mode::Production,
             ports,

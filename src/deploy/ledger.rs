@@ -7,12 +7,52 @@
 //! before that the plan no longer has (orphans) stay recorded until they are deleted
 //! ([`Ledger::forget`]), so a failed `up --prune` or `down --keep-cluster` can be run again.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
 
 use super::plan::manifest::Object;
 use super::record::{self, Applied, AppliedObject};
 use crate::error::Error;
 use crate::state::StateLock;
+
+/// What ohdev applied to each remote target (`config/target.rs`), by state key (`target:<name>`):
+/// kept apart from the kind cluster's `deploy` section, so an `up` on one never takes the other's
+/// objects for orphans, and `down --target` deletes only what was applied there.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct TargetLedgers(BTreeMap<String, Applied>);
+
+impl crate::state::Section for TargetLedgers {
+    const KEY: &'static str = "deploy_targets";
+}
+
+fn is_target(key: &str) -> bool {
+    key.starts_with("target:")
+}
+
+/// The record kept under `key` (a `Config::state_key`).
+fn load(lock: &StateLock, key: &str) -> Applied {
+    if is_target(key) {
+        let ledgers: TargetLedgers = lock.section();
+        ledgers.0.get(key).cloned().unwrap_or_else(|| Applied { cluster: key.to_string(), objects: Vec::new() })
+    } else {
+        lock.section()
+    }
+}
+
+fn update(lock: &StateLock, key: &str, change: impl FnOnce(&mut Applied)) -> Result<(), Error> {
+    if is_target(key) {
+        lock.update_section(|ledgers: &mut TargetLedgers| {
+            let entry = ledgers
+                .0
+                .entry(key.to_string())
+                .or_insert_with(|| Applied { cluster: key.to_string(), objects: Vec::new() });
+            change(entry);
+        })
+    } else {
+        lock.update_section(change)
+    }
+}
 
 pub struct Ledger<'a> {
     lock: &'a StateLock,
@@ -25,13 +65,14 @@ pub struct Ledger<'a> {
 impl<'a> Ledger<'a> {
     /// Record `planned` provisionally, keeping the orphans of the same cluster recorded.
     pub fn begin(lock: &'a StateLock, planned: Applied) -> Result<Ledger<'a>, Error> {
-        let before: Applied = lock.section();
+        let key = planned.cluster.clone();
+        let before = load(lock, &key);
         let same_cluster = before.cluster == planned.cluster;
         let orphans = if same_cluster { record::orphans(&before, &planned) } else { Vec::new() };
         let mut after = planned;
         after.objects.extend(orphans.iter().cloned());
         let pending = record::provisional(&before, &after);
-        lock.update_section(|section: &mut Applied| *section = pending)?;
+        update(lock, &key, |section| *section = pending)?;
         Ok(Ledger { lock, before, after, orphans })
     }
 
@@ -47,23 +88,30 @@ impl<'a> Ledger<'a> {
     /// The apply succeeded: record the plan (and the orphans, until they are deleted).
     pub fn commit(self) -> Result<Vec<AppliedObject>, Error> {
         let after = self.after;
-        self.lock.update_section(|section: &mut Applied| *section = after)?;
+        let key = after.cluster.clone();
+        update(self.lock, &key, |section| *section = after)?;
         Ok(self.orphans)
     }
 
     /// Objects that were deleted: stop recording them.
-    pub fn forget(lock: &StateLock, deleted: &[AppliedObject]) -> Result<(), Error> {
-        lock.update_section(|section: &mut Applied| record::without(&mut section.objects, deleted))
+    pub fn forget(lock: &StateLock, key: &str, deleted: &[AppliedObject]) -> Result<(), Error> {
+        update(lock, key, |section| record::without(&mut section.objects, deleted))
     }
 
     /// Everything ohdev applied is gone (the cluster was deleted, or `down --keep-cluster`).
-    pub fn clear(lock: &StateLock) -> Result<(), Error> {
-        lock.update_section(|section: &mut Applied| *section = Applied::default())
+    pub fn clear(lock: &StateLock, key: &str) -> Result<(), Error> {
+        if is_target(key) {
+            lock.update_section(|ledgers: &mut TargetLedgers| {
+                ledgers.0.remove(key);
+            })
+        } else {
+            lock.update_section(|section: &mut Applied| *section = Applied::default())
+        }
     }
 
     /// What is recorded now (for teardown).
-    pub fn recorded(lock: &StateLock) -> Applied {
-        lock.section()
+    pub fn recorded(lock: &StateLock, key: &str) -> Applied {
+        load(lock, key)
     }
 }
 
@@ -117,7 +165,7 @@ mod tests {
             done.objects.iter().map(|object| object.hash.clone().unwrap()).collect::<Vec<_>>(),
             ["new", "b1", "g"]
         );
-        Ledger::forget(&lock, &orphans).unwrap();
+        Ledger::forget(&lock, "c", &orphans).unwrap();
         let pruned: Applied = lock.section();
         assert_eq!(pruned.objects.iter().map(|object| object.name.as_str()).collect::<Vec<_>>(), ["a", "b"]);
     }
@@ -140,7 +188,7 @@ mod tests {
         let lock = lock(dir.path());
         let state_file = dir.path().join(".ohdev/state.json");
         std::fs::write(&state_file, r#"{"version": 1, "deploy": {"cluster": 7, "objects": "nope"}}"#).unwrap();
-        let recorded = Ledger::recorded(&lock);
+        let recorded = Ledger::recorded(&lock, "c");
         assert!(recorded.objects.is_empty());
         let copies: Vec<String> = std::fs::read_dir(dir.path().join(".ohdev"))
             .unwrap()
@@ -151,5 +199,24 @@ mod tests {
         assert_eq!(copies.len(), 1, "{copies:?}");
         let kept = std::fs::read_to_string(dir.path().join(".ohdev").join(&copies[0])).unwrap();
         assert!(kept.contains("\"nope\""));
+    }
+
+    #[test]
+    fn each_target_keeps_its_own_record_apart_from_the_kind_cluster() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = lock(dir.path());
+        Ledger::begin(&lock, applied("local", vec![object("kind-only", "k")])).unwrap().commit().unwrap();
+        let ledger = Ledger::begin(&lock, applied("target:shared", vec![object("shared-only", "s")])).unwrap();
+        assert!(ledger.commit().unwrap().is_empty(), "the kind cluster's objects are not the target's orphans");
+        let orphans = Ledger::begin(&lock, applied("local", vec![object("kind-only", "k")])).unwrap().commit().unwrap();
+        assert!(orphans.is_empty(), "nor the other way round");
+        let names = |key: &str| -> Vec<String> {
+            Ledger::recorded(&lock, key).objects.into_iter().map(|object| object.name).collect()
+        };
+        assert_eq!(names("local"), ["kind-only"]);
+        assert_eq!(names("target:shared"), ["shared-only"]);
+        Ledger::clear(&lock, "target:shared").unwrap();
+        assert!(names("target:shared").is_empty());
+        assert_eq!(names("local"), ["kind-only"]);
     }
 }

@@ -32,7 +32,7 @@ pub fn record(lock: &StateLock, cluster: &str, mode: Mode) -> Result<(), Error> 
 /// The mode `config`'s cluster was last deployed in; production when ohdev never deployed it.
 pub fn recorded(state: &StateReader, config: &Config) -> Mode {
     let modes: Modes = state.section();
-    modes.0.get(&config.cluster.name).copied().unwrap_or_default()
+    modes.0.get(&config.state_key()).copied().unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -48,6 +48,15 @@ impl Rendered {
     }
 }
 
+impl Rendered {
+    /// The set without the objects `drop` picks, ordered again.
+    pub fn without(self, drop: impl Fn(&Object) -> bool) -> Result<Rendered, Error> {
+        let objects: Vec<Object> = self.objects.into_iter().filter(|object| !drop(object)).collect();
+        let plan = graph::plan(&objects).map_err(|error| input_error(error.to_string(), &BTreeMap::new()))?;
+        Ok(Rendered { objects, plan, warnings: self.warnings })
+    }
+}
+
 pub async fn render(config: &Config, tags: &BTreeMap<String, String>) -> Result<Rendered, Error> {
     let env = |name: &str| std::env::var(name).ok();
     render_with_env(config, tags, &env).await

@@ -39,7 +39,7 @@ pub async fn render(config: &Config, source: &ManifestSource, secrets: &[String]
                     "point `kustomize:` at the directory that holds kustomization.yaml (an overlay or a base)",
                 ));
             }
-            let kubectl = Kubectl::locate(&config.cluster.context())?;
+            let kubectl = Kubectl::locate(&config.context())?;
             (kubectl.invocation(["kustomize".to_string(), dir.display().to_string()]), *timeout)
         }
         ManifestSource::Command { argv, timeout, .. } => {

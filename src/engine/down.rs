@@ -17,8 +17,20 @@ pub async fn down(
     confirm: impl FnOnce(&str) -> Result<bool, Error>,
 ) -> Result<(), Error> {
     let name = &session.config.cluster.name;
-    let lock = session.lock();
     let reporter = &session.reporter;
+    let key = session.config.state_key();
+    if let Some(target) = session.remote() {
+        // A remote target's cluster is never deleted: only what ohdev applied there, recorded
+        // under this target's key (never a namespace it did not create: those are not recorded).
+        let question = format!(
+            "Delete everything ohdev applied to target `{}` (context {}, namespace {})?",
+            target.name, target.context, session.config.namespace
+        );
+        if !confirm(&question)? {
+            return Err(Error::Input { message: "not deleted".into(), fix: "answer y, or pass --yes".into() });
+        }
+        return teardown(session, &key, "the cluster is not ohdev's: it keeps running").await;
+    }
     if !session.kind().clusters().await?.contains(name) {
         reporter.emit(Event::info(format!("kind cluster \"{name}\" does not exist; nothing to delete")));
         return forget(session, true);
@@ -32,30 +44,38 @@ pub async fn down(
         return Err(Error::Input { message: "not deleted".into(), fix: "answer y, or pass --yes".into() });
     }
     if keep_cluster {
-        let order = record::teardown_order(&Ledger::recorded(lock));
-        reporter.emit(Event::step(
-            "teardown",
-            StepState::Started,
-            format!("deleting {} object(s) ohdev applied", order.len()),
-            None,
-        ));
-        for object in &order {
-            session.kubectl().invocation(object.delete_args()).timeout(Duration::from_secs(120)).run().await?;
-            // Forget each as it goes: an interrupted teardown resumes where it stopped.
-            Ledger::forget(lock, std::slice::from_ref(object))?;
-        }
-        reporter.emit(Event::step(
-            "teardown",
-            StepState::Done,
-            format!("deleted {} object(s); the cluster keeps running", order.len()),
-            None,
-        ));
+        teardown(session, &key, "the cluster keeps running").await?;
         registry_stays(session);
         return forget(session, false);
     }
     cluster::delete(session.kind(), name, reporter).await?;
     registry_stays(session);
     forget(session, true)
+}
+
+/// Delete what the ledger under `key` records, in reverse dependency order.
+async fn teardown(session: &Session, key: &str, after: &str) -> Result<(), Error> {
+    let lock = session.lock();
+    let reporter = &session.reporter;
+    let order = record::teardown_order(&Ledger::recorded(lock, key));
+    reporter.emit(Event::step(
+        "teardown",
+        StepState::Started,
+        format!("deleting {} object(s) ohdev applied", order.len()),
+        None,
+    ));
+    for object in &order {
+        session.kubectl().invocation(object.delete_args()).timeout(Duration::from_secs(120)).run().await?;
+        // Forget each as it goes: an interrupted teardown resumes where it stopped.
+        Ledger::forget(lock, key, std::slice::from_ref(object))?;
+    }
+    reporter.emit(Event::step(
+        "teardown",
+        StepState::Done,
+        format!("deleted {} object(s); {after}", order.len()),
+        None,
+    ));
+    Ok(())
 }
 
 /// ohdev's registry outlives the cluster (it may serve other clusters, and keeps the layers that
@@ -84,5 +104,5 @@ fn forget(session: &Session, cluster_too: bool) -> Result<(), Error> {
             }
         })?;
     }
-    Ledger::clear(lock)
+    Ledger::clear(lock, &session.config.state_key())
 }

@@ -29,6 +29,7 @@ pub mod logs;
 pub mod plan;
 pub mod reapply;
 pub mod rebuild;
+pub mod remote;
 mod session;
 pub mod ship;
 pub mod status;

@@ -45,10 +45,11 @@ pub async fn reapply(session: &Session, tags: &BTreeMap<String, String>, timeout
         }
     }
     let rendered = render::render(&session.config, &tags).await?.only(session.subset(), &tags)?;
+    let rendered = super::remote::restrict(session, rendered).await?;
     for warning in &rendered.warnings {
         session.reporter.emit(Event::warn(warning.clone(), None));
     }
-    let planned = record::from_plan(&session.config.cluster.name, &rendered.objects, &rendered.plan);
+    let planned = record::from_plan(&session.config.state_key(), &rendered.objects, &rendered.plan);
     // Orphans stay recorded: only `up --prune` removes them.
     let ledger = Ledger::begin(session.lock(), planned)?;
     let unchanged = ledger.unchanged(&rendered.objects);

@@ -93,8 +93,10 @@ impl Session {
         needs: Needs,
         reporter: Reporter,
     ) -> Result<Session, Error> {
-        let kind = if needs.kind { Some(Kind::locate()?) } else { None };
-        let kubectl = if needs.kubectl { Some(Kubectl::locate(&config.cluster.context())?) } else { None };
+        // On a remote target no kind call is ever made: the cluster is the target's context.
+        let remote = config.target.is_some();
+        let kind = if needs.kind && !remote { Some(Kind::locate()?) } else { None };
+        let kubectl = if needs.kubectl { Some(Kubectl::locate(&config.context())?) } else { None };
         let (docker, buildkit) = if needs.docker {
             Tool::Docker.locate()?;
             let docker = docker::connect().await?;
@@ -124,10 +126,20 @@ impl Session {
             registry_target: tokio::sync::OnceCell::new(),
             subset: None,
         };
-        if needs.cluster {
+        if remote && (needs.kind || needs.cluster) {
+            super::remote::require_reachable(&session).await?;
+            if needs.lock {
+                super::remote::announce(&session).await?;
+            }
+        } else if needs.cluster {
             session.require_cluster().await?;
         }
         Ok(session)
+    }
+
+    /// The remote target this run works on (`--target`); `None` on the kind cluster.
+    pub fn remote(&self) -> Option<&crate::config::target::TargetConfig> {
+        self.config.target.as_ref()
     }
 
     /// The validated kind cluster config (commands that create or inspect the cluster load it).

@@ -17,6 +17,10 @@ pub async fn target(session: &Session, started: Option<&Started>) -> Result<Opti
         .get_or_try_init(|| async {
             let docker = session.docker();
             let config = &session.config;
+            if let Some(remote) = session.remote() {
+                // The target's registry, as written: no container, no wiring, no KEP-1755 ConfigMap.
+                return Ok(Some(Target::remote(&remote.registry).logged_in(false).await?));
+            }
             if config.registry.is_none() {
                 return match registry::discover(session.kubectl()).await? {
                     Some(target) => Ok(Some(target.authenticated(false).await?)),

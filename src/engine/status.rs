@@ -16,10 +16,11 @@ use crate::state::StateReader;
 
 /// The registry in use (configured, or advertised by an existing cluster), and whether it answers.
 async fn registry_status(session: &Session, cluster_exists: bool) -> Result<Option<Target>, Error> {
-    let target = match &session.config.registry {
-        Some(config) => Some(Target::configured(config)),
-        None if cluster_exists => crate::registry::discover(session.kubectl()).await?,
-        None => None,
+    let target = match (&session.config.registry, session.remote()) {
+        (_, Some(remote)) => Some(Target::remote(&remote.registry)),
+        (Some(config), None) => Some(Target::configured(config)),
+        (None, None) if cluster_exists => crate::registry::discover(session.kubectl()).await?,
+        (None, None) => None,
     };
     let Some(target) = target else { return Ok(None) };
     let answering = Client::new(&target.push_host).probe().await.is_registry();
@@ -42,8 +43,15 @@ async fn registry_status(session: &Session, cluster_exists: bool) -> Result<Opti
 pub async fn status(session: &Session) -> Result<(), Error> {
     let config = &session.config;
     let reporter = &session.reporter;
-    let name = config.cluster.name.clone();
-    let exists = session.kind().clusters().await?.contains(&name);
+    let (name, exists) = match session.remote() {
+        // Session::open checked that the target's cluster answers.
+        Some(target) => (format!("target {}", target.name), true),
+        None => {
+            let name = config.cluster.name.clone();
+            let exists = session.kind().clusters().await?.contains(&name);
+            (name, exists)
+        }
+    };
     let (nodes, node_images) = if exists {
         let list = session.kubectl().get_json(["nodes"]).await?;
         (crate::tools::kubectl::parse_nodes(&list), load::node_images(&list))
@@ -54,9 +62,9 @@ pub async fn status(session: &Session) -> Result<(), Error> {
     let drift = state
         .load()
         .cluster
-        .filter(|record| record.name == name && exists)
+        .filter(|record| record.name == name && exists && session.remote().is_none())
         .map(|record| cluster::diff(&record.config_text, &session.kind_cluster().text));
-    reporter.emit(Event::ClusterStatus { name, exists, context: config.cluster.context(), nodes, drift });
+    reporter.emit(Event::ClusterStatus { name, exists, context: config.context(), nodes, drift });
     if exists {
         let deployed = config.clone().with_mode(crate::deploy::mode::recorded(&state, config));
         if let Some(mode) = deployed.describe_mode() {

@@ -58,12 +58,15 @@ pub async fn validate(config: &Config, names: &[String]) -> Result<(Vec<String>,
 pub async fn up(session: &Session, image_names: &[String], options: &UpOptions) -> Result<(), Error> {
     let config = &session.config;
     let reporter = &session.reporter;
-    let kind_cluster = session.kind_cluster();
+    let kind_cluster = session.kind_cluster_if_loaded();
     let lock = session.lock();
     if options.forward {
         crate::forward::check_local_ports(config)?;
     }
-    cluster::check_ports(config, kind_cluster, session.docker(), lock).await?;
+    let remote = session.remote().is_some();
+    if !remote {
+        cluster::check_ports(config, session.kind_cluster(), session.docker(), lock).await?;
+    }
     if let Some(mode) = config.describe_mode() {
         let other = match config.mode {
             Mode::Dev => "`ohdev up` without --watch (or with --no-dev) deploys production",
@@ -72,7 +75,12 @@ pub async fn up(session: &Session, image_names: &[String], options: &UpOptions) 
         reporter.emit(Event::info(format!("{mode}; {other}")));
     }
     // The registry port, image and kind version are input too: checked before anything changes.
-    let registry = crate::registry::check(config, session.docker(), Some((session.kind(), kind_cluster))).await?;
+    // A remote target pushes to its own registry: ohdev runs and wires none for it.
+    let registry = if remote {
+        None
+    } else {
+        crate::registry::check(config, session.docker(), Some((session.kind(), session.kind_cluster()))).await?
+    };
 
     // The cluster and the images do not depend on each other: create one while building the other.
     // The first error stops the other (a failed cluster create does not wait for a long build).
@@ -82,8 +90,16 @@ pub async fn up(session: &Session, image_names: &[String], options: &UpOptions) 
             None => Ok(None),
         }
     };
+    let ensure_cluster = async {
+        if remote {
+            // Never created, never recreated: the target's cluster is someone else's.
+            Ok(cluster::Outcome::Reused)
+        } else {
+            cluster::ensure(config, session.kind_cluster(), session.kind(), lock, reporter, options.recreate).await
+        }
+    };
     let (cluster_outcome, results, started) = tokio::try_join!(
-        cluster::ensure(config, kind_cluster, session.kind(), lock, reporter, options.recreate),
+        ensure_cluster,
         image::prepare_and_build(
             config,
             image_names,
@@ -98,10 +114,10 @@ pub async fn up(session: &Session, image_names: &[String], options: &UpOptions) 
     if cluster_outcome != cluster::Outcome::Reused {
         // A new cluster holds nothing ohdev applied to the one before (deleted by `--recreate` or
         // outside ohdev): forget those objects instead of calling them orphans.
-        Ledger::clear(lock)?;
+        Ledger::clear(lock, &config.state_key())?;
     }
     let target = ship::ship(session, started.as_ref(), &results, options.force).await?;
-    if target.is_none() && results.iter().any(|result| result.image_id().is_some()) {
+    if target.is_none() && !remote && results.iter().any(|result| result.image_id().is_some()) {
         crate::registry::suggest_once(lock, &config.file, reporter)?;
     }
     image::fail_if_any_failed(&results)?;
@@ -118,6 +134,7 @@ pub async fn up(session: &Session, image_names: &[String], options: &UpOptions) 
         }
     }
     let rendered = render::render(config, &tags).await?.only(session.subset(), &tags)?;
+    let rendered = super::remote::restrict(session, rendered).await?;
     for warning in &rendered.warnings {
         reporter.emit(Event::warn(warning.clone(), None));
     }
@@ -128,7 +145,7 @@ pub async fn up(session: &Session, image_names: &[String], options: &UpOptions) 
             reporter.emit(Event::warn(warning, Some(hint.to_string())));
         }
     }
-    let planned = record::from_plan(&config.cluster.name, &rendered.objects, &rendered.plan);
+    let planned = record::from_plan(&config.state_key(), &rendered.objects, &rendered.plan);
     let apply_options = apply::Options {
         timeout: options.timeout.unwrap_or(config.deploy_timeout),
         replace_immutable: options.replace_immutable,
@@ -137,7 +154,7 @@ pub async fn up(session: &Session, image_names: &[String], options: &UpOptions) 
     // Recorded before applying; orphans stay recorded until they are deleted: a failed
     // `up --prune` must not forget them.
     let ledger = Ledger::begin(lock, planned)?;
-    mode::record(lock, &config.cluster.name, config.mode)?;
+    mode::record(lock, &config.state_key(), config.mode)?;
     if !rendered.objects.is_empty() {
         apply::deploy(session.kubectl(), &rendered.objects, &rendered.plan, &apply_options, reporter).await?;
     }
@@ -149,14 +166,15 @@ pub async fn up(session: &Session, image_names: &[String], options: &UpOptions) 
             {
                 session.kubectl().invocation(orphan.delete_args()).run().await?;
             }
-            Ledger::forget(lock, &orphans)?;
+            Ledger::forget(lock, &config.state_key(), &orphans)?;
         }
         reporter.emit(Event::Orphans {
             objects: orphans.iter().map(record::AppliedObject::label).collect(),
             pruned: options.prune,
         });
     }
-    let mut urls = urls::urls(&rendered.objects, kind_cluster);
+    // Ingress URLs come from kind's host port mappings; a target's are its own (`urls:`).
+    let mut urls = kind_cluster.map(|cluster| urls::urls(&rendered.objects, cluster)).unwrap_or_default();
     for url in &config.urls {
         if !urls.contains(url) {
             urls.push(url.clone());
@@ -165,7 +183,7 @@ pub async fn up(session: &Session, image_names: &[String], options: &UpOptions) 
 
     let nodes = session.kubectl().nodes().await?;
     let not_ready: Vec<&str> = nodes.iter().filter(|node| !node.ready).map(|node| node.name.as_str()).collect();
-    if !not_ready.is_empty() {
+    if !not_ready.is_empty() && !remote {
         reporter.emit(Event::warn(
             format!("node(s) not Ready yet: {}", not_ready.join(", ")),
             Some("`ohdev status` shows them again; kind nodes usually become Ready within a minute".into()),
@@ -174,7 +192,7 @@ pub async fn up(session: &Session, image_names: &[String], options: &UpOptions) 
     let mut next = vec![
         "ohdev logs -f            follow every container's output".to_string(),
         "ohdev status             cluster, images and what is loaded".to_string(),
-        format!("kubectl --context {} get pods -A", config.cluster.context()),
+        format!("kubectl --context {} get pods -n {}", config.context(), config.namespace),
     ];
     if options.forward {
         for url in crate::forward::urls(config) {

@@ -11,6 +11,7 @@
 //! | `container` | ohdev's registry container: found before anything changes, then created or started |
 //! | `nodes` | the `kind` network and each node's `certs.d/<host>/hosts.toml` |
 //! | `hosting` | the KEP-1755 ConfigMap: read (discovery) and written (for ohdev's registry) |
+//! | `naming` | image names on a remote target's registry (Skaffold-style rewriting) |
 //! | `push` | tag `<host>/<name>:<tag>` and push what the registry lacks |
 //! | `gc` | `ohdev gc`'s side: which tags are ohdev's (config labels), what deleting them frees |
 
@@ -21,6 +22,7 @@ pub mod container;
 pub mod credentials;
 pub mod gc;
 pub mod hosting;
+pub mod naming;
 pub mod nodes;
 pub mod push;
 
@@ -56,6 +58,9 @@ pub struct Target {
     pub help: Option<String>,
     /// What ohdev presents to the registry (none until [`Target::authenticated`]).
     pub credentials: Credentials,
+    /// A remote target's registry (`targets.*.registry`): the repository path under the host,
+    /// and names rewritten onto it (`naming`). `None` for ohdev's registry and advertised ones.
+    pub remote: Option<String>,
 }
 
 impl Target {
@@ -66,12 +71,24 @@ impl Target {
             advertised: false,
             help: None,
             credentials: Credentials::none(&config.host),
+            remote: None,
         }
     }
 
     /// The same target with the credentials the registry accepted ([`authenticate`]).
     pub async fn authenticated(mut self, before_changes: bool) -> Result<Target, Error> {
         self.credentials = authenticate(&self.push_host, before_changes).await?;
+        Ok(self)
+    }
+
+    /// [`Target::authenticated`] for a registry ohdev's plain-HTTP client can reach; for a remote
+    /// target's registry elsewhere (HTTPS, reached by Docker's push only) the login Docker would
+    /// use for it (docker config, credential helpers), without asking the registry first.
+    pub async fn logged_in(mut self, before_changes: bool) -> Result<Target, Error> {
+        if self.probeable() {
+            return self.authenticated(before_changes).await;
+        }
+        self.credentials = credentials::resolve(&self.push_host).await?;
         Ok(self)
     }
 
@@ -88,17 +105,48 @@ impl Target {
             push_host,
             advertised: true,
             help: hosting.help.clone(),
+            remote: None,
         })
+    }
+
+    /// A remote target's registry (`targets.*.registry`, `host[/path]`): pushed to and pulled from
+    /// by the same name; no container is run or wired for it.
+    pub fn remote(registry: &str) -> Target {
+        let (host, _) = naming::split(registry);
+        Target {
+            push_host: host.to_string(),
+            runtime_host: host.to_string(),
+            advertised: false,
+            help: None,
+            credentials: Credentials::none(host),
+            remote: Some(registry.to_string()),
+        }
+    }
+
+    /// Whether ohdev's own HTTP client may ask this registry which tags it has. The client speaks
+    /// plain HTTP, which only a registry on this machine accepts: a remote target's registry
+    /// elsewhere is left to Docker's push, which sends only the layers the registry lacks.
+    pub fn probeable(&self) -> bool {
+        self.remote.is_none() || naming::is_loopback(&self.push_host)
+    }
+
+    /// The repository of image `name` on this registry (without the host): `name`, or on a
+    /// remote target the name rewritten under the registry's path.
+    pub fn repository(&self, name: &str) -> String {
+        match &self.remote {
+            Some(registry) => naming::repository(registry, name),
+            None => name.to_string(),
+        }
     }
 
     /// `localhost:5001/app:0123…`: what Docker pushes.
     pub fn push_reference(&self, name: &str, content_tag: &str) -> String {
-        format!("{}/{name}:{content_tag}", self.push_host)
+        format!("{}/{}:{content_tag}", self.push_host, self.repository(name))
     }
 
     /// What manifests name.
     pub fn runtime_reference(&self, name: &str, content_tag: &str) -> String {
-        format!("{}/{name}:{content_tag}", self.runtime_host)
+        format!("{}/{}:{content_tag}", self.runtime_host, self.repository(name))
     }
 
     /// A failed registry operation, with the advertisement's help for a registry ohdev does not run.

@@ -80,7 +80,14 @@ pub async fn push_all(
         let Some(image_id) = result.image_id() else { continue };
         let content = content_tag(&result.tag);
         let pushed_reference = target.push_reference(&result.name, content);
-        let present = client.manifest_head(&result.name, content).await.map_err(|error| target.explain(error))?;
+        let present = if target.probeable() {
+            client
+                .manifest_head(&target.repository(&result.name), content)
+                .await
+                .map_err(|error| target.explain(error))?
+        } else {
+            None
+        };
         let digest = match present {
             Some(head) => {
                 reporter.emit(Event::image(
@@ -132,7 +139,7 @@ async fn push(
     content: &str,
     reporter: &Reporter,
 ) -> Result<PushReport, Error> {
-    let repository = format!("{}/{name}", target.push_host);
+    let repository = format!("{}/{}", target.push_host, target.repository(name));
     let options = TagImageOptionsBuilder::default().repo(&repository).tag(content).build();
     docker.tag_image(source, Some(options)).await.map_err(|error| {
         Error::work(format!("tagging {source} as {repository}:{content} failed: {}", describe(&error)), None)

@@ -77,6 +77,10 @@ pub fn format_event(event: &Event) -> Option<String> {
             text.push_str(&format!("\n  {} {hint}", style("next:").dim()));
             Some(text)
         }
+        Event::RemoteTarget { target, context, server, namespace } => Some(format!(
+            "{} target {target}: kubectl context {context}, cluster {server}, namespace {namespace}\n  ohdev changes only what it applies there; `ohdev down --target {target}` deletes exactly that",
+            style("remote").yellow().bold()
+        )),
         Event::ClusterStatus { name, exists, context, nodes, drift } => {
             if !exists {
                 return Some(format!("cluster  {name}: {}\n  next: ohdev up", style("not created").yellow()));

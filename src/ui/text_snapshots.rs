@@ -33,6 +33,7 @@ fn variant_name(event: &Event) -> &'static str {
         Event::Message { .. } => "Message",
         Event::ClusterDrift { .. } => "ClusterDrift",
         Event::ClusterStatus { .. } => "ClusterStatus",
+        Event::RemoteTarget { .. } => "RemoteTarget",
         Event::DoctorCheck { .. } => "DoctorCheck",
         Event::Ready { .. } => "Ready",
         Event::Image { .. } => "Image",
@@ -219,6 +220,12 @@ fn samples() -> Vec<Event> {
             },
         ],
         hint: "`ohdev up --recreate` deletes the cluster and creates it from the file".into(),
+    });
+    events.push(Event::RemoteTarget {
+        target: "shared".into(),
+        context: "gke_team_europe-west1_dev".into(),
+        server: "https://203.0.113.7".into(),
+        namespace: "dev-ada".into(),
     });
     events.push(Event::ClusterStatus {
         name: "dev".into(),

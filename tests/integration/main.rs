@@ -23,4 +23,5 @@ mod sources;
 mod stand_in_registry;
 mod subsets;
 mod support;
+mod targets;
 mod watch;

@@ -26,6 +26,9 @@ pub struct Env {
     /// How long a rollout takes (`FAKE_KUBE_ROLLOUT_MS`, see `pace`); `Err`: the text of a bad value.
     pub rollout_ms: Result<u64, String>,
     pub clock: crate::pace::Clock,
+    /// `FAKE_KUBE_CONTEXTS`: pre-existing non-kind contexts, `name=server,name2=server2` (the
+    /// server URL is optional): kubectl answers for them as for a fresh cluster with one node.
+    pub contexts: Option<String>,
 }
 
 impl Env {
@@ -46,6 +49,7 @@ impl Env {
             kind_version: var("FAKE_KUBE_KIND_VERSION").filter(|s| !s.is_empty()),
             rollout_ms: crate::pace::rollout_ms(var("FAKE_KUBE_ROLLOUT_MS").as_deref()),
             clock: crate::pace::Clock::System,
+            contexts: var("FAKE_KUBE_CONTEXTS").filter(|s| !s.is_empty()),
         }
     }
 
@@ -61,6 +65,7 @@ impl Env {
             kind_version: None,
             rollout_ms: Ok(crate::pace::DEFAULT_ROLLOUT_MS),
             clock: crate::pace::Clock::Manual(std::sync::Arc::new(std::sync::atomic::AtomicU64::new(1_000_000))),
+            contexts: None,
         }
     }
 }

@@ -14,6 +14,9 @@ use std::path::{Path, PathBuf};
 pub struct State {
     #[serde(default)]
     pub clusters: BTreeMap<String, Cluster>,
+    /// Clusters behind non-kind contexts (`FAKE_KUBE_CONTEXTS`), by context name. kind never sees them.
+    #[serde(default)]
+    pub contexts: BTreeMap<String, Cluster>,
     /// How many calls matched each fault so far (for `times` / `after`).
     #[serde(default)]
     pub fault_hits: BTreeMap<String, u64>,

@@ -142,6 +142,10 @@ pub async fn gc(session: &Session, options: &Options) -> Result<Summary, Error> 
 /// After a successful rollout (rebuild, watch): gc when the last run is an hour old, quietly, and
 /// never failing the rollout: a gc failure is a warning.
 pub async fn after_rollout(session: &Session) {
+    // gc cleans Docker, ohdev's registry and the kind nodes: nothing of a remote target's.
+    if session.remote().is_some() {
+        return;
+    }
     let record: GcRecord = session.lock().section();
     if !auto_due(&record, time::OffsetDateTime::now_utc()) {
         return;

@@ -124,7 +124,7 @@ fn read_new(s: &mut Stream) -> Vec<String> {
 
 pub(super) fn pod_exists(store: &Store, context: &str, ns: &str, pod: &str) -> bool {
     let Ok(state) = store.load() else { return true };
-    let Some(c) = context.strip_prefix("kind-").and_then(|n| state.clusters.get(n)) else {
+    let Some(c) = super::contexts::cluster(&state, context) else {
         return false;
     };
     all_pods(c).iter().any(|p| {

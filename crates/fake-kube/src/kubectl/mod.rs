@@ -1,5 +1,6 @@
 //! The `kubectl` personality, answering for the cluster behind `--context kind-<name>`.
-//! Commands: version, get, apply, delete, logs, exec, port-forward, api-resources, cluster-info, and
+//! Non-kind contexts come from `FAKE_KUBE_CONTEXTS` (see `contexts`).
+//! Commands: config view, version, get, apply, delete, logs, exec, port-forward, api-resources, cluster-info, and
 //! kustomize (handed to the real kubectl: see `kustomize`).
 //! Every command except `version --client` requires an explicit `--context`.
 
@@ -7,6 +8,7 @@ mod admission;
 mod apply;
 pub mod bootstrap;
 mod builtins;
+mod contexts;
 mod delete;
 mod discovery;
 mod docs;
@@ -87,7 +89,8 @@ pub fn namespace(p: &Parsed) -> String {
 pub fn with_cluster(ctx: &mut Ctx, context: &str, f: impl FnOnce(&mut Cluster) -> Reply) -> i32 {
     let now_ms = ctx.env.clock.now_ms();
     let rollout_ms = ctx.env.rollout_ms.clone().unwrap_or(crate::pace::DEFAULT_ROLLOUT_MS);
-    let result = ctx.store.transact(|s| match context.strip_prefix("kind-").and_then(|n| s.clusters.get_mut(n)) {
+    let declared = ctx.env.contexts.clone();
+    let result = ctx.store.transact(|s| match contexts::cluster_mut(s, context, declared.as_deref()) {
         None => Reply::fail(format!("error: context \"{context}\" does not exist")),
         Some(c) => {
             c.kubectl_calls += 1;
@@ -127,6 +130,7 @@ pub fn run(args: &[String], ctx: &mut Ctx) -> i32 {
         return ctx.fail(1, "error: ohdev stand-in: --context is required");
     }
     match cmd.as_str() {
+        "config" => contexts::config_view(ctx, &p, &context),
         "version" => version(ctx, &p),
         "get" => get::run(ctx, &p, &context),
         "apply" => apply::run(ctx, &p, &context),

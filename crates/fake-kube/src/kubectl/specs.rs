@@ -16,6 +16,9 @@ pub const GLOBALS: &[FlagSpec] = &[
 
 const VERSION: &[FlagSpec] = &[switch("client", None), value("output", Some('o'))];
 
+/// `config view` (the only `config` subcommand simulated).
+const CONFIG: &[FlagSpec] = &[switch("minify", None), switch("raw", None), value("output", Some('o'))];
+
 const GET: &[FlagSpec] = &[
     value("output", Some('o')),
     switch("all-namespaces", Some('A')),
@@ -118,6 +121,7 @@ pub fn for_command(cmd: &str) -> Option<Vec<FlagSpec>> {
         "exec" => EXEC,
         "api-resources" => API_RESOURCES,
         "cluster-info" => &[],
+        "config" => CONFIG,
         "port-forward" => PORT_FORWARD,
         _ => return None,
     };
