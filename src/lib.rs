@@ -5,6 +5,7 @@
 
 pub(crate) mod cli;
 pub(crate) mod cluster;
+pub(crate) mod dashboard;
 mod commands;
 pub(crate) mod config;
 pub(crate) mod deploy;

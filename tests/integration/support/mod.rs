@@ -200,6 +200,9 @@ impl Test {
             .env("FAKE_KUBE_STATE", self.state_dir())
             .env("NO_COLOR", "1")
             .env_remove("OPENHANDS_ROOT")
+            // No dashboard unless a test asks for one (`.env("OHDEV_NO_UI", "0")`): it polls the
+            // stand-in, adding calls the other tests count.
+            .env("OHDEV_NO_UI", "1")
             .stdin(Stdio::null());
         for (key, value) in &self.env {
             command.env(key, value);
