@@ -151,8 +151,8 @@ pub struct UiArgs {
     #[arg(long, value_name = "PORT", default_value_t = crate::dashboard::DEFAULT_PORT)]
     pub ui_port: u16,
 
-    /// Do not serve the dashboard.
-    #[arg(long, env = "OHDEV_NO_UI")]
+    /// Do not serve the dashboard (also: OHDEV_NO_UI=1 in the environment).
+    #[arg(long)]
     pub no_ui: bool,
 }
 

@@ -5,9 +5,9 @@
 
 pub(crate) mod cli;
 pub(crate) mod cluster;
-pub(crate) mod dashboard;
 mod commands;
 pub(crate) mod config;
+pub(crate) mod dashboard;
 pub(crate) mod deploy;
 pub(crate) mod doctor;
 pub(crate) mod engine;

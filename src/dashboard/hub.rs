@@ -100,8 +100,18 @@ impl Hub {
         self.lock().belongs(&line.namespace, &line.pod, resource)
     }
 
+    /// The cluster this run works on (its nodes come with the first poll).
+    pub fn set_cluster(&self, name: String, context: String) {
+        self.lock().snapshot.cluster = Some(super::snapshot::Cluster { name, context, nodes: Vec::new() });
+    }
+
     /// What a poll of the cluster found.
-    pub fn observe(&self, nodes: Vec<NodeStatus>, workloads: Vec<WorkloadRow>, owners: BTreeMap<(String, String), String>) {
+    pub fn observe(
+        &self,
+        nodes: Vec<NodeStatus>,
+        workloads: Vec<WorkloadRow>,
+        owners: BTreeMap<(String, String), String>,
+    ) {
         let mut inner = self.lock();
         inner.snapshot.observe(nodes, workloads);
         inner.owners = owners;
@@ -167,10 +177,9 @@ impl Inner {
         }
         // An image: the workloads that run it.
         owner.is_some_and(|owner| {
-            self.snapshot
-                .workloads
-                .iter()
-                .any(|row| &row.resource == owner && row.namespace == namespace && row.images.iter().any(|image| image == resource))
+            self.snapshot.workloads.iter().any(|row| {
+                &row.resource == owner && row.namespace == namespace && row.images.iter().any(|image| image == resource)
+            })
         })
     }
 }
@@ -180,7 +189,9 @@ impl Renderer for Hub {
         let ts = crate::ui::timestamp();
         let mut inner = self.lock();
         match event {
-            Event::Log { pod, container, namespace, line } => self.log(&mut inner, pod, container, namespace, line, &ts),
+            Event::Log { pod, container, namespace, line } => {
+                self.log(&mut inner, pod, container, namespace, line, &ts)
+            }
             _ => self.event(&mut inner, event, &ts),
         }
     }
@@ -216,12 +227,17 @@ mod tests {
         let (replay, _) = hub.subscribe_events();
         assert_eq!(replay.len(), EVENTS_KEPT);
         assert!(replay[0].contains("\"message 10\""), "{}", replay[0]);
-        let batch: Vec<Event> = (0..(LINES_PER_CONTAINER * 3)).map(|index| log("web-1", &format!("line {index}"))).collect();
+        let batch: Vec<Event> =
+            (0..(LINES_PER_CONTAINER * 3)).map(|index| log("web-1", &format!("line {index}"))).collect();
         hub.emit_batch(&batch);
         for pod in 0..(CONTAINERS_KEPT + 5) {
             hub.emit(&log(&format!("other-{pod}"), "x"));
         }
-        assert_eq!(hub.log_lines_kept(), CONTAINERS_KEPT, "web-1 (1000 lines, the stalest) went; 200 containers of 1 line stay");
+        assert_eq!(
+            hub.log_lines_kept(),
+            CONTAINERS_KEPT,
+            "web-1 (1000 lines, the stalest) went; 200 containers of 1 line stay"
+        );
         let (lines, _) = hub.subscribe_logs("Pod/other-204");
         assert_eq!(lines.len(), 1);
         let (lines, _) = hub.subscribe_logs("Pod/web-1");

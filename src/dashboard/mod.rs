@@ -43,7 +43,12 @@ pub struct Dashboard {
 impl Dashboard {
     /// Serve on 127.0.0.1:`port` (0: any free port). A port in use or a missing random source is a
     /// warning and no dashboard: watching goes on without it.
-    pub async fn start(port: u16, images: Vec<String>, reporter: &Reporter) -> Option<Dashboard> {
+    pub async fn start(
+        port: u16,
+        cluster: (String, String),
+        images: Vec<String>,
+        reporter: &Reporter,
+    ) -> Option<Dashboard> {
         let token = match security::new_token() {
             Ok(token) => token,
             Err(error) => {
@@ -71,8 +76,10 @@ impl Dashboard {
         };
         let port = listener.local_addr().map(|address| address.port()).unwrap_or(port);
         let hub = Hub::new();
+        hub.set_cluster(cluster.0, cluster.1);
         let (sender, receiver) = mpsc::channel(REQUESTS);
-        let context = Arc::new(server::Context { hub: hub.clone(), token: token.clone(), port, images, rebuilds: sender });
+        let context =
+            Arc::new(server::Context { hub: hub.clone(), token: token.clone(), port, images, rebuilds: sender });
         let mut tasks = JoinSet::new();
         tasks.spawn(serve(listener, context));
         let url = format!("http://127.0.0.1:{port}/?token={token}");
@@ -110,11 +117,33 @@ impl Dashboard {
 
 /// The dashboard `ui` asks for (none with `--no-ui`, or when it cannot start), and the reporter
 /// the command goes on with (feeding the dashboard when there is one).
-pub async fn start(ui: &crate::cli::UiArgs, images: Vec<String>, reporter: Reporter) -> (Option<Dashboard>, Reporter) {
-    if ui.no_ui {
+pub async fn start(
+    ui: &crate::cli::UiArgs,
+    config: &crate::config::Config,
+    images: Vec<String>,
+    reporter: Reporter,
+) -> (Option<Dashboard>, Reporter) {
+    let cluster = (config.cluster.name.clone(), config.cluster.context());
+    start_for(ui, cluster, images, reporter).await
+}
+
+/// `OHDEV_NO_UI=1` (or `true`, `yes`): never serve the dashboard, for people and scripts that
+/// never want it without typing `--no-ui` each time.
+fn no_ui_from_environment() -> bool {
+    std::env::var("OHDEV_NO_UI")
+        .is_ok_and(|value| matches!(value.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on"))
+}
+
+async fn start_for(
+    ui: &crate::cli::UiArgs,
+    cluster: (String, String),
+    images: Vec<String>,
+    reporter: Reporter,
+) -> (Option<Dashboard>, Reporter) {
+    if ui.no_ui || no_ui_from_environment() {
         return (None, reporter);
     }
-    match Dashboard::start(ui.ui_port, images, &reporter).await {
+    match Dashboard::start(ui.ui_port, cluster, images, &reporter).await {
         Some(dashboard) => {
             let reporter = dashboard.reporter(&reporter);
             (Some(dashboard), reporter)
@@ -183,7 +212,8 @@ async fn observe(kubectl: &Kubectl) -> Option<Observed> {
     let owners = pods
         .iter()
         .map(|pod| {
-            let owner = pod.workload.as_ref().map(|owner| owner.to_string()).unwrap_or_else(|| format!("Pod/{}", pod.name));
+            let owner =
+                pod.workload.as_ref().map(|owner| owner.to_string()).unwrap_or_else(|| format!("Pod/{}", pod.name));
             ((pod.namespace.clone(), pod.name.clone()), owner)
         })
         .collect();

@@ -63,7 +63,9 @@ pub fn check(parts: &Parts, token: &str, port: u16) -> Verdict {
     });
     let token_in_query = from_query.is_some();
     match from_query.or(from_header).or(from_cookie) {
-        None => Verdict::Unauthorized("unauthorized: open the dashboard with the URL ohdev printed (it carries the token)\n"),
+        None => Verdict::Unauthorized(
+            "unauthorized: open the dashboard with the URL ohdev printed (it carries the token)\n",
+        ),
         Some(given) if constant_time_eq(given.as_bytes(), token.as_bytes()) => Verdict::Allowed { token_in_query },
         Some(_) => Verdict::Unauthorized("unauthorized: wrong token; use the URL ohdev printed this run\n"),
     }
@@ -89,16 +91,14 @@ fn percent_decode(text: &str) -> String {
     let mut index = 0;
     while index < bytes.len() {
         match bytes[index] {
-            b'%' if index + 2 < bytes.len() => {
-                match u8::from_str_radix(&text[index + 1..index + 3], 16) {
-                    Ok(byte) => {
-                        out.push(byte);
-                        index += 3;
-                        continue;
-                    }
-                    Err(_) => out.push(b'%'),
+            b'%' if index + 2 < bytes.len() => match u8::from_str_radix(&text[index + 1..index + 3], 16) {
+                Ok(byte) => {
+                    out.push(byte);
+                    index += 3;
+                    continue;
                 }
-            }
+                Err(_) => out.push(b'%'),
+            },
             b'+' => out.push(b' '),
             byte => out.push(byte),
         }
@@ -142,7 +142,11 @@ mod tests {
             ),
             ("/api/state", &[host], Verdict::Unauthorized("")),
             ("/api/state?token=ffff", &[host], Verdict::Unauthorized("")),
-            ("/api/state?token=00112233445566778899aabbccddeeff", &[("host", "evil.example:10351")], Verdict::Forbidden("")),
+            (
+                "/api/state?token=00112233445566778899aabbccddeeff",
+                &[("host", "evil.example:10351")],
+                Verdict::Forbidden(""),
+            ),
             ("/api/state?token=00112233445566778899aabbccddeeff", &[("host", "127.0.0.1:80")], Verdict::Forbidden("")),
             ("/api/state?token=00112233445566778899aabbccddeeff", &[], Verdict::Forbidden("")),
             (

@@ -74,10 +74,15 @@ pub async fn handle(request: Request<Incoming>, context: Arc<Context>) -> Result
         (&Method::GET, "/app.css") => full(StatusCode::OK, "text/css; charset=utf-8", STYLE),
         (&Method::GET, "/api/state") => full(StatusCode::OK, "application/json", context.hub.state_json()),
         (&Method::GET, "/api/events") => events(&context.hub),
-        (&Method::GET, "/api/logs") => match security::query_value(&query, "resource").filter(|value| !value.is_empty()) {
-            Some(resource) => logs(context.hub.clone(), resource),
-            None => text(StatusCode::BAD_REQUEST, "bad request: name the resource, e.g. /api/logs?resource=Deployment/web\n"),
-        },
+        (&Method::GET, "/api/logs") => {
+            match security::query_value(&query, "resource").filter(|value| !value.is_empty()) {
+                Some(resource) => logs(context.hub.clone(), resource),
+                None => text(
+                    StatusCode::BAD_REQUEST,
+                    "bad request: name the resource, e.g. /api/logs?resource=Deployment/web\n",
+                ),
+            }
+        }
         (&Method::POST, "/api/rebuild") => rebuild(body, &context).await,
         (_, "/" | "/app.js" | "/app.css" | "/api/state" | "/api/events" | "/api/logs" | "/api/rebuild") => {
             text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n")
@@ -183,7 +188,10 @@ async fn rebuild(body: Incoming, context: &Context) -> Response<Body> {
     if let Some(unknown) = request.images.iter().find(|image| !context.images.contains(image)) {
         return text(
             StatusCode::BAD_REQUEST,
-            &format!("bad request: `{unknown}` is not an image this watch rebuilds (images: {})\n", context.images.join(", ")),
+            &format!(
+                "bad request: `{unknown}` is not an image this watch rebuilds (images: {})\n",
+                context.images.join(", ")
+            ),
         );
     }
     let queued = if request.images.is_empty() { context.images.clone() } else { request.images.clone() };

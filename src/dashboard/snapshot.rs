@@ -198,9 +198,7 @@ impl Snapshot {
         }
         // A workload that is ready again no longer needs its diagnosis.
         self.diagnoses.retain(|object, _| {
-            !workloads.iter().any(|row| {
-                row.desired > 0 && row.ready >= row.desired && object_of(row) == *object
-            })
+            !workloads.iter().any(|row| row.desired > 0 && row.ready >= row.desired && object_of(row) == *object)
         });
         self.workloads = workloads;
     }
@@ -278,7 +276,11 @@ mod tests {
     fn builds_carry_why_duration_and_the_failing_step() {
         let mut snapshot = Snapshot::default();
         snapshot.apply(
-            &Event::WatchStatus { image: "app".into(), state: WatchState::Building, detail: Some("src/main.py".into()) },
+            &Event::WatchStatus {
+                image: "app".into(),
+                state: WatchState::Building,
+                detail: Some("src/main.py".into()),
+            },
             "t1",
         );
         snapshot.apply(&Event::image("app", "ohdev.local/app:1", ImageState::Building, None), "t1");

@@ -157,6 +157,11 @@ impl Test {
     }
 
     /// Replace the arguments for the next run of the same project (files and stand-in state kept).
+    /// Like [`Test::env`], on a test already built.
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.insert(key.to_string(), value.to_string());
+    }
+
     pub fn set_args(&mut self, args: &[&str]) {
         self.args = args.iter().map(|arg| arg.to_string()).collect();
     }
