@@ -11,6 +11,9 @@
 //! - `POST /api/rebuild` rebuilds the image (even unchanged): `/api/events` shows it building and
 //!   built, and the state's history has the build, "requested from the dashboard".
 //! - The page and its assets are served, and the page loads them from this server only.
+//! - In headless Chromium (DevTools protocol over a pipe): the page shows the resource table,
+//!   its rebuild button adds a build "requested from the dashboard" to the history, and a
+//!   screenshot is written under target/ (skipped without `chromium`; scripts/test.sh installs it).
 //!
 //! Everything is waited for with a deadline; nothing asserts on timing.
 
@@ -301,4 +304,220 @@ fn up_watch_serves_state_events_logs_and_rebuilds_behind_the_token() {
     assert_eq!(history[1]["result"], "built");
     assert_eq!(watch.interrupt(), 130, "{}", watch.dump());
     assert!(listeners(server.port).is_empty(), "the dashboard stops with ohdev");
+}
+
+// ------------------------------------------------------------------------------------------
+// The page in headless Chromium, driven over the DevTools protocol on a pipe
+// (`--remote-debugging-pipe`: fd 3 in, fd 4 out, NUL-separated JSON), so no WebSocket client.
+
+struct Browser {
+    child: std::process::Child,
+    to_browser: std::fs::File,
+    from_browser: std::io::BufReader<std::fs::File>,
+    next_id: u64,
+    session: Option<String>,
+    _profile: tempfile::TempDir,
+}
+
+fn chromium() -> Option<&'static str> {
+    ["chromium", "chromium-browser"].into_iter().find(|name| {
+        std::process::Command::new(name)
+            .arg("--version")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success())
+    })
+}
+
+impl Browser {
+    fn start(program: &str) -> Browser {
+        use std::os::fd::FromRawFd;
+        use std::os::unix::process::CommandExt;
+        let mut to_child = [0i32; 2];
+        let mut from_child = [0i32; 2];
+        // SAFETY: pipe(2) into arrays of two fds.
+        unsafe {
+            assert_eq!(libc::pipe(to_child.as_mut_ptr()), 0);
+            assert_eq!(libc::pipe(from_child.as_mut_ptr()), 0);
+        }
+        let profile = tempfile::tempdir().expect("profile dir");
+        let mut command = std::process::Command::new(program);
+        command
+            .args([
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--remote-debugging-pipe",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-default-apps",
+                "--disable-domain-reliability",
+                "--window-size=1280,800",
+                "about:blank",
+            ])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        let (child_reads, child_writes) = (to_child[0], from_child[1]);
+        // SAFETY: between fork and exec only dup2(2), which is async-signal-safe.
+        unsafe {
+            command.pre_exec(move || {
+                if libc::dup2(child_reads, 3) < 0 || libc::dup2(child_writes, 4) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let child = command.spawn().expect("chromium starts");
+        // SAFETY: the fds come from pipe(2) above and are owned here from now on.
+        let (to_browser, from_browser) = unsafe {
+            libc::close(child_reads);
+            libc::close(child_writes);
+            (std::fs::File::from_raw_fd(to_child[1]), std::fs::File::from_raw_fd(from_child[0]))
+        };
+        Browser {
+            child,
+            to_browser,
+            from_browser: std::io::BufReader::new(from_browser),
+            next_id: 0,
+            session: None,
+            _profile: profile,
+        }
+    }
+
+    /// One DevTools command; its result (events in between are skipped).
+    fn call(&mut self, method: &str, params: Value) -> Value {
+        use std::io::BufRead;
+        self.next_id += 1;
+        let id = self.next_id;
+        let mut message = serde_json::json!({"id": id, "method": method, "params": params});
+        if let Some(session) = &self.session {
+            message["sessionId"] = Value::String(session.clone());
+        }
+        let mut bytes = serde_json::to_vec(&message).unwrap();
+        bytes.push(0);
+        self.to_browser.write_all(&bytes).expect("write to chromium");
+        loop {
+            let mut buffer = Vec::new();
+            let read = self.from_browser.read_until(0, &mut buffer).expect("read from chromium");
+            assert!(read > 0, "chromium closed the DevTools pipe");
+            buffer.pop();
+            let answer: Value = serde_json::from_slice(&buffer).expect("DevTools JSON");
+            if answer["id"] == id {
+                assert!(answer.get("error").is_none(), "{method}: {answer}");
+                return answer["result"].clone();
+            }
+        }
+    }
+
+    fn open(&mut self, url: &str) {
+        let target = self.call("Target.createTarget", serde_json::json!({"url": url}));
+        let attached =
+            self.call("Target.attachToTarget", serde_json::json!({"targetId": target["targetId"], "flatten": true}));
+        self.session = attached["sessionId"].as_str().map(str::to_string);
+    }
+
+    fn eval(&mut self, expression: &str) -> Value {
+        let result =
+            self.call("Runtime.evaluate", serde_json::json!({"expression": expression, "returnByValue": true}));
+        result["result"]["value"].clone()
+    }
+
+    /// Evaluates `expression` until it is `true`.
+    #[track_caller]
+    fn wait_for(&mut self, watch: &Watch, what: &str, expression: &str) {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            if self.eval(expression) == Value::Bool(true) {
+                return;
+            }
+            let page = self.eval("document.body.innerText");
+            assert!(Instant::now() < deadline, "waited for {what}; page:\n{page}\n{}", watch.dump());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn screenshot(&mut self, path: &std::path::Path) {
+        let shot = self.call("Page.captureScreenshot", serde_json::json!({"format": "png"}));
+        let bytes = base64_decode(shot["data"].as_str().expect("screenshot data"));
+        std::fs::write(path, bytes).expect("write screenshot");
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    let value = |byte: u8| -> u32 {
+        match byte {
+            b'A'..=b'Z' => (byte - b'A') as u32,
+            b'a'..=b'z' => (byte - b'a' + 26) as u32,
+            b'0'..=b'9' => (byte - b'0' + 52) as u32,
+            b'+' => 62,
+            _ => 63,
+        }
+    };
+    let clean: Vec<u8> = text.bytes().filter(|byte| *byte != b'=' && !byte.is_ascii_whitespace()).collect();
+    let mut out = Vec::with_capacity(clean.len() * 3 / 4);
+    for chunk in clean.chunks(4) {
+        let mut bits = 0u32;
+        for (index, byte) in chunk.iter().enumerate() {
+            bits |= value(*byte) << (18 - 6 * index);
+        }
+        let bytes = bits.to_be_bytes();
+        out.extend_from_slice(&bytes[1..chunk.len()]);
+    }
+    out
+}
+
+#[test]
+fn the_page_shows_the_resources_and_its_rebuild_button_adds_a_build_to_the_history() {
+    let Some(base) = base_or_skip() else { return };
+    let Some(program) = chromium() else {
+        eprintln!("skipped: no chromium (scripts/test.sh installs Debian's `chromium`)");
+        return;
+    };
+    let mut project = project(&base, "", "{}");
+    project.test.set_env("OHDEV_NO_UI", "0");
+    let watch = Watch::start_with(&mut project.test, &["--json", "up", "--watch", "--ui-port", "0"]);
+    let server = Server::from_events(&watch.events());
+    let image = project.image.clone();
+
+    let mut browser = Browser::start(program);
+    browser.open(&format!("http://127.0.0.1:{}/?token={}", server.port, server.token));
+    browser.wait_for(
+        &watch,
+        "the resource table with the image and the workload",
+        &format!(
+            r#"!!document.querySelector('#resources tr[data-image="{image}"]') && !!document.querySelector('#resources tr[data-resource="Deployment/web"]') && document.querySelector('#connection').textContent === 'live'"#
+        ),
+    );
+    assert_eq!(browser.eval("location.search"), Value::String(String::new()), "the token leaves the address bar");
+    browser.eval(&format!(r#"location.hash = '#/{image}'"#));
+    browser.wait_for(
+        &watch,
+        "the history with the first build",
+        "document.querySelectorAll('#history tbody tr[data-result]').length === 1",
+    );
+    browser.eval(&format!(r#"document.querySelector('#detail-actions button.rebuild[data-image="{image}"]').click()"#));
+    browser.wait_for(
+        &watch,
+        "the requested build in the history",
+        r#"(() => { const rows = document.querySelectorAll('#history tbody tr[data-result]'); return rows.length === 2 && rows[0].dataset.result === 'built' && rows[0].textContent.includes('requested from the dashboard'); })()"#,
+    );
+    browser.eval("location.hash = ''");
+    browser.wait_for(&watch, "the overview again", "!document.querySelector('#overview').hidden");
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard.png");
+    let _ = std::fs::remove_file(&path);
+    browser.screenshot(&path);
+    let written = std::fs::read(&path).expect("the screenshot was written");
+    assert!(written.starts_with(b"\x89PNG\r\n\x1a\n") && written.len() > 1000, "a PNG: {} bytes", written.len());
 }
