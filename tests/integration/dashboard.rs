@@ -515,9 +515,68 @@ fn the_page_shows_the_resources_and_its_rebuild_button_adds_a_build_to_the_histo
     );
     browser.eval("location.hash = ''");
     browser.wait_for(&watch, "the overview again", "!document.querySelector('#overview').hidden");
-    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard.png");
+    let overview = screenshot(&mut browser, "dashboard.png");
+
+    // The workload's page follows its logs.
+    let pods = project
+        .test
+        .tool("kubectl")
+        .args(["--context", "kind-t", "get", "pods", "-n", "app", "-o", "json"])
+        .output()
+        .unwrap();
+    let pods: Value = serde_json::from_slice(&pods.stdout).expect("pods");
+    let pod = pods["items"][0]["metadata"]["name"].as_str().expect("a pod").to_string();
+    browser.eval("location.hash = '#/' + encodeURIComponent('Deployment/web')");
+    let log_file = project.test.state_dir().join("logs/app").join(&pod).join("web.log");
+    std::fs::create_dir_all(log_file.parent().unwrap()).unwrap();
+    let lines: String = (1..=5).map(|index| format!("GET /api/health 200 ({index})\n")).collect();
+    std::fs::write(&log_file, lines).unwrap();
+    browser.wait_for(&watch, "the log lines on the page", "document.querySelectorAll('#logs > div').length === 5");
+    browser.eval("document.querySelector('#filter').value = '(3)'; document.querySelector('#filter').dispatchEvent(new Event('input'))");
+    browser.wait_for(&watch, "the filter", "document.querySelectorAll('#logs > div').length === 1");
+    browser.eval("document.querySelector('#filter').value = ''; document.querySelector('#filter').dispatchEvent(new Event('input'))");
+    browser.wait_for(&watch, "the filter cleared", "document.querySelectorAll('#logs > div').length === 5");
+    let resource = screenshot(&mut browser, "dashboard-resource.png");
+    assert!(overview.exists() && resource.exists());
+}
+
+/// Saves a screenshot under target/ and checks it was written as a PNG.
+fn screenshot(browser: &mut Browser, name: &str) -> std::path::PathBuf {
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     let _ = std::fs::remove_file(&path);
     browser.screenshot(&path);
     let written = std::fs::read(&path).expect("the screenshot was written");
     assert!(written.starts_with(b"\x89PNG\r\n\x1a\n") && written.len() > 1000, "a PNG: {} bytes", written.len());
+    path
+}
+
+#[test]
+fn a_busy_port_is_a_warning_and_watch_goes_on_without_the_dashboard() {
+    let Some(base) = base_or_skip() else { return };
+    let mut project = project(&base, "", "{}");
+    project.test.set_env("OHDEV_NO_UI", "0");
+    project.up();
+    let holder = std::net::TcpListener::bind("127.0.0.1:0").expect("a port to hold");
+    let port = holder.local_addr().unwrap().port();
+    // Watch::start_with returns once the loop says it is watching.
+    let mut watch = Watch::start_with(&mut project.test, &["--json", "watch", "--ui-port", &port.to_string()]);
+    let events = watch.events();
+    let warning = events
+        .iter()
+        .find(|event| {
+            event["level"] == "warn"
+                && event["message"]
+                    .as_str()
+                    .is_some_and(|text| text.starts_with(&format!("no dashboard: cannot listen on 127.0.0.1:{port}")))
+        })
+        .unwrap_or_else(|| panic!("the busy port is a warning\n{}", watch.dump()));
+    assert!(
+        warning["hint"].as_str().is_some_and(|hint| hint.contains("--ui-port") && hint.contains("--no-ui")),
+        "{warning}"
+    );
+    assert!(
+        !events.iter().any(|event| event["message"].as_str().is_some_and(|text| text.starts_with("dashboard: "))),
+        "no URL is printed for a dashboard that is not there"
+    );
+    assert_eq!(watch.interrupt(), 130, "{}", watch.dump());
 }

@@ -128,7 +128,7 @@ pub(crate) fn project(base: &str, extra: &str, annotations: &str) -> Project {
 }
 
 impl Project {
-    fn up(&mut self) {
+    pub(crate) fn up(&mut self) {
         self.test.set_args(&["--json", "up"]);
         self.test.expect(0);
     }

@@ -187,9 +187,17 @@ function renderDetail() {
   $("#detail").hidden = resource === null;
   if (resource === null || !state) return;
   $("#detail-name").textContent = resource;
-  const image = state.images[resource];
-  $("#detail-actions").replaceChildren(...(image ? [rebuildButton(resource)] : []));
   const workload = state.workloads.find((row) => row.resource === resource);
+  // A workload's page shows the history of the (first) ohdev image it runs.
+  const imageName = state.images[resource] ? resource : workload && workload.images.find((name) => state.images[name]);
+  const image = imageName ? state.images[imageName] : null;
+  const actions = [];
+  if (workload) {
+    actions.push(el("span", workload.ready + "/" + workload.desired + " ready — " + workload.phase +
+      (workload.restarts ? " — " + workload.restarts + " restarts" : "") + (imageName ? " — image " + imageName + " " : " "), resultClass(workload.phase)));
+  }
+  if (imageName) actions.push(rebuildButton(imageName));
+  $("#detail-actions").replaceChildren(...actions);
   const diagnosis = Object.entries(state.diagnoses).find(([object]) => {
     if (!workload) return false;
     const [kind, name] = workload.resource.split("/");
@@ -216,7 +224,7 @@ function renderDetail() {
   }
   if (!builds.length) {
     const row = el("tr");
-    const cell = el("td", image ? "no builds yet" : "not an image: no builds", "muted");
+    const cell = el("td", image ? "no builds yet" : "runs no image ohdev builds", "muted");
     cell.colSpan = 5;
     row.append(cell);
     history.append(row);
