@@ -156,6 +156,12 @@ pub struct UiArgs {
     pub no_ui: bool,
 }
 
+impl UiArgs {
+    pub fn options(&self) -> crate::dashboard::Options {
+        crate::dashboard::Options { port: self.ui_port, off: self.no_ui }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct UpArgs {
     /// Images or workloads (`app`, `Deployment/web`), with what they depend on (default: everything).

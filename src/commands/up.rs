@@ -23,7 +23,7 @@ pub async fn run(project: &ProjectLocator, args: &UpArgs, reporter: Reporter) ->
     let (images, subset) = engine::up::validate(&project.config, &args.names).await?;
     // The dashboard starts before the work, so the page shows `up`'s builds and rollout too.
     let (mut dashboard, reporter) = match args.watch {
-        true => crate::dashboard::start(&args.ui, &project.config, images.clone(), reporter).await,
+        true => crate::dashboard::start(args.ui.options(), &project.config, images.clone(), reporter).await,
         false => (None, reporter),
     };
     let needs = Needs::new().cluster_tools().docker().lock();

@@ -24,7 +24,8 @@ pub async fn run(project: &ProjectLocator, args: &WatchArgs, reporter: Reporter)
         reporter.emit(Event::info(format!("{mode}, {other}")));
     }
     let images = crate::engine::subset::images(&project.config, subset.as_ref())?;
-    let (mut dashboard, reporter) = crate::dashboard::start(&args.ui, &project.config, images.clone(), reporter).await;
+    let (mut dashboard, reporter) =
+        crate::dashboard::start(args.ui.options(), &project.config, images.clone(), reporter).await;
     let needs = Needs::new().existing_cluster().docker().lock();
     let session = Session::open(project.config, Some(project.kind_cluster), needs, reporter).await?.with_subset(subset);
     let forwards = crate::forward::Forwards::start(&session.config, session.kubectl(), &session.reporter);

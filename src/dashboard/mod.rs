@@ -115,10 +115,17 @@ impl Dashboard {
     }
 }
 
+/// `--ui-port`, `--no-ui`.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub port: u16,
+    pub off: bool,
+}
+
 /// The dashboard `ui` asks for (none with `--no-ui`, or when it cannot start), and the reporter
 /// the command goes on with (feeding the dashboard when there is one).
 pub async fn start(
-    ui: &crate::cli::UiArgs,
+    ui: Options,
     config: &crate::config::Config,
     images: Vec<String>,
     reporter: Reporter,
@@ -135,15 +142,15 @@ fn no_ui_from_environment() -> bool {
 }
 
 async fn start_for(
-    ui: &crate::cli::UiArgs,
+    ui: Options,
     cluster: (String, String),
     images: Vec<String>,
     reporter: Reporter,
 ) -> (Option<Dashboard>, Reporter) {
-    if ui.no_ui || no_ui_from_environment() {
+    if ui.off || no_ui_from_environment() {
         return (None, reporter);
     }
-    match Dashboard::start(ui.ui_port, cluster, images, &reporter).await {
+    match Dashboard::start(ui.port, cluster, images, &reporter).await {
         Some(dashboard) => {
             let reporter = dashboard.reporter(&reporter);
             (Some(dashboard), reporter)

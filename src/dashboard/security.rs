@@ -123,12 +123,15 @@ mod tests {
         builder.body(()).unwrap().into_parts().0
     }
 
+    /// The request's URI, its headers, the verdict expected.
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], Verdict);
+
     const TOKEN: &str = "00112233445566778899aabbccddeeff";
 
     #[test]
     fn token_from_query_header_or_cookie() {
         let host = ("host", "127.0.0.1:10351");
-        let cases: &[(&str, &[(&str, &str)], Verdict)] = &[
+        let cases: &[Case] = &[
             ("/?token=00112233445566778899aabbccddeeff", &[host], Verdict::Allowed { token_in_query: true }),
             (
                 "/api/state",
