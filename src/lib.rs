@@ -42,6 +42,8 @@ pub(crate) mod watch;
 pub mod bench_api {
     use std::path::Path;
 
+    pub use crate::dashboard::bench::DashboardBench;
+
     use crate::deploy::plan::{graph, manifest, namespaces, substitute};
 
     pub fn parse_and_plan(file: &Path) -> Result<usize, String> {

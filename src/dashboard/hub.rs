@@ -118,7 +118,6 @@ impl Hub {
     }
 
     /// Log lines held (bounded: at most containers × lines per container).
-    #[cfg(test)]
     pub fn log_lines_kept(&self) -> usize {
         self.lock().logs.values().map(VecDeque::len).sum()
     }

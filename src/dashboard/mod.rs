@@ -6,6 +6,7 @@
 //! streaming code as `ohdev logs -f` (bounded rings per container, nothing on the terminal).
 //! Rebuild requests go to the watch loop over a channel, into the same queue file changes use.
 
+pub mod bench;
 mod hub;
 mod security;
 mod server;

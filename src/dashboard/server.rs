@@ -118,17 +118,20 @@ fn sse<T: Clone + Send + 'static>(
             let chunk = match tokio::time::timeout(KEEPALIVE, receiver.recv()).await {
                 Err(_) => ": keepalive\n\n".to_string(),
                 Ok(Err(broadcast::error::RecvError::Closed)) => return None,
-                Ok(Err(broadcast::error::RecvError::Lagged(skipped))) => {
-                    format!("event: lagged\ndata: {{\"skipped\":{skipped}}}\n\n")
-                }
+                Ok(Err(broadcast::error::RecvError::Lagged(skipped))) => lagged(skipped),
                 Ok(Ok(item)) => {
                     let mut chunk = render(&item).unwrap_or_default();
-                    while let Ok(item) = receiver.try_recv() {
-                        if let Some(text) = render(&item) {
-                            chunk.push_str(&text);
-                        }
-                        if chunk.len() > 256 * 1024 {
-                            break;
+                    while chunk.len() < 256 * 1024 {
+                        match receiver.try_recv() {
+                            Ok(item) => {
+                                if let Some(text) = render(&item) {
+                                    chunk.push_str(&text);
+                                }
+                            }
+                            Err(broadcast::error::TryRecvError::Lagged(skipped)) => {
+                                chunk.push_str(&lagged(skipped));
+                            }
+                            Err(_) => break,
                         }
                     }
                     chunk
@@ -140,6 +143,11 @@ fn sse<T: Clone + Send + 'static>(
         }
     });
     sse_response(stream)
+}
+
+/// A client fell behind by more than the channel holds: it is told how much it missed.
+fn lagged(skipped: u64) -> String {
+    format!("event: lagged\ndata: {{\"skipped\":{skipped}}}\n\n")
 }
 
 fn events(hub: &Hub) -> Response<Body> {
