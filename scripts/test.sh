@@ -29,6 +29,12 @@ if [ ! -x /bin/busybox ] && [ ! -x /usr/bin/busybox ]; then
     apt_install busybox-static
 fi
 
+# Headless Chromium drives the dashboard's page in tests/integration/dashboard.rs.
+if ! command -v chromium >/dev/null 2>&1; then
+    echo "test.sh: installing chromium (the dashboard's browser test)"
+    apt_install chromium
+fi
+
 # Debian's docker-registry (the CNCF distribution registry) is the real registry the tests push to.
 if [ ! -x /usr/bin/docker-registry ]; then
     echo "test.sh: installing docker-registry (a real registry for the registry tests)"

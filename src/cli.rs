@@ -73,7 +73,7 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  ohdev watch\n  ohdev watch app       watch and rebuild only image app; re-apply only what it needs\n  ohdev up --watch      bring the environment up first, then watch\n  ohdev --json watch    one event per line (image states, build start times)"
     )]
-    Watch(NamesArgs),
+    Watch(WatchArgs),
 
     /// Forward local ports to the environment (`ports:` in ohdev.yaml), following pod restarts, until Ctrl-C.
     #[command(
@@ -138,6 +138,34 @@ pub struct NamesArgs {
     pub names: Vec<String>,
 }
 
+/// `ohdev watch`: the names, and the dashboard.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    #[command(flatten)]
+    pub names: NamesArgs,
+
+    #[command(flatten)]
+    pub ui: UiArgs,
+}
+
+/// The dashboard served while watching (`ohdev up --watch`, `ohdev watch`).
+#[derive(Debug, Clone, Args)]
+pub struct UiArgs {
+    /// Serve the dashboard on this port of 127.0.0.1 while watching (0: any free port).
+    #[arg(long, value_name = "PORT", default_value_t = crate::dashboard::DEFAULT_PORT)]
+    pub ui_port: u16,
+
+    /// Do not serve the dashboard (also: OHDEV_NO_UI=1 in the environment).
+    #[arg(long)]
+    pub no_ui: bool,
+}
+
+impl UiArgs {
+    pub fn options(&self) -> crate::dashboard::Options {
+        crate::dashboard::Options { port: self.ui_port, off: self.no_ui }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct UpArgs {
     /// Images or workloads (`app`, `Deployment/web`), with what they depend on (default: everything).
@@ -178,6 +206,9 @@ pub struct UpArgs {
     /// by `dev:` rules).
     #[arg(long, overrides_with = "dev")]
     pub no_dev: bool,
+
+    #[command(flatten)]
+    pub ui: UiArgs,
 }
 
 fn parse_duration_arg(text: &str) -> Result<std::time::Duration, String> {

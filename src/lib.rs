@@ -7,6 +7,7 @@ pub(crate) mod cli;
 pub(crate) mod cluster;
 mod commands;
 pub(crate) mod config;
+pub(crate) mod dashboard;
 pub(crate) mod deploy;
 pub(crate) mod doctor;
 pub(crate) mod engine;
@@ -40,6 +41,8 @@ pub(crate) mod watch;
 #[doc(hidden)]
 pub mod bench_api {
     use std::path::Path;
+
+    pub use crate::dashboard::bench::DashboardBench;
 
     use crate::deploy::plan::{graph, manifest, namespaces, substitute};
 

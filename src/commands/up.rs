@@ -21,6 +21,11 @@ pub async fn run(project: &ProjectLocator, args: &UpArgs, reporter: Reporter) ->
         .into());
     }
     let (images, subset) = engine::up::validate(&project.config, &args.names).await?;
+    // The dashboard starts before the work, so the page shows `up`'s builds and rollout too.
+    let (mut dashboard, reporter) = match args.watch {
+        true => crate::dashboard::start(args.ui.options(), &project.config, images.clone(), reporter).await,
+        false => (None, reporter),
+    };
     let needs = Needs::new().cluster_tools().docker().lock();
     let session = Session::open(project.config, project.kind_cluster, needs, reporter).await?.with_subset(subset);
     let options = UpOptions {
@@ -36,8 +41,13 @@ pub async fn run(project: &ProjectLocator, args: &UpArgs, reporter: Reporter) ->
         // The cluster now exists: the same session (and lock) carries on watching, and the
         // environment is up: the forwards start (they stop when watching does).
         let forwards = crate::forward::Forwards::start(&session.config, session.kubectl(), &session.reporter);
-        let watched = crate::watch::run(session).await;
+        let rebuilds = dashboard.as_mut().and_then(|dashboard| {
+            dashboard.follow(session.kubectl(), images.clone());
+            dashboard.take_rebuilds()
+        });
+        let watched = crate::watch::run(session, rebuilds).await;
         drop(forwards);
+        drop(dashboard);
         watched?;
     }
     Ok(ExitStatus::Success)

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::{AbortHandle, JoinSet};
 
-pub use pods::{parse_pod_list, Pod, MANAGED_BY_SELECTOR};
+pub use pods::{parse_pod_list, ContainerState, Pod, MANAGED_BY_SELECTOR};
 pub use request::LogsRequest;
 
 use crate::error::Error;

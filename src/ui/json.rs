@@ -22,7 +22,8 @@ pub fn timestamp() -> String {
     now.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| now.unix_timestamp().to_string())
 }
 
-pub(super) fn line(event: &Event, ts: &str) -> Option<String> {
+/// One event as its `--json` line (with its newline); the dashboard sends the same objects.
+pub fn line(event: &Event, ts: &str) -> Option<String> {
     if let Event::Plan { objects } = event {
         // The plan's own line format (README): one object per line, no envelope.
         return Some(super::plan_json_lines(objects));

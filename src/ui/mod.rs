@@ -17,7 +17,7 @@ use std::sync::Arc;
 use crate::events::Event;
 
 pub use diagnosis::diagnosis_screen;
-pub use json::{timestamp, JsonRenderer};
+pub use json::{line as json_line, timestamp, JsonRenderer};
 pub use plain::PlainRenderer;
 pub use plan::{plan_json_lines, plan_text};
 pub use tty::TtyRenderer;
@@ -60,9 +60,48 @@ impl Reporter {
         self.renderer.finish();
     }
 
+    /// The same reporter, also handing every event to `also` (the dashboard): the terminal keeps
+    /// its renderer, and `also` sees exactly what `--json` would print.
+    pub fn tee(&self, also: Arc<dyn Renderer>) -> Reporter {
+        Reporter { renderer: Arc::new(TeeRenderer { first: self.renderer.clone(), second: also }) }
+    }
+
+    /// A reporter that hands events to `renderer` only (the dashboard's own log follower: its
+    /// lines are for the page, not the terminal).
+    pub fn only(renderer: Arc<dyn Renderer>) -> Reporter {
+        Reporter { renderer }
+    }
+
     /// True when the renderer is the JSON one (stdout is reserved for JSON lines).
     pub fn is_json(&self) -> bool {
         self.renderer.is_json()
+    }
+}
+
+/// Two renderers behind one reporter.
+struct TeeRenderer {
+    first: Arc<dyn Renderer>,
+    second: Arc<dyn Renderer>,
+}
+
+impl Renderer for TeeRenderer {
+    fn emit(&self, event: &Event) {
+        self.first.emit(event);
+        self.second.emit(event);
+    }
+
+    fn emit_batch(&self, events: &[Event]) {
+        self.first.emit_batch(events);
+        self.second.emit_batch(events);
+    }
+
+    fn finish(&self) {
+        self.first.finish();
+        self.second.finish();
+    }
+
+    fn is_json(&self) -> bool {
+        self.first.is_json()
     }
 }
 

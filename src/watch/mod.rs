@@ -154,8 +154,11 @@ async fn run_job(session: Arc<Session>, pipeline_lock: Arc<Mutex<()>>, action: A
 
 async fn rebuild(session: &Session, image: &str, paths: &[PathBuf], timeout: Duration) -> Final {
     let shown: Vec<String> = paths.iter().take(3).map(|path| path.display().to_string()).collect();
-    status(session, image, WatchState::Building, Some(shown.join(", ")));
-    let rebuilt = match build_and_load(session, &[image.to_string()], false).await {
+    // No paths: the dashboard asked for it, and a rebuild button rebuilds even an unchanged image.
+    let requested = paths.is_empty();
+    let why = if requested { REQUESTED.to_string() } else { shown.join(", ") };
+    status(session, image, WatchState::Building, Some(why));
+    let rebuilt = match build_and_load(session, &[image.to_string()], requested).await {
         Ok(rebuilt) => rebuilt,
         Err(error) => return (WatchState::Error, Some(error.to_string())),
     };
@@ -170,6 +173,17 @@ async fn rebuild(session: &Session, image: &str, paths: &[PathBuf], timeout: Dur
             (WatchState::Idle, None)
         }
         Err(error) => (WatchState::Error, Some(format!("{error}; the previous version keeps running"))),
+    }
+}
+
+/// Why a rebuild without changed files started.
+pub const REQUESTED: &str = "requested from the dashboard";
+
+/// The next rebuild request, if there is a dashboard (never, without one).
+async fn next_request(requests: &mut Option<mpsc::Receiver<Vec<String>>>) -> Option<Vec<String>> {
+    match requests {
+        Some(receiver) => receiver.recv().await,
+        None => std::future::pending().await,
     }
 }
 
@@ -191,8 +205,8 @@ pub async fn validate(
     crate::engine::up::validate(config, names).await.map(|(_, subset)| subset)
 }
 
-/// Watch until interrupted.
-pub async fn run(session: Session) -> Result<(), Error> {
+/// Watch until interrupted. `requests`: images the dashboard asks to rebuild (empty: every one).
+pub async fn run(session: Session, mut requests: Option<mpsc::Receiver<Vec<String>>>) -> Result<(), Error> {
     WATCHING.store(true, std::sync::atomic::Ordering::Relaxed);
     // Which registry (if any) the cluster pulls from, decided before the first change: a manifest
     // change re-applies with the references the images have there (after `up`, already decided).
@@ -241,6 +255,15 @@ pub async fn run(session: Session) -> Result<(), Error> {
                 batch.sort();
                 batch.dedup();
                 for action in roots.route(&batch) {
+                    if let Some(action) = queues.offer(action) {
+                        start(&mut jobs, &mut task_keys, action);
+                    }
+                }
+            }
+            Some(images) = next_request(&mut requests) => {
+                // Into the same queues as file changes: never two jobs of one image at once.
+                for root in roots.images.iter().filter(|root| images.is_empty() || images.contains(&root.name)) {
+                    let action = route::Action::Rebuild { image: root.name.clone(), paths: Vec::new() };
                     if let Some(action) = queues.offer(action) {
                         start(&mut jobs, &mut task_keys, action);
                     }

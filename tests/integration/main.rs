@@ -6,6 +6,7 @@ mod bad_input;
 mod cli;
 mod cluster;
 mod config_errors;
+mod dashboard;
 mod deploy;
 mod doctor;
 mod e2e;

@@ -80,13 +80,13 @@ fn copy_fixture_dir(test: &Test, from: &Path, to: &str) {
 
 /// The fixture project: image `<name>` (context `app/`) with `extra` YAML lines under it,
 /// manifests `k8s/` naming it, the pod template's annotations set to `annotations`.
-struct Project {
-    test: Test,
-    image: String,
+pub(crate) struct Project {
+    pub(crate) test: Test,
+    pub(crate) image: String,
     _cleanup: Cleanup,
 }
 
-fn project(base: &str, extra: &str, annotations: &str) -> Project {
+pub(crate) fn project(base: &str, extra: &str, annotations: &str) -> Project {
     let image = format!("watch-{}", unique());
     let cleanup = Cleanup(image.clone());
     let manifest = std::fs::read_to_string(Path::new(FIXTURES).join("k8s/app.yaml")).expect("manifest fixture");
@@ -106,12 +106,12 @@ fn project(base: &str, extra: &str, annotations: &str) -> Project {
 }
 
 impl Project {
-    fn up(&mut self) {
+    pub(crate) fn up(&mut self) {
         self.test.set_args(&["--json", "up"]);
         self.test.expect(0);
     }
 
-    fn tag_prefix(&self) -> String {
+    pub(crate) fn tag_prefix(&self) -> String {
         format!("ohdev.local/{}:", self.image)
     }
 
@@ -193,7 +193,7 @@ fn applied_objects(call: &Value) -> Vec<(String, String)> {
 
 /// A running `ohdev --json watch`: stdout (the events) and stderr go to files in the project
 /// (outside every watched root).
-struct Watch {
+pub(crate) struct Watch {
     child: Option<Child>,
     events: PathBuf,
     stderr: PathBuf,
@@ -205,7 +205,7 @@ impl Watch {
     }
 
     /// Like [`Watch::start`] with other arguments (`--json up --watch`).
-    fn start_with(test: &mut Test, args: &[&str]) -> Watch {
+    pub(crate) fn start_with(test: &mut Test, args: &[&str]) -> Watch {
         let events = test.project().join("watch-events.jsonl");
         let stderr = test.project().join("watch-stderr.txt");
         test.set_args(args);
@@ -226,13 +226,13 @@ impl Watch {
         watch
     }
 
-    fn events(&self) -> Vec<Value> {
+    pub(crate) fn events(&self) -> Vec<Value> {
         let text = std::fs::read_to_string(&self.events).unwrap_or_default();
         let complete: String = complete_lines(&text).map(|line| format!("{line}\n")).collect();
         json_lines(&complete)
     }
 
-    fn dump(&self) -> String {
+    pub(crate) fn dump(&self) -> String {
         format!(
             "events:\n{}\nstderr:\n{}",
             std::fs::read_to_string(&self.events).unwrap_or_default(),
@@ -242,7 +242,7 @@ impl Watch {
 
     /// Polls the events until `done` holds; panics with every event after [`DEADLINE`] or if ohdev exits.
     #[track_caller]
-    fn wait_for(&self, what: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    pub(crate) fn wait_for(&self, what: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
         let deadline = Instant::now() + DEADLINE;
         loop {
             let events = self.events();
@@ -277,7 +277,7 @@ impl Watch {
         events[from..].to_vec()
     }
 
-    fn interrupt(&mut self) -> i32 {
+    pub(crate) fn interrupt(&mut self) -> i32 {
         let child = self.child.as_mut().expect("running");
         // SAFETY: signalling the child this test spawned.
         unsafe {

@@ -166,6 +166,11 @@ impl Test {
     }
 
     /// Replace the arguments for the next run of the same project (files and stand-in state kept).
+    /// Like [`Test::env`], on a test already built.
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.insert(key.to_string(), value.to_string());
+    }
+
     pub fn set_args(&mut self, args: &[&str]) {
         self.args = args.iter().map(|arg| arg.to_string()).collect();
     }
@@ -214,6 +219,9 @@ impl Test {
             .env("FAKE_KUBE_STATE", self.state_dir())
             .env("NO_COLOR", "1")
             .env_remove("OPENHANDS_ROOT")
+            // No dashboard unless a test asks for one (`.env("OHDEV_NO_UI", "0")`): it polls the
+            // stand-in, adding calls the other tests count.
+            .env("OHDEV_NO_UI", "1")
             .stdin(Stdio::null());
         for (key, value) in &self.env {
             command.env(key, value);
