@@ -158,11 +158,15 @@ pub struct UiArgs {
     /// Do not serve the dashboard (also: OHDEV_NO_UI=1 in the environment).
     #[arg(long)]
     pub no_ui: bool,
+
+    /// Open the dashboard in a browser once it serves ($BROWSER, else xdg-open / open).
+    #[arg(long, conflicts_with = "no_ui")]
+    pub open: bool,
 }
 
 impl UiArgs {
     pub fn options(&self) -> crate::dashboard::Options {
-        crate::dashboard::Options { port: self.ui_port, off: self.no_ui }
+        crate::dashboard::Options { port: self.ui_port, off: self.no_ui, open: self.open }
     }
 }
 

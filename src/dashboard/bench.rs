@@ -38,7 +38,7 @@ impl DashboardBench {
         let messages = Arc::new(Messages(Mutex::new(Vec::new())));
         let quiet = Reporter::only(messages.clone());
         let dashboard = runtime
-            .block_on(Dashboard::start(0, ("bench".into(), "kind-bench".into()), Vec::new(), &quiet))
+            .block_on(Dashboard::start(0, false, ("bench".into(), "kind-bench".into()), Vec::new(), &quiet))
             .ok_or("the dashboard did not start")?;
         let url = messages
             .0

@@ -46,6 +46,7 @@ impl Dashboard {
     /// warning and no dashboard: watching goes on without it.
     pub async fn start(
         port: u16,
+        open: bool,
         cluster: (String, String),
         images: Vec<String>,
         reporter: &Reporter,
@@ -85,6 +86,9 @@ impl Dashboard {
         tasks.spawn(serve(listener, context));
         let url = format!("http://127.0.0.1:{port}/?token={token}");
         reporter.emit(Event::info(format!("dashboard: {url}")));
+        if open {
+            tasks.spawn(open_browser(url, reporter.clone()));
+        }
         Some(Dashboard { hub, rebuilds: Some(receiver), tasks })
     }
 
@@ -121,6 +125,8 @@ impl Dashboard {
 pub struct Options {
     pub port: u16,
     pub off: bool,
+    /// `--open`: hand the URL to a browser once the dashboard serves.
+    pub open: bool,
 }
 
 /// The dashboard `ui` asks for (none with `--no-ui`, or when it cannot start), and the reporter
@@ -133,6 +139,33 @@ pub async fn start(
 ) -> (Option<Dashboard>, Reporter) {
     let cluster = (config.cluster.name.clone(), config.cluster.context());
     start_for(ui, cluster, images, reporter).await
+}
+
+/// The program `--open` hands the URL to: `$BROWSER` (its first word; as many tools read it), else
+/// the desktop's opener.
+fn browser_command() -> String {
+    match std::env::var("BROWSER").ok().and_then(|value| value.split(':').next().map(str::to_string)) {
+        Some(browser) if !browser.trim().is_empty() => browser.trim().to_string(),
+        _ if cfg!(target_os = "macos") => "open".to_string(),
+        _ => "xdg-open".to_string(),
+    }
+}
+
+/// `--open`: run the browser (supervised, at most 30 s: openers hand the URL to a running browser
+/// and return). A failure is a warning with the URL to open by hand; watching goes on.
+async fn open_browser(url: String, reporter: Reporter) {
+    let program = browser_command();
+    let outcome = crate::tools::exec::Invocation::new(&program, &program)
+        .arg(url.clone())
+        .timeout(Duration::from_secs(30))
+        .run()
+        .await;
+    if let Err(error) = outcome {
+        reporter.emit(Event::warn(
+            format!("could not open a browser with `{program}`: {error}"),
+            Some(format!("open {url} yourself, or set BROWSER to your browser's command")),
+        ));
+    }
 }
 
 /// `OHDEV_NO_UI=1` (or `true`, `yes`): never serve the dashboard, for people and scripts that
@@ -151,7 +184,7 @@ async fn start_for(
     if ui.off || no_ui_from_environment() {
         return (None, reporter);
     }
-    match Dashboard::start(ui.port, cluster, images, &reporter).await {
+    match Dashboard::start(ui.port, ui.open, cluster, images, &reporter).await {
         Some(dashboard) => {
             let reporter = dashboard.reporter(&reporter);
             (Some(dashboard), reporter)

@@ -581,3 +581,39 @@ fn a_busy_port_is_a_warning_and_watch_goes_on_without_the_dashboard() {
     );
     assert_eq!(watch.interrupt(), 130, "{}", watch.dump());
 }
+
+#[test]
+fn open_hands_the_dashboard_url_with_its_token_to_the_browser() {
+    let Some(base) = base_or_skip() else { return };
+    let mut project = project(&base, "", "{}");
+    project.test.set_env("OHDEV_NO_UI", "0");
+    project.up();
+    let opened = project.test.project().join("opened.txt");
+    let browser = project.test.project().join("browser.sh");
+    std::fs::write(&browser, format!("#!/bin/sh\nprintf '%s' \"$1\" > '{}'\n", opened.display())).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
+    project.test.set_env("BROWSER", &browser.display().to_string());
+    let mut watch = Watch::start_with(&mut project.test, &["--json", "watch", "--ui-port", "0", "--open"]);
+    let url = watch
+        .events()
+        .iter()
+        .find_map(|event| {
+            event["message"].as_str().and_then(|text| text.strip_prefix("dashboard: ")).map(str::to_string)
+        })
+        .unwrap_or_else(|| panic!("the dashboard's URL is printed\n{}", watch.dump()));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !opened.exists() {
+        assert!(std::time::Instant::now() < deadline, "--open never ran $BROWSER\n{}", watch.dump());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // The script writes the whole URL at once; read until it is there.
+    let mut text = std::fs::read_to_string(&opened).unwrap();
+    while text.len() < url.len() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        text = std::fs::read_to_string(&opened).unwrap();
+    }
+    assert_eq!(text, url, "the browser got the URL with its token");
+    assert!(url.starts_with("http://127.0.0.1:") && url.contains("/?token="), "{url}");
+    assert_eq!(watch.interrupt(), 130, "{}", watch.dump());
+}
