@@ -162,6 +162,10 @@ pub fn classify(error: &rustls::Error) -> Failure {
             other => Certificate::Other(format!("{other:?}")),
         }),
         Error::NoCertificatesPresented => Failure::Certificate(Certificate::Other("no certificate presented".into())),
+        // rustls as bollard builds it (no `tls12` feature) speaks TLS 1.3 only.
+        Error::AlertReceived(rustls::AlertDescription::ProtocolVersion) | Error::PeerIncompatible(_) => {
+            Failure::Other(format!("the registry and ohdev share no TLS version (ohdev speaks TLS 1.3 only): {error}"))
+        }
         other => Failure::Other(other.to_string()),
     }
 }
@@ -238,8 +242,12 @@ mod tests {
             classify(&Error::InvalidCertificate(CertificateError::NotValidForName)),
             Failure::Certificate(Certificate::NameMismatch { presented: Vec::new() })
         );
+        match classify(&Error::AlertReceived(rustls::AlertDescription::ProtocolVersion)) {
+            Failure::Other(text) => assert!(text.contains("TLS 1.3 only"), "{text}"),
+            other => panic!("{other:?}"),
+        }
         assert!(matches!(
-            classify(&Error::AlertReceived(rustls::AlertDescription::ProtocolVersion)),
+            classify(&Error::AlertReceived(rustls::AlertDescription::HandshakeFailure)),
             Failure::Other(_)
         ));
         let eof = std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "tls handshake eof");
