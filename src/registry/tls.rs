@@ -173,9 +173,7 @@ pub fn classify(error: &rustls::Error) -> Failure {
 /// A certificate problem as a person reads it: what is wrong, then what to do.
 pub fn explain(host: &str, certificate: &Certificate) -> (String, String) {
     let name = host_name(host);
-    let trust = format!(
-        "install the registry's CA certificate into the system store (Debian/Ubuntu: copy it to /usr/local/share/ca-certificates/<name>.crt, then `sudo update-ca-certificates`), or point ohdev at a PEM file holding it: `SSL_CERT_FILE=/path/to/ca.pem ohdev …` (that file then replaces the system's list, so include the other CAs you need)"
-    );
+    let trust = "install the registry's CA certificate into the system store (Debian/Ubuntu: copy it to /usr/local/share/ca-certificates/<name>.crt, then `sudo update-ca-certificates`), or point ohdev at a PEM file holding it: `SSL_CERT_FILE=/path/to/ca.pem ohdev …` (that file then replaces the system's list, so include the other CAs you need)".to_string();
     let (reason, fix) = match certificate {
         Certificate::UnknownAuthority => (
             "its TLS certificate is not trusted (unknown authority: no CA this machine trusts signed it)".to_string(),
