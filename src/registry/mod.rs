@@ -84,9 +84,15 @@ impl Target {
     }
 
     /// [`Target::authenticated`]: the registry is asked first (over HTTPS for one elsewhere), so
-    /// a refused login or an untrusted certificate stops ohdev before it pushes.
+    /// a refused login or an untrusted certificate stops ohdev before it pushes. A remote target's
+    /// registry that did not ask for a login at `GET /v2/` (some answer it anonymously and want one
+    /// only to push) still gets the login Docker would use for it, as the daemon's push would.
     pub async fn logged_in(self, before_changes: bool) -> Result<Target, Error> {
-        self.authenticated(before_changes).await
+        let mut target = self.authenticated(before_changes).await?;
+        if target.remote.is_some() && target.credentials.login.is_none() {
+            target.credentials = credentials::resolve(&target.push_host).await?;
+        }
+        Ok(target)
     }
 
     /// A client for the push host, presenting this target's credentials.
