@@ -155,7 +155,7 @@ pub fn classify(error: &rustls::Error) -> Failure {
             CertificateError::UnknownIssuer | CertificateError::BadSignature => Certificate::UnknownAuthority,
             CertificateError::NotValidForName => Certificate::NameMismatch { presented: Vec::new() },
             CertificateError::NotValidForNameContext { presented, .. } => {
-                Certificate::NameMismatch { presented: presented.clone() }
+                Certificate::NameMismatch { presented: presented.iter().map(|name| shown_name(name)).collect() }
             }
             CertificateError::Expired | CertificateError::ExpiredContext { .. } => Certificate::Expired,
             CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => Certificate::NotValidYet,
@@ -201,6 +201,17 @@ pub fn explain(host: &str, certificate: &Certificate) -> (String, String) {
         _ => reason,
     };
     (format!("registry {host}: {reason}"), fix)
+}
+
+/// rustls says which names a certificate carries as `DnsName("a.example")` / `IpAddress(127.0.0.1)`:
+/// a person wants `a.example`, `127.0.0.1`.
+fn shown_name(presented: &str) -> String {
+    match presented.split_once('(') {
+        Some((kind, rest)) if rest.ends_with(')') && kind.chars().all(|c| c.is_ascii_alphanumeric()) => {
+            rest[..rest.len() - 1].trim_matches('"').to_string()
+        }
+        _ => presented.to_string(),
+    }
 }
 
 fn host_name(host: &str) -> &str {
@@ -276,5 +287,8 @@ mod tests {
             "registry registry.example:443: its TLS certificate is not valid for registry.example (name mismatch; it names other.example)"
         );
         assert!(fix.contains("subjectAltName"), "{fix}");
+        assert_eq!(shown_name("IpAddress(127.0.0.1)"), "127.0.0.1");
+        assert_eq!(shown_name("DnsName(\"registry.example\")"), "registry.example");
+        assert_eq!(shown_name("plain"), "plain");
     }
 }

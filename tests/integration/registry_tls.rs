@@ -1,7 +1,8 @@
 //! A registry that speaks HTTPS with a private CA, on loopback: ohdev's client verifies it
 //! against the roots `SSL_CERT_FILE` names (the HEAD check finds a pushed tag, so a second build
 //! pushes nothing), and without that CA the error names the registry, says the certificate is
-//! not trusted and gives the fix, exit 2, nothing pushed. Docker's daemon pushes there without
+//! not trusted and gives the fix, exit 2, nothing pushed; by a name the certificate does not
+//! carry, a name mismatch. Docker's daemon pushes there without
 //! verifying (it treats 127.0.0.0/8 as an insecure registry).
 
 use std::path::Path;
@@ -125,5 +126,21 @@ fn a_tls_registry_is_verified_with_ssl_cert_file_and_an_untrusted_one_is_exit_2_
     );
     assert!(refused.stderr.contains("SSL_CERT_FILE=/path/to/ca.pem"), "{}", refused.stderr);
     assert!(!image_states(&refused.stdout).contains(&"pushing".to_string()), "{}", refused.stdout);
+    assert_eq!(registry::stored_tags(&container, &repository), tags, "nothing was pushed");
+
+    // The trusted CA, but the registry addressed by a name its certificate does not carry (only
+    // IP:127.0.0.1): a name mismatch, said as such, exit 2, nothing pushed.
+    test.set_env("SSL_CERT_FILE", ca.to_str().expect("utf-8 path"));
+    let yaml = std::fs::read_to_string(test.project().join("ohdev.yaml")).expect("ohdev.yaml");
+    test.write("ohdev.yaml", &yaml.replace(&format!("registry: {host}/"), &format!("registry: localhost:{port}/")));
+    let mismatch = test.expect(2);
+    assert!(
+        mismatch.stderr.contains(&format!(
+            "registry localhost:{port}: its TLS certificate is not valid for localhost (name mismatch; it names 127.0.0.1)"
+        )),
+        "{}",
+        mismatch.stderr
+    );
+    assert!(mismatch.stderr.contains("subjectAltName"), "{}", mismatch.stderr);
     assert_eq!(registry::stored_tags(&container, &repository), tags, "nothing was pushed");
 }
