@@ -47,6 +47,12 @@ if ! command -v htpasswd >/dev/null 2>&1; then
     apt_install apache2-utils
 fi
 
+# openssl makes the private CA and the server certificate of the HTTPS registry test.
+if ! command -v openssl >/dev/null 2>&1; then
+    echo "test.sh: installing openssl (certificates for the HTTPS registry test)"
+    apt_install openssl
+fi
+
 # curl fetches remote manifest bundles (the tests serve them on loopback).
 if ! command -v curl >/dev/null 2>&1; then
     echo "test.sh: installing curl"

@@ -3,9 +3,10 @@
 //! manifest names and how big they are, and deleting a manifest by digest (for `ohdev gc`).
 //!
 //! Pushing is not here: the Docker daemon pushes (it knows the layers and sends only what the
-//! registry lacks). This client only asks questions, so it stays small: plain HTTP/1 over the same
-//! hyper stack bollard uses, one timeout per request, bodies bounded. Parsing is in pure functions
-//! (`parse_*`) so it is tested without a registry.
+//! registry lacks). This client only asks questions, so it stays small: HTTP/1 over the same hyper
+//! and rustls stack bollard uses, HTTPS or plain HTTP chosen like Docker chooses (`tls`), one
+//! timeout per request, bodies bounded. Parsing is in pure functions (`parse_*`) so it is tested
+//! without a registry.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -14,12 +15,14 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::header::{HeaderMap, ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, LINK, WWW_AUTHENTICATE};
 use hyper::{Method, Request, StatusCode};
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client as HttpClient;
 use hyper_util::rt::TokioExecutor;
 use serde::Deserialize;
 
 use super::credentials::{Credentials, Login};
+use super::tls::{self, Scheme, SchemeChoice};
 use crate::error::Error;
 
 /// The header a registry answers `/v2/` with (`registry/2.0`).
@@ -46,12 +49,15 @@ const BODY_LIMIT: usize = 8 * 1024 * 1024;
 /// Page size asked for tags lists and the catalog.
 const PAGE: usize = 1000;
 
-/// A registry at `host:port`, spoken to over plain HTTP (ohdev only talks to local registries,
-/// which Docker also pushes to without TLS).
+/// A registry at `host:port`, over HTTPS, or plain HTTP for a registry on this machine that does
+/// not speak TLS (as Docker does).
 #[derive(Clone)]
 pub struct Client {
     host: String,
-    http: HttpClient<HttpConnector, Full<Bytes>>,
+    http: HttpClient<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    /// The scheme that worked, learned on the first request and shared by clones: one handshake
+    /// attempt per client, not per request.
+    scheme: std::sync::Arc<std::sync::Mutex<Option<Scheme>>>,
     timeout: Duration,
     credentials: Credentials,
     /// The `Authorization` value that last worked (Basic, or a Bearer token for a scope), sent
@@ -262,12 +268,31 @@ struct Answer {
     body: Bytes,
 }
 
+/// A request that got no answer: why, and whether the TLS handshake said so.
+struct Failed {
+    cause: String,
+    tls: Option<tls::Failure>,
+}
+
+impl Failed {
+    fn new(cause: impl Into<String>) -> Failed {
+        Failed { cause: cause.into(), tls: None }
+    }
+}
+
 impl Client {
     /// A client for the registry at `host` (`localhost:5001`, `127.0.0.1:5001`, `registry.local:5000`).
     pub fn new(host: impl Into<String>) -> Self {
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(Duration::from_secs(5)));
         connector.set_nodelay(true);
+        // `https://` URIs get TLS, `http://` ones not; which one a request uses is `exchange`'s choice.
+        connector.enforce_http(false);
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls::config())
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(connector);
         let http =
             HttpClient::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(30)).build(connector);
         let host = host.into();
@@ -275,6 +300,7 @@ impl Client {
             credentials: Credentials::none(&host),
             host,
             http,
+            scheme: Default::default(),
             timeout: REQUEST_TIMEOUT,
             authorization: Default::default(),
         }
@@ -295,11 +321,39 @@ impl Client {
         &self.host
     }
 
+    /// The scheme requests use: the one learned, else the one a hint should show.
+    pub fn scheme(&self) -> Scheme {
+        self.known_scheme().unwrap_or_else(|| tls::assumed(&self.host))
+    }
+
+    fn known_scheme(&self) -> Option<Scheme> {
+        self.scheme.lock().ok().and_then(|scheme| *scheme)
+    }
+
+    fn remember(&self, scheme: Scheme) {
+        if let Ok(mut known) = self.scheme.lock() {
+            *known = Some(scheme);
+        }
+    }
+
     /// `GET /v2/`: is a registry answering here?
     pub async fn probe(&self) -> Probe {
         match self.request(Method::GET, "/v2/", None).await {
             Ok(answer) => classify_probe(answer.status.as_u16(), &answer.headers, &answer.body),
-            Err(cause) => Probe::Nothing { cause },
+            Err(failed) => Probe::Nothing { cause: failed.cause },
+        }
+    }
+
+    /// [`Client::probe`], but a certificate ohdev cannot trust is an error naming the registry, the
+    /// reason and the fix: input (exit 2) when `before_changes`, else a failure of the work.
+    pub async fn probe_checked(&self, before_changes: bool) -> Result<Probe, Error> {
+        match self.request(Method::GET, "/v2/", None).await {
+            Ok(answer) => Ok(classify_probe(answer.status.as_u16(), &answer.headers, &answer.body)),
+            Err(Failed { tls: Some(tls::Failure::Certificate(certificate)), .. }) => {
+                let (message, fix) = tls::explain(&self.host, &certificate);
+                Err(if before_changes { Error::Input { message, fix } } else { Error::work(message, Some(fix)) })
+            }
+            Err(failed) => Ok(Probe::Nothing { cause: failed.cause }),
         }
     }
 
@@ -427,19 +481,26 @@ impl Client {
     /// One request whose transport failure is an [`Error`] naming the registry.
     async fn call(&self, method: Method, path: &str, accept: Option<&str>) -> Result<Answer, Error> {
         let shown = method.to_string();
-        self.request(method, path, accept).await.map_err(|cause| {
-            Error::work(
-                format!("registry {}: {shown} {path} failed: {cause}", self.host),
-                Some(format!("check that the registry runs and answers: `curl -si http://{}/v2/`", self.host)),
-            )
+        self.request(method, path, accept).await.map_err(|failed| match failed.tls {
+            Some(tls::Failure::Certificate(certificate)) => {
+                let (message, fix) = tls::explain(&self.host, &certificate);
+                Error::work(message, Some(fix))
+            }
+            _ => Error::work(
+                format!("registry {}: {shown} {path} failed: {}", self.host, failed.cause),
+                Some(format!(
+                    "check that the registry runs and answers: `curl -si {}://{}/v2/`",
+                    self.scheme().as_str(),
+                    self.host
+                )),
+            ),
         })
     }
 
     /// One request; a 401 whose challenge ohdev can answer with its credentials is answered once.
-    async fn request(&self, method: Method, path: &str, accept: Option<&str>) -> Result<Answer, String> {
-        let uri = format!("http://{}{path}", self.host);
+    async fn request(&self, method: Method, path: &str, accept: Option<&str>) -> Result<Answer, Failed> {
         let sent = self.authorization.lock().map(|value| value.clone()).unwrap_or_default();
-        let answer = self.exchange(method.clone(), &uri, accept, sent.as_deref()).await?;
+        let answer = self.exchange(method.clone(), path, accept, sent.as_deref()).await?;
         if answer.status != StatusCode::UNAUTHORIZED || self.credentials.login.is_none() {
             return Ok(answer);
         }
@@ -460,7 +521,7 @@ impl Client {
         if sent.as_deref() == Some(authorization.as_str()) {
             return Ok(answer);
         }
-        let retried = self.exchange(method, &uri, accept, Some(&authorization)).await?;
+        let retried = self.exchange(method, path, accept, Some(&authorization)).await?;
         if retried.status != StatusCode::UNAUTHORIZED {
             if let Ok(mut cached) = self.authorization.lock() {
                 *cached = Some(authorization);
@@ -469,13 +530,13 @@ impl Client {
         Ok(retried)
     }
 
-    /// A Bearer token from the registry's token service, asked with the Basic credentials. Only
-    /// plain HTTP is spoken here (ohdev's client talks to local registries), which the error says.
-    async fn token(&self, realm: &str, service: Option<&str>, scope: Option<&str>) -> Result<String, String> {
-        if !realm.starts_with("http://") {
-            return Err(format!(
-                "the registry's token service is {realm}; ohdev's registry client speaks plain HTTP only"
-            ));
+    /// A Bearer token from the registry's token service (`https://` or `http://`, as the realm
+    /// says), asked with the Basic credentials.
+    async fn token(&self, realm: &str, service: Option<&str>, scope: Option<&str>) -> Result<String, Failed> {
+        if !(realm.starts_with("https://") || realm.starts_with("http://")) {
+            return Err(Failed::new(format!(
+                "the registry's token service is `{realm}`, which is not an http:// or https:// URL"
+            )));
         }
         let answer = match &self.credentials.login {
             // An identity token (a refresh token) is exchanged as Docker does: an OAuth2 form POST.
@@ -485,23 +546,46 @@ impl Client {
             }
             _ => {
                 let basic = self.credentials.basic_header();
-                self.exchange(Method::GET, &token_url(realm, service, scope), None, basic.as_deref()).await?
+                self.send(Method::GET, &token_url(realm, service, scope), None, basic.as_deref(), None).await?
             }
         };
         if answer.status != StatusCode::OK {
-            return Err(format!("the token service at {realm} answered {}", answer.status));
+            return Err(Failed::new(format!("the token service at {realm} answered {}", answer.status)));
         }
-        parse_token(&answer.body).ok_or_else(|| format!("the token service at {realm} sent no token"))
+        parse_token(&answer.body).ok_or_else(|| Failed::new(format!("the token service at {realm} sent no token")))
     }
 
+    /// One exchange with the registry at `path`, over the scheme learned; before one is learned,
+    /// HTTPS, and for a registry on this machine plain HTTP when what answers does not speak TLS.
     async fn exchange(
         &self,
         method: Method,
-        uri: &str,
+        path: &str,
         accept: Option<&str>,
         authorization: Option<&str>,
-    ) -> Result<Answer, String> {
-        self.send(method, uri, accept, authorization, None).await
+    ) -> Result<Answer, Failed> {
+        if let Some(scheme) = self.known_scheme() {
+            return self.send(method, &self.url(scheme, path), accept, authorization, None).await;
+        }
+        let https = self.send(method.clone(), &self.url(Scheme::Https, path), accept, authorization, None).await;
+        match &https {
+            Ok(_) => self.remember(Scheme::Https),
+            Err(Failed { tls: Some(tls::Failure::NotTls(_)), .. })
+                if tls::choice(&self.host) == SchemeChoice::HttpsThenHttp =>
+            {
+                let http = self.send(method, &self.url(Scheme::Http, path), accept, authorization, None).await;
+                if http.is_ok() {
+                    self.remember(Scheme::Http);
+                }
+                return http;
+            }
+            Err(_) => {}
+        }
+        https
+    }
+
+    fn url(&self, scheme: Scheme, path: &str) -> String {
+        format!("{}://{}{path}", scheme.as_str(), self.host)
     }
 
     /// One HTTP exchange; `form` is an `application/x-www-form-urlencoded` body.
@@ -512,7 +596,7 @@ impl Client {
         accept: Option<&str>,
         authorization: Option<&str>,
         form: Option<String>,
-    ) -> Result<Answer, String> {
+    ) -> Result<Answer, Failed> {
         let mut builder = Request::builder().method(method.clone()).uri(uri);
         if form.is_some() {
             builder = builder.header(CONTENT_TYPE, "application/x-www-form-urlencoded");
@@ -524,20 +608,32 @@ impl Client {
             builder = builder.header(AUTHORIZATION, authorization);
         }
         let body = Full::new(form.map(Bytes::from).unwrap_or_default());
-        let request = builder.body(body).map_err(|error| format!("bad request {uri}: {error}"))?;
+        let request = builder.body(body).map_err(|error| Failed::new(format!("bad request {uri}: {error}")))?;
         let exchange = async {
-            let response = self.http.request(request).await.map_err(|error| innermost(&error))?;
+            let response = self.http.request(request).await.map_err(|error| {
+                let tls = tls::failure(&error);
+                let cause = match &tls {
+                    Some(tls::Failure::NotTls(text) | tls::Failure::Other(text)) => format!("TLS handshake: {text}"),
+                    Some(tls::Failure::Certificate(certificate)) => tls::explain(&self.host, certificate).0,
+                    None => innermost(&error),
+                };
+                Failed { cause, tls }
+            })?;
             let (parts, body) = response.into_parts();
             let body = if method == Method::HEAD {
                 Bytes::new()
             } else {
-                Limited::new(body, BODY_LIMIT).collect().await.map_err(|error| error.to_string())?.to_bytes()
+                Limited::new(body, BODY_LIMIT)
+                    .collect()
+                    .await
+                    .map_err(|error| Failed::new(error.to_string()))?
+                    .to_bytes()
             };
             Ok(Answer { status: parts.status, headers: parts.headers, body })
         };
         match tokio::time::timeout(self.timeout, exchange).await {
             Ok(result) => result,
-            Err(_) => Err(format!("no answer within {}s", self.timeout.as_secs())),
+            Err(_) => Err(Failed::new(format!("no answer within {}s", self.timeout.as_secs()))),
         }
     }
 

@@ -214,7 +214,8 @@ fn challenges_basic_and_bearer() {
 
 /// A registry that wants a Bearer token (as Docker Hub, GHCR or a distribution registry with
 /// `auth: token:` do): `/v2/` answers 401 with a challenge whose realm is on the same server;
-/// the token endpoint wants Basic `alice:hunter2` and hands out `tok`.
+/// the token endpoint wants Basic `alice:hunter2` and hands out `tok`. It speaks plain HTTP: a TLS
+/// ClientHello (the client tries HTTPS first on loopback) gets a 400, as a Go HTTP server answers.
 async fn bearer_registry() -> (String, tokio::task::JoinHandle<Vec<String>>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -222,13 +223,16 @@ async fn bearer_registry() -> (String, tokio::task::JoinHandle<Vec<String>>) {
     let realm = format!("http://{host}/token");
     let server = tokio::spawn(async move {
         let mut seen = Vec::new();
-        for _ in 0..3 {
+        while seen.len() < 3 {
             let (mut socket, _) = listener.accept().await.unwrap();
             // The head, then as much body as Content-Length says (a form may come in a second packet).
             let mut buffer = Vec::new();
             let mut chunk = vec![0; 4096];
             let head = loop {
                 let read = socket.read(&mut chunk).await.unwrap();
+                if buffer.is_empty() && chunk[..read].first() == Some(&0x16) {
+                    break String::new();
+                }
                 buffer.extend_from_slice(&chunk[..read]);
                 let text = String::from_utf8_lossy(&buffer).to_string();
                 if let Some(end) = text.find("\r\n\r\n") {
@@ -245,6 +249,10 @@ async fn bearer_registry() -> (String, tokio::task::JoinHandle<Vec<String>>) {
                     break text;
                 }
             };
+            if head.is_empty() {
+                let _ = socket.write_all(b"HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n").await;
+                continue;
+            }
             let line = head.lines().next().unwrap_or_default().to_string();
             let authorization = head
                 .lines()
@@ -304,4 +312,46 @@ async fn an_identity_token_is_exchanged_with_a_refresh_token_post() {
     let seen = server.await.unwrap();
     assert_eq!(seen[1], "POST /token HTTP/1.1 []", "{seen:?}");
     assert_eq!(seen[2], "GET /v2/ HTTP/1.1 [Bearer tok]");
+}
+
+/// A plain-HTTP registry on loopback that counts connections and TLS ClientHellos.
+async fn counting_registry() -> (String, std::sync::Arc<std::sync::Mutex<(usize, usize)>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let host = listener.local_addr().unwrap().to_string();
+    let counts = std::sync::Arc::new(std::sync::Mutex::new((0, 0)));
+    let seen = counts.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut buffer = [0u8; 4096];
+            let read = socket.read(&mut buffer).await.unwrap_or(0);
+            let hello = buffer[..read].first() == Some(&0x16);
+            {
+                let mut counts = seen.lock().unwrap();
+                counts.0 += 1;
+                counts.1 += usize::from(hello);
+            }
+            let response: &[u8] = if hello {
+                b"HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n"
+            } else {
+                b"HTTP/1.1 404 Not Found\r\ndocker-distribution-api-version: registry/2.0\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            };
+            let _ = socket.write_all(response).await;
+            let _ = socket.shutdown().await;
+        }
+    });
+    (host, counts)
+}
+
+#[tokio::test]
+async fn a_plain_http_registry_on_loopback_is_found_by_one_tls_attempt_per_client() {
+    let (host, counts) = counting_registry().await;
+    let client = Client::new(&host);
+    assert_eq!(client.manifest_head("app", "one").await.unwrap(), None);
+    assert_eq!(*counts.lock().unwrap(), (2, 1), "HTTPS first, then plain HTTP");
+    assert_eq!(client.scheme(), super::Scheme::Http);
+    // The scheme is remembered: later requests (also a clone's) go straight to plain HTTP.
+    assert_eq!(client.clone().manifest_head("app", "two").await.unwrap(), None);
+    assert_eq!(client.tags("app").await.unwrap(), Vec::<String>::new());
+    assert_eq!(*counts.lock().unwrap(), (4, 1));
 }

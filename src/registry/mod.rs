@@ -7,6 +7,7 @@
 //! | module | what it owns |
 //! |---|---|
 //! | `client` | the registry's HTTP API (probe, manifests, tags, blobs, catalog, delete), with Basic and Bearer auth |
+//! | `tls` | HTTPS or plain HTTP, chosen as Docker does; certificate problems told with their fix |
 //! | `credentials` | logins as docker finds them (`config.json` `auths`, `credsStore`, `credHelpers`) |
 //! | `container` | ohdev's registry container: found before anything changes, then created or started |
 //! | `nodes` | the `kind` network and each node's `certs.d/<host>/hosts.toml` |
@@ -25,6 +26,7 @@ pub mod hosting;
 pub mod naming;
 pub mod nodes;
 pub mod push;
+pub mod tls;
 
 use std::path::Path;
 
@@ -81,15 +83,16 @@ impl Target {
         Ok(self)
     }
 
-    /// [`Target::authenticated`] for a registry ohdev's plain-HTTP client can reach; for a remote
-    /// target's registry elsewhere (HTTPS, reached by Docker's push only) the login Docker would
-    /// use for it (docker config, credential helpers), without asking the registry first.
-    pub async fn logged_in(mut self, before_changes: bool) -> Result<Target, Error> {
-        if self.probeable() {
-            return self.authenticated(before_changes).await;
+    /// [`Target::authenticated`]: the registry is asked first (over HTTPS for one elsewhere), so
+    /// a refused login or an untrusted certificate stops ohdev before it pushes. A remote target's
+    /// registry that did not ask for a login at `GET /v2/` (some answer it anonymously and want one
+    /// only to push) still gets the login Docker would use for it, as the daemon's push would.
+    pub async fn logged_in(self, before_changes: bool) -> Result<Target, Error> {
+        let mut target = self.authenticated(before_changes).await?;
+        if target.remote.is_some() && target.credentials.login.is_none() {
+            target.credentials = credentials::resolve(&target.push_host).await?;
         }
-        self.credentials = credentials::resolve(&self.push_host).await?;
-        Ok(self)
+        Ok(target)
     }
 
     /// A client for the push host, presenting this target's credentials.
@@ -121,13 +124,6 @@ impl Target {
             credentials: Credentials::none(host),
             remote: Some(registry.to_string()),
         }
-    }
-
-    /// Whether ohdev's own HTTP client may ask this registry which tags it has. The client speaks
-    /// plain HTTP, which only a registry on this machine accepts: a remote target's registry
-    /// elsewhere is left to Docker's push, which sends only the layers the registry lacks.
-    pub fn probeable(&self) -> bool {
-        self.remote.is_none() || naming::is_loopback(&self.push_host)
     }
 
     /// The repository of image `name` on this registry (without the host): `name`, or on a
@@ -171,7 +167,8 @@ impl Target {
 /// `before_changes` (nothing was changed yet), else 1.
 pub async fn authenticate(host: &str, before_changes: bool) -> Result<Credentials, Error> {
     let open = Client::new(host);
-    match open.probe().await {
+    // A certificate ohdev cannot trust stops here too: every later request would fail the same way.
+    match open.probe_checked(before_changes).await? {
         Probe::Registry { status: 401, .. } => {}
         _ => return Ok(Credentials::none(host)),
     }

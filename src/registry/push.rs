@@ -80,14 +80,10 @@ pub async fn push_all(
         let Some(image_id) = result.image_id() else { continue };
         let content = content_tag(&result.tag);
         let pushed_reference = target.push_reference(&result.name, content);
-        let present = if target.probeable() {
-            client
-                .manifest_head(&target.repository(&result.name), content)
-                .await
-                .map_err(|error| target.explain(error))?
-        } else {
-            None
-        };
+        let present = client
+            .manifest_head(&target.repository(&result.name), content)
+            .await
+            .map_err(|error| target.explain(error))?;
         let digest = match present {
             Some(head) => {
                 reporter.emit(Event::image(
@@ -164,7 +160,8 @@ async fn push(
             target.explain(Error::work(
                 format!("pushing {repository}:{content} to {} failed: {}", target.push_host, said),
                 Some(format!(
-                    "check that the registry answers and accepts pushes (`curl -si http://{}/v2/`), then run the same command again: it pushes what the registry lacks",
+                    "check that the registry answers and accepts pushes (`curl -si {}://{}/v2/`), then run the same command again: it pushes what the registry lacks",
+                    super::tls::assumed(&target.push_host).as_str(),
                     target.push_host
                 )),
             ))

@@ -19,6 +19,7 @@ mod logs;
 mod pulls;
 mod registry;
 mod registry_auth;
+mod registry_tls;
 mod signals;
 mod sources;
 mod stand_in_registry;

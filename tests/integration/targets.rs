@@ -15,7 +15,7 @@ const CONTEXT: &str = "gke_team_europe-west1_dev";
 const SERVER: &str = "https://203.0.113.7:443";
 
 /// Removes the images ohdev built for `image` (by its label) and what it tagged for the registry.
-struct Images(String);
+pub(crate) struct Images(pub(crate) String);
 
 impl Drop for Images {
     fn drop(&mut self) {
@@ -34,7 +34,7 @@ impl Drop for Images {
 /// A project with one image `image` and two manifest sets: the kind one (`kind/manifests`: a
 /// Namespace and a cluster-scoped ClusterRole) and the target's own (`remote/`: a ConfigMap and a
 /// Deployment, namespaced by default into the target's namespace).
-fn project(image: &str, base: &str, cluster: &str, registry: &str, allow: bool) -> Test {
+pub(crate) fn project(image: &str, base: &str, cluster: &str, registry: &str, allow: bool) -> Test {
     project_with(image, base, cluster, registry, allow, "")
 }
 

@@ -260,6 +260,39 @@ pub fn start_auth_registry(name: &str, port: u16, htpasswd_dir: &std::path::Path
     panic!("the registry on 127.0.0.1:{port} did not answer /v2/ with 401 within 10s");
 }
 
+/// Like [`start_registry`], but serving HTTPS with `certs/server.pem` and `certs/server.key`
+/// (distribution's `http.tls`, set through its environment overrides). Waits until the port
+/// answers a plain HTTP request the way a Go TLS server does (400, "an HTTPS server").
+pub fn start_tls_registry(name: &str, port: u16, certs: &std::path::Path, guard: &mut Containers) {
+    let image = registry_image().expect("registry image");
+    guard.add(name);
+    let status = std::process::Command::new("docker")
+        .args(["run", "-d", "--name", name, "-p", &format!("127.0.0.1:{port}:5000")])
+        .args(["-v", &format!("{}:/certs:ro", certs.display())])
+        .args([
+            "-e",
+            "REGISTRY_HTTP_TLS_CERTIFICATE=/certs/server.pem",
+            "-e",
+            "REGISTRY_HTTP_TLS_KEY=/certs/server.key",
+        ])
+        .arg(&image)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("docker run");
+    assert!(status.success(), "starting the test registry {name} failed");
+    let api = Api::new(port);
+    for _ in 0..100 {
+        if api
+            .request("GET", "/v2/")
+            .is_ok_and(|r| r.status == 400 && String::from_utf8_lossy(&r.body).contains("HTTPS"))
+        {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("the TLS registry on 127.0.0.1:{port} did not answer within 10s");
+}
+
 /// The tags a registry container stores for `repository` (read from its storage, no login needed).
 pub fn stored_tags(container: &str, repository: &str) -> Vec<String> {
     let output = std::process::Command::new("docker")
