@@ -185,15 +185,16 @@ impl Recorder {
     }
 
     fn write(&self) {
-        let bytes = {
-            let guard = self.record.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            serde_json::to_vec_pretty(&guard.0).unwrap_or_default()
-        };
+        // Written while the record is locked: the supervisors' tasks change it from several threads,
+        // and the file must end as the last change left the record, not as an earlier one.
+        let guard = self.record.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let bytes = serde_json::to_vec_pretty(&guard.0).unwrap_or_default();
         let written = self
             .path
             .parent()
             .map_or(Ok(()), std::fs::create_dir_all)
             .and_then(|()| crate::state::write_atomic(&self.path, &bytes));
+        drop(guard);
         if let Err(error) = written {
             let mut warned = self.warned.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             if !*warned {
